@@ -1,0 +1,183 @@
+#include "api/server.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace erc20::api {
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string error_json(std::string_view code, std::string_view message) {
+    return std::string("{\"error\":{\"code\":\"") + std::string(code) + "\",\"message\":\"" + std::string(message) + "\"}}";
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+  public:
+    Session(tcp::socket socket, const Router& router, const ServerOptions& options, std::atomic<size_t>& active)
+        : stream_(std::move(socket)), router_(router), options_(options), active_(active) {}
+    ~Session() { active_.fetch_sub(1); }
+
+    void start() {
+        asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
+    }
+
+  private:
+    void read() {
+        parser_.emplace();
+        parser_->header_limit(static_cast<uint32_t>(options_.header_limit));
+        parser_->body_limit(options_.body_limit);
+        stream_.expires_after(std::chrono::seconds(first_ ? options_.read_timeout_s : options_.idle_timeout_s));
+        first_ = false;
+        http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, size_t) {
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+            return close();
+        }
+        if (ec == http::error::header_limit) return send_error(431, "headers_too_large", "request headers exceed the limit");
+        if (ec == http::error::body_limit) return send_error(413, "body_too_large", "request body exceeds the limit");
+        if (ec) {
+            if (ec == asio::error::connection_reset || ec == asio::error::eof) return close();
+            return send_error(400, "bad_request", "malformed HTTP request");
+        }
+        auto req = parser_->release();
+        Response r;
+        try {
+            auto m = req.method_string();
+            auto t = req.target();
+            r = router_.handle(std::string_view(m.data(), m.size()), std::string_view(t.data(), t.size()));
+        } catch (const std::exception& e) {
+            spdlog::error("http: {} failed: {}", std::string(req.target().data(), req.target().size()), e.what());
+            r = Response{500, error_json("internal", "internal error")};
+        }
+        auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), req.version());
+        res->set(http::field::server, "erc20-indexer");
+        res->set(http::field::content_type, r.content_type);
+        res->keep_alive(req.keep_alive());
+        if (req.method() == http::verb::head) {
+            res->content_length(r.body.size());
+        } else {
+            res->body() = std::move(r.body);
+            res->prepare_payload();
+        }
+        write(res);
+    }
+
+    void send_error(unsigned status, std::string_view code, std::string_view message) {
+        auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+        res->set(http::field::content_type, "application/json");
+        res->keep_alive(false);
+        res->body() = error_json(code, message);
+        res->prepare_payload();
+        write(res);
+    }
+
+    void write(std::shared_ptr<http::response<http::string_body>> res) {
+        stream_.expires_after(std::chrono::seconds(options_.read_timeout_s));
+        http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+            if (ec || !res->keep_alive()) return self->close();
+            self->read();
+        });
+    }
+
+    void close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().close(ec);
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    const Router& router_;
+    const ServerOptions& options_;
+    std::atomic<size_t>& active_;
+    bool first_ = true;
+};
+
+}  // namespace
+
+struct Server::Impl {
+    ServerOptions options;
+    const Router& router;
+    asio::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    std::vector<std::thread> threads;
+    std::atomic<size_t> active{0};
+    bool running = false;
+
+    Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), ioc(static_cast<int>(options.threads)) {}
+
+    void accept() {
+        acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+            if (ec) {
+                if (ec == asio::error::operation_aborted) return;
+                spdlog::warn("http: accept failed: {}", ec.message());
+            } else if (active.load() >= options.max_connections) {
+                beast::error_code ignored;
+                socket.close(ignored);
+            } else {
+                active.fetch_add(1);
+                std::make_shared<Session>(std::move(socket), router, options, active)->start();
+            }
+            accept();
+        });
+    }
+};
+
+Server::Server(ServerOptions options, const Router& router) : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+    auto& d = *impl_;
+    beast::error_code ec;
+    auto address = asio::ip::make_address(d.options.host, ec);
+    if (ec) throw std::runtime_error("--listen: '" + d.options.host + "' is not an IP address");
+    tcp::endpoint endpoint(address, d.options.port);
+    d.acceptor.open(endpoint.protocol(), ec);
+    if (!ec) d.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) d.acceptor.bind(endpoint, ec);
+    if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        throw std::runtime_error("cannot listen on " + d.options.host + ":" + std::to_string(d.options.port) + ": " +
+                                 ec.message());
+    }
+    d.accept();
+    d.running = true;
+    for (unsigned i = 0; i < std::max(1u, d.options.threads); ++i) {
+        d.threads.emplace_back([&d] { d.ioc.run(); });
+    }
+}
+
+void Server::stop() {
+    auto& d = *impl_;
+    if (!d.running) return;
+    d.running = false;
+    beast::error_code ec;
+    asio::post(d.ioc, [&d] {
+        beast::error_code ignored;
+        d.acceptor.close(ignored);
+    });
+    d.ioc.stop();
+    for (auto& t : d.threads) t.join();
+    d.threads.clear();
+}
+
+uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+}  // namespace erc20::api

@@ -1,0 +1,144 @@
+#include "common/hex.hpp"
+
+#include <charconv>
+
+namespace erc20 {
+namespace {
+
+constexpr int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool has_prefix(std::string_view s) noexcept {
+    return s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+}
+
+// Digits of a canonical QUANTITY, or empty on error.
+std::optional<std::string_view> quantity_digits(std::string_view s) noexcept {
+    if (!has_prefix(s)) return std::nullopt;
+    s.remove_prefix(2);
+    if (s.empty()) return std::nullopt;
+    if (s.size() > 1 && s[0] == '0') return std::nullopt;
+    for (char c : s) {
+        if (hex_digit(c) < 0) return std::nullopt;
+    }
+    return s;
+}
+
+template <size_t N>
+bool parse_fixed(std::string_view s, std::array<uint8_t, N>& out) noexcept {
+    if (!has_prefix(s) || s.size() != 2 + 2 * N) return false;
+    for (size_t i = 0; i < N; ++i) {
+        int hi = hex_digit(s[2 + 2 * i]);
+        int lo = hex_digit(s[3 + 2 * i]);
+        if (hi < 0 || lo < 0) return false;
+        out[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<uint64_t> parse_quantity_u64(std::string_view s) noexcept {
+    auto digits = quantity_digits(s);
+    if (!digits || digits->size() > 16) return std::nullopt;
+    uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(digits->data(), digits->data() + digits->size(), v, 16);
+    if (ec != std::errc{} || ptr != digits->data() + digits->size()) return std::nullopt;
+    return v;
+}
+
+std::optional<U256> parse_quantity_u256(std::string_view s) noexcept {
+    auto digits = quantity_digits(s);
+    if (!digits || digits->size() > 64) return std::nullopt;
+    U256 v = 0;
+    for (char c : *digits) {
+        v <<= 4;
+        v |= static_cast<unsigned>(hex_digit(c));
+    }
+    return v;
+}
+
+std::optional<Address> parse_address(std::string_view s) noexcept {
+    Address a;
+    if (!parse_fixed(s, a.bytes)) return std::nullopt;
+    return a;
+}
+
+std::optional<Hash> parse_hash(std::string_view s) noexcept {
+    Hash h;
+    if (!parse_fixed(s, h.bytes)) return std::nullopt;
+    return h;
+}
+
+std::optional<std::vector<uint8_t>> parse_data(std::string_view s) {
+    if (!has_prefix(s) || s.size() % 2 != 0) return std::nullopt;
+    std::vector<uint8_t> out((s.size() - 2) / 2);
+    for (size_t i = 0; i < out.size(); ++i) {
+        int hi = hex_digit(s[2 + 2 * i]);
+        int lo = hex_digit(s[3 + 2 * i]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    return out;
+}
+
+std::optional<uint64_t> parse_decimal_u64(std::string_view s) noexcept {
+    if (s.empty() || s.size() > 20) return std::nullopt;
+    uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+    if (ec != std::errc{} || ptr != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+std::string to_hex(std::span<const uint8_t> bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.resize(2 + bytes.size() * 2);
+    out[0] = '0';
+    out[1] = 'x';
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        out[2 + 2 * i] = kDigits[bytes[i] >> 4];
+        out[3 + 2 * i] = kDigits[bytes[i] & 0xf];
+    }
+    return out;
+}
+
+std::string to_hex(const Address& a) { return to_hex(std::span<const uint8_t>(a.bytes)); }
+std::string to_hex(const Hash& h) { return to_hex(std::span<const uint8_t>(h.bytes)); }
+
+std::string to_quantity(uint64_t v) {
+    char buf[2 + 16];
+    buf[0] = '0';
+    buf[1] = 'x';
+    auto [ptr, ec] = std::to_chars(buf + 2, buf + sizeof buf, v, 16);
+    (void)ec;
+    return std::string(buf, ptr);
+}
+
+U256 u256_from_be(std::span<const uint8_t> word) noexcept {
+    U256 v = 0;
+    for (uint8_t b : word) {
+        v <<= 8;
+        v |= b;
+    }
+    return v;
+}
+
+std::array<uint8_t, 32> u256_to_be(const U256& v) noexcept {
+    std::array<uint8_t, 32> out{};
+    U256 x = v;
+    for (size_t i = 0; i < 32 && x != 0; ++i) {
+        out[31 - i] = static_cast<uint8_t>(x & 0xff);
+        x >>= 8;
+    }
+    return out;
+}
+
+std::string to_dec_string(const U256& v) { return v.str(); }
+std::string to_dec_string(const Balance& v) { return v.str(); }
+
+}  // namespace erc20

@@ -1,0 +1,189 @@
+#include "config/settings.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "common/hex.hpp"
+
+namespace erc20::config {
+namespace po = boost::program_options;
+namespace {
+
+// Every option: name, default (as text), help. All are read as text and
+// validated here, so that "-1" never wraps into a huge unsigned number.
+struct OptionSpec {
+    const char* name;
+    const char* fallback;
+    const char* help;
+};
+
+const std::vector<OptionSpec> kOptions{
+    {"rpc-url", "http://127.0.0.1:8545", "JSON-RPC URL of the Ethereum node"},
+    {"db", "./data", "RocksDB folder (created if missing)"},
+    {"listen", "127.0.0.1:8547", "HOST:PORT of the HTTP query API"},
+    {"start-block", "0", "first block to index in a new database"},
+    {"confirmations", "0", "stay this many blocks behind the node's head"},
+    {"poll-interval-ms", "2000", "how often to ask the node for new blocks once at the head"},
+    {"reorg-window", "256", "recent block hashes kept to detect and undo reorgs"},
+    {"tokens", "", "comma-separated token addresses to index (default: every token)"},
+    {"admin-token-file", "", "file holding the admin API bearer token (admin API off unless set)"},
+    {"log-level", "info", "trace, debug, info, warn or error"},
+    {"log-format", "text", "text or json"},
+    {"max-range", "2000", "most blocks per eth_getLogs request (shrinks when the node refuses)"},
+    {"fetch-workers", "4", "block ranges fetched in parallel during backfill"},
+    {"rpc-timeout-ms", "30000", "timeout of one JSON-RPC call"},
+};
+
+std::string env_name(const std::string& option) {
+    std::string s = "ERC20_INDEXER_";
+    for (char c : option) s.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    return s;
+}
+
+uint64_t number(const std::string& option, const std::string& value, uint64_t min, uint64_t max) {
+    auto n = parse_decimal_u64(value);
+    if (!n || *n < min || *n > max) {
+        throw ConfigError("invalid value '" + value + "' for --" + option + ": expected an integer from " +
+                          std::to_string(min) + " to " + std::to_string(max));
+    }
+    return *n;
+}
+
+void parse_listen(const std::string& value, Settings& s) {
+    auto colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        throw ConfigError("invalid value '" + value + "' for --listen: expected HOST:PORT, e.g. 127.0.0.1:8547");
+    }
+    std::string host = value.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    s.listen_host = host;
+    s.listen_port = static_cast<uint16_t>(number("listen", value.substr(colon + 1), 0, 65535));
+}
+
+void parse_url(const std::string& value, Settings& s) {
+    if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0) {
+        throw ConfigError("invalid value '" + value + "' for --rpc-url: expected an http:// or https:// URL");
+    }
+    s.rpc_url = value;
+}
+
+void parse_tokens(const std::string& value, Settings& s) {
+    s.tokens.clear();
+    std::stringstream ss(value);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        if (item.empty()) continue;
+        auto a = parse_address(item);
+        if (!a) throw ConfigError("invalid value '" + item + "' in --tokens: expected 0x followed by 40 hex digits");
+        s.tokens.push_back(*a);
+    }
+}
+
+void apply(const std::string& name, const std::string& value, Settings& s) {
+    if (name == "rpc-url") parse_url(value, s);
+    else if (name == "db") {
+        if (value.empty()) throw ConfigError("invalid value '' for --db: expected a folder path");
+        s.db = value;
+    } else if (name == "listen") parse_listen(value, s);
+    else if (name == "start-block") s.start_block = number(name, value, 0, ~uint64_t{0} >> 1);
+    else if (name == "confirmations") s.confirmations = number(name, value, 0, 1'000'000);
+    else if (name == "poll-interval-ms") s.poll_interval_ms = number(name, value, 10, 3'600'000);
+    else if (name == "reorg-window") s.reorg_window = number(name, value, 1, 1'000'000);
+    else if (name == "tokens") parse_tokens(value, s);
+    else if (name == "admin-token-file") s.admin_token_file = value;
+    else if (name == "log-level") {
+        if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error") {
+            throw ConfigError("invalid value '" + value + "' for --log-level: expected trace, debug, info, warn or error");
+        }
+        s.log_level = value;
+    } else if (name == "log-format") {
+        if (value != "text" && value != "json") {
+            throw ConfigError("invalid value '" + value + "' for --log-format: expected text or json");
+        }
+        s.log_format = value;
+    } else if (name == "max-range") s.max_range = number(name, value, 1, 1'000'000);
+    else if (name == "fetch-workers") s.fetch_workers = number(name, value, 1, 64);
+    else if (name == "rpc-timeout-ms") s.rpc_timeout_ms = number(name, value, 100, 3'600'000);
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+    return [](const std::string& name) -> std::optional<std::string> {
+        const char* v = std::getenv(name.c_str());
+        if (!v) return std::nullopt;
+        return std::string(v);
+    };
+}
+
+Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& env) {
+    po::options_description desc("Options of `erc20-indexer run`");
+    desc.add_options()("help,h", "print this help and exit")("version", "print the version and exit")(
+        "config", po::value<std::string>()->value_name("FILE"), "INI file with any of the options below (key = value)");
+    po::options_description values;
+    for (const auto& o : kOptions) {
+        values.add_options()(o.name, po::value<std::string>(), o.help);
+        desc.add_options()(o.name, po::value<std::string>()->value_name(std::string("(") + o.fallback + ")"), o.help);
+    }
+
+    Parsed out;
+    po::variables_map cmdline;
+    try {
+        po::store(po::command_line_parser(args).options(desc).run(), cmdline);
+    } catch (const po::error& e) {
+        throw ConfigError(std::string(e.what()) + " (see `erc20-indexer run --help`)");
+    }
+    if (cmdline.count("help")) {
+        std::ostringstream ss;
+        ss << "Usage: erc20-indexer run [options]\n\n"
+           << "Each option can also come from the environment as ERC20_INDEXER_<OPTION> (e.g.\n"
+           << "ERC20_INDEXER_RPC_URL) or from the --config file; the command line wins, then the\n"
+           << "environment, then the file, then the default shown in parentheses.\n\n"
+           << desc;
+        out.action = Action::kHelp;
+        out.help = ss.str();
+        return out;
+    }
+    if (cmdline.count("version")) {
+        out.action = Action::kVersion;
+        return out;
+    }
+
+    // Merge: command line > environment > file > default.
+    std::map<std::string, std::string> merged;
+    std::string config_file;
+    if (cmdline.count("config")) config_file = cmdline["config"].as<std::string>();
+    else if (auto v = env("ERC20_INDEXER_CONFIG")) config_file = *v;
+
+    if (!config_file.empty()) {
+        std::ifstream in(config_file);
+        if (!in) throw ConfigError("cannot read --config file '" + config_file + "'");
+        po::variables_map file;
+        try {
+            po::store(po::parse_config_file(in, values, false), file);
+        } catch (const po::error& e) {
+            throw ConfigError("in --config file '" + config_file + "': " + e.what());
+        }
+        for (const auto& [k, v] : file) merged[k] = v.as<std::string>();
+    }
+    for (const auto& o : kOptions) {
+        if (auto v = env(env_name(o.name))) merged[o.name] = *v;
+    }
+    for (const auto& o : kOptions) {
+        if (cmdline.count(o.name)) merged[o.name] = cmdline[o.name].as<std::string>();
+    }
+
+    Settings s;
+    s.config_file = config_file;
+    for (const auto& [k, v] : merged) apply(k, v, s);
+    out.settings = std::move(s);
+    return out;
+}
+
+}  // namespace erc20::config

@@ -1,0 +1,60 @@
+#pragma once
+// Settings of `erc20-indexer run`, from (highest first) the command line, the
+// environment (ERC20_INDEXER_<OPTION>, upper case, '_' for '-'), the INI file
+// given by --config, and the defaults.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/types.hpp"
+
+namespace erc20::config {
+
+/// A bad option or value; what() names the option and the value.
+class ConfigError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Settings {
+    std::string config_file;                          // Default: none
+    std::string rpc_url{"http://127.0.0.1:8545"};
+    std::string db{"./data"};
+    std::string listen_host{"127.0.0.1"};
+    uint16_t listen_port{8547};
+    BlockNum start_block{0};
+    uint64_t confirmations{0};
+    uint64_t poll_interval_ms{2000};
+    uint64_t reorg_window{256};
+    std::vector<Address> tokens;                      // Default: every token
+    std::string admin_token_file;                     // Default: admin API off
+    std::string log_level{"info"};                    // trace|debug|info|warn|error
+    std::string log_format{"text"};                   // text|json
+    uint64_t max_range{2000};                         // blocks per eth_getLogs request
+    uint64_t fetch_workers{4};                        // ranges in flight
+    uint64_t rpc_timeout_ms{30000};
+};
+
+enum class Action { kRun, kHelp, kVersion };
+
+struct Parsed {
+    Action action{Action::kRun};
+    Settings settings;
+    std::string help;  // filled for kHelp
+};
+
+/// Returns the value of an environment variable, or nullopt.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+/// Parses the arguments after `run`. Throws ConfigError on an unknown option,
+/// a bad value, or an unreadable config file.
+Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& env);
+
+/// The process environment.
+EnvLookup process_env();
+
+}  // namespace erc20::config

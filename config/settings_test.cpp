@@ -1,0 +1,84 @@
+#include "config/settings.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include <catch2/catch.hpp>
+
+using namespace erc20::config;
+
+namespace {
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+    return [vars](const std::string& k) -> std::optional<std::string> {
+        auto it = vars.find(k);
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+    };
+}
+}  // namespace
+
+TEST_CASE("defaults apply when nothing is given", "[config]") {
+    auto p = parse_run_options({}, env_of({}));
+    CHECK(p.action == Action::kRun);
+    CHECK(p.settings.rpc_url == "http://127.0.0.1:8545");
+    CHECK(p.settings.db == "./data");
+    CHECK(p.settings.listen_host == "127.0.0.1");
+    CHECK(p.settings.listen_port == 8547);
+    CHECK(p.settings.poll_interval_ms == 2000);
+    CHECK(p.settings.reorg_window == 256);
+    CHECK(p.settings.tokens.empty());
+}
+
+TEST_CASE("command line beats environment beats file", "[config]") {
+    std::string path = "/tmp/erc20-settings-test.conf";
+    {
+        std::ofstream f(path);
+        f << "# comment\nconfirmations = 3\nstart-block = 7\ndb = /from/file\n";
+    }
+    auto p = parse_run_options({"--config", path, "--confirmations", "5"},
+                               env_of({{"ERC20_INDEXER_CONFIRMATIONS", "4"}, {"ERC20_INDEXER_START_BLOCK", "8"}}));
+    CHECK(p.settings.confirmations == 5);
+    CHECK(p.settings.start_block == 8);
+    CHECK(p.settings.db == "/from/file");
+    std::remove(path.c_str());
+}
+
+TEST_CASE("a bad value names the option and the value", "[config]") {
+    CHECK_THROWS_WITH(parse_run_options({"--start-block", "-1"}, env_of({})),
+                      Catch::Contains("--start-block") && Catch::Contains("'-1'"));
+    CHECK_THROWS_WITH(parse_run_options({"--confirmations", "abc"}, env_of({})), Catch::Contains("'abc'"));
+    CHECK_THROWS_WITH(parse_run_options({"--listen", "localhost"}, env_of({})), Catch::Contains("--listen"));
+    CHECK_THROWS_WITH(parse_run_options({"--listen", "127.0.0.1:70000"}, env_of({})), Catch::Contains("70000"));
+    CHECK_THROWS_WITH(parse_run_options({"--tokens", "0x12"}, env_of({})), Catch::Contains("0x12"));
+    CHECK_THROWS_WITH(parse_run_options({"--log-format", "xml"}, env_of({})), Catch::Contains("xml"));
+    CHECK_THROWS_WITH(parse_run_options({"--rpc-url", "ftp://x"}, env_of({})), Catch::Contains("--rpc-url"));
+    CHECK_THROWS_WITH(parse_run_options({}, env_of({{"ERC20_INDEXER_POLL_INTERVAL_MS", "soon"}})),
+                      Catch::Contains("soon"));
+}
+
+TEST_CASE("unknown options and unreadable files stop start-up", "[config]") {
+    CHECK_THROWS_WITH(parse_run_options({"--rpc-uri", "http://x"}, env_of({})), Catch::Contains("rpc-uri"));
+    CHECK_THROWS_WITH(parse_run_options({"--config", "/nonexistent/x.conf"}, env_of({})),
+                      Catch::Contains("/nonexistent/x.conf"));
+    std::string path = "/tmp/erc20-settings-test-unknown.conf";
+    {
+        std::ofstream f(path);
+        f << "colour = blue\n";
+    }
+    CHECK_THROWS_WITH(parse_run_options({"--config", path}, env_of({})), Catch::Contains("colour"));
+    std::remove(path.c_str());
+}
+
+TEST_CASE("tokens, IPv6 listen addresses, help and version parse", "[config]") {
+    auto p = parse_run_options({"--tokens", "0x00000000000000000000000000000000000000aa, 0x00000000000000000000000000000000000000BB",
+                                "--listen", "[::1]:9000"},
+                               env_of({}));
+    REQUIRE(p.settings.tokens.size() == 2);
+    CHECK(p.settings.tokens[1].bytes[19] == 0xbb);
+    CHECK(p.settings.listen_host == "::1");
+    CHECK(p.settings.listen_port == 9000);
+    CHECK(parse_run_options({"--help"}, env_of({})).action == Action::kHelp);
+    CHECK(parse_run_options({"--help"}, env_of({})).help.find("--rpc-url") != std::string::npos);
+    CHECK(parse_run_options({"--version"}, env_of({})).action == Action::kVersion);
+}

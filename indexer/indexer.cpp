@@ -1,0 +1,389 @@
+#include "indexer/indexer.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "common/hex.hpp"
+#include "indexer/extract.hpp"
+#include "indexer/metadata.hpp"
+
+namespace erc20::indexer {
+
+const char* to_string(State s) noexcept {
+    switch (s) {
+        case State::kStarting: return "starting";
+        case State::kBackfilling: return "backfilling";
+        case State::kFollowing: return "following";
+        case State::kReindexing: return "reindexing";
+        case State::kError: return "error";
+    }
+    return "unknown";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// A block range fetched and checked: headers of every block in it, in order,
+/// linked by parent hash, and the ERC20 transfers of its logs, each log's
+/// blockHash equal to the header of its block.
+struct FetchedRange {
+    BlockNum from{0};
+    BlockNum to{0};
+    std::vector<rpc::BlockHeader> headers;
+    std::vector<storage::Transfer> transfers;
+};
+
+rpc::RpcError inconsistent(std::string message) {
+    rpc::RpcError e;
+    e.kind = rpc::RpcError::Kind::kMalformed;
+    e.message = "inconsistent answer: " + std::move(message);
+    return e;
+}
+
+constexpr BlockNum kHeadersPerBatch = 200;
+
+rpc::Result<FetchedRange> fetch_range(rpc::Client& client, BlockNum from, BlockNum to,
+                                      const std::vector<Address>& tokens) {
+    FetchedRange r;
+    r.from = from;
+    r.to = to;
+    auto logs = client.logs(from, to, kTransferTopic, tokens);
+    if (!logs) return logs.error();
+    r.headers.reserve(to - from + 1);
+    for (BlockNum b = from; b <= to; b += kHeadersPerBatch) {
+        BlockNum e = std::min(to, b + kHeadersPerBatch - 1);
+        auto headers = client.headers(b, e);
+        if (!headers) return headers.error();
+        for (auto& h : headers.value()) {
+            if (!h) return inconsistent("header of a block in [" + std::to_string(b) + ", " +
+                                        std::to_string(e) + "] not found yet");
+            r.headers.push_back(*h);
+        }
+    }
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+        if (r.headers[i].number != from + i) return inconsistent("header numbers out of order");
+        if (i > 0 && r.headers[i].parent_hash != r.headers[i - 1].hash) {
+            return inconsistent("headers of block " + std::to_string(from + i) + " and its parent do not link");
+        }
+    }
+    r.transfers.reserve(logs->size());
+    for (const auto& log : logs.value()) {
+        if (log.block_num < from || log.block_num > to) return inconsistent("log outside the requested range");
+        if (log.removed) return inconsistent("removed log");
+        if (log.block_hash != r.headers[log.block_num - from].hash) {
+            return inconsistent("log of block " + std::to_string(log.block_num) +
+                                " carries another block hash than its header");
+        }
+        if (auto t = extract_transfer(log)) r.transfers.push_back(*t);
+    }
+    std::sort(r.transfers.begin(), r.transfers.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.block_num, a.log_index) < std::tie(b.block_num, b.log_index);
+    });
+    for (size_t i = 1; i < r.transfers.size(); ++i) {
+        if (r.transfers[i].block_num == r.transfers[i - 1].block_num &&
+            r.transfers[i].log_index == r.transfers[i - 1].log_index) {
+            return inconsistent("duplicate log index in block " + std::to_string(r.transfers[i].block_num));
+        }
+    }
+    return r;
+}
+
+std::string short_hash(const Hash& h) { return to_hex(h).substr(0, 10); }
+
+std::string format_eta(double seconds) {
+    if (seconds < 0 || seconds > 1e8) return "?";
+    auto s = static_cast<uint64_t>(seconds);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%lluh%02llum%02llus", static_cast<unsigned long long>(s / 3600),
+                  static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
+    return buf;
+}
+
+}  // namespace
+
+struct Indexer::Impl {
+    IndexerOptions options;
+    storage::Store& store;
+    LiveStatus& status;
+    std::vector<std::unique_ptr<rpc::Client>> clients;
+    std::unique_ptr<MetadataWorker> metadata;
+    uint64_t range_size;
+    std::optional<storage::Cursor> cursor;
+
+    // Sleeping that a stop request interrupts.
+    std::mutex sleep_mutex;
+    std::condition_variable_any sleep_cv;
+
+    // Failure reporting: one line when the node goes away, one when it is back.
+    std::string failing_since;
+    Clock::duration backoff{};
+
+    // Progress.
+    Clock::time_point progress_at = Clock::now();
+    BlockNum progress_block = 0;
+    uint64_t progress_transfers = 0;
+
+    Impl(IndexerOptions o, storage::Store& s, LiveStatus& st)
+        : options(std::move(o)), store(s), status(st), range_size(std::max<uint64_t>(1, options.max_range)) {
+        for (unsigned i = 0; i < std::max(1u, options.fetch_workers); ++i) {
+            clients.push_back(std::make_unique<rpc::Client>(options.rpc));
+        }
+    }
+
+    bool sleep(std::stop_token& stop, Clock::duration d) {
+        std::unique_lock lock(sleep_mutex);
+        sleep_cv.wait_for(lock, stop, d, [] { return false; });
+        return !stop.stop_requested();
+    }
+
+    void set_state(State s) { status.state.store(static_cast<int>(s)); }
+
+    // A failed call: say so once, then back off (200 ms doubling to 5 s).
+    void on_failure(std::stop_token& stop, const char* what, const rpc::RpcError& e) {
+        if (failing_since.empty()) {
+            spdlog::warn("node: {} failed ({}); retrying until it answers", what, e.to_string());
+            failing_since = what;
+            status.node_reachable.store(false);
+        } else {
+            spdlog::debug("node: {} failed again: {}", what, e.to_string());
+        }
+        using namespace std::chrono_literals;
+        backoff = backoff == Clock::duration{} ? Clock::duration(200ms) : std::min<Clock::duration>(backoff * 2, 5s);
+        if (e.retry_after_ms) backoff = std::max<Clock::duration>(backoff, std::chrono::milliseconds(*e.retry_after_ms));
+        sleep(stop, backoff);
+    }
+    void on_success() {
+        if (!failing_since.empty()) {
+            spdlog::info("node: answering again");
+            failing_since.clear();
+            status.node_reachable.store(true);
+        }
+        backoff = {};
+    }
+
+    template <class F>
+    auto with_retry(std::stop_token& stop, const char* what, F&& f) -> std::optional<std::decay_t<decltype(f().value())>> {
+        while (!stop.stop_requested()) {
+            auto r = f();
+            if (r) {
+                on_success();
+                return std::move(r).value();
+            }
+            on_failure(stop, what, r.error());
+        }
+        return std::nullopt;
+    }
+
+    // Walks back from the cursor to the last block whose stored hash the node
+    // still has, undoes everything after it in one write, and returns true.
+    // Throws when no common block is within the window.
+    void handle_reorg(std::stop_token& stop, BlockNum node_head) {
+        const storage::Cursor old = *cursor;
+        const BlockNum window_floor = old.block_num > options.reorg_window ? old.block_num - options.reorg_window : 0;
+        std::optional<storage::BlockRecord> ancestor;
+        BlockNum hi = old.block_num;
+        while (!ancestor) {
+            BlockNum lo = hi >= window_floor + 31 ? hi - 31 : window_floor;
+            auto node = with_retry(stop, "eth_getBlockByNumber", [&] { return clients[0]->headers(lo, hi); });
+            if (!node) return;  // stopping
+            for (BlockNum b = hi + 1; b-- > lo;) {
+                auto stored = store.header(b);
+                if (!stored) break;
+                const auto& theirs = (*node)[b - lo];
+                if (theirs && theirs->hash == stored->hash) {
+                    ancestor = stored;
+                    break;
+                }
+            }
+            if (ancestor) break;
+            auto stored_lo = store.header(lo);
+            if (lo == window_floor || !stored_lo) {
+                set_state(State::kError);
+                throw std::runtime_error(
+                    "reorg deeper than the stored window: the node no longer has indexed block " +
+                    std::to_string(old.block_num) + " (" + to_hex(old.hash) + ") and no common block was found down to " +
+                    std::to_string(lo) + " (--reorg-window " + std::to_string(options.reorg_window) +
+                    "). Recover with `erc20-indexer rollback --to-block N` to a block below the fork, or "
+                    "`erc20-indexer reindex --from-block N`.");
+            }
+            hi = lo - 1;
+        }
+        auto undone = store.rollback(storage::Cursor{ancestor->number, ancestor->hash});
+        const uint64_t depth = old.block_num - ancestor->number;
+        status.reorgs_total.fetch_add(1);
+        if (depth > status.deepest_reorg.load()) status.deepest_reorg.store(depth);
+        spdlog::info("reorg: old head {} ({}), node head {}, common ancestor {} ({}), depth {}, {} transfers undone, {} tokens removed",
+                     old.block_num, short_hash(old.hash), node_head, ancestor->number, short_hash(ancestor->hash),
+                     depth, undone.transfers_undone, undone.tokens_removed);
+        cursor = storage::Cursor{ancestor->number, ancestor->hash};
+    }
+
+    void apply(const FetchedRange& r, BlockNum node_head) {
+        storage::BlockBatch batch;
+        batch.first = r.from;
+        batch.last = storage::Cursor{r.to, r.headers.back().hash};
+        batch.transfers = r.transfers;
+        const BlockNum keep_from = node_head > options.reorg_window ? node_head - options.reorg_window : 0;
+        for (const auto& h : r.headers) {
+            if (h.number >= keep_from || h.number == r.to) {
+                batch.headers.push_back({h.number, h.hash, h.parent_hash, h.timestamp});
+            }
+        }
+        BlockNum last_block = ~BlockNum{0};
+        for (const auto& t : r.transfers) {
+            if (t.block_num != last_block) {
+                batch.block_times.emplace_back(t.block_num, r.headers[t.block_num - r.from].timestamp);
+                last_block = t.block_num;
+            }
+        }
+        batch.prune_headers_below = r.to > options.reorg_window ? r.to - options.reorg_window : 0;
+        auto result = store.apply(batch);
+        cursor = batch.last;
+        status.transfers_applied.fetch_add(result.transfers);
+        metadata->add_new(result.new_tokens);
+        metadata->add_touched(result.touched_tokens, r.to);
+    }
+
+    void log_progress(BlockNum target, bool force) {
+        auto now = Clock::now();
+        auto elapsed = std::chrono::duration<double>(now - progress_at).count();
+        if (!force && elapsed < 5.0) return;
+        const BlockNum at = cursor ? cursor->block_num : 0;
+        const uint64_t transfers = status.transfers_applied.load();
+        if (elapsed > 0 && at > progress_block) {
+            double bps = static_cast<double>(at - progress_block) / elapsed;
+            double tps = static_cast<double>(transfers - progress_transfers) / elapsed;
+            double eta = bps > 0 ? static_cast<double>(target - std::min(target, at)) / bps : -1;
+            spdlog::info("backfill: block {} of {} ({:.1f}%), {:.0f} blocks/s, {:.0f} transfers/s, ETA {}", at, target,
+                         target ? 100.0 * static_cast<double>(at) / static_cast<double>(target) : 100.0, bps, tps,
+                         format_eta(eta));
+        }
+        progress_at = now;
+        progress_block = at;
+        progress_transfers = transfers;
+    }
+
+    void run(std::stop_token stop) {
+        auto chain_id = with_retry(stop, "eth_chainId", [&] { return clients[0]->chain_id(); });
+        if (!chain_id) return;
+        store.bind_chain(*chain_id);
+        status.chain_id.store(*chain_id);
+        metadata = std::make_unique<MetadataWorker>(options.rpc, store);
+        cursor = store.cursor();
+        spdlog::info("indexer: chain id {}, {}", *chain_id,
+                     cursor ? "resuming after block " + std::to_string(cursor->block_num)
+                            : "starting at block " + std::to_string(options.start_block));
+        progress_block = cursor ? cursor->block_num : 0;
+        bool was_following = false;
+
+        while (!stop.stop_requested()) {
+            auto head = with_retry(stop, "eth_blockNumber", [&] { return clients[0]->block_number(); });
+            if (!head) return;
+            status.node_block.store(*head);
+            const BlockNum next = cursor ? cursor->block_num + 1 : options.start_block;
+            if (*head < options.confirmations || *head - options.confirmations < next) {
+                // Nothing new to apply: make sure the block we stand on is still the node's.
+                if (cursor && cursor->block_num <= *head) {
+                    auto h = with_retry(stop, "eth_getBlockByNumber", [&] { return clients[0]->header(cursor->block_num); });
+                    if (!h) return;
+                    if (*h && (*h)->hash != cursor->hash) {
+                        handle_reorg(stop, *head);
+                        continue;
+                    }
+                } else if (cursor) {
+                    // The node is below us: lagging, or its chain got shorter.
+                    auto stored = store.header_at_or_below(*head);
+                    if (stored) {
+                        auto h = with_retry(stop, "eth_getBlockByNumber", [&] { return clients[0]->header(stored->number); });
+                        if (!h) return;
+                        if (*h && (*h)->hash != stored->hash) {
+                            handle_reorg(stop, *head);
+                            continue;
+                        }
+                    }
+                }
+                if (!was_following) {
+                    spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0, *head);
+                    was_following = true;
+                }
+                set_state(State::kFollowing);
+                sleep(stop, options.poll_interval);
+                continue;
+            }
+            const BlockNum target = *head - options.confirmations;
+            if (target - next > options.reorg_window) {
+                set_state(State::kBackfilling);
+                was_following = false;
+            }
+
+            // Several ranges in flight, applied in order.
+            std::vector<std::future<rpc::Result<FetchedRange>>> inflight;
+            BlockNum b = next;
+            for (size_t i = 0; i < clients.size() && b <= target; ++i) {
+                BlockNum e = std::min(target, b + range_size - 1);
+                rpc::Client* client = clients[i].get();
+                inflight.push_back(std::async(std::launch::async, [client, b, e, this] {
+                    return fetch_range(*client, b, e, options.tokens);
+                }));
+                b = e + 1;
+            }
+            bool applied_any = false;
+            for (auto& f : inflight) {
+                auto r = f.get();
+                if (!r) {
+                    const auto& e = r.error();
+                    if (e.kind == rpc::RpcError::Kind::kRangeTooLarge) {
+                        uint64_t span = range_size;
+                        range_size = e.suggested_to && *e.suggested_to >= next
+                                         ? std::max<uint64_t>(1, std::min(range_size / 2, *e.suggested_to - next + 1))
+                                         : std::max<uint64_t>(1, range_size / 2);
+                        spdlog::info("eth_getLogs: node refused {} blocks per request, now {}", span, range_size);
+                        break;
+                    }
+                    // Drain the others before retrying.
+                    for (auto& g : inflight) {
+                        if (g.valid()) g.wait();
+                    }
+                    on_failure(stop, "eth_getLogs", e);
+                    break;
+                }
+                on_success();
+                const FetchedRange& range = r.value();
+                if (cursor && range.from == cursor->block_num + 1 && range.headers.front().parent_hash != cursor->hash) {
+                    for (auto& g : inflight) {
+                        if (g.valid()) g.wait();
+                    }
+                    handle_reorg(stop, *head);
+                    break;
+                }
+                apply(range, *head);
+                applied_any = true;
+            }
+            for (auto& g : inflight) {
+                if (g.valid()) g.wait();
+            }
+            if (applied_any) {
+                const bool backfilling = status.state.load() == static_cast<int>(State::kBackfilling);
+                log_progress(target, false);
+                if (backfilling && cursor && cursor->block_num >= target) log_progress(target, true);
+                // Grow back towards the configured range while answers are fine.
+                if (range_size < options.max_range) range_size = std::min(options.max_range, range_size * 2);
+            }
+        }
+    }
+};
+
+Indexer::Indexer(IndexerOptions options, storage::Store& store, LiveStatus& status)
+    : impl_(std::make_unique<Impl>(std::move(options), store, status)) {}
+Indexer::~Indexer() = default;
+
+void Indexer::run(std::stop_token stop) { impl_->run(std::move(stop)); }
+
+}  // namespace erc20::indexer

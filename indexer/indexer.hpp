@@ -1,0 +1,65 @@
+#pragma once
+// The ingestion pipeline: fetch logs and headers from the node, extract ERC20
+// transfers, apply them to the store block range by block range, and follow
+// the head, undoing reorged blocks.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "common/types.hpp"
+#include "rpc/client.hpp"
+#include "storage/store.hpp"
+
+namespace erc20::indexer {
+
+struct IndexerOptions {
+    rpc::ClientOptions rpc;
+    BlockNum start_block{0};
+    uint64_t confirmations{0};
+    std::chrono::milliseconds poll_interval{2000};
+    uint64_t reorg_window{256};
+    std::vector<Address> tokens;   // empty: every token
+    uint64_t max_range{2000};      // most blocks per eth_getLogs request
+    unsigned fetch_workers{4};     // ranges in flight during backfill
+};
+
+enum class State : int { kStarting, kBackfilling, kFollowing, kReindexing, kError };
+[[nodiscard]] const char* to_string(State s) noexcept;
+
+/// What the indexer knows that is not in the database, for /v1/status and
+/// /metrics. Written by the indexer thread, read by any thread.
+struct LiveStatus {
+    std::atomic<uint64_t> node_block{0};
+    std::atomic<int> state{static_cast<int>(State::kStarting)};
+    std::atomic<bool> node_reachable{true};
+    std::atomic<uint64_t> reorgs_total{0};
+    std::atomic<uint64_t> deepest_reorg{0};
+    std::atomic<uint64_t> transfers_applied{0};
+    std::atomic<uint64_t> chain_id{0};
+};
+
+class Indexer {
+  public:
+    Indexer(IndexerOptions options, storage::Store& store, LiveStatus& status);
+    ~Indexer();
+    Indexer(const Indexer&) = delete;
+    Indexer& operator=(const Indexer&) = delete;
+
+    /// Connects to the node (retrying until it answers), checks the chain id
+    /// against the database, then backfills and follows until `stop` is
+    /// requested. Throws storage::StoreError on database failures and
+    /// std::runtime_error on conditions that need an operator (wrong chain, a
+    /// reorg deeper than the window).
+    void run(std::stop_token stop);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace erc20::indexer

@@ -1,0 +1,62 @@
+#include "storage/codec.hpp"
+
+#include <iterator>
+
+namespace erc20::storage {
+namespace mp = boost::multiprecision;
+using U512 = mp::uint512_t;
+
+namespace {
+template <class Unsigned>
+std::string to_min_be(const Unsigned& v) {
+    std::string out;
+    if (v == 0) return out;
+    mp::export_bits(v, std::back_inserter(out), 8);
+    return out;
+}
+template <class Unsigned>
+Unsigned from_min_be(std::string_view s) {
+    Unsigned v = 0;
+    if (s.empty()) return v;
+    mp::import_bits(v, reinterpret_cast<const uint8_t*>(s.data()),
+                    reinterpret_cast<const uint8_t*>(s.data()) + s.size(), 8);
+    return v;
+}
+}  // namespace
+
+std::string u256_to_min_be(const U256& v) { return to_min_be(v); }
+U256 u256_from_min_be(std::string_view s) { return from_min_be<U256>(s.substr(0, 32)); }
+
+std::string balance_magnitude(const Balance& positive) {
+    return to_min_be(static_cast<U512>(positive < 0 ? Balance(-positive) : positive));
+}
+
+std::string encode_balance(const Balance& v) {
+    std::string out;
+    out.push_back(v < 0 ? '\x01' : '\x00');
+    out += balance_magnitude(v);
+    return out;
+}
+
+std::optional<Balance> decode_balance(std::string_view s) {
+    if (s.empty() || s.size() > 65 || (s[0] != 0 && s[0] != 1)) return std::nullopt;
+    Balance mag = static_cast<Balance>(from_min_be<U512>(s.substr(1)));
+    return s[0] == 1 ? Balance(-mag) : mag;
+}
+
+void put_lp_balance(std::string& out, const Balance& nonneg) {
+    std::string mag = balance_magnitude(nonneg);
+    out.push_back(static_cast<char>(mag.size()));
+    out += mag;
+}
+
+std::optional<Balance> get_lp_balance(std::string_view s, size_t& at) {
+    if (at >= s.size()) return std::nullopt;
+    size_t len = static_cast<uint8_t>(s[at]);
+    if (len > 64 || at + 1 + len > s.size()) return std::nullopt;
+    Balance v = static_cast<Balance>(from_min_be<U512>(s.substr(at + 1, len)));
+    at += 1 + len;
+    return v;
+}
+
+}  // namespace erc20::storage

@@ -1,0 +1,62 @@
+#pragma once
+// Byte codecs shared by the column families in storage/schema.hpp.
+// Integers in keys are big-endian so that RocksDB's bytewise order is numeric
+// order. Amounts in values are minimal big-endian (no leading zero bytes).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/types.hpp"
+
+namespace erc20::storage {
+
+inline void put_be64(std::string& out, uint64_t v) {
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline void put_be32(std::string& out, uint32_t v) {
+    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline uint64_t get_be64(std::string_view s, size_t at) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
+    return v;
+}
+inline uint32_t get_be32(std::string_view s, size_t at) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
+    return v;
+}
+template <size_t N>
+inline void put_bytes(std::string& out, const std::array<uint8_t, N>& b) {
+    out.append(reinterpret_cast<const char*>(b.data()), N);
+}
+template <class T>
+inline T get_fixed(std::string_view s, size_t at) {
+    T t;
+    for (size_t i = 0; i < t.bytes.size(); ++i) t.bytes[i] = static_cast<uint8_t>(s[at + i]);
+    return t;
+}
+
+/// Minimal big-endian magnitude of an unsigned amount; zero is empty.
+std::string u256_to_min_be(const U256& v);
+U256 u256_from_min_be(std::string_view s);
+
+/// Signed balance value: one sign byte (0 = positive, 1 = negative) followed by
+/// the minimal big-endian magnitude (at most 64 bytes). Zero is never stored:
+/// the row is deleted instead, so encode_balance(0) is only a sign byte.
+std::string encode_balance(const Balance& v);
+/// nullopt on a corrupt value.
+std::optional<Balance> decode_balance(std::string_view s);
+
+/// Length-prefixed magnitude: one length byte then minimal big-endian bytes.
+/// Used for the large counters (minted, burned) inside token stats.
+void put_lp_balance(std::string& out, const Balance& nonneg);
+std::optional<Balance> get_lp_balance(std::string_view s, size_t& at);
+
+/// Magnitude of a positive balance, minimal big-endian.
+std::string balance_magnitude(const Balance& positive);
+
+}  // namespace erc20::storage

@@ -1,0 +1,131 @@
+#pragma once
+// The on-disk schema: every column family, its key and value layout, and the
+// key builders. Integers in keys are big-endian (bytewise order = numeric
+// order). Addresses are 20 raw bytes, hashes 32.
+//
+// Everything below except `meta`'s metadata rows and `token_meta` is derived
+// from the chain and written only by Store::apply / Store::rollback, each in
+// one atomic WriteBatch together with the cursor.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/types.hpp"
+#include "storage/codec.hpp"
+
+namespace erc20::storage {
+
+inline constexpr uint32_t kSchemaVersion = 1;
+
+/// Database-wide rows, keyed by name:
+///   "schema_version" : u32
+///   "chain_id"       : u64
+///   "cursor"         : last applied block_num (8) | its hash (32)
+///   "totals"         : tokens (8) | transfers (8)
+inline constexpr std::string_view kMeta{"meta"};
+
+/// Headers of the recent blocks (the reorg window), pruned behind it.
+///   key   : block_num (8)
+///   value : hash (32) | parent_hash (32) | timestamp (8)
+inline constexpr std::string_view kHeaders{"headers"};
+
+/// Timestamp of every block that holds at least one transfer (never pruned).
+///   key   : block_num (8)
+///   value : timestamp (8)
+inline constexpr std::string_view kBlockTimes{"block_times"};
+
+/// Every ERC20 transfer, in chain order. (block_num, log_index) is unique on a chain.
+///   key   : block_num (8) | log_index (4)
+///   value : token (20) | from (20) | to (20) | txn_hash (32) | value (minimal big-endian, 0..32)
+inline constexpr std::string_view kTransfers{"transfers"};
+
+/// Transfers of one token, in chain order.
+///   key   : token (20) | block_num (8) | log_index (4)
+///   value : empty
+inline constexpr std::string_view kTokenTransfers{"token_transfers"};
+
+/// Transfers from or to one account (the zero address is not indexed).
+///   key   : account (20) | block_num (8) | log_index (4)
+///   value : direction (1): 1 = out, 2 = in, 3 = both (self transfer)
+inline constexpr std::string_view kAccountTransfers{"account_transfers"};
+
+/// Current balance of a holder; absent when zero.
+///   key   : token (20) | holder (20)
+///   value : signed balance, see encode_balance
+inline constexpr std::string_view kBalances{"balances"};
+
+/// A token's holders with a positive balance, by balance descending then
+/// holder ascending, so a holders page is one forward scan.
+///   key   : token (20) | 0xff - len (1) | ~magnitude (len) | holder (20)
+///   value : empty
+inline constexpr std::string_view kHolders{"holders"};
+
+/// Balance of a holder at the end of each block in which a non-zero transfer
+/// touched it. Answers balances at past blocks and drives undo.
+///   key   : token (20) | holder (20) | block_num (8)
+///   value : signed balance after that block, see encode_balance
+inline constexpr std::string_view kBalanceHistory{"balance_history"};
+
+/// Per-token counters.
+///   key   : token (20)
+///   value : holders (8) | transfers (8) | negative_balances (8) | first_block (8) |
+///           last_block (8) | minted (length-prefixed) | burned (length-prefixed)
+inline constexpr std::string_view kTokenStats{"token_stats"};
+
+/// Token metadata from eth_call; not derived from logs.
+///   key   : token (20)
+///   value : see encode_token_meta in store.cpp
+inline constexpr std::string_view kTokenMeta{"token_meta"};
+
+inline std::string block_key(BlockNum n) {
+    std::string k;
+    put_be64(k, n);
+    return k;
+}
+inline std::string transfer_key(BlockNum n, uint32_t log_index) {
+    std::string k;
+    k.reserve(12);
+    put_be64(k, n);
+    put_be32(k, log_index);
+    return k;
+}
+inline std::string prefixed_transfer_key(const Address& prefix, BlockNum n, uint32_t log_index) {
+    std::string k;
+    k.reserve(32);
+    put_bytes(k, prefix.bytes);
+    put_be64(k, n);
+    put_be32(k, log_index);
+    return k;
+}
+inline std::string pair_key(const Address& token, const Address& holder) {
+    std::string k;
+    k.reserve(40);
+    put_bytes(k, token.bytes);
+    put_bytes(k, holder.bytes);
+    return k;
+}
+inline std::string history_key(const Address& token, const Address& holder, BlockNum n) {
+    std::string k = pair_key(token, holder);
+    put_be64(k, n);
+    return k;
+}
+inline std::string token_key(const Address& token) {
+    std::string k;
+    put_bytes(k, token.bytes);
+    return k;
+}
+/// REQUIRES: balance > 0.
+inline std::string holder_rank_key(const Address& token, const Balance& balance,
+                                   const Address& holder) {
+    std::string mag = balance_magnitude(balance);
+    std::string k;
+    k.reserve(41 + mag.size());
+    put_bytes(k, token.bytes);
+    k.push_back(static_cast<char>(0xff - mag.size()));
+    for (char c : mag) k.push_back(static_cast<char>(~static_cast<uint8_t>(c)));
+    put_bytes(k, holder.bytes);
+    return k;
+}
+
+}  // namespace erc20::storage

@@ -1,0 +1,212 @@
+#pragma once
+// The indexer's database: RocksDB with the column families of
+// storage/schema.hpp. One writer (the indexer thread) calls apply() and
+// rollback(); any number of readers take a View, a consistent snapshot.
+//
+// Failures of RocksDB itself (I/O errors, corruption, a lock held by another
+// process) throw StoreError with a message fit for an operator: they are not
+// recoverable by the caller.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/types.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class Snapshot;
+}  // namespace rocksdb
+
+namespace erc20::storage {
+
+class StoreError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct Transfer {
+    BlockNum block_num{0};
+    uint32_t log_index{0};
+    Hash txn_hash;
+    Address token;
+    Address from;
+    Address to;
+    U256 value;
+    friend bool operator==(const Transfer&, const Transfer&) = default;
+};
+
+struct BlockRecord {
+    BlockNum number{0};
+    Hash hash;
+    Hash parent_hash;
+    uint64_t timestamp{0};
+};
+
+struct Cursor {
+    BlockNum block_num{0};
+    Hash hash;
+};
+
+struct Totals {
+    uint64_t tokens{0};
+    uint64_t transfers{0};
+};
+
+struct TokenStats {
+    uint64_t holders{0};
+    uint64_t transfers{0};
+    uint64_t negative_balances{0};
+    BlockNum first_block{0};
+    BlockNum last_block{0};
+    Balance minted{0};
+    Balance burned{0};
+};
+
+struct TokenMeta {
+    std::optional<std::string> name;
+    std::optional<std::string> symbol;
+    std::optional<uint8_t> decimals;
+    std::optional<U256> total_supply;
+    BlockNum refreshed_block{0};  // block at which total_supply was read
+};
+
+/// Blocks [first, last.block_num] to apply in one atomic write.
+struct BlockBatch {
+    BlockNum first{0};
+    Cursor last;
+    /// REQUIRES: sorted by (block_num, log_index), every block_num in [first, last].
+    std::vector<Transfer> transfers;
+    /// Headers to keep for reorg detection (any subset of [first, last]).
+    std::vector<BlockRecord> headers;
+    /// Timestamps of blocks that hold transfers.
+    std::vector<std::pair<BlockNum, uint64_t>> block_times;
+    /// Headers below this block are dropped in the same write (0 = keep all).
+    BlockNum prune_headers_below{0};
+};
+
+struct ApplyResult {
+    size_t transfers{0};
+    std::vector<Address> new_tokens;
+    std::vector<Address> touched_tokens;
+};
+
+struct RollbackResult {
+    BlockNum from_block{0};  // the cursor before
+    size_t transfers_undone{0};
+    size_t tokens_removed{0};
+};
+
+struct HolderItem {
+    Address holder;
+    Balance balance;
+};
+
+struct StoreOptions {
+    bool read_only{false};
+    size_t block_cache_bytes{256u << 20};  // Default: 256 MiB
+};
+
+class View;
+
+class Store {
+  public:
+    /// Opens or creates the database at `path` and checks its schema version.
+    /// Throws StoreError naming the path when it is locked by another process,
+    /// has an unknown schema version, or cannot be opened.
+    static std::unique_ptr<Store> open(const std::string& path, const StoreOptions& options);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    /// Records `chain_id` in a new database, or throws StoreError when the
+    /// database was built from another chain.
+    void bind_chain(uint64_t chain_id);
+    [[nodiscard]] std::optional<uint64_t> chain_id() const;
+    [[nodiscard]] std::optional<Cursor> cursor() const;
+    [[nodiscard]] std::optional<BlockRecord> header(BlockNum n) const;
+    /// The highest stored header at or below n.
+    [[nodiscard]] std::optional<BlockRecord> header_at_or_below(BlockNum n) const;
+
+    /// Applies blocks [batch.first, batch.last] and moves the cursor to
+    /// batch.last, all in one atomic write.
+    /// REQUIRES: batch.first == cursor + 1, or the database has no cursor yet.
+    ApplyResult apply(const BlockBatch& batch);
+
+    /// Undoes every derived effect of the blocks after `to.block_num` (balances,
+    /// holders, stats, transfers, history, headers, tokens first seen there)
+    /// and sets the cursor to `to`, in one atomic write. A no-op when the
+    /// cursor is at or below `to.block_num`.
+    RollbackResult rollback(const Cursor& to);
+
+    void put_token_meta(const Address& token, const TokenMeta& meta);
+    /// Tokens with stats but no metadata row yet.
+    [[nodiscard]] std::vector<Address> tokens_without_meta() const;
+
+    /// A consistent snapshot for readers.
+    [[nodiscard]] View view() const;
+
+    /// Makes every write so far durable (WAL fsync).
+    void sync();
+    /// Estimated live data size in bytes, all column families.
+    [[nodiscard]] uint64_t size_bytes() const;
+
+  private:
+    struct Impl;
+    explicit Store(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+    friend class View;
+};
+
+/// Reads from one RocksDB snapshot; every method answers as of the same instant.
+class View {
+  public:
+    ~View();
+    View(View&&) noexcept;
+    View(const View&) = delete;
+    View& operator=(const View&) = delete;
+    View& operator=(View&&) = delete;
+
+    [[nodiscard]] std::optional<Cursor> cursor() const;
+    [[nodiscard]] Totals totals() const;
+    [[nodiscard]] std::optional<uint64_t> chain_id() const;
+    [[nodiscard]] std::optional<TokenStats> token_stats(const Address& token) const;
+    [[nodiscard]] std::optional<TokenMeta> token_meta(const Address& token) const;
+    [[nodiscard]] Balance balance(const Address& token, const Address& holder) const;
+    /// Balance at the end of block n (n at or below the cursor).
+    [[nodiscard]] Balance balance_at(const Address& token, const Address& holder, BlockNum n) const;
+    [[nodiscard]] std::optional<uint64_t> block_time(BlockNum n) const;
+
+    /// Up to `limit` holders by balance descending, address ascending,
+    /// starting after position `after` (empty: from the top). `next` is set to
+    /// the position of the last item returned (opaque bytes), or cleared when
+    /// the list is exhausted.
+    std::vector<HolderItem> holders(const Address& token, std::string_view after, size_t limit,
+                                    std::string& next) const;
+
+    /// Transfers of a token in [from_block, to_block], ascending, after
+    /// (block, log_index) `after` when given.
+    std::vector<Transfer> token_transfers(const Address& token, BlockNum from_block,
+                                          BlockNum to_block,
+                                          std::optional<std::pair<BlockNum, uint32_t>> after,
+                                          size_t limit) const;
+
+    /// Tokens in address order after `after`.
+    std::vector<Address> tokens(std::optional<Address> after, size_t limit) const;
+
+    /// Transfers in [from_block, to_block] of every token, ascending.
+    std::vector<Transfer> transfers(BlockNum from_block, BlockNum to_block, size_t limit) const;
+
+  private:
+    friend class Store;
+    View(const Store::Impl* store, const rocksdb::Snapshot* snapshot);
+    const Store::Impl* store_;
+    const rocksdb::Snapshot* snapshot_;
+};
+
+}  // namespace erc20::storage

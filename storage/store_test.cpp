@@ -1,0 +1,229 @@
+#include "storage/store.hpp"
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+using namespace erc20;
+using namespace erc20::storage;
+
+namespace {
+
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        path = std::filesystem::temp_directory_path() /
+               ("erc20-store-test-" + std::to_string(std::random_device{}()));
+        std::filesystem::remove_all(path);
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+Address addr(uint8_t tag, uint8_t n) {
+    Address a;
+    if (tag == 0 && n == 0) return a;  // the zero address
+    a.bytes[0] = tag;
+    a.bytes[19] = n;
+    return a;
+}
+
+Hash block_hash(BlockNum n, uint64_t fork) {
+    Hash h;
+    for (size_t i = 0; i < 8; ++i) h.bytes[i] = static_cast<uint8_t>(n >> (8 * i));
+    for (size_t i = 0; i < 8; ++i) h.bytes[8 + i] = static_cast<uint8_t>(fork >> (8 * i));
+    return h;
+}
+
+// The model: the chain as a list of transfers; everything else is recomputed.
+struct Model {
+    std::vector<Transfer> chain;
+    BlockNum head = 0;
+
+    std::map<std::pair<Address, Address>, Balance> balances() const {
+        std::map<std::pair<Address, Address>, Balance> out;
+        for (const auto& t : chain) {
+            if (!t.from.is_zero()) out[{t.token, t.from}] -= static_cast<Balance>(t.value);
+            if (!t.to.is_zero()) out[{t.token, t.to}] += static_cast<Balance>(t.value);
+        }
+        return out;
+    }
+    Balance balance_at(const Address& token, const Address& holder, BlockNum n) const {
+        Balance b = 0;
+        for (const auto& t : chain) {
+            if (t.block_num > n || t.token != token) continue;
+            if (t.from == holder && !holder.is_zero()) b -= static_cast<Balance>(t.value);
+            if (t.to == holder && !holder.is_zero()) b += static_cast<Balance>(t.value);
+        }
+        return b;
+    }
+};
+
+std::vector<Transfer> random_blocks(std::mt19937_64& rng, BlockNum first, BlockNum last) {
+    std::vector<Transfer> out;
+    for (BlockNum b = first; b <= last; ++b) {
+        size_t n = rng() % 4;
+        for (uint32_t i = 0; i < n; ++i) {
+            Transfer t;
+            t.block_num = b;
+            t.log_index = i;
+            t.token = addr(0xa0, static_cast<uint8_t>(rng() % 4 + 1));
+            t.from = addr(rng() % 3 == 0 ? 0 : 0xb0, static_cast<uint8_t>(rng() % 4 == 0 ? 0 : rng() % 12));
+            t.to = addr(rng() % 5 == 0 ? 0 : 0xb0, static_cast<uint8_t>(rng() % 4 == 0 ? 0 : rng() % 12));
+            t.value = (rng() % 5 == 0) ? U256(0) : U256(rng() % 1000);
+            t.txn_hash = block_hash(b, i);
+            out.push_back(t);
+        }
+    }
+    return out;
+}
+
+void check_against_model(Store& store, const Model& m) {
+    auto view = store.view();
+    auto cursor = view.cursor();
+    REQUIRE(cursor);
+    CHECK(cursor->block_num == m.head);
+    auto balances = m.balances();
+    std::map<Address, std::pair<uint64_t, uint64_t>> holders_neg;
+    for (const auto& [key, b] : balances) {
+        CHECK(view.balance(key.first, key.second) == b);
+        if (b > 0) holders_neg[key.first].first++;
+        if (b < 0) holders_neg[key.first].second++;
+    }
+    std::set<Address> tokens;
+    std::map<Address, uint64_t> transfers;
+    std::map<Address, BlockNum> last;
+    for (const auto& t : m.chain) {
+        tokens.insert(t.token);
+        transfers[t.token]++;
+        last[t.token] = t.block_num;
+    }
+    CHECK(view.totals().tokens == tokens.size());
+    CHECK(view.totals().transfers == m.chain.size());
+    auto listed = view.tokens(std::nullopt, 1000);
+    CHECK(std::set<Address>(listed.begin(), listed.end()) == tokens);
+    for (const auto& token : tokens) {
+        auto s = view.token_stats(token);
+        REQUIRE(s);
+        CHECK(s->holders == holders_neg[token].first);
+        CHECK(s->negative_balances == holders_neg[token].second);
+        CHECK(s->transfers == transfers[token]);
+        CHECK(s->last_block == last[token]);
+        // Holders list: every positive balance exactly once, in rank order.
+        std::string after, next;
+        std::vector<HolderItem> all;
+        for (;;) {
+            auto page = view.holders(token, after, 3, next);
+            all.insert(all.end(), page.begin(), page.end());
+            if (next.empty()) break;
+            after = next;
+        }
+        CHECK(all.size() == s->holders);
+        for (size_t i = 0; i < all.size(); ++i) {
+            CHECK(all[i].balance == balances.at({token, all[i].holder}));
+            if (i > 0) {
+                bool ordered = all[i - 1].balance > all[i].balance ||
+                               (all[i - 1].balance == all[i].balance && all[i - 1].holder < all[i].holder);
+                CHECK(ordered);
+            }
+        }
+        auto listed_transfers = view.token_transfers(token, 0, m.head, std::nullopt, 100000);
+        std::vector<Transfer> expected;
+        for (const auto& t : m.chain) {
+            if (t.token == token) expected.push_back(t);
+        }
+        CHECK(listed_transfers == expected);
+        // Historical balances at a few blocks.
+        for (BlockNum n : {m.head / 3, m.head / 2, m.head}) {
+            for (uint8_t h = 1; h < 12; h += 5) {
+                CHECK(view.balance_at(token, addr(0xb0, h), n) == m.balance_at(token, addr(0xb0, h), n));
+            }
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("apply and rollback agree with a model through random forks and reopens",
+          "[storage][model]") {
+    TempDir dir;
+    std::mt19937_64 rng(7);
+    Model model;
+    uint64_t fork = 0;
+    auto store = Store::open(dir.path.string(), {});
+    store->bind_chain(31337);
+    // Genesis-like start: an empty first batch at block 0.
+    store->apply(BlockBatch{0, Cursor{0, block_hash(0, 0)}, {}, {}, {}, 0});
+
+    for (int step = 0; step < 60; ++step) {
+        if (step % 7 == 6 && model.head > 2) {
+            BlockNum depth = rng() % std::min<BlockNum>(model.head, 12) + 1;
+            BlockNum to = model.head - depth;
+            auto result = store->rollback(Cursor{to, block_hash(to, fork)});
+            size_t expected_undone = 0;
+            while (!model.chain.empty() && model.chain.back().block_num > to) {
+                model.chain.pop_back();
+                ++expected_undone;
+            }
+            CHECK(result.transfers_undone == expected_undone);
+            model.head = to;
+            ++fork;
+        } else {
+            BlockNum first = model.head + 1;
+            BlockNum last = first + rng() % 5;
+            auto transfers = random_blocks(rng, first, last);
+            BlockBatch batch;
+            batch.first = first;
+            batch.last = Cursor{last, block_hash(last, fork)};
+            batch.transfers = transfers;
+            store->apply(batch);
+            model.chain.insert(model.chain.end(), transfers.begin(), transfers.end());
+            model.head = last;
+        }
+        if (step % 10 == 9) {
+            store.reset();
+            store = Store::open(dir.path.string(), {});
+        }
+        check_against_model(*store, model);
+    }
+}
+
+TEST_CASE("a database refuses another chain and a foreign schema", "[storage]") {
+    TempDir dir;
+    {
+        auto store = Store::open(dir.path.string(), {});
+        store->bind_chain(1);
+        CHECK_NOTHROW(store->bind_chain(1));
+        CHECK_THROWS_AS(store->bind_chain(5), StoreError);
+    }
+    auto store = Store::open(dir.path.string(), {});
+    CHECK(store->chain_id() == 1u);
+    CHECK_THROWS_WITH(Store::open(dir.path.string(), {}), Catch::Contains("locked"));
+}
+
+TEST_CASE("apply refuses a batch that does not continue the cursor", "[storage]") {
+    TempDir dir;
+    auto store = Store::open(dir.path.string(), {});
+    store->apply(BlockBatch{5, Cursor{9, {}}, {}, {}, {}, 0});
+    CHECK_THROWS_AS(store->apply(BlockBatch{11, Cursor{12, {}}, {}, {}, {}, 0}), StoreError);
+    CHECK_NOTHROW(store->apply(BlockBatch{10, Cursor{12, {}}, {}, {}, {}, 0}));
+    CHECK(store->cursor()->block_num == 12);
+}
+
+TEST_CASE("a token pushed below zero counts negative balances and is not a holder", "[storage]") {
+    TempDir dir;
+    auto store = Store::open(dir.path.string(), {});
+    Transfer t;
+    t.block_num = 1;
+    t.token = addr(0xa0, 1);
+    t.from = addr(0xb0, 1);
+    t.to = addr(0xb0, 2);
+    t.value = U256(100);
+    store->apply(BlockBatch{1, Cursor{1, {}}, {t}, {}, {}, 0});
+    auto view = store->view();
+    CHECK(view.balance(t.token, t.from) == -100);
+    CHECK(view.token_stats(t.token)->holders == 1);
+    CHECK(view.token_stats(t.token)->negative_balances == 1);
+}

@@ -1,0 +1,109 @@
+// Ground truth computed from the node alone (eth_getLogs / eth_call), independent of the daemon.
+import { rpc, rpcBatch, calldata, blockTag, hex, TRANSFER_TOPIC, ZERO_ADDRESS } from './chain.mjs';
+
+const topicToAddress = (t) => '0x' + t.slice(26).toLowerCase();
+
+/** Every log with topic0 = Transfer in [fromBlock, toBlock], any shape, in node order. */
+export async function transferTopicLogs(url, toBlock, fromBlock = 0) {
+  return rpc(url, 'eth_getLogs', [{ fromBlock: blockTag(fromBlock), toBlock: blockTag(toBlock), topics: [TRANSFER_TOPIC] }]);
+}
+
+/** ERC20 shape: exactly 3 topics and exactly 32 bytes of data. */
+export function isErc20Shaped(log) {
+  return log.topics.length === 3 && typeof log.data === 'string' && log.data.length === 2 + 64;
+}
+
+/**
+ * All ERC20-shaped Transfer logs from block `fromBlock` (default 0) to `toBlock`, as
+ * {block, tx_hash, log_index, token, from, to, value} with lowercase hex, numbers for block and
+ * log_index, and `value` a decimal string. Sorted by (block, log_index).
+ */
+export async function erc20Transfers(url, toBlock, fromBlock = 0) {
+  const logs = await transferTopicLogs(url, toBlock, fromBlock);
+  const out = [];
+  for (const l of logs) {
+    if (l.removed) continue;
+    if (!isErc20Shaped(l)) continue;
+    out.push({
+      block: Number(BigInt(l.blockNumber)),
+      tx_hash: l.transactionHash.toLowerCase(),
+      log_index: Number(BigInt(l.logIndex)),
+      token: l.address.toLowerCase(),
+      from: topicToAddress(l.topics[1]),
+      to: topicToAddress(l.topics[2]),
+      value: BigInt(l.data).toString(),
+    });
+  }
+  out.sort((a, b) => a.block - b.block || a.log_index - b.log_index);
+  return out;
+}
+
+/**
+ * token -> Map(holder -> BigInt balance). Every address that ever appeared as from/to is present
+ * (balance possibly 0); the zero address is never a holder.
+ */
+export function balancesFromLogs(transfers) {
+  const m = new Map();
+  for (const t of transfers) {
+    if (!m.has(t.token)) m.set(t.token, new Map());
+    const b = m.get(t.token);
+    const v = BigInt(t.value);
+    if (t.from !== ZERO_ADDRESS) b.set(t.from, (b.get(t.from) ?? 0n) - v);
+    if (t.to !== ZERO_ADDRESS) b.set(t.to, (b.get(t.to) ?? 0n) + v);
+  }
+  return m;
+}
+
+/** Positive balances of one token as [{address, balance}] sorted balance desc, address asc. */
+export function sortedHolders(balances) {
+  const items = [];
+  for (const [address, bal] of balances ?? new Map()) if (bal > 0n) items.push({ address, balance: bal });
+  items.sort((a, b) => (a.balance > b.balance ? -1 : a.balance < b.balance ? 1 : a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  return items.map((h) => ({ address: h.address, balance: h.balance.toString() }));
+}
+
+/** token -> {minted, burned, transfers, firstBlock, lastBlock} (BigInt sums). */
+export function tokenStats(transfers) {
+  const m = new Map();
+  for (const t of transfers) {
+    if (!m.has(t.token)) m.set(t.token, { minted: 0n, burned: 0n, transfers: 0, firstBlock: t.block, lastBlock: t.block });
+    const s = m.get(t.token);
+    const v = BigInt(t.value);
+    if (t.from === ZERO_ADDRESS) s.minted += v;
+    if (t.to === ZERO_ADDRESS) s.burned += v;
+    s.transfers++;
+    s.firstBlock = Math.min(s.firstBlock, t.block);
+    s.lastBlock = Math.max(s.lastBlock, t.block);
+  }
+  return m;
+}
+
+/** balanceOf(holder) by eth_call at `block`, as BigInt. */
+export async function balanceOf(url, token, holder, block = 'latest') {
+  return BigInt(await rpc(url, 'eth_call', [{ to: token, data: calldata('TestToken', 'balanceOf', [holder]) }, blockTag(block)]));
+}
+
+/** Batched balanceOf: pairs [[token, holder], ...] -> [BigInt]. */
+export async function balancesOf(url, pairs, block = 'latest') {
+  const res = await rpcBatch(url, pairs.map(([token, holder]) => ['eth_call', [{ to: token, data: calldata('TestToken', 'balanceOf', [holder]) }, blockTag(block)]]));
+  return res.map((r) => BigInt(r));
+}
+
+export async function totalSupply(url, token, block = 'latest') {
+  return BigInt(await rpc(url, 'eth_call', [{ to: token, data: calldata('TestToken', 'totalSupply', []) }, blockTag(block)]));
+}
+
+/** block number -> {timestamp (number, unix seconds), hash}. */
+export async function blockInfo(url, blocks) {
+  const uniq = [...new Set(blocks)];
+  const res = await rpcBatch(url, uniq.map((b) => ['eth_getBlockByNumber', [hex(b), false]]));
+  return new Map(uniq.map((b, i) => [b, { timestamp: Number(BigInt(res[i].timestamp)), hash: res[i].hash.toLowerCase() }]));
+}
+
+/** Everything the tests compare against, up to block `toBlock`. */
+export async function groundTruth(url, toBlock) {
+  const transfers = await erc20Transfers(url, toBlock);
+  const balances = balancesFromLogs(transfers);
+  const stats = tokenStats(transfers);
+  return { toBlock, transfers, balances, stats, tokens: [...stats.keys()].sort() };
+}
