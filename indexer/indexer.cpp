@@ -370,9 +370,9 @@ struct Indexer::Impl {
                 if (g.valid()) g.wait();
             }
             if (applied_any) {
-                const bool backfilling = status.state.load() == static_cast<int>(State::kBackfilling);
-                log_progress(target, false);
-                if (backfilling && cursor && cursor->block_num >= target) log_progress(target, true);
+                if (status.state.load() == static_cast<int>(State::kBackfilling)) {
+                    log_progress(target, cursor && cursor->block_num >= target);
+                }
                 // Grow back towards the configured range while answers are fine.
                 if (range_size < options.max_range) range_size = std::min(options.max_range, range_size * 2);
             }

@@ -787,8 +787,8 @@ TEST_CASE("Client maps HTTP statuses, timeouts and refused connections", "[rpc][
         CHECK_FALSE(latest.value().has_value());
     }
     SECTION("timeout") {
-        FakeNode node({{200, answer(R"("0x1")"), "", 1000}});
-        Client client({.url = node.url(), .timeout = std::chrono::milliseconds(200)});
+        FakeNode node({{200, answer(R"("0x1")"), "", 400}});
+        Client client({.url = node.url(), .timeout = std::chrono::milliseconds(100)});
         auto r = client.block_number();
         REQUIRE_FALSE(r.ok());
         CHECK(r.error().kind == Kind::kTimeout);

@@ -14,6 +14,7 @@
 import { startAnvil } from '../tests/e2e/lib/chain.mjs';
 import { Workload } from '../tests/e2e/lib/workload.mjs';
 import { parseArgs } from '../tests/e2e/lib/harness.mjs';
+import { shuttingDown } from '../tests/e2e/lib/proc.mjs';
 
 const args = parseArgs();
 const port = Number(args.port ?? 8545);
@@ -35,6 +36,7 @@ try {
   process.exit(1);
 }
 anvil.proc.once('exit', (code, signal) => {
+  if (shuttingDown()) return;
   say(`anvil exited (code ${code}, signal ${signal})`);
   process.exit(1);
 });

@@ -37,12 +37,20 @@ function installHandlers() {
     if (process.env.E2E_KEEP_TMP !== '1') removeTempDirsSync();
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => {
-      process.stderr.write(`\n[e2e] received ${sig}, cleaning up\n`);
-      process.exit(130);
+    process.on(sig, async () => {
+      if (shutting) return;
+      shutting = true;
+      process.stderr.write(`\n[e2e] received ${sig}, stopping child processes\n`);
+      // Stop children gracefully and reap them (SIGKILL after 3 s), then exit.
+      await Promise.all([...children.values()].map((c) => stopChild(c, 'SIGTERM', 3000)));
+      process.exit(sig === 'SIGINT' ? 130 : 143);
     });
   }
 }
+
+let shutting = false;
+/** True once a termination signal is being handled (children are being stopped on purpose). */
+export function shuttingDown() { return shutting; }
 
 /** Remember a spawned child so it is killed on exit. */
 export function trackChild(child) {

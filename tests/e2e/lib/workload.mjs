@@ -132,13 +132,13 @@ export class Workload {
     m.set(a, nv);
   }
 
-  amount(token) {
+  amount(token, forMint = false) {
     const d = BigInt(this.decimals.get(token));
     const r = this.rng;
     const kind = r.weighted([[85, 'normal'], [10, 'small'], [5, 'huge']]);
-    if (d >= 18n && (kind === 'huge' || !this.hugeDone)) { // beyond 2^64 and double precision
-      const big = !this.hugeDone;
-      this.hugeDone = true;
+    if (d >= 18n && (kind === 'huge' || (forMint && !this.hugeDone))) { // beyond 2^64 and double precision
+      const big = forMint && !this.hugeDone;
+      if (big) this.hugeDone = true;
       return (1n << BigInt(big ? r.int(190, 200) : r.int(64, 200))) + r.bits(64);
     }
     if (kind === 'small') return BigInt(r.int(1, 999));
@@ -219,7 +219,7 @@ export class Workload {
     switch (kind) {
       case 'mint': {
         const to = this.recipient(null);
-        const v = this.amount(token);
+        const v = this.amount(token, true); // the first mint of an 18-decimals token is > 2^190
         return {
           kind, tx: { from: r.pick(this.accounts), to: token, data: tt('mint', [to, v]), gas: GAS.simple },
           apply: () => this.credit(token, to, v),

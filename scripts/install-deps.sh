@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages erc20-indexer needs. Usage:
+#   scripts/install-deps.sh build       # compiler, CMake and the libraries
+#   scripts/install-deps.sh build node  # ... plus Node.js and npm (demo chain, e2e tests)
+# Packages already installed are skipped, so a prepared machine needs no network.
+set -euo pipefail
+
+pkgs=()
+for group in "$@"; do
+  case "$group" in
+    build) pkgs+=(g++ make cmake pkg-config ca-certificates
+                  librocksdb-dev libcurl4-openssl-dev libsimdjson-dev
+                  libboost-dev libboost-program-options-dev libspdlog-dev catch2 libsystemd-dev) ;;
+    node)  command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
+    *) echo "install-deps.sh: unknown group '$group' (build, node)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps.sh: run as root or install sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
