@@ -215,6 +215,19 @@ struct Indexer::Impl {
             }
             hi = lo - 1;
         }
+        // Never undo finalized blocks: a node that says a finalized block changed
+        // is broken or on another network, and an operator must decide.
+        auto finalized = with_retry(stop, "eth_getBlockByNumber(finalized)", [&] { return clients[0]->header("finalized"); });
+        if (!finalized) return;  // stopping
+        if (*finalized && ancestor->number < (*finalized)->number) {
+            set_state(State::kError);
+            throw std::runtime_error(
+                "reorg below the finalized block: indexed block " + std::to_string(old.block_num) + " (" +
+                to_hex(old.hash) + ") is gone, the common ancestor " + std::to_string(ancestor->number) +
+                " is below the node's finalized block " + std::to_string((*finalized)->number) +
+                ". Recover with `erc20-indexer rollback --to-block " + std::to_string(ancestor->number) +
+                "` or `erc20-indexer reindex --from-block " + std::to_string(ancestor->number + 1) + "`.");
+        }
         auto undone = store.rollback(storage::Cursor{ancestor->number, ancestor->hash});
         const uint64_t depth = old.block_num - ancestor->number;
         status.reorgs_total.fetch_add(1);
