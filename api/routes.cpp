@@ -1,17 +1,22 @@
 #include "api/routes.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <random>
+#include <variant>
 #include <vector>
 
 #include "api/json.hpp"
 #include "common/hex.hpp"
+#include "common/metrics.hpp"
 
 namespace erc20::api {
 namespace {
 
 constexpr size_t kDefaultLimit = 100;
 constexpr size_t kMaxLimit = 1000;
+constexpr size_t kExportPage = 1000;
 
 struct ApiError {
     unsigned status;
@@ -26,6 +31,7 @@ Response error_response(const ApiError& e) {
 }
 
 ApiError bad_request(std::string code, std::string message) { return {400, std::move(code), std::move(message)}; }
+ApiError bad_cursor() { return bad_request("bad_cursor", "cursor is not one this server gave out"); }
 
 int unhex(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -53,7 +59,25 @@ std::optional<std::string> percent_decode(std::string_view s) {
     return out;
 }
 
-/// Parsed query string with the parameters a route accepts; anything else is a 400.
+std::string hex_bytes(std::string_view bytes) {
+    return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())).substr(2);
+}
+
+std::optional<std::string> unhex_bytes(std::string_view s) {
+    if (s.size() % 2) return std::nullopt;
+    std::string out;
+    for (size_t i = 0; i < s.size(); i += 2) {
+        int hi = unhex(s[i]), lo = unhex(s[i + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        out.push_back(static_cast<char>(hi << 4 | lo));
+    }
+    return out;
+}
+
+template <class T>
+bool failed(const std::variant<T, ApiError>& v) { return v.index() == 1; }
+
+/// Parsed query string; a route lists the parameters it accepts and any other is a 400.
 class Query {
   public:
     static std::variant<Query, ApiError> parse(std::string_view qs) {
@@ -75,14 +99,11 @@ class Query {
 
     std::optional<ApiError> only(std::initializer_list<std::string_view> allowed) const {
         for (const auto& [k, v] : params_) {
-            bool ok = false;
-            for (auto a : allowed) ok = ok || k == a;
-            if (!ok) {
-                std::string names;
-                for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
-                return bad_request("unknown_parameter", "unknown parameter '" + k + "'" +
-                                                            (names.empty() ? "" : " (accepted: " + names + ")"));
-            }
+            if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+            std::string names;
+            for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+            return bad_request("unknown_parameter",
+                               "unknown parameter '" + k + "'" + (names.empty() ? "" : " (accepted: " + names + ")"));
         }
         return std::nullopt;
     }
@@ -97,274 +118,719 @@ class Query {
         if (!v) return kDefaultLimit;
         auto n = parse_decimal_u64(*v);
         if (!n || *n == 0 || *n > kMaxLimit) {
-            return bad_request("bad_limit", "limit must be an integer from 1 to " + std::to_string(kMaxLimit) +
-                                                ", got '" + *v + "'");
+            return bad_request("bad_limit",
+                               "limit must be an integer from 1 to " + std::to_string(kMaxLimit) + ", got '" + *v + "'");
         }
         return static_cast<size_t>(*n);
     }
 
-    std::variant<std::optional<uint64_t>, ApiError> block_param(const std::string& name) const {
+    std::variant<std::optional<uint64_t>, ApiError> number(const std::string& name) const {
         const std::string* v = get(name);
         if (!v) return std::optional<uint64_t>{};
         auto n = parse_decimal_u64(*v);
-        if (!n) return bad_request("bad_" + name, name + " must be a non-negative decimal integer, got '" + *v + "'");
+        if (!n || *n > (~uint64_t{0} >> 1)) {
+            return bad_request("bad_" + name, name + " must be a non-negative decimal integer, got '" + *v + "'");
+        }
         return std::optional<uint64_t>{*n};
+    }
+
+    /// One of `allowed`, or `fallback` when absent.
+    std::variant<std::string, ApiError> choice(const std::string& name, std::initializer_list<std::string_view> allowed,
+                                               std::string fallback) const {
+        const std::string* v = get(name);
+        if (!v) return fallback;
+        if (std::find(allowed.begin(), allowed.end(), *v) != allowed.end()) return *v;
+        std::string names;
+        for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+        return bad_request("bad_" + name, name + " must be one of " + names + ", got '" + *v + "'");
     }
 
   private:
     std::map<std::string, std::string> params_;
 };
 
-std::string hex_of(std::string_view bytes) {
-    return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size())).substr(2);
-}
+// ---------------------------------------------------------------------------
+// Items: flat rows that render as JSON objects, NDJSON lines or CSV rows.
 
-std::optional<std::string> unhex_string(std::string_view s) {
-    if (s.size() % 2) return std::nullopt;
-    std::string out;
-    for (size_t i = 0; i < s.size(); i += 2) {
-        int hi = unhex(s[i]), lo = unhex(s[i + 1]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out.push_back(static_cast<char>(hi << 4 | lo));
-    }
-    return out;
-}
+using Field = std::variant<std::monostate, std::string, uint64_t, double>;
+using Row = std::vector<std::pair<std::string_view, Field>>;
 
-void write_block(JsonWriter& w, const storage::View& view) {
-    auto c = view.cursor();
-    if (c) w.field("block", c->block_num);
-    else w.field_null("block");
-}
-
-void write_token_fields(JsonWriter& w, const Address& token, const storage::TokenStats& s,
-                        const std::optional<storage::TokenMeta>& meta) {
-    w.field("address", to_hex(token));
-    w.key("name");
-    if (meta && meta->name) w.string(*meta->name); else w.null();
-    w.key("symbol");
-    if (meta && meta->symbol) w.string(*meta->symbol); else w.null();
-    w.key("decimals");
-    if (meta && meta->decimals) w.number(uint64_t{*meta->decimals}); else w.null();
-    w.key("total_supply");
-    if (meta && meta->total_supply) w.string(to_dec_string(*meta->total_supply)); else w.null();
-    w.field("indexed_supply", to_dec_string(Balance(s.minted - s.burned)));
-    w.field("minted", to_dec_string(s.minted));
-    w.field("burned", to_dec_string(s.burned));
-    w.field("holders", s.holders);
-    w.field("transfers", s.transfers);
-    w.field("negative_balances", s.negative_balances);
-    w.field("first_block", s.first_block);
-    w.field("last_block", s.last_block);
-}
-
-void write_transfer(JsonWriter& w, const storage::Transfer& t, const storage::View& view) {
+void write_row(JsonWriter& w, const Row& row) {
     w.begin_object();
-    w.field("block", t.block_num);
-    w.key("timestamp");
-    if (auto ts = view.block_time(t.block_num)) w.number(*ts); else w.null();
-    w.field("tx_hash", to_hex(t.txn_hash));
-    w.field("log_index", t.log_index);
-    w.field("token", to_hex(t.token));
-    w.field("from", to_hex(t.from));
-    w.field("to", to_hex(t.to));
-    w.field("value", to_dec_string(t.value));
+    for (const auto& [k, v] : row) {
+        w.key(k);
+        if (std::holds_alternative<std::monostate>(v)) w.null();
+        else if (auto* s = std::get_if<std::string>(&v)) w.string(*s);
+        else if (auto* n = std::get_if<uint64_t>(&v)) w.number(*n);
+        else w.number(std::get<double>(v));
+    }
     w.end_object();
 }
 
-std::vector<std::string_view> split_path(std::string_view path) {
-    std::vector<std::string_view> parts;
-    while (!path.empty()) {
-        if (path.front() == '/') {
-            path.remove_prefix(1);
-            continue;
-        }
-        auto slash = path.find('/');
-        parts.push_back(path.substr(0, slash));
-        if (slash == std::string_view::npos) break;
-        path.remove_prefix(slash);
+void csv_cell(std::string& out, std::string_view s) {
+    if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+        out += s;
+        return;
     }
-    return parts;
+    out += '"';
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
 }
 
-template <class T>
-bool is_error(const std::variant<T, ApiError>& v) { return v.index() == 1; }
+void write_csv_row(std::string& out, const Row& row) {
+    bool first = true;
+    for (const auto& [k, v] : row) {
+        if (!first) out += ',';
+        first = false;
+        if (auto* s = std::get_if<std::string>(&v)) csv_cell(out, *s);
+        else if (auto* n = std::get_if<uint64_t>(&v)) out += std::to_string(*n);
+        else if (auto* d = std::get_if<double>(&v)) {
+            JsonWriter w;
+            w.number(*d);
+            out += w.str();
+        }
+    }
+    out += "\r\n";
+}
+
+Field opt_string(const std::optional<std::string>& s) { return s ? Field(*s) : Field(); }
+
+Row token_row(const Address& token, const storage::TokenStats& s, const std::optional<storage::TokenMeta>& meta) {
+    Row r;
+    r.emplace_back("address", to_hex(token));
+    r.emplace_back("name", meta ? opt_string(meta->name) : Field());
+    r.emplace_back("symbol", meta ? opt_string(meta->symbol) : Field());
+    r.emplace_back("decimals", meta && meta->decimals ? Field(uint64_t{*meta->decimals}) : Field());
+    r.emplace_back("total_supply", meta && meta->total_supply ? Field(to_dec_string(*meta->total_supply)) : Field());
+    r.emplace_back("indexed_supply", to_dec_string(Balance(s.minted - s.burned)));
+    r.emplace_back("minted", to_dec_string(s.minted));
+    r.emplace_back("burned", to_dec_string(s.burned));
+    r.emplace_back("holders", s.holders);
+    r.emplace_back("transfers", s.transfers);
+    r.emplace_back("negative_balances", s.negative_balances);
+    r.emplace_back("first_block", s.first_block);
+    r.emplace_back("last_block", s.last_block);
+    return r;
+}
+
+Row transfer_row(const storage::Transfer& t, const storage::View& view) {
+    Row r;
+    r.emplace_back("block", t.block_num);
+    auto ts = view.block_time(t.block_num);
+    r.emplace_back("timestamp", ts ? Field(*ts) : Field());
+    r.emplace_back("tx_hash", to_hex(t.txn_hash));
+    r.emplace_back("log_index", uint64_t{t.log_index});
+    r.emplace_back("token", to_hex(t.token));
+    r.emplace_back("from", to_hex(t.from));
+    r.emplace_back("to", to_hex(t.to));
+    r.emplace_back("value", to_dec_string(t.value));
+    return r;
+}
+
+std::string transfer_position(const storage::Transfer& t) {
+    std::string p;
+    for (int i = 7; i >= 0; --i) p.push_back(static_cast<char>(t.block_num >> (8 * i)));
+    for (int i = 3; i >= 0; --i) p.push_back(static_cast<char>(t.log_index >> (8 * i)));
+    return p;
+}
+
+std::optional<std::pair<BlockNum, uint32_t>> decode_transfer_position(const std::string& p) {
+    if (p.empty()) return std::nullopt;
+    BlockNum b = 0;
+    uint32_t li = 0;
+    for (size_t i = 0; i < 8; ++i) b = (b << 8) | static_cast<uint8_t>(p[i]);
+    for (size_t i = 8; i < 12; ++i) li = (li << 8) | static_cast<uint8_t>(p[i]);
+    return std::make_pair(b, li);
+}
+
+/// A list route: its item columns, a validator of positions (opaque cursor
+/// contents), and a pager that reads up to `limit` items after a position.
+struct Page {
+    std::vector<Row> rows;
+    std::string next;  // empty: no more items
+};
+struct ListSpec {
+    std::function<bool(const std::string&)> valid_position;
+    std::function<Page(const storage::View&, const std::string& position, size_t limit)> pager;
+};
+
+bool valid_holder_position(const std::string& p) {
+    return p.size() >= 21 && p.size() <= 21 + 64 && p.size() == 21 + size_t(0xff - static_cast<uint8_t>(p[0]));
+}
+
+std::string etag_of(std::string_view body) {
+    uint64_t h = 1469598103934665603ull;
+    for (char c : body) {
+        h ^= static_cast<uint8_t>(c);
+        h *= 1099511628211ull;
+    }
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+bool etag_matches(std::string_view if_none_match, const std::string& etag) {
+    if (if_none_match.empty()) return false;
+    if (if_none_match == "*") return true;
+    return if_none_match.find(etag) != std::string_view::npos;
+}
+
+long double ratio(const boost::multiprecision::cpp_int& a, const boost::multiprecision::cpp_int& b) {
+    if (b == 0) return 0;
+    // Scale into range first: both can exceed long double's exact range, not its exponent range.
+    return a.convert_to<long double>() / b.convert_to<long double>();
+}
 
 }  // namespace
 
-Router::Router(storage::Store& store, StatusProvider status, std::string version)
-    : store_(store), status_(std::move(status)), version_(std::move(version)) {}
+// ---------------------------------------------------------------------------
+// Pinned snapshots: a paging walk reads every page from the snapshot its
+// first page was read from, so each item comes exactly once even while
+// blocks are applied between pages. Pins expire after cursor_ttl unused.
 
-Response Router::handle(std::string_view method, std::string_view target) const {
+struct Router::Pins {
+    struct Pin {
+        std::shared_ptr<const storage::View> view;
+        std::chrono::steady_clock::time_point used;
+    };
+    std::mutex mutex;
+    std::map<uint64_t, Pin> pins;
+    uint64_t next_id = std::random_device{}() | 1;
+    // Holder lists at past blocks, computed once per (token, block, head).
+    std::vector<std::pair<std::string, std::shared_ptr<const std::vector<storage::HolderItem>>>> past_holders;
+
+    void expire(std::chrono::seconds ttl, size_t max) {
+        auto now = std::chrono::steady_clock::now();
+        for (auto it = pins.begin(); it != pins.end();) {
+            it = now - it->second.used > ttl ? pins.erase(it) : std::next(it);
+        }
+        while (pins.size() > max) {
+            auto oldest = std::min_element(pins.begin(), pins.end(),
+                                           [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
+            pins.erase(oldest);
+        }
+    }
+};
+
+Router::Router(storage::Store& store, StatusProvider status, RouterOptions options)
+    : store_(store), status_(std::move(status)), options_(std::move(options)), pins_(std::make_unique<Pins>()) {}
+Router::~Router() = default;
+
+std::vector<std::string> Router::routes() {
+    return {"/healthz",
+            "/readyz",
+            "/metrics",
+            "/v1/status",
+            "/v1/tokens",
+            "/v1/tokens/{token}",
+            "/v1/tokens/{token}/holders",
+            "/v1/tokens/{token}/holders/{account}",
+            "/v1/tokens/{token}/transfers",
+            "/v1/tokens/{token}/distribution",
+            "/v1/accounts/{account}/balances",
+            "/v1/accounts/{account}/transfers"};
+}
+
+Response Router::handle(const Request& request) const {
+    const std::string_view target = request.target;
     auto qpos = target.find('?');
     std::string_view path = target.substr(0, qpos);
     std::string_view qs = qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
-    auto parts = split_path(path);
 
-    auto parsed = Query::parse(qs);
-    if (is_error(parsed)) return error_response(std::get<ApiError>(parsed));
-    const Query& q = std::get<Query>(parsed);
+    std::vector<std::string_view> parts;
+    for (std::string_view rest = path; !rest.empty();) {
+        auto slash = rest.find('/');
+        if (slash != 0) parts.push_back(rest.substr(0, slash));
+        if (slash == std::string_view::npos) break;
+        rest.remove_prefix(slash + 1);
+    }
 
-    // Route table: every known path shape, so that a wrong method is a 405, not a 404.
-    enum class Route { kNone, kHealth, kStatus, kTokens, kToken, kHolders, kTransfers };
-    Route route = Route::kNone;
-    if (parts.size() == 1 && parts[0] == "healthz") route = Route::kHealth;
-    else if (parts.size() >= 2 && parts[0] == "v1") {
-        if (parts.size() == 2 && parts[1] == "status") route = Route::kStatus;
-        else if (parts[1] == "tokens") {
-            if (parts.size() == 2) route = Route::kTokens;
-            else if (parts.size() == 3) route = Route::kToken;
-            else if (parts.size() == 4 && parts[3] == "holders") route = Route::kHolders;
-            else if (parts.size() == 4 && parts[3] == "transfers") route = Route::kTransfers;
+    // Match the path against the route templates.
+    std::string route;
+    std::vector<std::string_view> args;
+    for (const auto& tmpl : routes()) {
+        std::vector<std::string_view> t;
+        for (std::string_view rest = std::string_view(tmpl).substr(1); !rest.empty();) {
+            auto slash = rest.find('/');
+            t.push_back(rest.substr(0, slash));
+            if (slash == std::string_view::npos) break;
+            rest.remove_prefix(slash + 1);
+        }
+        if (t.size() != parts.size()) continue;
+        std::vector<std::string_view> a;
+        bool match = true;
+        for (size_t i = 0; i < t.size() && match; ++i) {
+            if (t[i].front() == '{') a.push_back(parts[i]);
+            else match = t[i] == parts[i];
+        }
+        if (match) {
+            route = tmpl;
+            args = std::move(a);
+            break;
         }
     }
-    if (route == Route::kNone) return error_response({404, "not_found", "no route for " + std::string(path)});
-    if (method != "GET" && method != "HEAD") {
-        return error_response({405, "method_not_allowed", "only GET is allowed on " + std::string(path)});
+    auto with_route = [&](Response r) {
+        r.route = route.empty() ? "unmatched" : route;
+        return r;
+    };
+    if (route.empty()) return with_route(error_response({404, "not_found", "no route for " + std::string(path)}));
+    if (request.method != "GET" && request.method != "HEAD") {
+        return with_route(error_response({405, "method_not_allowed", "only GET is allowed on " + route}));
+    }
+    auto parsed = Query::parse(qs);
+    if (failed(parsed)) return with_route(error_response(std::get<ApiError>(parsed)));
+    const Query& q = std::get<Query>(parsed);
+
+    // Conditional answers: the ETag is a hash of the body.
+    auto finish = [&](JsonWriter& w) {
+        Response r{200, w.take()};
+        r.etag = etag_of(r.body);
+        if (etag_matches(request.if_none_match, r.etag)) {
+            r.status = 304;
+            r.body.clear();
+        }
+        return with_route(std::move(r));
+    };
+    auto fail = [&](const ApiError& e) { return with_route(error_response(e)); };
+
+    if (route == "/healthz") {
+        if (auto e = q.only({})) return fail(*e);
+        return with_route(Response{200, "{\"status\":\"ok\"}"});
     }
 
-    if (route == Route::kHealth) return Response{200, "{\"status\":\"ok\"}"};
+    NodeStatus node = status_ ? status_() : NodeStatus{};
+    auto fresh_view = std::make_shared<const storage::View>(store_.view());
+    const auto head = fresh_view->cursor();
+    const uint64_t lag = head && node.node_block > head->block_num ? node.node_block - head->block_num : 0;
 
-    auto view = store_.view();
+    if (route == "/readyz") {
+        if (auto e = q.only({})) return fail(*e);
+        std::string reason;
+        if (!head) reason = "nothing indexed yet";
+        else if (node.state == "error") reason = "ingestion stopped with an error (see the log)";
+        else if (!node.node_reachable) reason = "the node is unreachable";
+        else if (lag > options_.ready_max_lag) {
+            reason = "lag of " + std::to_string(lag) + " blocks exceeds --ready-max-lag " +
+                     std::to_string(options_.ready_max_lag);
+        }
+        if (!reason.empty()) return fail({503, "not_ready", reason});
+        return with_route(Response{200, "{\"ready\":true,\"lag_blocks\":" + std::to_string(lag) + "}"});
+    }
+
+    if (route == "/metrics") {
+        if (auto e = q.only({})) return fail(*e);
+        std::string out = metrics::registry().render();
+        auto gauge = [&](const char* name, const char* help, uint64_t v, const char* type = "gauge") {
+            out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+                   std::to_string(v) + "\n";
+        };
+        gauge("erc20_indexed_block", "last applied block", head ? head->block_num : 0);
+        gauge("erc20_node_block", "the node's latest block", node.node_block);
+        gauge("erc20_lag_blocks", "node block minus indexed block", lag);
+        gauge("erc20_transfers_applied_total", "transfers applied since start", node.transfers_applied, "counter");
+        gauge("erc20_reorgs_total", "reorgs undone since start", node.reorgs_total, "counter");
+        gauge("erc20_deepest_reorg_blocks", "deepest reorg undone since start", node.deepest_reorg);
+        gauge("erc20_node_reachable", "1 while the node answers", node.node_reachable ? 1 : 0);
+        gauge("erc20_db_size_bytes", "RocksDB live data estimate (SST files and memtables)", store_.size_bytes());
+        auto totals = fresh_view->totals();
+        gauge("erc20_tokens", "tokens indexed", totals.tokens);
+        gauge("erc20_transfers", "transfers indexed", totals.transfers);
+        Response r{200, std::move(out), "text/plain; version=0.0.4"};
+        return with_route(std::move(r));
+    }
+
     JsonWriter w;
+    auto write_block = [&](const storage::View& v) {
+        auto c = v.cursor();
+        if (c) w.field("block", c->block_num);
+        else w.field_null("block");
+    };
 
-    if (route == Route::kStatus) {
-        if (auto e = q.only({})) return error_response(*e);
-        NodeStatus node = status_ ? status_() : NodeStatus{};
-        auto cursor = view.cursor();
-        auto totals = view.totals();
+    if (route == "/v1/status") {
+        if (auto e = q.only({})) return fail(*e);
+        auto totals = fresh_view->totals();
         w.begin_object();
-        if (auto chain = view.chain_id()) w.field("chain_id", *chain); else w.field_null("chain_id");
-        write_block(w, view);
-        if (cursor) w.field("block_hash", to_hex(cursor->hash)); else w.field_null("block_hash");
+        if (auto chain = fresh_view->chain_id()) w.field("chain_id", *chain); else w.field_null("chain_id");
+        write_block(*fresh_view);
+        if (head) w.field("block_hash", to_hex(head->hash)); else w.field_null("block_hash");
         w.field("node_block", node.node_block);
-        uint64_t at = cursor ? cursor->block_num : 0;
-        w.field("lag_blocks", node.node_block > at ? node.node_block - at : uint64_t{0});
+        w.field("lag_blocks", lag);
         w.field("state", node.state);
         w.field("node_reachable", node.node_reachable);
         w.field("tokens", totals.tokens);
         w.field("transfers", totals.transfers);
         w.field("reorgs_total", node.reorgs_total);
         w.field("deepest_reorg", node.deepest_reorg);
-        w.field("version", version_);
+        w.field("version", options_.version);
         w.end_object();
-        return Response{200, w.take()};
+        return finish(w);
     }
 
-    if (route == Route::kTokens) {
-        if (auto e = q.only({"limit", "cursor"})) return error_response(*e);
+    if (!head) return fail({503, "not_ready", "nothing is indexed yet; see /v1/status"});
+
+    // Path arguments: every {token} and {account} is an address.
+    std::vector<Address> addrs;
+    for (auto a : args) {
+        auto parsed_address = parse_address(a);
+        if (!parsed_address) {
+            return fail(bad_request("bad_address", "'" + std::string(a) + "' is not an address (0x followed by 40 hex digits)"));
+        }
+        addrs.push_back(*parsed_address);
+    }
+    const bool token_route = route.rfind("/v1/tokens/", 0) == 0;
+    std::optional<storage::TokenStats> stats;
+    if (token_route) {
+        stats = fresh_view->token_stats(addrs[0]);
+        if (!stats) return fail({404, "unknown_token", "no transfers of token " + to_hex(addrs[0]) + " are indexed"});
+    }
+
+    // A past block must be at or below the indexed head.
+    auto past_block = [&](std::optional<BlockNum>& out) -> std::optional<ApiError> {
+        auto b = q.number("block");
+        if (failed(b)) return std::get<ApiError>(b);
+        out = std::get<0>(b);
+        if (out && *out > head->block_num) {
+            return bad_request("block_out_of_range", "block " + std::to_string(*out) + " is above the indexed head " +
+                                                         std::to_string(head->block_num));
+        }
+        return std::nullopt;
+    };
+
+    // Paged answer or bulk export of a list route.
+    auto list = [&](const ListSpec& spec) -> Response {
+        auto format = q.choice("format", {"json", "ndjson", "csv"}, "json");
+        if (failed(format)) return fail(std::get<ApiError>(format));
+        const std::string fmt = std::get<std::string>(format);
+        if (fmt != "json") {
+            if (q.get("limit") || q.get("cursor")) {
+                return fail(bad_request("bad_parameter", "limit and cursor do not apply to format=" + fmt +
+                                                             ", which streams the whole list"));
+            }
+            struct State {
+                std::shared_ptr<const storage::View> view;
+                std::string position;
+                bool started = false;
+                bool done = false;
+            };
+            auto st = std::make_shared<State>();
+            st->view = fresh_view;
+            Response r{200, "", fmt == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"};
+            r.stream = [st, spec, csv = fmt == "csv"](std::string& out) {
+                if (st->done) return false;
+                Page page = spec.pager(*st->view, st->position, kExportPage);
+                if (csv && !st->started) {
+                    // Header from the first row's keys; an empty list still gets none.
+                    if (!page.rows.empty()) {
+                        bool first = true;
+                        for (const auto& [k, v] : page.rows.front()) {
+                            if (!first) out += ',';
+                            first = false;
+                            out += k;
+                        }
+                        out += "\r\n";
+                    }
+                }
+                st->started = true;
+                for (const auto& row : page.rows) {
+                    if (csv) {
+                        write_csv_row(out, row);
+                    } else {
+                        JsonWriter line;
+                        write_row(line, row);
+                        out += line.str();
+                        out += '\n';
+                    }
+                }
+                st->position = page.next;
+                st->done = page.next.empty();
+                return !st->done;
+            };
+            return with_route(std::move(r));
+        }
+
         auto limit = q.limit();
-        if (is_error(limit)) return error_response(std::get<ApiError>(limit));
-        std::optional<Address> after;
+        if (failed(limit)) return fail(std::get<ApiError>(limit));
+        std::shared_ptr<const storage::View> view = fresh_view;
+        std::optional<uint64_t> pin_id;
+        std::string position;
         if (const std::string* c = q.get("cursor")) {
-            after = c->size() == 41 && (*c)[0] == 't' ? parse_address("0x" + c->substr(1)) : std::nullopt;
-            if (!after) return error_response(bad_request("bad_cursor", "cursor is not one this server gave out"));
+            auto raw = unhex_bytes(*c);
+            if (!raw || raw->size() < 9) return fail(bad_cursor());
+            uint64_t id = 0;
+            for (size_t i = 0; i < 8; ++i) id = (id << 8) | static_cast<uint8_t>((*raw)[i]);
+            position = raw->substr(8);
+            if (!spec.valid_position(position)) return fail(bad_cursor());
+            std::lock_guard lock(pins_->mutex);
+            pins_->expire(options_.cursor_ttl, options_.max_pinned);
+            auto it = pins_->pins.find(id);
+            if (it != pins_->pins.end()) {
+                it->second.used = std::chrono::steady_clock::now();
+                view = it->second.view;
+                pin_id = id;
+            }
+            // An expired pin continues on the current snapshot from the same position.
         }
-        size_t n = std::get<size_t>(limit);
-        auto tokens = view.tokens(after, n + 1);
-        bool more = tokens.size() > n;
-        if (more) tokens.resize(n);
+        Page page = spec.pager(*view, position, std::get<size_t>(limit));
         w.begin_object();
-        write_block(w, view);
+        write_block(*view);
         w.key("items").begin_array();
-        for (const auto& t : tokens) {
-            auto stats = view.token_stats(t);
-            if (!stats) continue;
-            w.begin_object();
-            write_token_fields(w, t, *stats, view.token_meta(t));
-            w.end_object();
-        }
+        for (const auto& row : page.rows) write_row(w, row);
         w.end_array();
-        if (more) w.field("next_cursor", "t" + to_hex(tokens.back()).substr(2)); else w.field_null("next_cursor");
-        w.end_object();
-        return Response{200, w.take()};
-    }
-
-    // /v1/tokens/{token}/...
-    auto token = parse_address(parts[2]);
-    if (!token) {
-        return error_response(bad_request("bad_address", "'" + std::string(parts[2]) +
-                                                             "' is not an address (0x followed by 40 hex digits)"));
-    }
-    auto stats = view.token_stats(*token);
-    if (!stats) return error_response({404, "unknown_token", "no transfers of token " + to_hex(*token) + " are indexed"});
-
-    if (route == Route::kToken) {
-        if (auto e = q.only({})) return error_response(*e);
-        w.begin_object();
-        write_block(w, view);
-        write_token_fields(w, *token, *stats, view.token_meta(*token));
-        w.end_object();
-        return Response{200, w.take()};
-    }
-
-    if (route == Route::kHolders) {
-        if (auto e = q.only({"limit", "cursor"})) return error_response(*e);
-        auto limit = q.limit();
-        if (is_error(limit)) return error_response(std::get<ApiError>(limit));
-        std::string after;
-        if (const std::string* c = q.get("cursor")) {
-            auto raw = c->size() > 1 && (*c)[0] == 'h' ? unhex_string(c->substr(1)) : std::nullopt;
-            // Position = 0xff - len | ~magnitude (len) | holder (20).
-            bool ok = raw && raw->size() >= 21 &&
-                      raw->size() == 21 + size_t(0xff - static_cast<uint8_t>((*raw)[0])) &&
-                      raw->size() <= 21 + 64;
-            if (!ok) return error_response(bad_request("bad_cursor", "cursor is not one this server gave out"));
-            after = *raw;
+        if (page.next.empty()) {
+            w.field_null("next_cursor");
+        } else {
+            if (!pin_id) {
+                std::lock_guard lock(pins_->mutex);
+                pins_->expire(options_.cursor_ttl, options_.max_pinned);
+                pin_id = pins_->next_id++;
+                pins_->pins.emplace(*pin_id, Pins::Pin{view, std::chrono::steady_clock::now()});
+            }
+            std::string raw;
+            for (int i = 7; i >= 0; --i) raw.push_back(static_cast<char>(*pin_id >> (8 * i)));
+            w.field("next_cursor", hex_bytes(raw + page.next));
         }
-        std::string next;
-        auto items = view.holders(*token, after, std::get<size_t>(limit), next);
-        w.begin_object();
-        write_block(w, view);
-        w.key("items").begin_array();
-        for (const auto& h : items) {
-            w.begin_object().field("address", to_hex(h.holder)).field("balance", to_dec_string(h.balance)).end_object();
-        }
-        w.end_array();
-        if (next.empty()) w.field_null("next_cursor"); else w.field("next_cursor", "h" + hex_of(next));
         w.end_object();
-        return Response{200, w.take()};
+        return finish(w);
+    };
+
+    if (route == "/v1/tokens") {
+        if (auto e = q.only({"limit", "cursor", "order", "format"})) return fail(*e);
+        auto order = q.choice("order", {"holders", "transfers"}, "holders");
+        if (failed(order)) return fail(std::get<ApiError>(order));
+        const char ranking = std::get<std::string>(order) == "holders" ? 'h' : 't';
+        return list(ListSpec{[](const std::string& p) { return p.size() == 28; },
+                             [ranking](const storage::View& v, const std::string& pos, size_t limit) {
+                                 Page page;
+                                 for (const auto& t : v.tokens_ranked(ranking, pos, limit, page.next)) {
+                                     if (auto s = v.token_stats(t)) page.rows.push_back(token_row(t, *s, v.token_meta(t)));
+                                 }
+                                 return page;
+                             }});
     }
 
-    // Route::kTransfers
-    if (auto e = q.only({"limit", "cursor", "from_block", "to_block"})) return error_response(*e);
-    auto limit = q.limit();
-    if (is_error(limit)) return error_response(std::get<ApiError>(limit));
-    auto from = q.block_param("from_block");
-    if (is_error(from)) return error_response(std::get<ApiError>(from));
-    auto to = q.block_param("to_block");
-    if (is_error(to)) return error_response(std::get<ApiError>(to));
-    BlockNum from_block = std::get<0>(from).value_or(0);
-    BlockNum to_block = std::get<0>(to).value_or(~BlockNum{0});
-    if (from_block > to_block) return error_response(bad_request("bad_range", "from_block is above to_block"));
-    std::optional<std::pair<BlockNum, uint32_t>> after;
-    if (const std::string* c = q.get("cursor")) {
-        auto raw = c->size() == 25 && (*c)[0] == 'x' ? unhex_string(c->substr(1)) : std::nullopt;
-        if (!raw) return error_response(bad_request("bad_cursor", "cursor is not one this server gave out"));
-        BlockNum b = 0;
-        uint32_t li = 0;
-        for (size_t i = 0; i < 8; ++i) b = (b << 8) | static_cast<uint8_t>((*raw)[i]);
-        for (size_t i = 8; i < 12; ++i) li = (li << 8) | static_cast<uint8_t>((*raw)[i]);
-        after = std::make_pair(b, li);
+    if (route == "/v1/tokens/{token}") {
+        if (auto e = q.only({})) return fail(*e);
+        w.begin_object();
+        write_block(*fresh_view);
+        for (const auto& [k, v] : token_row(addrs[0], *stats, fresh_view->token_meta(addrs[0]))) {
+            w.key(k);
+            if (std::holds_alternative<std::monostate>(v)) w.null();
+            else if (auto* s = std::get_if<std::string>(&v)) w.string(*s);
+            else w.number(std::get<uint64_t>(v));
+        }
+        w.end_object();
+        return finish(w);
     }
-    size_t n = std::get<size_t>(limit);
-    auto items = view.token_transfers(*token, from_block, to_block, after, n + 1);
-    bool more = items.size() > n;
-    if (more) items.resize(n);
-    w.begin_object();
-    write_block(w, view);
-    w.key("items").begin_array();
-    for (const auto& t : items) write_transfer(w, t, view);
-    w.end_array();
-    if (more) {
-        std::string raw;
-        for (int i = 7; i >= 0; --i) raw.push_back(static_cast<char>(items.back().block_num >> (8 * i)));
-        for (int i = 3; i >= 0; --i) raw.push_back(static_cast<char>(items.back().log_index >> (8 * i)));
-        w.field("next_cursor", "x" + hex_of(raw));
-    } else {
-        w.field_null("next_cursor");
+
+    // The holder list at the end of a past block, computed once and cached.
+    auto past_holders = [this](const storage::View& v, const Address& token, BlockNum n) {
+        std::string key = to_hex(token) + "@" + std::to_string(n) + "@" + to_hex(v.cursor()->hash);
+        {
+            std::lock_guard lock(pins_->mutex);
+            for (const auto& [k, cached] : pins_->past_holders) {
+                if (k == key) return cached;
+            }
+        }
+        auto computed = std::make_shared<const std::vector<storage::HolderItem>>(v.holders_at(token, n));
+        std::lock_guard lock(pins_->mutex);
+        pins_->past_holders.emplace_back(key, computed);
+        if (pins_->past_holders.size() > 8) pins_->past_holders.erase(pins_->past_holders.begin());
+        return computed;
+    };
+
+    if (route == "/v1/tokens/{token}/holders") {
+        if (auto e = q.only({"limit", "cursor", "block", "format"})) return fail(*e);
+        std::optional<BlockNum> block;
+        if (auto e = past_block(block)) return fail(*e);
+        const Address token = addrs[0];
+        if (block) {
+            // Positions are indexes into the list at that block.
+            return list(ListSpec{[](const std::string& p) { return p.size() == 8; },
+                                 [token, n = *block, past_holders](const storage::View& v, const std::string& pos, size_t limit) {
+                                     auto all = past_holders(v, token, n);
+                                     uint64_t start = 0;
+                                     for (char c : pos) start = (start << 8) | static_cast<uint8_t>(c);
+                                     Page page;
+                                     for (uint64_t i = start; i < all->size() && page.rows.size() < limit; ++i) {
+                                         page.rows.push_back(Row{{"address", to_hex((*all)[i].holder)},
+                                                                 {"balance", to_dec_string((*all)[i].balance)}});
+                                     }
+                                     uint64_t end = start + page.rows.size();
+                                     if (end < all->size()) {
+                                         for (int i = 7; i >= 0; --i) page.next.push_back(static_cast<char>(end >> (8 * i)));
+                                     }
+                                     return page;
+                                 }});
+        }
+        return list(ListSpec{valid_holder_position, [token](const storage::View& v, const std::string& pos, size_t limit) {
+                                 Page page;
+                                 for (const auto& h : v.holders(token, pos, limit, page.next)) {
+                                     page.rows.push_back(
+                                         Row{{"address", to_hex(h.holder)}, {"balance", to_dec_string(h.balance)}});
+                                 }
+                                 return page;
+                             }});
     }
-    w.end_object();
-    return Response{200, w.take()};
+
+    if (route == "/v1/tokens/{token}/holders/{account}") {
+        if (auto e = q.only({"block"})) return fail(*e);
+        std::optional<BlockNum> block;
+        if (auto e = past_block(block)) return fail(*e);
+        Balance b = block ? fresh_view->balance_at(addrs[0], addrs[1], *block) : fresh_view->balance(addrs[0], addrs[1]);
+        w.begin_object();
+        if (block) w.field("block", *block); else write_block(*fresh_view);
+        w.field("token", to_hex(addrs[0])).field("account", to_hex(addrs[1])).field("balance", to_dec_string(b));
+        w.end_object();
+        return finish(w);
+    }
+
+    // Transfer lists share the block-range parameters.
+    auto block_range = [&](BlockNum& from, BlockNum& to) -> std::optional<ApiError> {
+        auto f = q.number("from_block");
+        if (failed(f)) return std::get<ApiError>(f);
+        auto t = q.number("to_block");
+        if (failed(t)) return std::get<ApiError>(t);
+        from = std::get<0>(f).value_or(0);
+        to = std::get<0>(t).value_or(~BlockNum{0});
+        if (from > to) return bad_request("bad_range", "from_block is above to_block");
+        return std::nullopt;
+    };
+    auto valid_transfer_position = [](const std::string& p) { return p.size() == 12; };
+
+    if (route == "/v1/tokens/{token}/transfers") {
+        if (auto e = q.only({"limit", "cursor", "from_block", "to_block", "format"})) return fail(*e);
+        BlockNum from = 0, to = 0;
+        if (auto e = block_range(from, to)) return fail(*e);
+        const Address token = addrs[0];
+        return list(ListSpec{valid_transfer_position,
+                             [token, from, to](const storage::View& v, const std::string& pos, size_t limit) {
+                                 Page page;
+                                 auto items = v.token_transfers(token, from, to, decode_transfer_position(pos), limit + 1);
+                                 bool more = items.size() > limit;
+                                 if (more) items.resize(limit);
+                                 for (const auto& t : items) page.rows.push_back(transfer_row(t, v));
+                                 if (more) page.next = transfer_position(items.back());
+                                 return page;
+                             }});
+    }
+
+    if (route == "/v1/tokens/{token}/distribution") {
+        if (auto e = q.only({"exclude", "block"})) return fail(*e);
+        std::optional<BlockNum> block;
+        if (auto e = past_block(block)) return fail(*e);
+        std::vector<Address> exclude;
+        if (const std::string* ex = q.get("exclude")) {
+            for (std::string_view rest = *ex; !rest.empty();) {
+                auto comma = rest.find(',');
+                auto item = rest.substr(0, comma);
+                if (!item.empty()) {
+                    auto a = parse_address(item);
+                    if (!a) return fail(bad_request("bad_address", "'" + std::string(item) + "' in exclude is not an address"));
+                    exclude.push_back(*a);
+                }
+                if (comma == std::string_view::npos) break;
+                rest.remove_prefix(comma + 1);
+            }
+        }
+        std::sort(exclude.begin(), exclude.end());
+        // Balances in rank order (descending), excluded addresses left out.
+        using boost::multiprecision::cpp_int;
+        std::vector<cpp_int> balances;
+        auto take = [&](const Address& holder, const Balance& b) {
+            if (!std::binary_search(exclude.begin(), exclude.end(), holder)) balances.emplace_back(b);
+        };
+        if (block) {
+            for (const auto& h : *past_holders(*fresh_view, addrs[0], *block)) take(h.holder, h.balance);
+        } else {
+            std::string pos, next;
+            do {
+                for (const auto& h : fresh_view->holders(addrs[0], pos, 10000, next)) take(h.holder, h.balance);
+                pos = next;
+            } while (!next.empty());
+        }
+        cpp_int supply = 0, top10 = 0, top100 = 0, squares = 0, gini_num = 0, running = 0;
+        const auto n = static_cast<int64_t>(balances.size());
+        for (const auto& b : balances) supply += b;
+        std::optional<uint64_t> nakamoto;
+        for (int64_t j = 1; j <= n; ++j) {
+            const cpp_int& x = balances[static_cast<size_t>(j - 1)];
+            if (j <= 10) top10 += x;
+            if (j <= 100) top100 += x;
+            squares += x * x;
+            // Gini = sum over ascending rank i of (2i - n - 1) x_i / (n * supply); j is the descending rank.
+            gini_num += cpp_int(n + 1 - 2 * j) * x;
+            running += x;
+            if (!nakamoto && running * 2 > supply) nakamoto = static_cast<uint64_t>(j);
+        }
+        w.begin_object();
+        if (block) w.field("block", *block); else write_block(*fresh_view);
+        w.field("token", to_hex(addrs[0]));
+        w.field("holders", static_cast<uint64_t>(n));
+        w.field("supply", supply.str());
+        if (n == 0 || supply == 0) {
+            w.field_null("top10_share").field_null("top100_share").field_null("gini").field_null("nakamoto").field_null("hhi");
+        } else {
+            w.field("top10_share", static_cast<double>(ratio(top10, supply)));
+            w.field("top100_share", static_cast<double>(ratio(top100, supply)));
+            w.field("gini", static_cast<double>(ratio(gini_num, cpp_int(n) * supply)));
+            w.field("nakamoto", nakamoto.value_or(0));
+            w.field("hhi", static_cast<double>(ratio(squares, supply * supply)));
+        }
+        w.end_object();
+        return finish(w);
+    }
+
+    if (route == "/v1/accounts/{account}/balances") {
+        if (auto e = q.only({"limit", "cursor", "format"})) return fail(*e);
+        const Address account = addrs[0];
+        return list(ListSpec{[](const std::string& p) { return p.size() == 20; },
+                             [account](const storage::View& v, const std::string& pos, size_t limit) {
+                                 Page page;
+                                 std::optional<Address> after;
+                                 if (!pos.empty()) {
+                                     Address a;
+                                     std::copy(pos.begin(), pos.end(), a.bytes.begin());
+                                     after = a;
+                                 }
+                                 auto tokens = v.account_tokens(account, after, limit + 1);
+                                 bool more = tokens.size() > limit;
+                                 if (more) tokens.resize(limit);
+                                 for (const auto& t : tokens) {
+                                     page.rows.push_back(Row{{"token", to_hex(t)},
+                                                             {"balance", to_dec_string(v.balance(t, account))}});
+                                 }
+                                 if (more) page.next.assign(reinterpret_cast<const char*>(tokens.back().bytes.data()), 20);
+                                 return page;
+                             }});
+    }
+
+    // Route: /v1/accounts/{account}/transfers
+    if (auto e = q.only({"token", "direction", "from_block", "to_block", "limit", "cursor", "format"})) return fail(*e);
+    BlockNum from = 0, to = 0;
+    if (auto e = block_range(from, to)) return fail(*e);
+    auto direction = q.choice("direction", {"in", "out", "any"}, "any");
+    if (failed(direction)) return fail(std::get<ApiError>(direction));
+    const uint8_t dirs = std::get<std::string>(direction) == "in" ? 2 : std::get<std::string>(direction) == "out" ? 1 : 3;
+    std::optional<Address> token;
+    if (const std::string* t = q.get("token")) {
+        token = parse_address(*t);
+        if (!token) return fail(bad_request("bad_address", "token '" + *t + "' is not an address"));
+    }
+    const Address account = addrs[0];
+    return list(ListSpec{valid_transfer_position,
+                         [account, token, dirs, from, to](const storage::View& v, const std::string& pos, size_t limit) {
+                             Page page;
+                             auto items = v.account_transfers(account, token, dirs, from, to,
+                                                              decode_transfer_position(pos), limit + 1);
+                             bool more = items.size() > limit;
+                             if (more) items.resize(limit);
+                             for (const auto& t : items) page.rows.push_back(transfer_row(t.transfer, v));
+                             if (more) page.next = transfer_position(items.back().transfer);
+                             return page;
+                         }});
 }
 
 }  // namespace erc20::api

@@ -1,13 +1,18 @@
 #pragma once
-// The query API's routes as a pure function from (method, target) to an
-// answer, apart from the HTTP server so that tests can call it directly.
-// Every data answer is read from one storage::View (one RocksDB snapshot)
-// and carries "block", the indexed head it was answered at.
+// The query API's routes as a function from a request to an answer, apart
+// from the HTTP server so that tests can call it directly. Every data answer
+// is read from one storage::View (one RocksDB snapshot) and carries "block",
+// the indexed head it was answered at.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/store.hpp"
 
@@ -20,28 +25,60 @@ struct NodeStatus {
     bool node_reachable{true};
     uint64_t reorgs_total{0};
     uint64_t deepest_reorg{0};
+    uint64_t transfers_applied{0};
 };
 using StatusProvider = std::function<NodeStatus()>;
 
+struct Request {
+    std::string_view method{"GET"};
+    std::string_view target;
+    std::string_view if_none_match;
+};
+
 struct Response {
+    Response() = default;
+    Response(unsigned status_code, std::string body_text, std::string type = "application/json")
+        : status(status_code), body(std::move(body_text)), content_type(std::move(type)) {}
+
     unsigned status{200};
     std::string body;
     std::string content_type{"application/json"};
+    std::string etag;   // set on data answers
+    std::string route;  // route template, for metrics
+    /// Set for bulk exports: appends the next chunk to `out`, returns false
+    /// when the export is complete. Called on one thread at a time.
+    std::function<bool(std::string& out)> stream;
+};
+
+struct RouterOptions {
+    std::string version{"0.0.0"};
+    uint64_t ready_max_lag{64};
+    std::chrono::seconds cursor_ttl{600};  // how long a paging walk's snapshot stays pinned
+    size_t max_pinned{256};
 };
 
 class Router {
   public:
-    Router(storage::Store& store, StatusProvider status, std::string version);
+    Router(storage::Store& store, StatusProvider status, RouterOptions options);
+    ~Router();
 
     /// Answers one request. Never throws for bad input: a bad parameter is a
     /// 400, an unknown token or route a 404, a method other than GET a 405,
     /// each with {"error": {"code", "message"}}.
-    [[nodiscard]] Response handle(std::string_view method, std::string_view target) const;
+    [[nodiscard]] Response handle(const Request& request) const;
+    [[nodiscard]] Response handle(std::string_view method, std::string_view target) const {
+        return handle(Request{method, target, {}});
+    }
+
+    /// Every route template the router serves (for the OpenAPI check).
+    static std::vector<std::string> routes();
 
   private:
+    struct Pins;
     storage::Store& store_;
     StatusProvider status_;
-    std::string version_;
+    RouterOptions options_;
+    std::unique_ptr<Pins> pins_;
 };
 
 }  // namespace erc20::api

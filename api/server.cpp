@@ -12,6 +12,8 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/metrics.hpp"
+
 namespace erc20::api {
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -55,29 +57,93 @@ class Session : public std::enable_shared_from_this<Session> {
             return send_error(400, "bad_request", "malformed HTTP request");
         }
         auto req = parser_->release();
+        started_ = std::chrono::steady_clock::now();
         Response r;
         try {
             auto m = req.method_string();
             auto t = req.target();
-            r = router_.handle(std::string_view(m.data(), m.size()), std::string_view(t.data(), t.size()));
+            auto inm = req[http::field::if_none_match];
+            r = router_.handle(Request{std::string_view(m.data(), m.size()), std::string_view(t.data(), t.size()),
+                                       std::string_view(inm.data(), inm.size())});
         } catch (const std::exception& e) {
             spdlog::error("http: {} failed: {}", std::string(req.target().data(), req.target().size()), e.what());
             r = Response{500, error_json("internal", "internal error")};
+            r.route = "unmatched";
         }
+        route_ = r.route;
+        status_ = r.status;
+        keep_alive_ = req.keep_alive();
+        if (r.stream && req.method() != http::verb::head) return stream(std::move(r), req.version());
         auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), req.version());
         res->set(http::field::server, "erc20-indexer");
-        res->set(http::field::content_type, r.content_type);
+        if (r.status != 304) res->set(http::field::content_type, r.content_type);
+        if (!r.etag.empty()) res->set(http::field::etag, r.etag);
         res->keep_alive(req.keep_alive());
         if (req.method() == http::verb::head) {
             res->content_length(r.body.size());
-        } else {
+        } else if (r.status != 304) {
             res->body() = std::move(r.body);
             res->prepare_payload();
         }
         write(res);
     }
 
+    // A bulk export: chunked transfer encoding, one chunk per page, so memory
+    // stays constant whatever the list's length.
+    void stream(Response r, unsigned version) {
+        producer_ = std::move(r.stream);
+        header_ = std::make_shared<http::response<http::empty_body>>(http::status::ok, version);
+        header_->set(http::field::server, "erc20-indexer");
+        header_->set(http::field::content_type, r.content_type);
+        header_->chunked(true);
+        header_->keep_alive(keep_alive_);
+        serializer_.emplace(*header_);
+        stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
+        http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
+            if (ec) return self->close();
+            self->next_chunk();
+        });
+    }
+
+    void next_chunk() {
+        chunk_.clear();
+        bool more = false;
+        try {
+            while (chunk_.size() < 64 * 1024) {
+                more = producer_(chunk_);
+                if (!more) break;
+            }
+        } catch (const std::exception& e) {
+            // Headers are out: all that is left is to cut the stream, which the client sees as an error.
+            spdlog::error("http: export failed: {}", e.what());
+            return close();
+        }
+        stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
+        auto after = [self = shared_from_this(), more](beast::error_code ec, size_t) {
+            if (ec) return self->close();
+            if (more) return self->next_chunk();
+            asio::async_write(self->stream_, http::make_chunk_last(), [self](beast::error_code ec2, size_t) {
+                self->record();
+                if (ec2 || !self->keep_alive_) return self->close();
+                self->read();
+            });
+        };
+        if (chunk_.empty()) return after({}, 0);
+        asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)), std::move(after));
+    }
+
+    void record() {
+        const std::string labels = "route=\"" + route_ + "\",status=\"" + std::to_string(status_) + "\"";
+        auto& m = metrics::registry();
+        m.inc("erc20_http_requests_total", "HTTP requests by route and status", labels);
+        m.observe("erc20_http_request_duration_seconds", "HTTP request latency", "route=\"" + route_ + "\"",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+    }
+
     void send_error(unsigned status, std::string_view code, std::string_view message) {
+        route_ = "unmatched";
+        status_ = status;
+        started_ = std::chrono::steady_clock::now();
         auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
         res->set(http::field::content_type, "application/json");
         res->keep_alive(false);
@@ -89,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
     void write(std::shared_ptr<http::response<http::string_body>> res) {
         stream_.expires_after(std::chrono::seconds(options_.read_timeout_s));
         http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+            self->record();
             if (ec || !res->keep_alive()) return self->close();
             self->read();
         });
@@ -107,6 +174,14 @@ class Session : public std::enable_shared_from_this<Session> {
     const ServerOptions& options_;
     std::atomic<size_t>& active_;
     bool first_ = true;
+    bool keep_alive_ = false;
+    std::string route_;
+    unsigned status_ = 0;
+    std::chrono::steady_clock::time_point started_;
+    std::function<bool(std::string&)> producer_;
+    std::shared_ptr<http::response<http::empty_body>> header_;
+    std::optional<http::response_serializer<http::empty_body>> serializer_;
+    std::string chunk_;
 };
 
 }  // namespace

@@ -73,8 +73,9 @@ int run(const erc20::config::Settings& s) {
         n.node_reachable = live.node_reachable.load();
         n.reorgs_total = live.reorgs_total.load();
         n.deepest_reorg = live.deepest_reorg.load();
+        n.transfers_applied = live.transfers_applied.load();
         return n;
-    }, ERC20_INDEXER_VERSION);
+    }, api::RouterOptions{ERC20_INDEXER_VERSION, s.ready_max_lag});
     api::ServerOptions server_options;
     server_options.host = s.listen_host;
     server_options.port = s.listen_port;
@@ -130,7 +131,8 @@ int run(const erc20::config::Settings& s) {
         spdlog::error("{}", e.what());
         exit_code = 1;
     }
-    store.reset();
+    // The server, the router's pinned snapshots and the store close in
+    // reverse order of construction as this scope ends.
     spdlog::info("stopped");
     return exit_code;
 }

@@ -1,6 +1,9 @@
 # erc20_warnings(target): the project's warning set (intx's), -Werror with ERC20_WERROR.
 function(erc20_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow)
+  # -Wno-restrict and -Wno-maybe-uninitialized: GCC 12 reports false
+  # positives inside libstdc++'s std::string operator+ and std::variant at -O3
+  # (GCC bugs 105329 and 105562).
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wno-restrict -Wno-maybe-uninitialized)
   if(ERC20_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -1,5 +1,9 @@
 #include "rpc/client.hpp"
 
+#include <chrono>
+
+#include "common/metrics.hpp"
+
 #include <curl/curl.h>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
@@ -228,14 +232,28 @@ struct Client::Impl {
     }
 
     // Sends `request` and decodes the answer with decode(parser, body).
+    // Every call is counted by method, its failures by kind, its latency in a histogram.
     template <class T, class Decode>
     Result<T> roundtrip(std::string_view method, Decode&& decode) {
+        const auto started = std::chrono::steady_clock::now();
+        const std::string labels = "method=\"" + std::string(method) + "\"";
+        auto& m = metrics::registry();
+        m.inc("erc20_rpc_requests_total", "JSON-RPC requests sent to the node", labels);
+        auto finish = [&](const RpcError* e) {
+            m.observe("erc20_rpc_request_duration_seconds", "JSON-RPC request latency", labels,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+            if (e) {
+                m.inc("erc20_rpc_errors_total", "JSON-RPC failures by method and kind",
+                      labels + ",kind=\"" + e->kind_name() + "\"");
+                spdlog::debug("rpc {} failed: {}", method, e->to_string());
+            }
+        };
         if (auto e = post()) {
-            spdlog::debug("rpc {} failed: {}", method, e->to_string());
+            finish(&*e);
             return *e;
         }
         Result<T> r = decode(parser, body);
-        if (!r.ok()) spdlog::debug("rpc {} failed: {}", method, r.error().to_string());
+        finish(r.ok() ? nullptr : &r.error());
         return r;
     }
 

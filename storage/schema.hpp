@@ -78,6 +78,18 @@ inline constexpr std::string_view kTokenStats{"token_stats"};
 ///   value : see encode_token_meta in store.cpp
 inline constexpr std::string_view kTokenMeta{"token_meta"};
 
+/// The tokens an account holds with a positive balance.
+///   key   : account (20) | token (20)
+///   value : empty
+inline constexpr std::string_view kAccountTokens{"account_tokens"};
+
+/// Tokens ranked by holders and by transfers, descending, ties by address.
+///   key   : ranking (1: 'h' holders, 't' transfers) | ~count (8) | token (20)
+///   value : empty
+inline constexpr std::string_view kTokenRank{"token_rank"};
+inline constexpr char kRankByHolders = 'h';
+inline constexpr char kRankByTransfers = 't';
+
 inline std::string block_key(BlockNum n) {
     std::string k;
     put_be64(k, n);
@@ -112,6 +124,12 @@ inline std::string history_key(const Address& token, const Address& holder, Bloc
 }
 inline std::string token_key(const Address& token) {
     std::string k;
+    put_bytes(k, token.bytes);
+    return k;
+}
+inline std::string token_rank_key(char ranking, uint64_t count, const Address& token) {
+    std::string k(1, ranking);
+    put_be64(k, ~count);
     put_bytes(k, token.bytes);
     return k;
 }

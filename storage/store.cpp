@@ -1,5 +1,6 @@
 #include "storage/store.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <map>
@@ -32,6 +33,8 @@ enum Cf : size_t {
     kCfBalanceHistory,
     kCfTokenStats,
     kCfTokenMeta,
+    kCfAccountTokens,
+    kCfTokenRank,
     kCfCount
 };
 
@@ -39,6 +42,7 @@ const std::array<std::string_view, kCfCount> kCfNames{
     "default",      kMeta,       kHeaders,       kBlockTimes,
     kTransfers,     kTokenTransfers, kAccountTransfers, kBalances,
     kHolders,       kBalanceHistory, kTokenStats,    kTokenMeta,
+    kAccountTokens, kTokenRank,
 };
 
 constexpr std::string_view kKeySchema{"schema_version"};
@@ -248,6 +252,50 @@ struct Store::Impl {
         return *b;
     }
 
+    // Moves a holder's balance from `before` to `after` in every row and
+    // counter that depends on it: balances, the holders ranking, the
+    // account's token list, holders and negative_balances.
+    void write_balance_change(rocksdb::WriteBatch& wb, const Address& token, const Address& holder,
+                              const Balance& before, const Balance& after, TokenStats& s) const {
+        if (before == after) return;
+        if (after == 0) {
+            wb.Delete(cf(kCfBalances), slice(pair_key(token, holder)));
+        } else {
+            wb.Put(cf(kCfBalances), slice(pair_key(token, holder)), slice(encode_balance(after)));
+        }
+        if (before > 0) {
+            wb.Delete(cf(kCfHolders), slice(holder_rank_key(token, before, holder)));
+            s.holders -= 1;
+        }
+        if (after > 0) {
+            wb.Put(cf(kCfHolders), slice(holder_rank_key(token, after, holder)), rocksdb::Slice());
+            s.holders += 1;
+        }
+        if ((before > 0) != (after > 0)) {
+            if (after > 0) wb.Put(cf(kCfAccountTokens), slice(pair_key(holder, token)), rocksdb::Slice());
+            else wb.Delete(cf(kCfAccountTokens), slice(pair_key(holder, token)));
+        }
+        if (before < 0) s.negative_balances -= 1;
+        if (after < 0) s.negative_balances += 1;
+    }
+
+    // Writes a token's stats (or deletes them) and keeps the token rankings
+    // by holders and by transfers in step.
+    void write_stats(rocksdb::WriteBatch& wb, const Address& token, const std::optional<TokenStats>& before,
+                     const std::optional<TokenStats>& after) const {
+        if (before) {
+            wb.Delete(cf(kCfTokenRank), slice(token_rank_key(kRankByHolders, before->holders, token)));
+            wb.Delete(cf(kCfTokenRank), slice(token_rank_key(kRankByTransfers, before->transfers, token)));
+        }
+        if (after) {
+            wb.Put(cf(kCfTokenStats), slice(token_key(token)), slice(encode_stats(*after)));
+            wb.Put(cf(kCfTokenRank), slice(token_rank_key(kRankByHolders, after->holders, token)), rocksdb::Slice());
+            wb.Put(cf(kCfTokenRank), slice(token_rank_key(kRankByTransfers, after->transfers, token)), rocksdb::Slice());
+        } else {
+            wb.Delete(cf(kCfTokenStats), slice(token_key(token)));
+        }
+    }
+
     // Balance at the end of block n, from the history rows.
     Balance balance_at(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder,
                        BlockNum n) const {
@@ -385,20 +433,21 @@ ApplyResult Store::apply(const BlockBatch& batch) {
         Balance now;
     };
     std::map<std::pair<Address, Address>, BalanceEntry> balances;
-    std::map<Address, TokenStats> stats;
+    // Per token: the stats before the batch (nullopt for a new token) and after.
+    std::map<Address, std::pair<std::optional<TokenStats>, TokenStats>> stats;
     std::set<Address> new_tokens;
     Totals totals = d.totals(ro);
 
     auto stats_of = [&](const Address& token, BlockNum n) -> TokenStats& {
         auto it = stats.find(token);
-        if (it != stats.end()) return it->second;
+        if (it != stats.end()) return it->second.second;
         auto loaded = d.stats(ro, token);
+        TokenStats now = loaded.value_or(TokenStats{});
         if (!loaded) {
-            loaded = TokenStats{};
-            loaded->first_block = n;
+            now.first_block = n;
             new_tokens.insert(token);
         }
-        return stats.emplace(token, *loaded).first->second;
+        return stats.emplace(token, std::make_pair(loaded, now)).first->second.second;
     };
     auto balance_of = [&](const Address& token, const Address& holder) -> BalanceEntry& {
         auto key = std::make_pair(token, holder);
@@ -470,28 +519,10 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     flush_block();
 
     for (const auto& [key, e] : balances) {
-        if (e.before == e.now) continue;
-        const auto& [token, holder] = key;
-        TokenStats& s = stats.at(token);
-        if (e.now == 0) {
-            wb.Delete(d.cf(kCfBalances), slice(pair_key(token, holder)));
-        } else {
-            wb.Put(d.cf(kCfBalances), slice(pair_key(token, holder)), slice(encode_balance(e.now)));
-        }
-        if (e.before > 0) {
-            wb.Delete(d.cf(kCfHolders), slice(holder_rank_key(token, e.before, holder)));
-            s.holders -= 1;
-        }
-        if (e.now > 0) {
-            wb.Put(d.cf(kCfHolders), slice(holder_rank_key(token, e.now, holder)), rocksdb::Slice());
-            s.holders += 1;
-        }
-        if (e.before < 0) s.negative_balances -= 1;
-        if (e.now < 0) s.negative_balances += 1;
+        d.write_balance_change(wb, key.first, key.second, e.before, e.now, stats.at(key.first).second);
     }
-
     for (const auto& [token, s] : stats) {
-        wb.Put(d.cf(kCfTokenStats), slice(token_key(token)), slice(encode_stats(s)));
+        d.write_stats(wb, token, s.first, s.second);
         result.touched_tokens.push_back(token);
     }
     totals.tokens += new_tokens.size();
@@ -527,7 +558,7 @@ RollbackResult Store::rollback(const Cursor& to) {
     const BlockNum n = to.block_num;
 
     rocksdb::WriteBatch wb;
-    std::map<Address, TokenStats> stats;
+    std::map<Address, std::pair<TokenStats, TokenStats>> stats;  // before, after
     std::set<std::pair<Address, Address>> touched;
     Totals totals = d.totals(ro);
 
@@ -549,9 +580,9 @@ RollbackResult Store::rollback(const Cursor& to) {
         if (sit == stats.end()) {
             auto loaded = d.stats(ro, t->token);
             if (!loaded) throw StoreError("rollback: transfer of a token without stats in " + d.path);
-            sit = stats.emplace(t->token, *loaded).first;
+            sit = stats.emplace(t->token, std::make_pair(*loaded, *loaded)).first;
         }
-        TokenStats& s = sit->second;
+        TokenStats& s = sit->second.second;
         s.transfers -= 1;
         Balance value = static_cast<Balance>(t->value);
         if (t->from.is_zero()) s.minted -= value;
@@ -570,29 +601,14 @@ RollbackResult Store::rollback(const Cursor& to) {
         Balance restored = d.balance_at(ro, token, holder, n);
         wb.DeleteRange(d.cf(kCfBalanceHistory), slice(history_key(token, holder, n + 1)),
                        slice(history_key(token, holder, std::numeric_limits<BlockNum>::max())));
-        if (now == restored) continue;
-        TokenStats& s = stats.at(token);
-        if (restored == 0) {
-            wb.Delete(d.cf(kCfBalances), slice(pair_key(token, holder)));
-        } else {
-            wb.Put(d.cf(kCfBalances), slice(pair_key(token, holder)), slice(encode_balance(restored)));
-        }
-        if (now > 0) {
-            wb.Delete(d.cf(kCfHolders), slice(holder_rank_key(token, now, holder)));
-            s.holders -= 1;
-        }
-        if (restored > 0) {
-            wb.Put(d.cf(kCfHolders), slice(holder_rank_key(token, restored, holder)), rocksdb::Slice());
-            s.holders += 1;
-        }
-        if (now < 0) s.negative_balances -= 1;
-        if (restored < 0) s.negative_balances += 1;
+        d.write_balance_change(wb, token, holder, now, restored, stats.at(token).second);
     }
 
     std::unique_ptr<rocksdb::Iterator> tt(d.db->NewIterator(ro, d.cf(kCfTokenTransfers)));
-    for (auto& [token, s] : stats) {
+    for (auto& [token, before_after] : stats) {
+        auto& [before, s] = before_after;
         if (s.transfers == 0) {
-            wb.Delete(d.cf(kCfTokenStats), slice(token_key(token)));
+            d.write_stats(wb, token, before, std::nullopt);
             wb.Delete(d.cf(kCfTokenMeta), slice(token_key(token)));
             totals.tokens -= 1;
             result.tokens_removed += 1;
@@ -603,7 +619,7 @@ RollbackResult Store::rollback(const Cursor& to) {
             throw StoreError("rollback: token transfers index disagrees with stats in " + d.path);
         }
         s.last_block = get_be64(view_of(tt->key()), 20);
-        wb.Put(d.cf(kCfTokenStats), slice(token_key(token)), slice(encode_stats(s)));
+        d.write_stats(wb, token, before, s);
     }
 
     const std::string from_key = block_key(n + 1);
@@ -785,6 +801,105 @@ std::vector<Address> View::tokens(std::optional<Address> after, size_t limit) co
         if (it->key().size() == 20) out.push_back(get_fixed<Address>(view_of(it->key()), 0));
     }
     check(it->status(), "scan tokens");
+    return out;
+}
+
+std::vector<Address> View::tokens_ranked(char ranking, std::string_view after, size_t limit,
+                                        std::string& next) const {
+    std::vector<Address> out;
+    next.clear();
+    auto ro = snapshot_options(snapshot_);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTokenRank)));
+    const std::string prefix(1, ranking);
+    const std::string start = prefix + std::string(after);
+    it->Seek(slice(start));
+    if (!after.empty() && it->Valid() && view_of(it->key()) == start) it->Next();
+    for (; it->Valid() && out.size() < limit; it->Next()) {
+        if (!starts_with(it->key(), prefix) || it->key().size() != 29) break;
+        out.push_back(get_fixed<Address>(view_of(it->key()), 9));
+        next.assign(view_of(it->key()).substr(1));
+    }
+    check(it->status(), "scan token ranking");
+    if (out.size() < limit || !it->Valid() || !starts_with(it->key(), prefix)) next.clear();
+    return out;
+}
+
+std::vector<Address> View::account_tokens(const Address& account, std::optional<Address> after, size_t limit) const {
+    std::vector<Address> out;
+    auto ro = snapshot_options(snapshot_);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfAccountTokens)));
+    const std::string prefix = token_key(account);
+    const std::string start = after ? pair_key(account, *after) : prefix;
+    it->Seek(slice(start));
+    if (after && it->Valid() && view_of(it->key()) == start) it->Next();
+    for (; it->Valid() && out.size() < limit; it->Next()) {
+        if (!starts_with(it->key(), prefix) || it->key().size() != 40) break;
+        out.push_back(get_fixed<Address>(view_of(it->key()), 20));
+    }
+    check(it->status(), "scan account tokens");
+    return out;
+}
+
+std::vector<View::AccountTransfer> View::account_transfers(const Address& account, std::optional<Address> token,
+                                                           uint8_t directions, BlockNum from_block,
+                                                           BlockNum to_block,
+                                                           std::optional<std::pair<BlockNum, uint32_t>> after,
+                                                           size_t limit) const {
+    std::vector<AccountTransfer> out;
+    auto ro = snapshot_options(snapshot_);
+    const std::string prefix = token_key(account);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfAccountTransfers)));
+    const std::string start = after ? prefixed_transfer_key(account, after->first, after->second)
+                                    : prefixed_transfer_key(account, from_block, 0);
+    it->Seek(slice(start));
+    if (after && it->Valid() && view_of(it->key()) == start) it->Next();
+    for (; it->Valid() && out.size() < limit; it->Next()) {
+        if (!starts_with(it->key(), prefix) || it->key().size() != 32) break;
+        std::string_view key = view_of(it->key());
+        BlockNum b = get_be64(key, 20);
+        if (b < from_block) continue;
+        if (b > to_block) break;
+        uint8_t dir = it->value().size() == 1 ? static_cast<uint8_t>(it->value()[0]) : 0;
+        if ((dir & directions) == 0) continue;
+        std::string tkey(key.substr(20));
+        auto v = store_->get(ro, kCfTransfers, tkey);
+        if (!v) throw StoreError("account_transfers row without its transfer");
+        auto t = decode_transfer(tkey, *v);
+        if (!t) throw StoreError("corrupt transfers row");
+        if (token && t->token != *token) continue;
+        out.push_back(AccountTransfer{*t, dir});
+    }
+    check(it->status(), "scan account transfers");
+    return out;
+}
+
+std::vector<HolderItem> View::holders_at(const Address& token, BlockNum n) const {
+    std::vector<HolderItem> out;
+    auto ro = snapshot_options(snapshot_);
+    const std::string prefix = token_key(token);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfBalanceHistory)));
+    // Rows are ordered by holder, then block: keep each holder's last row at or below n.
+    std::optional<HolderItem> current;
+    auto flush = [&] {
+        if (current && current->balance > 0) out.push_back(*current);
+        current.reset();
+    };
+    for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
+        if (!starts_with(it->key(), prefix) || it->key().size() != 48) break;
+        std::string_view key = view_of(it->key());
+        Address holder = get_fixed<Address>(key, 20);
+        if (current && current->holder != holder) flush();
+        if (get_be64(key, 40) > n) continue;
+        auto b = decode_balance(view_of(it->value()));
+        if (!b) throw StoreError("corrupt balance_history row");
+        current = HolderItem{holder, *b};
+    }
+    flush();
+    check(it->status(), "scan balance history");
+    std::sort(out.begin(), out.end(), [](const HolderItem& a, const HolderItem& b) {
+        if (a.balance != b.balance) return a.balance > b.balance;
+        return a.holder < b.holder;
+    });
     return out;
 }
 

@@ -199,6 +199,31 @@ class View {
     /// Tokens in address order after `after`.
     std::vector<Address> tokens(std::optional<Address> after, size_t limit) const;
 
+    /// Tokens ranked by holders ('h') or transfers ('t') descending, ties by
+    /// address ascending, after position `after` (empty: from the top); `next`
+    /// as in holders().
+    std::vector<Address> tokens_ranked(char ranking, std::string_view after, size_t limit, std::string& next) const;
+
+    /// Tokens the account holds with a positive balance, in address order after `after`.
+    std::vector<Address> account_tokens(const Address& account, std::optional<Address> after, size_t limit) const;
+
+    /// Direction bits of an account transfer: 1 = out, 2 = in (3 for a self transfer).
+    struct AccountTransfer {
+        Transfer transfer;
+        uint8_t direction{0};
+    };
+    /// Transfers from or to `account` in [from_block, to_block], ascending,
+    /// whose direction shares a bit with `directions` and, when given, of `token`.
+    std::vector<AccountTransfer> account_transfers(const Address& account, std::optional<Address> token,
+                                                   uint8_t directions, BlockNum from_block, BlockNum to_block,
+                                                   std::optional<std::pair<BlockNum, uint32_t>> after,
+                                                   size_t limit) const;
+
+    /// The holders of a token with a positive balance at the end of block n,
+    /// balance descending, address ascending. Reads every history row of the
+    /// token: cost grows with the token's history, not with n.
+    std::vector<HolderItem> holders_at(const Address& token, BlockNum n) const;
+
     /// Transfers in [from_block, to_block] of every token, ascending.
     std::vector<Transfer> transfers(BlockNum from_block, BlockNum to_block, size_t limit) const;
 

@@ -101,6 +101,33 @@ void check_against_model(Store& store, const Model& m) {
         last[t.token] = t.block_num;
     }
     CHECK(view.totals().tokens == tokens.size());
+    // Rankings list every token once, by count descending then address.
+    for (char ranking : {'h', 't'}) {
+        std::string next;
+        auto ranked = view.tokens_ranked(ranking, "", 1000, next);
+        CHECK(ranked.size() == tokens.size());
+        for (size_t i = 1; i < ranked.size(); ++i) {
+            auto a = *view.token_stats(ranked[i - 1]);
+            auto b = *view.token_stats(ranked[i]);
+            uint64_t ca = ranking == 'h' ? a.holders : a.transfers;
+            uint64_t cb = ranking == 'h' ? b.holders : b.transfers;
+            CHECK((ca > cb || (ca == cb && ranked[i - 1] < ranked[i])));
+        }
+    }
+    // Each account's token list is exactly its positive balances; its
+    // transfers are exactly the chain's transfers from or to it.
+    for (uint8_t h = 1; h < 12; ++h) {
+        Address account = addr(0xb0, h);
+        std::set<Address> held;
+        for (const auto& [key, b] : balances) {
+            if (key.second == account && b > 0) held.insert(key.first);
+        }
+        auto listed_held = view.account_tokens(account, std::nullopt, 1000);
+        CHECK(std::set<Address>(listed_held.begin(), listed_held.end()) == held);
+        size_t expected = 0;
+        for (const auto& t : m.chain) expected += (t.from == account || t.to == account) ? 1 : 0;
+        CHECK(view.account_transfers(account, std::nullopt, 3, 0, m.head, std::nullopt, 100000).size() == expected);
+    }
     CHECK(view.totals().transfers == m.chain.size());
     auto listed = view.tokens(std::nullopt, 1000);
     CHECK(std::set<Address>(listed.begin(), listed.end()) == tokens);
@@ -135,6 +162,20 @@ void check_against_model(Store& store, const Model& m) {
             if (t.token == token) expected.push_back(t);
         }
         CHECK(listed_transfers == expected);
+        // The holder list at a past block equals the model's positive balances then.
+        for (BlockNum n : {m.head / 2, m.head}) {
+            auto past = view.holders_at(token, n);
+            std::set<Address> ever;
+            for (const auto& t : m.chain) {
+                if (t.token != token) continue;
+                if (!t.from.is_zero()) ever.insert(t.from);
+                if (!t.to.is_zero()) ever.insert(t.to);
+            }
+            size_t expected_count = 0;
+            for (const auto& h : ever) expected_count += m.balance_at(token, h, n) > 0 ? 1 : 0;
+            CHECK(past.size() == expected_count);
+            for (const auto& item : past) CHECK(item.balance == m.balance_at(token, item.holder, n));
+        }
         // Historical balances at a few blocks.
         for (BlockNum n : {m.head / 3, m.head / 2, m.head}) {
             for (uint8_t h = 1; h < 12; h += 5) {

@@ -68,6 +68,7 @@ export class Workload {
     this.txPerBlock = opts.txPerBlock ?? [6, 18];
     this.emptyBlockRate = opts.emptyBlockRate ?? 0.05;
     this.numExternals = opts.externals ?? 20;
+    this.emptyGap = opts.emptyGap ?? null;
     this.log = opts.log ?? (() => {});
     this.tokens = [];         // lowercase addresses, same order as tokenSpecs
     this.bal = new Map();     // token -> Map(addr -> BigInt), confirmed (mined) balances
@@ -411,8 +412,21 @@ export class Workload {
     }
   }
 
-  /** Run `blocks` more blocks (each step mines exactly one; some extra empty blocks via anvil_mine). */
+  /**
+   * Run `blocks` more blocks (each step mines exactly one; some extra empty blocks via anvil_mine).
+   * With `emptyGap: [min, max]` (constructor option) it instead runs `blocks` workload blocks, each
+   * followed by min..max empty blocks: a long chain that is cheap to build (for slow backfills).
+   */
   async run(blocks) {
+    if (this.emptyGap) {
+      for (let i = 0; i < blocks; i++) {
+        await this.step();
+        const before = this.head;
+        this.head = await mine(this.url, this.rng.int(this.emptyGap[0], this.emptyGap[1]));
+        this.stats.blocks += this.head - before;
+      }
+      return this.head;
+    }
     const target = this.head + blocks;
     while (this.head < target) {
       await this.step();
