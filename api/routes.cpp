@@ -145,9 +145,18 @@ class Query {
         return bad_request("bad_" + name, name + " must be one of " + names + ", got '" + *v + "'");
     }
 
+    const std::map<std::string, std::string>& all() const { return params_; }
+
   private:
     std::map<std::string, std::string> params_;
 };
+
+// Constant-time comparison for the bearer token.
+bool same_secret(std::string_view a, std::string_view b) {
+    unsigned diff = a.size() == b.size() ? 0 : 1;
+    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
+    return diff == 0 && !b.empty();
+}
 
 // ---------------------------------------------------------------------------
 // Items: flat rows that render as JSON objects, NDJSON lines or CSV rows.
@@ -346,6 +355,31 @@ Response Router::handle(const Request& request) const {
         if (slash != 0) parts.push_back(rest.substr(0, slash));
         if (slash == std::string_view::npos) break;
         rest.remove_prefix(slash + 1);
+    }
+
+    if (path.rfind("/admin/v1/", 0) == 0) {
+        Response r;
+        r.route = "/admin/v1/{action}";
+        auto reply = [&](const ApiError& e) {
+            Response er = error_response(e);
+            er.route = r.route;
+            return er;
+        };
+        if (options_.admin_token.empty() || !options_.admin) {
+            return reply({404, "admin_off", "the admin API is off: start the daemon with --admin-token-file"});
+        }
+        std::string_view auth = request.authorization;
+        constexpr std::string_view kBearer = "Bearer ";
+        if (auth.rfind(kBearer, 0) != 0 || !same_secret(auth.substr(kBearer.size()), options_.admin_token)) {
+            return reply({401, "unauthorized", "missing or wrong bearer token"});
+        }
+        if (request.method != "POST") return reply({405, "method_not_allowed", "admin actions are POST"});
+        auto parsed = Query::parse(qs);
+        if (failed(parsed)) return reply(std::get<ApiError>(parsed));
+        AdminAnswer a = options_.admin(std::string(path.substr(10)), std::get<Query>(parsed).all());
+        r.status = a.status;
+        r.body = std::move(a.body);
+        return r;
     }
 
     // Match the path against the route templates.

@@ -33,7 +33,17 @@ struct Request {
     std::string_view method{"GET"};
     std::string_view target;
     std::string_view if_none_match;
+    std::string_view authorization;
 };
+
+/// The admin API's actions (POST /admin/v1/{action}?params), served by the
+/// daemon: the router only checks the bearer token and the method.
+struct AdminAnswer {
+    unsigned status{200};
+    std::string body;  // JSON
+};
+using AdminHandler =
+    std::function<AdminAnswer(const std::string& action, const std::map<std::string, std::string>& params)>;
 
 struct Response {
     Response() = default;
@@ -55,6 +65,8 @@ struct RouterOptions {
     uint64_t ready_max_lag{64};
     std::chrono::seconds cursor_ttl{600};  // how long a paging walk's snapshot stays pinned
     size_t max_pinned{256};
+    std::string admin_token;  // empty: the admin API is off
+    AdminHandler admin;
 };
 
 class Router {
@@ -67,7 +79,7 @@ class Router {
     /// each with {"error": {"code", "message"}}.
     [[nodiscard]] Response handle(const Request& request) const;
     [[nodiscard]] Response handle(std::string_view method, std::string_view target) const {
-        return handle(Request{method, target, {}});
+        return handle(Request{method, target, {}, {}});
     }
 
     /// Every route template the router serves (for the OpenAPI check).

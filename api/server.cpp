@@ -63,8 +63,10 @@ class Session : public std::enable_shared_from_this<Session> {
             auto m = req.method_string();
             auto t = req.target();
             auto inm = req[http::field::if_none_match];
+            auto auth = req[http::field::authorization];
             r = router_.handle(Request{std::string_view(m.data(), m.size()), std::string_view(t.data(), t.size()),
-                                       std::string_view(inm.data(), inm.size())});
+                                       std::string_view(inm.data(), inm.size()),
+                                       std::string_view(auth.data(), auth.size())});
         } catch (const std::exception& e) {
             spdlog::error("http: {} failed: {}", std::string(req.target().data(), req.target().size()), e.what());
             r = Response{500, error_json("internal", "internal error")};

@@ -124,10 +124,73 @@ EnvLookup process_env() {
     };
 }
 
+namespace {
+
+// Options of the admin commands, beside the shared ones.
+struct CommandSpec {
+    const char* name;
+    const char* usage;
+    const char* summary;
+    std::vector<OptionSpec> options;  // fallback "" = no value (a flag); "!" = required
+};
+
+const std::vector<CommandSpec> kCommands{
+    {"run", "", "follow the chain into the database and serve the HTTP API", {}},
+    {"status", "", "where the index is: head, node head, lag, state, transfers/s, database size",
+     {{"json", "", "print JSON for scripts"}}},
+    {"reindex", "--from-block N [--wait]", "rewind derived state to before block N and re-ingest from N",
+     {{"from-block", "!", "first block to re-ingest"},
+      {"wait", "", "show progress until caught up again"},
+      {"json", "", "print JSON for scripts"}}},
+    {"rollback", "--to-block N", "undo every block after N, then resume following",
+     {{"to-block", "!", "last block to keep"}, {"json", "", "print JSON for scripts"}}},
+    {"verify", "[--token T] [--sample N]",
+     "compare indexed balances with balanceOf at the indexed head; exit 1 on any mismatch",
+     {{"token", "", "only this token"},
+      {"sample", "0", "holders per token to check, chosen at random (0: all)"},
+      {"json", "", "print JSON for scripts"}}},
+    {"backup", "--to DIR", "write a consistent copy (RocksDB checkpoint) of the database to DIR",
+     {{"to", "!", "folder to create (must not exist)"}, {"json", "", "print JSON for scripts"}}},
+    {"compact", "", "full compaction of the database", {{"json", "", "print JSON for scripts"}}},
+};
+
+const CommandSpec* find_command(const std::string& name) {
+    for (const auto& c : kCommands) {
+        if (name == c.name) return &c;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+std::string commands_help() {
+    std::string out;
+    for (const auto& c : kCommands) {
+        std::string head = std::string("  ") + c.name;
+        head.resize(12, ' ');
+        out += head + c.summary + "\n";
+    }
+    return out;
+}
+
 Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& env) {
-    po::options_description desc("Options of `erc20-indexer run`");
-    desc.add_options()("help,h", "print this help and exit")("version", "print the version and exit")(
-        "config", po::value<std::string>()->value_name("FILE"), "INI file with any of the options below (key = value)");
+    return parse_options("run", args, env);
+}
+
+Parsed parse_options(const std::string& command, const std::vector<std::string>& args, const EnvLookup& env) {
+    const CommandSpec* spec = find_command(command);
+    if (!spec) throw ConfigError("unknown command '" + command + "'");
+    po::options_description desc("Options of `erc20-indexer " + command + "`");
+    desc.add_options()("help,h", "print this help and exit")("version", "print the version and exit");
+    for (const auto& o : spec->options) {
+        if (std::string_view(o.fallback).empty() && std::string_view(o.name) != "token") {
+            desc.add_options()(o.name, o.help);
+        } else {
+            desc.add_options()(o.name, po::value<std::string>(), o.help);
+        }
+    }
+    desc.add_options()("config", po::value<std::string>()->value_name("FILE"),
+                       "INI file with any of the options below (key = value)");
     po::options_description values;
     for (const auto& o : kOptions) {
         values.add_options()(o.name, po::value<std::string>(), o.help);
@@ -139,11 +202,18 @@ Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& 
     try {
         po::store(po::command_line_parser(args).options(desc).run(), cmdline);
     } catch (const po::error& e) {
-        throw ConfigError(std::string(e.what()) + " (see `erc20-indexer run --help`)");
+        throw ConfigError(std::string(e.what()) + " (see `erc20-indexer " + command + " --help`)");
     }
     if (cmdline.count("help")) {
         std::ostringstream ss;
-        ss << "Usage: erc20-indexer run [options]\n\n"
+        ss << "Usage: erc20-indexer " << command << " " << spec->usage << (std::string_view(spec->usage).empty() ? "" : " ")
+           << "[options]\n\n" << spec->summary << ".\n";
+        if (command != "run") {
+            ss << "\nWith the daemon running (its --listen answers), the command goes through its admin\n"
+               << "API with the bearer token from --admin-token-file; with the daemon stopped, it opens\n"
+               << "the --db folder directly.\n";
+        }
+        ss << "\n"
            << "Each option can also come from the environment as ERC20_INDEXER_<OPTION> (e.g.\n"
            << "ERC20_INDEXER_RPC_URL) or from the --config file; the command line wins, then the\n"
            << "environment, then the file, then the default shown in parentheses.\n\n"
@@ -185,6 +255,32 @@ Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& 
     s.config_file = config_file;
     for (const auto& [k, v] : merged) apply(k, v, s);
     out.settings = std::move(s);
+
+    CommandOptions& c = out.command;
+    c.name = command;
+    c.json = cmdline.count("json") > 0;
+    c.wait = cmdline.count("wait") > 0;
+    for (const auto& o : spec->options) {
+        if (std::string_view(o.fallback) == "!" && !cmdline.count(o.name)) {
+            throw ConfigError("`erc20-indexer " + command + "` needs --" + o.name + " (see --help)");
+        }
+    }
+    auto text = [&](const char* name) -> std::optional<std::string> {
+        if (!cmdline.count(name)) return std::nullopt;
+        return cmdline[name].as<std::string>();
+    };
+    if (auto v = text("from-block")) c.from_block = number("from-block", *v, 0, ~uint64_t{0} >> 1);
+    if (auto v = text("to-block")) c.to_block = number("to-block", *v, 0, ~uint64_t{0} >> 1);
+    if (auto v = text("sample")) c.sample = number("sample", *v, 0, 1'000'000'000);
+    if (auto v = text("to")) {
+        if (v->empty()) throw ConfigError("invalid value '' for --to: expected a folder path");
+        c.to = *v;
+    }
+    if (auto v = text("token")) {
+        auto a = parse_address(*v);
+        if (!a) throw ConfigError("invalid value '" + *v + "' for --token: expected 0x followed by 40 hex digits");
+        c.token = *a;
+    }
     return out;
 }
 

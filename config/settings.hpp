@@ -42,9 +42,22 @@ struct Settings {
 
 enum class Action { kRun, kHelp, kVersion };
 
+/// Options of an admin command (status, reindex, rollback, verify, backup, compact).
+struct CommandOptions {
+    std::string name{"run"};
+    bool json{false};
+    bool wait{false};
+    std::optional<BlockNum> from_block;
+    std::optional<BlockNum> to_block;
+    std::optional<Address> token;
+    uint64_t sample{0};  // 0: all holders
+    std::string to;
+};
+
 struct Parsed {
     Action action{Action::kRun};
     Settings settings;
+    CommandOptions command;
     std::string help;  // filled for kHelp
 };
 
@@ -54,6 +67,14 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 /// Parses the arguments after `run`. Throws ConfigError on an unknown option,
 /// a bad value, or an unreadable config file.
 Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& env);
+
+/// Parses the arguments after `command` (run or an admin command): the shared
+/// options plus the command's own. Throws ConfigError as above, also for an
+/// unknown command or a missing required option.
+Parsed parse_options(const std::string& command, const std::vector<std::string>& args, const EnvLookup& env);
+
+/// One line per command with its summary, for the top-level usage text.
+std::string commands_help();
 
 /// The process environment.
 EnvLookup process_env();

@@ -108,18 +108,68 @@ std::string format_eta(double seconds) {
 
 }  // namespace
 
+std::future<RewindResult> Control::request_rewind(std::optional<BlockNum> to_block, bool reindex) {
+    Rewind r;
+    r.to_block = to_block;
+    r.reindex = reindex;
+    auto f = r.done.get_future();
+    {
+        std::lock_guard lock(mutex_);
+        queue_.push_back(std::move(r));
+    }
+    cv_.notify_all();
+    return f;
+}
+
+std::optional<Control::Rewind> Control::take() {
+    std::lock_guard lock(mutex_);
+    if (queue_.empty()) return std::nullopt;
+    Rewind r = std::move(queue_.front());
+    queue_.pop_front();
+    return r;
+}
+
+bool Control::pending() {
+    std::lock_guard lock(mutex_);
+    return !queue_.empty();
+}
+
+bool Control::wait(std::stop_token& stop, std::chrono::steady_clock::duration d) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, stop, d, [this] { return !queue_.empty(); });
+    return !stop.stop_requested();
+}
+
+RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<BlockNum> to_block) {
+    std::optional<storage::Cursor> to;
+    if (to_block) {
+        to = storage::Cursor{*to_block, Hash{}};
+        if (auto h = store.header(*to_block)) {
+            to->hash = h->hash;
+        } else if (auto node = client.header(*to_block); node && *node) {
+            to->hash = (*node)->hash;
+        }
+    }
+    auto r = store.rollback(to);
+    RewindResult out{r.from_block, to_block, r.transfers_undone, r.tokens_removed};
+    if (!to_block || r.from_block > *to_block) {
+        spdlog::info("rewind: from block {} to {}, {} transfers undone, {} tokens removed", r.from_block,
+                     to_block ? std::to_string(*to_block) : std::string("before the first block"), r.transfers_undone,
+                     r.tokens_removed);
+    }
+    return out;
+}
+
 struct Indexer::Impl {
     IndexerOptions options;
     storage::Store& store;
     LiveStatus& status;
+    Control& control;
+    std::optional<BlockNum> reindex_until;
     std::vector<std::unique_ptr<rpc::Client>> clients;
     std::unique_ptr<MetadataWorker> metadata;
     uint64_t range_size;
     std::optional<storage::Cursor> cursor;
-
-    // Sleeping that a stop request interrupts.
-    std::mutex sleep_mutex;
-    std::condition_variable_any sleep_cv;
 
     // Failure reporting: one line when the node goes away, one when it is back.
     std::string failing_since;
@@ -130,18 +180,40 @@ struct Indexer::Impl {
     BlockNum progress_block = 0;
     uint64_t progress_transfers = 0;
 
-    Impl(IndexerOptions o, storage::Store& s, LiveStatus& st)
-        : options(std::move(o)), store(s), status(st), range_size(std::max<uint64_t>(1, options.max_range)) {
+    Impl(IndexerOptions o, storage::Store& s, LiveStatus& st, Control& c)
+        : options(std::move(o)), store(s), status(st), control(c), range_size(std::max<uint64_t>(1, options.max_range)) {
         for (unsigned i = 0; i < std::max(1u, options.fetch_workers); ++i) {
             clients.push_back(std::make_unique<rpc::Client>(options.rpc));
         }
     }
 
     bool sleep(std::stop_token& stop, Clock::duration d) {
-        std::unique_lock lock(sleep_mutex);
-        sleep_cv.wait_for(lock, stop, d, [] { return false; });
-        return !stop.stop_requested();
+        beat();
+        return control.wait(stop, d);
     }
+
+    void beat() {
+        if (options.heartbeat) options.heartbeat();
+    }
+
+    // Serves rewind requests (rollback, reindex) between steps.
+    void serve_control() {
+        while (auto req = control.take()) {
+            try {
+                const BlockNum old_head = cursor ? cursor->block_num : 0;
+                auto r = rewind(store, *clients[0], req->to_block);
+                cursor = store.cursor();
+                if (req->reindex && cursor && old_head > cursor->block_num) reindex_until = old_head;
+                if (req->reindex && !cursor) reindex_until = old_head;
+                progress_block = cursor ? cursor->block_num : 0;
+                req->done.set_value(r);
+            } catch (...) {
+                req->done.set_exception(std::current_exception());
+            }
+        }
+    }
+
+    static bool known(const Hash& h) { return h != Hash{}; }
 
     void set_state(State s) { status.state.store(static_cast<int>(s)); }
 
@@ -274,7 +346,8 @@ struct Indexer::Impl {
             double bps = static_cast<double>(at - progress_block) / elapsed;
             double tps = static_cast<double>(transfers - progress_transfers) / elapsed;
             double eta = bps > 0 ? static_cast<double>(target - std::min(target, at)) / bps : -1;
-            spdlog::info("backfill: block {} of {} ({:.1f}%), {:.0f} blocks/s, {:.0f} transfers/s, ETA {}", at, target,
+            spdlog::info("{}: block {} of {} ({:.1f}%), {:.0f} blocks/s, {:.0f} transfers/s, ETA {}",
+                         to_string(static_cast<State>(status.state.load())), at, target,
                          target ? 100.0 * static_cast<double>(at) / static_cast<double>(target) : 100.0, bps, tps,
                          format_eta(eta));
         }
@@ -297,6 +370,8 @@ struct Indexer::Impl {
         bool was_following = false;
 
         while (!stop.stop_requested()) {
+            serve_control();
+            beat();
             auto head = with_retry(stop, "eth_blockNumber", [&] { return clients[0]->block_number(); });
             if (!head) return;
             status.node_block.store(*head);
@@ -306,7 +381,7 @@ struct Indexer::Impl {
                 if (cursor && cursor->block_num <= *head) {
                     auto h = with_retry(stop, "eth_getBlockByNumber", [&] { return clients[0]->header(cursor->block_num); });
                     if (!h) return;
-                    if (*h && (*h)->hash != cursor->hash) {
+                    if (*h && known(cursor->hash) && (*h)->hash != cursor->hash) {
                         handle_reorg(stop, *head);
                         continue;
                     }
@@ -326,12 +401,17 @@ struct Indexer::Impl {
                     spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0, *head);
                     was_following = true;
                 }
+                reindex_until.reset();
                 set_state(State::kFollowing);
                 sleep(stop, options.poll_interval);
                 continue;
             }
             const BlockNum target = *head - options.confirmations;
-            if (target - next > options.reorg_window) {
+            if (reindex_until && cursor && cursor->block_num >= *reindex_until) reindex_until.reset();
+            if (reindex_until) {
+                set_state(State::kReindexing);
+                was_following = false;
+            } else if (target - next > options.reorg_window) {
                 set_state(State::kBackfilling);
                 was_following = false;
             }
@@ -369,7 +449,8 @@ struct Indexer::Impl {
                 }
                 on_success();
                 const FetchedRange& range = r.value();
-                if (cursor && range.from == cursor->block_num + 1 && range.headers.front().parent_hash != cursor->hash) {
+                if (cursor && range.from == cursor->block_num + 1 && known(cursor->hash) &&
+                    range.headers.front().parent_hash != cursor->hash) {
                     for (auto& g : inflight) {
                         if (g.valid()) g.wait();
                     }
@@ -383,7 +464,8 @@ struct Indexer::Impl {
                 if (g.valid()) g.wait();
             }
             if (applied_any) {
-                if (status.state.load() == static_cast<int>(State::kBackfilling)) {
+                const int state = status.state.load();
+                if (state == static_cast<int>(State::kBackfilling) || state == static_cast<int>(State::kReindexing)) {
                     log_progress(target, cursor && cursor->block_num >= target);
                 }
                 // Grow back towards the configured range while answers are fine.
@@ -393,8 +475,8 @@ struct Indexer::Impl {
     }
 };
 
-Indexer::Indexer(IndexerOptions options, storage::Store& store, LiveStatus& status)
-    : impl_(std::make_unique<Impl>(std::move(options), store, status)) {}
+Indexer::Indexer(IndexerOptions options, storage::Store& store, LiveStatus& status, Control& control)
+    : impl_(std::make_unique<Impl>(std::move(options), store, status, control)) {}
 Indexer::~Indexer() = default;
 
 void Indexer::run(std::stop_token stop) { impl_->run(std::move(stop)); }

@@ -5,8 +5,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -26,6 +32,48 @@ struct IndexerOptions {
     std::vector<Address> tokens;   // empty: every token
     uint64_t max_range{2000};      // most blocks per eth_getLogs request
     unsigned fetch_workers{4};     // ranges in flight during backfill
+    /// Called from the ingestion loop at least once per poll and per retry, so
+    /// a watchdog can tell a stuck loop from a waiting one.
+    std::function<void()> heartbeat;
+};
+
+struct RewindResult {
+    BlockNum from_block{0};              // the cursor before
+    std::optional<BlockNum> to_block;    // the cursor after (nullopt: nothing applied)
+    size_t transfers_undone{0};
+    size_t tokens_removed{0};
+};
+
+/// Undoes every block after `to_block` (every block when nullopt) in one
+/// write. The new cursor's hash comes from the stored headers, else from the
+/// node; when neither has it, the hash is left unknown (zero) and the next
+/// applied block is taken as its child.
+RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<BlockNum> to_block);
+
+/// Commands for the ingestion thread from other threads (the admin API).
+class Control {
+  public:
+    struct Rewind {
+        std::optional<BlockNum> to_block;
+        bool reindex{false};
+        std::promise<RewindResult> done;
+    };
+
+    /// Asks the ingestion thread to rewind; the future is ready once the
+    /// rollback is written (re-ingestion goes on after it).
+    std::future<RewindResult> request_rewind(std::optional<BlockNum> to_block, bool reindex);
+
+    /// Ingestion side: the next request, if any.
+    std::optional<Rewind> take();
+    [[nodiscard]] bool pending();
+
+    /// Sleeps up to `d`, waking early on a request or a stop. False when stopping.
+    bool wait(std::stop_token& stop, std::chrono::steady_clock::duration d);
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable_any cv_;
+    std::deque<Rewind> queue_;
 };
 
 enum class State : int { kStarting, kBackfilling, kFollowing, kReindexing, kError };
@@ -45,7 +93,7 @@ struct LiveStatus {
 
 class Indexer {
   public:
-    Indexer(IndexerOptions options, storage::Store& store, LiveStatus& status);
+    Indexer(IndexerOptions options, storage::Store& store, LiveStatus& status, Control& control);
     ~Indexer();
     Indexer(const Indexer&) = delete;
     Indexer& operator=(const Indexer&) = delete;

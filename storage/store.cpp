@@ -545,17 +545,19 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     return result;
 }
 
-RollbackResult Store::rollback(const Cursor& to) {
+RollbackResult Store::rollback(const std::optional<Cursor>& to) {
     Impl& d = *impl_;
     rocksdb::ReadOptions ro;
     RollbackResult result;
     auto cur = d.cursor(ro);
-    if (!cur || cur->block_num <= to.block_num) {
+    if (!cur || (to && cur->block_num <= to->block_num)) {
         if (cur) result.from_block = cur->block_num;
         return result;
     }
     result.from_block = cur->block_num;
-    const BlockNum n = to.block_num;
+    // Blocks from `first` on are undone; with no target, every block.
+    const BlockNum first = to ? to->block_num + 1 : 0;
+    const BlockNum n = to ? to->block_num : 0;
 
     rocksdb::WriteBatch wb;
     std::map<Address, std::pair<TokenStats, TokenStats>> stats;  // before, after
@@ -563,7 +565,7 @@ RollbackResult Store::rollback(const Cursor& to) {
     Totals totals = d.totals(ro);
 
     std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.cf(kCfTransfers)));
-    for (it->Seek(slice(transfer_key(n + 1, 0))); it->Valid(); it->Next()) {
+    for (it->Seek(slice(transfer_key(first, 0))); it->Valid(); it->Next()) {
         auto t = decode_transfer(view_of(it->key()), view_of(it->value()));
         if (!t) throw StoreError("corrupt transfers row in " + d.path);
         wb.Delete(d.cf(kCfTransfers), it->key());
@@ -598,8 +600,8 @@ RollbackResult Store::rollback(const Cursor& to) {
 
     for (const auto& [token, holder] : touched) {
         Balance now = d.balance(ro, token, holder);
-        Balance restored = d.balance_at(ro, token, holder, n);
-        wb.DeleteRange(d.cf(kCfBalanceHistory), slice(history_key(token, holder, n + 1)),
+        Balance restored = to ? d.balance_at(ro, token, holder, n) : Balance(0);
+        wb.DeleteRange(d.cf(kCfBalanceHistory), slice(history_key(token, holder, first)),
                        slice(history_key(token, holder, std::numeric_limits<BlockNum>::max())));
         d.write_balance_change(wb, token, holder, now, restored, stats.at(token).second);
     }
@@ -622,12 +624,13 @@ RollbackResult Store::rollback(const Cursor& to) {
         d.write_stats(wb, token, before, s);
     }
 
-    const std::string from_key = block_key(n + 1);
+    const std::string from_key = block_key(first);
     const std::string end_key = block_key(std::numeric_limits<BlockNum>::max());
     wb.DeleteRange(d.cf(kCfHeaders), slice(from_key), slice(end_key));
     wb.DeleteRange(d.cf(kCfBlockTimes), slice(from_key), slice(end_key));
     wb.Put(d.cf(kCfMeta), slice(kKeyTotals), slice(encode_totals(totals)));
-    wb.Put(d.cf(kCfMeta), slice(kKeyCursor), slice(encode_cursor(to)));
+    if (to) wb.Put(d.cf(kCfMeta), slice(kKeyCursor), slice(encode_cursor(*to)));
+    else wb.Delete(d.cf(kCfMeta), slice(kKeyCursor));
     check(d.db->Write(rocksdb::WriteOptions(), &wb), "rollback");
     return result;
 }
@@ -655,6 +658,20 @@ std::vector<Address> Store::tokens_without_meta() const {
 View Store::view() const { return View(impl_.get(), impl_->db->GetSnapshot()); }
 
 void Store::sync() { check(impl_->db->SyncWAL(), "sync WAL"); }
+
+void Store::compact() {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+    for (auto* h : impl_->cfs) check(impl_->db->CompactRange(options, h, nullptr, nullptr), "compact");
+}
+
+void Store::checkpoint(const std::string& dir) {
+    rocksdb::Checkpoint* raw = nullptr;
+    check(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "backup");
+    std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+    // The WAL is flushed into the checkpoint, so it is consistent at one instant.
+    check(cp->CreateCheckpoint(dir, 0), "backup to " + dir);
+}
 
 uint64_t Store::size_bytes() const {
     uint64_t total = 0;

@@ -138,11 +138,22 @@ class Store {
     /// REQUIRES: batch.first == cursor + 1, or the database has no cursor yet.
     ApplyResult apply(const BlockBatch& batch);
 
-    /// Undoes every derived effect of the blocks after `to.block_num` (balances,
+    /// Undoes every derived effect of the blocks after `to->block_num` (balances,
     /// holders, stats, transfers, history, headers, tokens first seen there)
-    /// and sets the cursor to `to`, in one atomic write. A no-op when the
-    /// cursor is at or below `to.block_num`.
-    RollbackResult rollback(const Cursor& to);
+    /// and sets the cursor to `to`, in one atomic write. With no `to`, undoes
+    /// every block and removes the cursor. A no-op when the cursor is at or
+    /// below `to->block_num`.
+    /// The write holds every undone row in memory: a rollback of millions of
+    /// transfers needs memory in proportion.
+    RollbackResult rollback(const std::optional<Cursor>& to);
+
+    /// Full compaction of every column family.
+    void compact();
+
+    /// A consistent copy of the database in `dir` (which must not exist),
+    /// hard-linked where it shares a filesystem with the database. Restoring
+    /// it is copying the folder back as the --db folder.
+    void checkpoint(const std::string& dir);
 
     void put_token_meta(const Address& token, const TokenMeta& meta);
     /// Tokens with stats but no metadata row yet.

@@ -268,3 +268,42 @@ TEST_CASE("a token pushed below zero counts negative balances and is not a holde
     CHECK(view.token_stats(t.token)->holders == 1);
     CHECK(view.token_stats(t.token)->negative_balances == 1);
 }
+
+TEST_CASE("rolling back every block empties the database and clears the cursor", "[storage]") {
+    TempDir dir;
+    auto store = Store::open(dir.path.string(), {});
+    std::mt19937_64 rng(3);
+    auto transfers = random_blocks(rng, 0, 20);
+    store->apply(BlockBatch{0, Cursor{20, block_hash(20, 0)}, transfers, {}, {}, 0});
+    REQUIRE(store->view().totals().transfers == transfers.size());
+    auto result = store->rollback(std::nullopt);
+    CHECK(result.transfers_undone == transfers.size());
+    auto view = store->view();
+    CHECK_FALSE(view.cursor());
+    CHECK(view.totals().transfers == 0);
+    CHECK(view.totals().tokens == 0);
+    CHECK(view.tokens(std::nullopt, 10).empty());
+    std::string next;
+    CHECK(view.tokens_ranked('h', "", 10, next).empty());
+    CHECK(view.account_tokens(addr(0xb0, 1), std::nullopt, 10).empty());
+    // And it applies again from block 0.
+    store->apply(BlockBatch{0, Cursor{20, block_hash(20, 1)}, transfers, {}, {}, 0});
+    CHECK(store->view().totals().transfers == transfers.size());
+}
+
+TEST_CASE("a checkpoint opens as an equal database", "[storage]") {
+    TempDir dir;
+    TempDir copy;
+    auto store = Store::open(dir.path.string(), {});
+    std::mt19937_64 rng(5);
+    auto transfers = random_blocks(rng, 1, 30);
+    store->apply(BlockBatch{1, Cursor{30, block_hash(30, 0)}, transfers, {}, {}, 0});
+    store->checkpoint(copy.path.string());
+    store->compact();
+    auto restored = Store::open(copy.path.string(), {});
+    CHECK(restored->cursor()->block_num == 30);
+    CHECK(restored->view().totals().transfers == transfers.size());
+    auto a = store->view().token_transfers(transfers[0].token, 0, 100, std::nullopt, 1000);
+    auto b = restored->view().token_transfers(transfers[0].token, 0, 100, std::nullopt, 1000);
+    CHECK(a == b);
+}

@@ -1,0 +1,126 @@
+#include "app/admin.hpp"
+
+#include <filesystem>
+
+#include "api/json.hpp"
+#include "common/hex.hpp"
+#include "indexer/verify.hpp"
+
+namespace erc20::app {
+namespace {
+
+api::AdminAnswer error(unsigned status, const std::string& code, const std::string& message) {
+    api::JsonWriter w;
+    w.begin_object().key("error").begin_object().field("code", code).field("message", message).end_object().end_object();
+    return {status, w.take()};
+}
+
+std::optional<uint64_t> number(const std::map<std::string, std::string>& params, const std::string& name) {
+    auto it = params.find(name);
+    if (it == params.end()) return std::nullopt;
+    return parse_decimal_u64(it->second);
+}
+
+api::AdminAnswer rewind_answer(const indexer::RewindResult& r) {
+    api::JsonWriter w;
+    w.begin_object().field("from_block", r.from_block);
+    if (r.to_block) w.field("to_block", *r.to_block); else w.field_null("to_block");
+    w.field("transfers_undone", uint64_t{r.transfers_undone}).field("tokens_removed", uint64_t{r.tokens_removed});
+    w.end_object();
+    return {200, w.take()};
+}
+
+}  // namespace
+
+api::AdminAnswer admin_action(const AdminContext& ctx, const std::string& action,
+                              const std::map<std::string, std::string>& params) {
+    try {
+        if (action == "status") {
+            auto view = ctx.store.view();
+            auto cursor = view.cursor();
+            auto totals = view.totals();
+            api::NodeStatus node = ctx.node();
+            api::JsonWriter w;
+            w.begin_object();
+            if (cursor) w.field("block", cursor->block_num).field("block_hash", to_hex(cursor->hash));
+            else w.field_null("block").field_null("block_hash");
+            w.field("node_block", node.node_block);
+            uint64_t at = cursor ? cursor->block_num : 0;
+            w.field("lag_blocks", node.node_block > at ? node.node_block - at : uint64_t{0});
+            w.field("state", node.state);
+            w.field("node_reachable", node.node_reachable);
+            w.field("transfers_per_s", ctx.transfers_per_s());
+            w.field("db_size_bytes", ctx.store.size_bytes());
+            w.field("tokens", totals.tokens).field("transfers", totals.transfers);
+            w.field("reorgs_total", node.reorgs_total);
+            w.end_object();
+            return {200, w.take()};
+        }
+        if (action == "rollback") {
+            auto to = number(params, "to_block");
+            if (!to) return error(400, "bad_to_block", "rollback needs to_block, a decimal block number");
+            return rewind_answer(ctx.rewind(*to, false));
+        }
+        if (action == "reindex") {
+            auto from = number(params, "from_block");
+            if (!from) return error(400, "bad_from_block", "reindex needs from_block, a decimal block number");
+            return rewind_answer(ctx.rewind(*from == 0 ? std::nullopt : std::optional<BlockNum>(*from - 1), true));
+        }
+        if (action == "verify") {
+            std::optional<Address> token;
+            if (auto it = params.find("token"); it != params.end()) {
+                token = parse_address(it->second);
+                if (!token) return error(400, "bad_address", "token '" + it->second + "' is not an address");
+            }
+            uint64_t sample = 0;
+            if (params.count("sample")) {
+                auto n = number(params, "sample");
+                if (!n) return error(400, "bad_sample", "sample must be a decimal number");
+                sample = *n;
+            }
+            auto view = ctx.store.view();
+            rpc::Client client(ctx.rpc);
+            auto report = indexer::verify(view, client, token, sample);
+            api::JsonWriter w;
+            w.begin_object().field("block", report.block).field("tokens", uint64_t{report.tokens});
+            w.field("checked", uint64_t{report.checked});
+            w.key("mismatches").begin_array();
+            for (const auto& m : report.mismatches) {
+                w.begin_object().field("token", to_hex(m.token)).field("holder", to_hex(m.holder));
+                w.field("indexed", to_dec_string(m.indexed));
+                if (m.chain) w.field("chain", to_dec_string(*m.chain)); else w.field_null("chain");
+                if (!m.error.empty()) w.field("error", m.error);
+                w.end_object();
+            }
+            w.end_array().end_object();
+            return {200, w.take()};
+        }
+        if (action == "backup") {
+            auto it = params.find("to");
+            if (it == params.end() || it->second.empty()) return error(400, "bad_to", "backup needs to, a folder path");
+            if (std::filesystem::exists(it->second)) {
+                return error(400, "exists", "backup folder " + it->second + " already exists");
+            }
+            auto cursor = ctx.store.cursor();
+            ctx.store.checkpoint(it->second);
+            api::JsonWriter w;
+            w.begin_object().field("path", it->second);
+            if (cursor) w.field("block", cursor->block_num); else w.field_null("block");
+            w.end_object();
+            return {200, w.take()};
+        }
+        if (action == "compact") {
+            uint64_t before = ctx.store.size_bytes();
+            ctx.store.compact();
+            api::JsonWriter w;
+            w.begin_object().field("db_size_bytes_before", before).field("db_size_bytes_after", ctx.store.size_bytes());
+            w.end_object();
+            return {200, w.take()};
+        }
+        return error(404, "unknown_action", "no admin action '" + action + "'");
+    } catch (const std::exception& e) {
+        return error(500, "failed", e.what());
+    }
+}
+
+}  // namespace erc20::app

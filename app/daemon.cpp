@@ -1,0 +1,241 @@
+#include "app/daemon.hpp"
+
+#include <csignal>
+#include <deque>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <pthread.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#ifdef ERC20_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "api/routes.hpp"
+#include "api/server.hpp"
+#include "app/admin.hpp"
+#include "indexer/indexer.hpp"
+#include "storage/store.hpp"
+
+#ifndef ERC20_INDEXER_VERSION
+#define ERC20_INDEXER_VERSION "0.0.0"
+#endif
+
+namespace erc20::app {
+namespace {
+
+// systemd's notify protocol; a no-op outside systemd or without libsystemd.
+void notify(const std::string& message) {
+#ifdef ERC20_HAVE_SYSTEMD
+    sd_notify(0, message.c_str());
+#else
+    (void)message;
+#endif
+}
+
+// Transfers applied per second over the last minute, from samples taken on
+// each heartbeat.
+class Rate {
+  public:
+    void sample(uint64_t total) {
+        std::lock_guard lock(mutex_);
+        auto now = std::chrono::steady_clock::now();
+        samples_.emplace_back(now, total);
+        while (samples_.size() > 2 && now - samples_.front().first > std::chrono::seconds(60)) samples_.pop_front();
+    }
+    double per_second() {
+        std::lock_guard lock(mutex_);
+        if (samples_.size() < 2) return 0;
+        double secs = std::chrono::duration<double>(samples_.back().first - samples_.front().first).count();
+        return secs > 0 ? static_cast<double>(samples_.back().second - samples_.front().second) / secs : 0;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::deque<std::pair<std::chrono::steady_clock::time_point, uint64_t>> samples_;
+};
+
+std::optional<std::string> read_token(const std::string& path, std::string& problem) {
+    std::ifstream in(path);
+    if (!in) {
+        problem = "cannot read --admin-token-file '" + path + "'";
+        return std::nullopt;
+    }
+    std::string token;
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    if (token.size() < 16) {
+        problem = "--admin-token-file '" + path + "' must hold a token of at least 16 characters on its first line";
+        return std::nullopt;
+    }
+    return token;
+}
+
+}  // namespace
+
+void setup_logging(const config::Settings& s) {
+    auto logger = spdlog::get("erc20-indexer");
+    if (!logger) logger = spdlog::stderr_logger_mt("erc20-indexer");
+    spdlog::set_default_logger(logger);
+    if (s.log_format == "json") {
+        spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+    } else {
+        spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+    }
+    spdlog::set_level(spdlog::level::from_str(s.log_level));
+}
+
+int run_daemon(const config::Settings& s, const std::vector<std::string>& args) {
+    setup_logging(s);
+
+    // Signals are taken by sigwait in this thread only.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    std::string admin_token;
+    if (!s.admin_token_file.empty()) {
+        std::string problem;
+        auto token = read_token(s.admin_token_file, problem);
+        if (!token) {
+            spdlog::error("{}", problem);
+            return 2;
+        }
+        admin_token = *token;
+    }
+
+    std::unique_ptr<storage::Store> store;
+    try {
+        store = storage::Store::open(s.db, {});
+    } catch (const storage::StoreError& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
+
+    indexer::LiveStatus live;
+    indexer::Control control;
+    Rate rate;
+    auto node_status = [&live] {
+        api::NodeStatus n;
+        n.node_block = live.node_block.load();
+        n.state = indexer::to_string(static_cast<indexer::State>(live.state.load()));
+        n.node_reachable = live.node_reachable.load();
+        n.reorgs_total = live.reorgs_total.load();
+        n.deepest_reorg = live.deepest_reorg.load();
+        n.transfers_applied = live.transfers_applied.load();
+        return n;
+    };
+
+    rpc::ClientOptions rpc_options;
+    rpc_options.url = s.rpc_url;
+    rpc_options.timeout = std::chrono::milliseconds(s.rpc_timeout_ms);
+
+    AdminContext admin{*store, rpc_options, node_status, [&rate] { return rate.per_second(); },
+                       [&control](std::optional<BlockNum> to, bool reindex) {
+                           return control.request_rewind(to, reindex).get();
+                       }};
+    api::RouterOptions router_options;
+    router_options.version = ERC20_INDEXER_VERSION;
+    router_options.ready_max_lag = s.ready_max_lag;
+    router_options.admin_token = admin_token;
+    router_options.admin = [&admin](const std::string& action, const std::map<std::string, std::string>& params) {
+        spdlog::info("admin: {}", action);
+        return admin_action(admin, action, params);
+    };
+    api::Router router(*store, node_status, router_options);
+    api::ServerOptions server_options;
+    server_options.host = s.listen_host;
+    server_options.port = s.listen_port;
+    api::Server server(server_options, router);
+    try {
+        server.start();
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
+    spdlog::info("erc20-indexer {}: database {}, node {}, API on http://{}:{}{}", ERC20_INDEXER_VERSION, s.db,
+                 s.rpc_url, s.listen_host, server.port(), admin_token.empty() ? "" : ", admin API on");
+    notify("READY=1");
+
+    indexer::IndexerOptions options;
+    options.rpc = rpc_options;
+    options.start_block = s.start_block;
+    options.confirmations = s.confirmations;
+    options.poll_interval = std::chrono::milliseconds(s.poll_interval_ms);
+    options.reorg_window = s.reorg_window;
+    options.tokens = s.tokens;
+    options.max_range = s.max_range;
+    options.fetch_workers = static_cast<unsigned>(s.fetch_workers);
+    auto last_status = std::chrono::steady_clock::now() - std::chrono::seconds(10);
+    options.heartbeat = [&] {
+        notify("WATCHDOG=1");
+        rate.sample(live.transfers_applied.load());
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_status >= std::chrono::seconds(2)) {
+            last_status = now;
+            auto cursor = store->cursor();
+            uint64_t at = cursor ? cursor->block_num : 0;
+            uint64_t node = live.node_block.load();
+            notify("STATUS=" + std::string(indexer::to_string(static_cast<indexer::State>(live.state.load()))) +
+                   ": block " + std::to_string(at) + ", lag " + std::to_string(node > at ? node - at : 0) + " blocks");
+        }
+    };
+
+    std::jthread ingest([&](std::stop_token stop) {
+        while (!stop.stop_requested()) {
+            try {
+                indexer::Indexer ix(options, *store, live, control);
+                ix.run(stop);
+                return;
+            } catch (const std::exception& e) {
+                live.state.store(static_cast<int>(indexer::State::kError));
+                spdlog::error("indexer stopped: {}", e.what());
+                spdlog::error("the HTTP API keeps serving the last indexed state; a rollback or reindex resumes ingestion");
+            }
+            // Idle until an operator asks for a rollback or reindex; keep the watchdog fed.
+            while (!stop.stop_requested() && !control.pending()) {
+                notify("WATCHDOG=1");
+                control.wait(stop, std::chrono::seconds(5));
+            }
+        }
+    });
+
+    for (;;) {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        if (sig == SIGHUP) {
+            try {
+                auto reparsed = config::parse_run_options(args, config::process_env());
+                spdlog::set_level(spdlog::level::from_str(reparsed.settings.log_level));
+                spdlog::info("SIGHUP: log level is now {}", reparsed.settings.log_level);
+            } catch (const std::exception& e) {
+                spdlog::error("SIGHUP: config not reloaded: {}", e.what());
+            }
+            continue;
+        }
+        spdlog::info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    notify("STOPPING=1");
+    ingest.request_stop();
+    ingest.join();
+    server.stop();
+    int exit_code = 0;
+    try {
+        store->sync();
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        exit_code = 1;
+    }
+    // The server, the router's pinned snapshots and the store close in
+    // reverse order of construction as this scope ends.
+    spdlog::info("stopped");
+    return exit_code;
+}
+
+}  // namespace erc20::app

@@ -1,0 +1,38 @@
+#pragma once
+// verify: compares indexed balances with the chain's balanceOf at the indexed
+// head. Tokens whose balances drift from their Transfer events (fee-on-
+// transfer, rebasing, tokens that mint without events) show up here.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/types.hpp"
+#include "rpc/client.hpp"
+#include "storage/store.hpp"
+
+namespace erc20::indexer {
+
+struct Mismatch {
+    Address token;
+    Address holder;
+    Balance indexed;
+    std::optional<U256> chain;  // nullopt when the call failed or reverted
+    std::string error;          // why chain is missing
+};
+
+struct VerifyReport {
+    BlockNum block{0};
+    size_t tokens{0};
+    size_t checked{0};
+    std::vector<Mismatch> mismatches;
+};
+
+/// Checks the holders of `token` (every token when nullopt): all of them, or
+/// `sample` of each chosen at random when sample > 0, by batched eth_call
+/// balanceOf at the view's block. Transport failures are retried a few times,
+/// then reported as mismatches with the error.
+VerifyReport verify(const storage::View& view, rpc::Client& client, std::optional<Address> token, uint64_t sample);
+
+}  // namespace erc20::indexer
