@@ -6,10 +6,12 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "common/hex.hpp"
+#include "common/keccak.hpp"
 #include "indexer/extract.hpp"
 #include "indexer/metadata.hpp"
 
@@ -74,14 +76,43 @@ rpc::Result<FetchedRange> fetch_range(rpc::Client& client, BlockNum from, BlockN
         }
     }
     r.transfers.reserve(logs->size());
-    for (const auto& log : logs.value()) {
-        if (log.block_num < from || log.block_num > to) return inconsistent("log outside the requested range");
-        if (log.removed) return inconsistent("removed log");
-        if (log.block_hash != r.headers[log.block_num - from].hash) {
-            return inconsistent("log of block " + std::to_string(log.block_num) +
-                                " carries another block hash than its header");
+    std::vector<uint32_t> logs_per_block(r.headers.size(), 0);
+    auto take = [&](const std::vector<rpc::Log>& batch) -> std::optional<rpc::RpcError> {
+        for (const auto& log : batch) {
+            if (log.block_num < from || log.block_num > to) return inconsistent("log outside the requested range");
+            if (log.removed) return inconsistent("removed log");
+            if (log.block_hash != r.headers[log.block_num - from].hash) {
+                return inconsistent("log of block " + std::to_string(log.block_num) +
+                                    " carries another block hash than its header");
+            }
+            logs_per_block[log.block_num - from] += 1;
+            if (auto t = extract_transfer(log)) r.transfers.push_back(*t);
         }
-        if (auto t = extract_transfer(log)) r.transfers.push_back(*t);
+        return std::nullopt;
+    };
+    if (auto e = take(logs.value())) return *e;
+
+    // A block whose bloom may hold Transfer logs (of the wanted tokens) but for
+    // which none came back: the node may not have caught up on its logs yet.
+    // Ask again; a bloom false positive stays empty and is accepted.
+    auto bloom_says_maybe = [&](const rpc::BlockHeader& h) {
+        if (!bloom_may_contain(h.logs_bloom, kTransferTopic.bytes)) return false;
+        if (tokens.empty()) return true;
+        return std::any_of(tokens.begin(), tokens.end(),
+                           [&](const Address& a) { return bloom_may_contain(h.logs_bloom, a.bytes); });
+    };
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+        if (logs_per_block[i] != 0 || !bloom_says_maybe(r.headers[i])) continue;
+        const BlockNum b = from + i;
+        for (int attempt = 1; attempt <= 2; ++attempt) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(150 * attempt));
+            auto again = client.logs(b, b, kTransferTopic, tokens);
+            if (!again) return again.error();
+            if (again->empty()) continue;
+            spdlog::debug("eth_getLogs: block {} had no logs at first, {} on asking again", b, again->size());
+            if (auto e = take(again.value())) return *e;
+            break;
+        }
     }
     std::sort(r.transfers.begin(), r.transfers.end(), [](const auto& a, const auto& b) {
         return std::tie(a.block_num, a.log_index) < std::tie(b.block_num, b.log_index);

@@ -57,7 +57,9 @@ try {
   const url = anvil.url;
   const chain = await h.must(`build chain: 3 tokens + NFT/Batcher/WeirdToken, ${blocks} blocks`, () => buildChain(url, { seed, blocks }));
   const w = chain.workload;
-  const deployer = w.accounts[99]; // deploys the token of S2; never sends anything else
+  // Deploys the token of S2. Replacement transactions never use it, so the S2 reorg puts its nonce
+  // back and its next deployment lands on the orphaned token's address.
+  const deployer = w.accounts[99];
   const reserved = new Set([deployer]);
   h.log(`chain head ${chain.head}: ${w.stats.txs} txs, tokens ${chain.tokens.join(' ')}`);
 

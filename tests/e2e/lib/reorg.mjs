@@ -25,7 +25,7 @@ export function parseReorgLine(line) {
 
 /**
  * Like daemon.mjs startDaemon, with a chosen poll interval and log level (default info), and every
- * `reorg:` line of its output kept in full (reorgs()), not only in the 64 KiB tail (logs()).
+ * `reorg:` line of its stderr kept in full (reorgs()), not only in the 64 KiB tail (logs()).
  * Also counts lines that mention a reorg but do not parse (unparsedReorgLines()).
  */
 export async function startFollower({ rpcUrl, db, port, pollMs = 50, logLevel = 'info', extraArgs = [], bin = DAEMON_BIN, readyTimeoutMs = 30000 }) {
@@ -42,6 +42,9 @@ export async function startFollower({ rpcUrl, db, port, pollMs = 50, logLevel = 
   const onData = (c) => {
     log.push(c);
     if (echo) process.stderr.write(`[daemon ${proc.pid}] ${c}`);
+  };
+  const onStderr = (c) => {
+    onData(c);
     partial += c.toString('utf8');
     const lines = partial.split('\n');
     partial = lines.pop();
@@ -52,7 +55,7 @@ export async function startFollower({ rpcUrl, db, port, pollMs = 50, logLevel = 
     }
   };
   proc.stdout.on('data', onData);
-  proc.stderr.on('data', onData);
+  proc.stderr.on('data', onStderr);
   let spawnError = null;
   proc.on('error', (e) => { spawnError = e; });
   const d = {
