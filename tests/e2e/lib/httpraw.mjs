@@ -100,12 +100,14 @@ export function rawRequest(port, payload, { responses = Infinity, timeoutMs = 50
 /**
  * Slowloris: open a connection and send `text` one byte every `intervalMs`, never finishing the
  * request. Resolves {closedAfterMs, bytesSent, received} when the server drops the connection, or
- * {closedAfterMs: null} after `maxMs`.
+ * {closedAfterMs: null} after `maxMs`. With `first` (a complete request), that request is sent at
+ * once and the trickle starts when its answer arrives (a kept-alive connection turned slow); the
+ * times then count from the start of the trickle.
  */
-export function slowSender(port, { text, intervalMs = 1000, maxMs = 20000 } = {}) {
+export function slowSender(port, { text, first = null, intervalMs = 1000, maxMs = 20000 } = {}) {
   text = text ?? 'GET /v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' + 'a'.repeat(1000);
   return new Promise((resolve) => {
-    const t0 = Date.now();
+    let t0 = Date.now();
     const s = net.connect(port, '127.0.0.1');
     const received = [];
     let sent = 0;
@@ -119,15 +121,25 @@ export function slowSender(port, { text, intervalMs = 1000, maxMs = 20000 } = {}
       s.destroy();
       resolve({ closedAfterMs: closed ? Date.now() - t0 : null, bytesSent: sent, received: Buffer.concat(received).toString('latin1') });
     };
-    const deadline = setTimeout(() => finish(false), maxMs);
-    s.on('connect', () => {
+    let deadline = setTimeout(() => finish(false), maxMs);
+    const trickle = () => {
+      t0 = Date.now();
+      clearTimeout(deadline);
+      deadline = setTimeout(() => finish(false), maxMs);
       const tick = () => {
         if (sent < text.length && !s.destroyed) s.write(text[sent++]);
       };
       tick();
       timer = setInterval(tick, intervalMs);
+    };
+    s.on('connect', () => {
+      if (first) s.write(first);
+      else trickle();
     });
-    s.on('data', (c) => received.push(c));
+    s.on('data', (c) => {
+      received.push(c);
+      if (first && timer === null) trickle();
+    });
     s.on('end', () => finish(true));
     s.on('close', () => finish(true));
     s.on('error', () => finish(true));
