@@ -182,7 +182,7 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
         }
     }
     auto r = store.rollback(to);
-    RewindResult out{r.from_block, to_block, r.transfers_undone, r.tokens_removed};
+    RewindResult out{r.from_block, to_block, r.transfers_undone, r.tokens_removed, r.touched_tokens};
     if (!to_block || r.from_block > *to_block) {
         spdlog::info("rewind: from block {} to {}, {} transfers undone, {} tokens removed", r.from_block,
                      to_block ? std::to_string(*to_block) : std::string("before the first block"), r.transfers_undone,
@@ -233,6 +233,7 @@ struct Indexer::Impl {
             try {
                 const BlockNum old_head = cursor ? cursor->block_num : 0;
                 auto r = rewind(store, *clients[0], req->to_block);
+                metadata->add_touched(r.touched_tokens, status.node_block.load());
                 cursor = store.cursor();
                 if (req->reindex && cursor && old_head > cursor->block_num) reindex_until = old_head;
                 if (req->reindex && !cursor) reindex_until = old_head;
@@ -332,6 +333,7 @@ struct Indexer::Impl {
                 "` or `erc20-indexer reindex --from-block " + std::to_string(ancestor->number + 1) + "`.");
         }
         auto undone = store.rollback(storage::Cursor{ancestor->number, ancestor->hash});
+        metadata->add_touched(undone.touched_tokens, node_head);
         const uint64_t depth = old.block_num - ancestor->number;
         status.reorgs_total.fetch_add(1);
         if (depth > status.deepest_reorg.load()) status.deepest_reorg.store(depth);

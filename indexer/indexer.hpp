@@ -42,6 +42,7 @@ struct RewindResult {
     std::optional<BlockNum> to_block;    // the cursor after (nullopt: nothing applied)
     size_t transfers_undone{0};
     size_t tokens_removed{0};
+    std::vector<Address> touched_tokens;  // remaining tokens whose supply may have moved
 };
 
 /// Undoes every block after `to_block` (every block when nullopt) in one

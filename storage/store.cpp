@@ -622,6 +622,7 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
         }
         s.last_block = get_be64(view_of(tt->key()), 20);
         d.write_stats(wb, token, before, s);
+        result.touched_tokens.push_back(token);
     }
 
     const std::string from_key = block_key(first);

@@ -100,6 +100,7 @@ struct RollbackResult {
     BlockNum from_block{0};  // the cursor before
     size_t transfers_undone{0};
     size_t tokens_removed{0};
+    std::vector<Address> touched_tokens;  // tokens that remain but lost transfers
 };
 
 struct HolderItem {
