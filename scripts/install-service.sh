@@ -115,7 +115,9 @@ if ! command -v systemctl >/dev/null; then
   did "systemctl not found: the service was NOT enabled or started"
 elif [ ! -d /run/systemd/system ]; then
   # Not booted with systemd (container, chroot): enabling only creates the symlink.
-  if systemctl enable erc20-indexer >/dev/null 2>&1; then
+  if systemctl is-enabled --quiet erc20-indexer 2>/dev/null; then
+    did "erc20-indexer already enabled (starts at the next boot with systemd)"
+  elif systemctl enable --quiet erc20-indexer >/dev/null 2>&1; then
     did "enabled erc20-indexer (starts at the next boot with systemd)"
   fi
   did "systemd is not running here (no /run/systemd/system): the service was NOT started"
