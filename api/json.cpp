@@ -20,8 +20,31 @@ JsonWriter& JsonWriter::number(double v) {
 void JsonWriter::append_string(std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     out_ += '"';
-    for (char c : s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
         auto u = static_cast<unsigned char>(c);
+        if (u >= 0x80) {
+            // Copy a valid UTF-8 sequence; replace anything else with U+FFFD, so
+            // an answer that echoes raw input is still valid JSON text.
+            size_t len = (u & 0xe0) == 0xc0 ? 2 : (u & 0xf0) == 0xe0 ? 3 : (u & 0xf8) == 0xf0 ? 4 : 0;
+            bool ok = len != 0 && i + len <= s.size() && u != 0xc0 && u != 0xc1 && u <= 0xf4;
+            for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+            if (ok && len == 3) {
+                unsigned cp = (u & 0x0fu) << 12 | (static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 6;
+                ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+            }
+            if (ok && len == 4) {
+                unsigned cp = (u & 0x07u) << 18 | (static_cast<unsigned char>(s[i + 1]) & 0x3fu) << 12;
+                ok = cp >= 0x10000 && cp <= 0x10ffff;
+            }
+            if (ok) {
+                out_.append(s.data() + i, len);
+                i += len - 1;
+            } else {
+                out_ += "\xef\xbf\xbd";
+            }
+            continue;
+        }
         switch (c) {
             case '"': out_ += "\\\""; break;
             case '\\': out_ += "\\\\"; break;

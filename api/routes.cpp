@@ -262,9 +262,19 @@ struct Page {
     std::string next;  // empty: no more items
 };
 struct ListSpec {
+    std::vector<std::string_view> columns;  // item keys, in order (the CSV header)
     std::function<bool(const std::string&)> valid_position;
     std::function<Page(const storage::View&, const std::string& position, size_t limit)> pager;
+    std::optional<BlockNum> block;  // answers as of a past block carry it instead of the head
 };
+
+const std::vector<std::string_view> kTokenColumns{"address", "name", "symbol", "decimals", "total_supply",
+                                                  "indexed_supply", "minted", "burned", "holders", "transfers",
+                                                  "negative_balances", "first_block", "last_block"};
+const std::vector<std::string_view> kHolderColumns{"address", "balance"};
+const std::vector<std::string_view> kTransferColumns{"block", "timestamp", "tx_hash", "log_index",
+                                                     "token", "from", "to", "value"};
+const std::vector<std::string_view> kBalanceColumns{"token", "balance"};
 
 bool valid_holder_position(const std::string& p) {
     return p.size() >= 21 && p.size() <= 21 + 64 && p.size() == 21 + size_t(0xff - static_cast<uint8_t>(p[0]));
@@ -304,23 +314,48 @@ struct Router::Pins {
     struct Pin {
         std::shared_ptr<const storage::View> view;
         std::chrono::steady_clock::time_point used;
+        std::string head;  // the indexed head the snapshot shows
     };
     std::mutex mutex;
     std::map<uint64_t, Pin> pins;
+    std::map<std::string, uint64_t> by_head;  // first pages at one head share one pin
     uint64_t next_id = std::random_device{}() | 1;
     // Holder lists at past blocks, computed once per (token, block, head).
     std::vector<std::pair<std::string, std::shared_ptr<const std::vector<storage::HolderItem>>>> past_holders;
 
     void expire(std::chrono::seconds ttl, size_t max) {
         auto now = std::chrono::steady_clock::now();
+        auto drop = [&](std::map<uint64_t, Pin>::iterator it) {
+            auto h = by_head.find(it->second.head);
+            if (h != by_head.end() && h->second == it->first) by_head.erase(h);
+            return pins.erase(it);
+        };
         for (auto it = pins.begin(); it != pins.end();) {
-            it = now - it->second.used > ttl ? pins.erase(it) : std::next(it);
+            it = now - it->second.used > ttl ? drop(it) : std::next(it);
         }
         while (pins.size() > max) {
-            auto oldest = std::min_element(pins.begin(), pins.end(),
-                                           [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
-            pins.erase(oldest);
+            drop(std::min_element(pins.begin(), pins.end(),
+                                  [](const auto& a, const auto& b) { return a.second.used < b.second.used; }));
         }
+    }
+
+    // The pin of the snapshot `fresh` shows, made on first use.
+    std::pair<uint64_t, std::shared_ptr<const storage::View>> for_head(const std::shared_ptr<const storage::View>& fresh,
+                                                                       std::chrono::seconds ttl, size_t max) {
+        auto c = fresh->cursor();
+        std::string head = c ? std::to_string(c->block_num) + to_hex(c->hash) : std::string("none");
+        std::lock_guard lock(mutex);
+        expire(ttl, max);
+        auto now = std::chrono::steady_clock::now();
+        if (auto h = by_head.find(head); h != by_head.end()) {
+            auto& pin = pins.at(h->second);
+            pin.used = now;
+            return {h->second, pin.view};
+        }
+        uint64_t id = next_id++;
+        pins.emplace(id, Pin{fresh, now, head});
+        by_head[head] = id;
+        return {id, fresh};
     }
 };
 
@@ -373,7 +408,11 @@ Response Router::handle(const Request& request) const {
         if (auth.rfind(kBearer, 0) != 0 || !same_secret(auth.substr(kBearer.size()), options_.admin_token)) {
             return reply({401, "unauthorized", "missing or wrong bearer token"});
         }
-        if (request.method != "POST") return reply({405, "method_not_allowed", "admin actions are POST"});
+        if (request.method != "POST") {
+            Response er = reply({405, "method_not_allowed", "admin actions are POST"});
+            er.allow = "POST";
+            return er;
+        }
         auto parsed = Query::parse(qs);
         if (failed(parsed)) return reply(std::get<ApiError>(parsed));
         AdminAnswer a = options_.admin(std::string(path.substr(10)), std::get<Query>(parsed).all());
@@ -412,7 +451,9 @@ Response Router::handle(const Request& request) const {
     };
     if (route.empty()) return with_route(error_response({404, "not_found", "no route for " + std::string(path)}));
     if (request.method != "GET" && request.method != "HEAD") {
-        return with_route(error_response({405, "method_not_allowed", "only GET is allowed on " + route}));
+        Response r = with_route(error_response({405, "method_not_allowed", "only GET is allowed on " + route}));
+        r.allow = "GET, HEAD";
+        return r;
     }
     auto parsed = Query::parse(qs);
     if (failed(parsed)) return with_route(error_response(std::get<ApiError>(parsed)));
@@ -556,16 +597,13 @@ Response Router::handle(const Request& request) const {
                 if (st->done) return false;
                 Page page = spec.pager(*st->view, st->position, kExportPage);
                 if (csv && !st->started) {
-                    // Header from the first row's keys; an empty list still gets none.
-                    if (!page.rows.empty()) {
-                        bool first = true;
-                        for (const auto& [k, v] : page.rows.front()) {
-                            if (!first) out += ',';
-                            first = false;
-                            out += k;
-                        }
-                        out += "\r\n";
+                    bool first = true;
+                    for (auto k : spec.columns) {
+                        if (!first) out += ',';
+                        first = false;
+                        out += k;
                     }
+                    out += "\r\n";
                 }
                 st->started = true;
                 for (const auto& row : page.rows) {
@@ -587,10 +625,16 @@ Response Router::handle(const Request& request) const {
 
         auto limit = q.limit();
         if (failed(limit)) return fail(std::get<ApiError>(limit));
-        std::shared_ptr<const storage::View> view = fresh_view;
+        std::shared_ptr<const storage::View> view;
         std::optional<uint64_t> pin_id;
         std::string position;
-        if (const std::string* c = q.get("cursor")) {
+        if (!q.get("cursor")) {
+            auto [id, pinned] = pins_->for_head(fresh_view, options_.cursor_ttl, options_.max_pinned);
+            pin_id = id;
+            view = pinned;
+        } else {
+            view = fresh_view;
+            const std::string* c = q.get("cursor");
             auto raw = unhex_bytes(*c);
             if (!raw || raw->size() < 9) return fail(bad_cursor());
             uint64_t id = 0;
@@ -609,7 +653,7 @@ Response Router::handle(const Request& request) const {
         }
         Page page = spec.pager(*view, position, std::get<size_t>(limit));
         w.begin_object();
-        write_block(*view);
+        if (spec.block) w.field("block", *spec.block); else write_block(*view);
         w.key("items").begin_array();
         for (const auto& row : page.rows) write_row(w, row);
         w.end_array();
@@ -617,10 +661,9 @@ Response Router::handle(const Request& request) const {
             w.field_null("next_cursor");
         } else {
             if (!pin_id) {
-                std::lock_guard lock(pins_->mutex);
-                pins_->expire(options_.cursor_ttl, options_.max_pinned);
-                pin_id = pins_->next_id++;
-                pins_->pins.emplace(*pin_id, Pins::Pin{view, std::chrono::steady_clock::now()});
+                // The walk's pin expired: carry on from a pin of the current snapshot.
+                auto [id, pinned] = pins_->for_head(view, options_.cursor_ttl, options_.max_pinned);
+                pin_id = id;
             }
             std::string raw;
             for (int i = 7; i >= 0; --i) raw.push_back(static_cast<char>(*pin_id >> (8 * i)));
@@ -635,7 +678,7 @@ Response Router::handle(const Request& request) const {
         auto order = q.choice("order", {"holders", "transfers"}, "holders");
         if (failed(order)) return fail(std::get<ApiError>(order));
         const char ranking = std::get<std::string>(order) == "holders" ? 'h' : 't';
-        return list(ListSpec{[](const std::string& p) { return p.size() == 28; },
+        return list(ListSpec{kTokenColumns, [](const std::string& p) { return p.size() == 28; },
                              [ranking](const storage::View& v, const std::string& pos, size_t limit) {
                                  Page page;
                                  for (const auto& t : v.tokens_ranked(ranking, pos, limit, page.next)) {
@@ -682,7 +725,7 @@ Response Router::handle(const Request& request) const {
         const Address token = addrs[0];
         if (block) {
             // Positions are indexes into the list at that block.
-            return list(ListSpec{[](const std::string& p) { return p.size() == 8; },
+            return list(ListSpec{kHolderColumns, [](const std::string& p) { return p.size() == 8; },
                                  [token, n = *block, past_holders](const storage::View& v, const std::string& pos, size_t limit) {
                                      auto all = past_holders(v, token, n);
                                      uint64_t start = 0;
@@ -697,9 +740,10 @@ Response Router::handle(const Request& request) const {
                                          for (int i = 7; i >= 0; --i) page.next.push_back(static_cast<char>(end >> (8 * i)));
                                      }
                                      return page;
-                                 }});
+                                 },
+                                 *block});
         }
-        return list(ListSpec{valid_holder_position, [token](const storage::View& v, const std::string& pos, size_t limit) {
+        return list(ListSpec{kHolderColumns, valid_holder_position, [token](const storage::View& v, const std::string& pos, size_t limit) {
                                  Page page;
                                  for (const auto& h : v.holders(token, pos, limit, page.next)) {
                                      page.rows.push_back(
@@ -739,7 +783,7 @@ Response Router::handle(const Request& request) const {
         BlockNum from = 0, to = 0;
         if (auto e = block_range(from, to)) return fail(*e);
         const Address token = addrs[0];
-        return list(ListSpec{valid_transfer_position,
+        return list(ListSpec{kTransferColumns, valid_transfer_position,
                              [token, from, to](const storage::View& v, const std::string& pos, size_t limit) {
                                  Page page;
                                  auto items = v.token_transfers(token, from, to, decode_transfer_position(pos), limit + 1);
@@ -820,7 +864,7 @@ Response Router::handle(const Request& request) const {
     if (route == "/v1/accounts/{account}/balances") {
         if (auto e = q.only({"limit", "cursor", "format"})) return fail(*e);
         const Address account = addrs[0];
-        return list(ListSpec{[](const std::string& p) { return p.size() == 20; },
+        return list(ListSpec{kBalanceColumns, [](const std::string& p) { return p.size() == 20; },
                              [account](const storage::View& v, const std::string& pos, size_t limit) {
                                  Page page;
                                  std::optional<Address> after;
@@ -854,7 +898,7 @@ Response Router::handle(const Request& request) const {
         if (!token) return fail(bad_request("bad_address", "token '" + *t + "' is not an address"));
     }
     const Address account = addrs[0];
-    return list(ListSpec{valid_transfer_position,
+    return list(ListSpec{kTransferColumns, valid_transfer_position,
                          [account, token, dirs, from, to](const storage::View& v, const std::string& pos, size_t limit) {
                              Page page;
                              auto items = v.account_transfers(account, token, dirs, from, to,

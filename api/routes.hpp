@@ -54,6 +54,7 @@ struct Response {
     std::string body;
     std::string content_type{"application/json"};
     std::string etag;   // set on data answers
+    std::string allow;  // set on 405 answers: the methods the route takes
     std::string route;  // route template, for metrics
     /// Set for bulk exports: appends the next chunk to `out`, returns false
     /// when the export is complete. Called on one thread at a time.

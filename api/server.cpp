@@ -37,12 +37,28 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
   private:
+    // Between requests a kept-alive connection may idle for idle_timeout_s;
+    // once a request's first byte is in, the whole request must arrive within
+    // read_timeout_s (a client sending headers one byte a second is dropped).
     void read() {
+        if (!first_ && buffer_.size() == 0) {
+            stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
+            stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+                if (ec) return self->close();
+                self->buffer_.commit(n);
+                self->read_request();
+            });
+            return;
+        }
+        read_request();
+    }
+
+    void read_request() {
+        first_ = false;
         parser_.emplace();
         parser_->header_limit(static_cast<uint32_t>(options_.header_limit));
         parser_->body_limit(options_.body_limit);
-        stream_.expires_after(std::chrono::seconds(first_ ? options_.read_timeout_s : options_.idle_timeout_s));
-        first_ = false;
+        stream_.expires_after(std::chrono::seconds(options_.read_timeout_s));
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }
 
@@ -80,6 +96,7 @@ class Session : public std::enable_shared_from_this<Session> {
         res->set(http::field::server, "erc20-indexer");
         if (r.status != 304) res->set(http::field::content_type, r.content_type);
         if (!r.etag.empty()) res->set(http::field::etag, r.etag);
+        if (!r.allow.empty()) res->set(http::field::allow, r.allow);
         res->keep_alive(req.keep_alive());
         if (req.method() == http::verb::head) {
             res->content_length(r.body.size());

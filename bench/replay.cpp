@@ -766,22 +766,43 @@ std::string cpu_model() {
 
 int run(const Options& o) {
     // Work folder: answers (and the database unless --db).
+    if (!o.db.empty() && fs::exists(o.db) && !fs::is_empty(o.db)) {
+        throw std::runtime_error("--db " + o.db + " exists and is not empty");
+    }
     std::string tmpl = (fs::temp_directory_path() / "erc20-replay-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     const fs::path work = tmpl;
+    // Removes the work folder on every way out, errors included, unless --keep.
+    struct Cleanup {
+        fs::path dir;
+        bool keep;
+        ~Cleanup() {
+            if (keep) {
+                std::printf("kept %s\n", dir.c_str());
+            } else {
+                std::error_code ec;
+                fs::remove_all(dir, ec);
+            }
+        }
+    } cleanup{work, o.keep};
     const fs::path db_path = o.db.empty() ? work / "db" : fs::path(o.db);
-    if (!o.db.empty() && fs::exists(db_path) && !fs::is_empty(db_path)) {
-        throw std::runtime_error("--db " + o.db + " exists and is not empty");
-    }
 
     std::printf("erc20-indexer replay benchmark\n");
     std::printf("  machine      : %u cores (hardware_concurrency), %s\n", std::thread::hardware_concurrency(),
                 cpu_model().c_str());
-    std::printf("  libraries    : RocksDB %d.%d.%d, simdjson %d.%d.%d (On-Demand kernel compiled in: %s; runtime best: %s)\n",
+    // simdjson::builtin_implementation() lives in libsimdjson.so and names the
+    // library's own build (Debian's: fallback), not this program's: the
+    // On-Demand code inlined into rpc/decode.cpp (built with the same flags as
+    // this file, or the parser types would not link) is the one the
+    // SIMDJSON_BUILTIN_IMPLEMENTATION macro names. Stage 1 (structural
+    // indexing) is dispatched at run time to get_active_implementation().
+    std::printf("  libraries    : RocksDB %d.%d.%d, simdjson %d.%d.%d: On-Demand stage 2 compiled as simdjson::%s "
+                "(set by -march), stage 1 dispatched at run time to %s; libsimdjson.so's builtin_implementation(): %s\n",
                 ROCKSDB_MAJOR, ROCKSDB_MINOR, ROCKSDB_PATCH, int{simdjson::SIMDJSON_VERSION_MAJOR},
                 int{simdjson::SIMDJSON_VERSION_MINOR}, int{simdjson::SIMDJSON_VERSION_REVISION},
-                simdjson::builtin_implementation()->name().c_str(),
-                simdjson::get_active_implementation()->name().c_str());
+                SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION),
+                simdjson::get_active_implementation()->name().c_str(),
+                simdjson::builtin_implementation()->name().c_str());
 #ifdef NDEBUG
     std::printf("  build        : NDEBUG (release)\n");
 #else
@@ -1011,12 +1032,6 @@ int run(const Options& o) {
                 n / measured >= 300000 ? "met" : "NOT met",
                 n / measured_cpu >= 300000 ? "met" : "NOT met", rss_replay < (1L << 20) ? "met" : "NOT met");
 
-    if (o.keep) {
-        std::printf("kept %s\n", work.c_str());
-    } else {
-        std::error_code ec;
-        fs::remove_all(work, ec);
-    }
     return failures == 0 ? 0 : 1;
 }
 

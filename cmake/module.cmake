@@ -2,8 +2,10 @@
 function(erc20_warnings target)
   # -Wno-restrict and -Wno-maybe-uninitialized: GCC 12 reports false
   # positives inside libstdc++'s std::string operator+ and std::variant at -O3
-  # (GCC bugs 105329 and 105562).
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wno-restrict -Wno-maybe-uninitialized)
+  # (GCC bugs 105329 and 105562). -Wno-missing-field-initializers: aggregates
+  # with defaulted trailing members are initialised on purpose.
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wno-restrict -Wno-maybe-uninitialized
+    -Wno-missing-field-initializers)
   if(ERC20_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

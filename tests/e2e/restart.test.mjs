@@ -44,17 +44,22 @@ function withoutHeadFields(dump) {
 async function startAndKill(rpcUrl, db, ms) {
   const d = await startDaemon({ rpcUrl, db, extraArgs: MAX_RANGE, waitReady: false });
   daemon = d;
-  const until = Date.now() + ms;
+  // The kill comes `ms` after the API first answers (the process is up and
+  // ingesting), so a slow start on a busy machine does not eat the window.
   const started = Date.now();
+  let until = started + 10000 + ms;
   let lastBlock = null;
   let firstAnswerMs = null;
   while (Date.now() < until) {
     if (d.exited()) break;
     try {
-      const r = await api(d.port, '/v1/status', { timeoutMs: Math.max(5, until - Date.now()) });
+      const r = await api(d.port, '/v1/status', { timeoutMs: Math.max(5, Math.min(1000, until - Date.now())) });
       if (r.status === 200 && r.json) {
         lastBlock = r.json.block;
-        if (firstAnswerMs === null) firstAnswerMs = Date.now() - started;
+        if (firstAnswerMs === null) {
+          firstAnswerMs = Date.now() - started;
+          until = Date.now() + ms;
+        }
       }
     } catch { /* not up yet */ }
     await sleep(Math.min(20, Math.max(0, until - Date.now())));
