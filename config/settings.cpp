@@ -36,6 +36,7 @@ const std::vector<OptionSpec> kOptions{
     {"max-range", "2000", "most blocks per eth_getLogs request (shrinks when the node refuses)"},
     {"fetch-workers", "4", "block ranges fetched in parallel during backfill"},
     {"rpc-timeout-ms", "30000", "timeout of one JSON-RPC call"},
+    {"rpc-max-backoff-ms", "30000", "longest wait between retries of a failed call (exponential with jitter from 200 ms)"},
     {"ready-max-lag", "64", "/readyz answers 503 while the lag exceeds this many blocks"},
 };
 
@@ -111,6 +112,7 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
     } else if (name == "max-range") s.max_range = number(name, value, 1, 1'000'000);
     else if (name == "fetch-workers") s.fetch_workers = number(name, value, 1, 64);
     else if (name == "rpc-timeout-ms") s.rpc_timeout_ms = number(name, value, 100, 3'600'000);
+    else if (name == "rpc-max-backoff-ms") s.rpc_max_backoff_ms = number(name, value, 200, 3'600'000);
     else if (name == "ready-max-lag") s.ready_max_lag = number(name, value, 0, 1'000'000'000);
 }
 

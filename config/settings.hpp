@@ -37,6 +37,7 @@ struct Settings {
     uint64_t max_range{2000};                         // blocks per eth_getLogs request
     uint64_t fetch_workers{4};                        // ranges in flight
     uint64_t rpc_timeout_ms{30000};
+    uint64_t rpc_max_backoff_ms{30000};               // longest wait between retries
     uint64_t ready_max_lag{64};                       // /readyz is 503 above this lag
 };
 

@@ -5,6 +5,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -12,6 +13,7 @@
 
 #include "common/hex.hpp"
 #include "common/keccak.hpp"
+#include "common/metrics.hpp"
 #include "indexer/extract.hpp"
 #include "indexer/metadata.hpp"
 
@@ -192,6 +194,7 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
 }
 
 struct Indexer::Impl {
+    std::atomic<bool> cancel{false};  // set on stop: aborts RPC calls in flight
     IndexerOptions options;
     storage::Store& store;
     LiveStatus& status;
@@ -205,6 +208,13 @@ struct Indexer::Impl {
     // Failure reporting: one line when the node goes away, one when it is back.
     std::string failing_since;
     Clock::duration backoff{};
+    std::mt19937_64 jitter{std::random_device{}()};
+    Clock::time_point last_sync = Clock::now();
+
+    static void metrics_failure(const char* what, const rpc::RpcError& e) {
+        metrics::registry().inc("erc20_ingest_retries_total", "failed node calls the indexer retried, by call and kind",
+                                std::string("call=\"") + what + "\",kind=\"" + e.kind_name() + "\"");
+    }
 
     // Progress.
     Clock::time_point progress_at = Clock::now();
@@ -213,6 +223,7 @@ struct Indexer::Impl {
 
     Impl(IndexerOptions o, storage::Store& s, LiveStatus& st, Control& c)
         : options(std::move(o)), store(s), status(st), control(c), range_size(std::max<uint64_t>(1, options.max_range)) {
+        options.rpc.cancel = &cancel;
         for (unsigned i = 0; i < std::max(1u, options.fetch_workers); ++i) {
             clients.push_back(std::make_unique<rpc::Client>(options.rpc));
         }
@@ -251,6 +262,7 @@ struct Indexer::Impl {
 
     // A failed call: say so once, then back off (200 ms doubling to 5 s).
     void on_failure(std::stop_token& stop, const char* what, const rpc::RpcError& e) {
+        if (stop.stop_requested()) return;  // a call aborted by the stop itself
         if (failing_since.empty()) {
             spdlog::warn("node: {} failed ({}); retrying until it answers", what, e.to_string());
             failing_since = what;
@@ -259,9 +271,15 @@ struct Indexer::Impl {
             spdlog::debug("node: {} failed again: {}", what, e.to_string());
         }
         using namespace std::chrono_literals;
-        backoff = backoff == Clock::duration{} ? Clock::duration(200ms) : std::min<Clock::duration>(backoff * 2, 5s);
-        if (e.retry_after_ms) backoff = std::max<Clock::duration>(backoff, std::chrono::milliseconds(*e.retry_after_ms));
-        sleep(stop, backoff);
+        const Clock::duration cap = options.max_backoff;
+        backoff = backoff == Clock::duration{} ? Clock::duration(200ms) : std::min<Clock::duration>(backoff * 2, cap);
+        // Full jitter over the upper half, so several indexers behind one
+        // provider do not retry in lockstep.
+        auto half = std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count() / 2;
+        Clock::duration wait = std::chrono::milliseconds(half + static_cast<int64_t>(jitter() % static_cast<uint64_t>(half + 1)));
+        if (e.retry_after_ms) wait = std::max<Clock::duration>(wait, std::chrono::milliseconds(*e.retry_after_ms));
+        metrics_failure(what, e);
+        sleep(stop, wait);
     }
     void on_success() {
         if (!failing_since.empty()) {
@@ -364,6 +382,12 @@ struct Indexer::Impl {
         batch.prune_headers_below = r.to > options.reorg_window ? r.to - options.reorg_window : 0;
         auto result = store.apply(batch);
         cursor = batch.last;
+        // Writes go to the WAL unsynced (a process crash loses nothing); an
+        // fsync every few seconds bounds what a power loss can take.
+        if (Clock::now() - last_sync > std::chrono::seconds(2)) {
+            store.sync();
+            last_sync = Clock::now();
+        }
         status.transfers_applied.fetch_add(result.transfers);
         metadata->add_new(result.new_tokens);
         metadata->add_touched(result.touched_tokens, r.to);
@@ -390,6 +414,7 @@ struct Indexer::Impl {
     }
 
     void run(std::stop_token stop) {
+        std::stop_callback on_stop(stop, [this] { cancel.store(true); });
         auto chain_id = with_retry(stop, "eth_chainId", [&] { return clients[0]->chain_id(); });
         if (!chain_id) return;
         store.bind_chain(*chain_id);

@@ -4,6 +4,7 @@
 // every call) and simdjson On-Demand decoding straight into rpc/types.hpp
 // structs. Not thread-safe: one Client per thread.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -20,6 +21,9 @@ struct ClientOptions {
     std::string url{"http://127.0.0.1:8545"};
     std::chrono::milliseconds timeout{30'000};          // whole call
     std::chrono::milliseconds connect_timeout{5'000};
+    /// When set and true, calls in flight abort and new calls fail at once
+    /// (kTransport, "cancelled"): a stop request need not wait for a timeout.
+    const std::atomic<bool>* cancel{nullptr};
 };
 
 class Client {
