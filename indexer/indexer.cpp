@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -474,60 +475,74 @@ struct Indexer::Impl {
                 was_following = false;
             }
 
-            // Several ranges in flight, applied in order.
-            std::vector<std::future<rpc::Result<FetchedRange>>> inflight;
+            // A window of ranges in flight, applied in order as each arrives,
+            // so fetching and decoding the next ranges overlaps applying this one.
+            struct InFlight {
+                size_t client;
+                std::future<rpc::Result<FetchedRange>> result;
+            };
+            std::deque<InFlight> inflight;
+            std::vector<size_t> free_clients;
+            for (size_t i = clients.size(); i-- > 0;) free_clients.push_back(i);
             BlockNum b = next;
-            for (size_t i = 0; i < clients.size() && b <= target; ++i) {
-                BlockNum e = std::min(target, b + range_size - 1);
-                rpc::Client* client = clients[i].get();
-                inflight.push_back(std::async(std::launch::async, [client, b, e, this] {
-                    return fetch_range(*client, b, e, options.tokens);
-                }));
-                b = e + 1;
-            }
-            bool applied_any = false;
-            for (auto& f : inflight) {
-                auto r = f.get();
+            auto launch = [&] {
+                while (!free_clients.empty() && b <= target) {
+                    const BlockNum e = std::min(target, b + range_size - 1);
+                    const size_t ci = free_clients.back();
+                    free_clients.pop_back();
+                    rpc::Client* client = clients[ci].get();
+                    inflight.push_back({ci, std::async(std::launch::async, [client, b, e, this] {
+                                            return fetch_range(*client, b, e, options.tokens);
+                                        })});
+                    b = e + 1;
+                }
+            };
+            auto drain = [&] {
+                for (auto& f : inflight) f.result.wait();
+                inflight.clear();
+            };
+            launch();
+            while (!inflight.empty()) {
+                auto r = inflight.front().result.get();
+                free_clients.push_back(inflight.front().client);
+                inflight.pop_front();
                 if (!r) {
+                    drain();
                     const auto& e = r.error();
                     if (e.kind == rpc::RpcError::Kind::kRangeTooLarge) {
+                        const BlockNum from = cursor ? cursor->block_num + 1 : options.start_block;
                         uint64_t span = range_size;
-                        range_size = e.suggested_to && *e.suggested_to >= next
-                                         ? std::max<uint64_t>(1, std::min(range_size / 2, *e.suggested_to - next + 1))
+                        range_size = e.suggested_to && *e.suggested_to >= from
+                                         ? std::max<uint64_t>(1, std::min(range_size / 2, *e.suggested_to - from + 1))
                                          : std::max<uint64_t>(1, range_size / 2);
+                        metrics_failure("eth_getLogs", e);
                         spdlog::info("eth_getLogs: node refused {} blocks per request, now {}", span, range_size);
-                        break;
+                    } else {
+                        on_failure(stop, "eth_getLogs", e);
                     }
-                    // Drain the others before retrying.
-                    for (auto& g : inflight) {
-                        if (g.valid()) g.wait();
-                    }
-                    on_failure(stop, "eth_getLogs", e);
                     break;
                 }
                 on_success();
                 const FetchedRange& range = r.value();
                 if (cursor && range.from == cursor->block_num + 1 && known(cursor->hash) &&
                     range.headers.front().parent_hash != cursor->hash) {
-                    for (auto& g : inflight) {
-                        if (g.valid()) g.wait();
-                    }
+                    drain();
                     handle_reorg(stop, *head);
                     break;
                 }
                 apply(range, *head);
-                applied_any = true;
-            }
-            for (auto& g : inflight) {
-                if (g.valid()) g.wait();
-            }
-            if (applied_any) {
+                beat();
+                if (stop.stop_requested() || control.pending()) {
+                    drain();
+                    break;
+                }
                 const int state = status.state.load();
                 if (state == static_cast<int>(State::kBackfilling) || state == static_cast<int>(State::kReindexing)) {
                     log_progress(target, cursor && cursor->block_num >= target);
                 }
                 // Grow back towards the configured range while answers are fine.
                 if (range_size < options.max_range) range_size = std::min(options.max_range, range_size * 2);
+                launch();
             }
         }
     }
