@@ -12,7 +12,7 @@
 //     and BlockBatch assembly, then storage::Store::apply (one batch per
 //     answer) into a fresh RocksDB.
 //  3. Prints the run, transfers/s end to end and per stage, peak RSS, and the
-//     database size per transfer before and after a full compaction; then
+//     database size per transfer before and after Store::compact(); then
 //     checks a sample of balances and counters against the generator's.
 //
 // Usage: replay [--transfers N] [--holders N] [--tokens N] [--seed S] [--db DIR]
@@ -47,9 +47,7 @@
 #include <vector>
 
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
-#include <rocksdb/table.h>
 #include <rocksdb/version.h>
 #include <simdjson.h>
 
@@ -95,7 +93,7 @@ struct Options {
                  "  --blocks-per-answer N  blocks per eth_getLogs answer = per Store::apply batch\n"
                  "                         (default 30: ~4,500 transfers, ~3.4 MB of JSON)\n"
                  "  --quick                100000 transfers (smoke run)\n"
-                 "  --no-compact           skip the full compaction at the end\n"
+                 "  --no-compact           skip Store::compact() at the end\n"
                  "  --keep                 keep the temporary folder (answers and database)\n");
     std::exit(code);
 }
@@ -677,53 +675,28 @@ struct CfSize {
     uint64_t keys{0};
 };
 
-// Full compaction of every column family, opening the folder directly with
-// RocksDB: the Store has no compact(). The options copy storage/store.cpp's
-// (LZ4, ZSTD at the bottommost level, dynamic level bytes, bloom filters,
-// 16 KiB blocks), so the result is what Store::compact() would leave.
-std::vector<CfSize> compact_folder(const std::string& path) {
+// Per-column-family SST sizes and key estimates, read from the closed folder
+// (read-only: the Store does not expose them).
+std::vector<CfSize> column_family_sizes(const std::string& path) {
     rocksdb::DBOptions db_options;
-    db_options.max_background_jobs = 2;
-    db_options.keep_log_file_num = 5;
     std::vector<std::string> names;
     auto s = rocksdb::DB::ListColumnFamilies(db_options, path, &names);
     if (!s.ok()) throw std::runtime_error("list column families: " + s.ToString());
-
-    rocksdb::BlockBasedTableOptions table;
-    table.block_cache = rocksdb::NewLRUCache(64u << 20);
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
-    table.block_size = 16 * 1024;
-    table.cache_index_and_filter_blocks = true;
-    table.pin_l0_filter_and_index_blocks_in_cache = true;
-    table.format_version = 5;
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& name : names) {
-        rocksdb::ColumnFamilyOptions cf;
-        cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-        cf.compression = rocksdb::kLZ4Compression;
-        cf.bottommost_compression = rocksdb::kZSTD;
-        cf.level_compaction_dynamic_level_bytes = true;
-        descriptors.emplace_back(name, cf);
-    }
+    for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
-    if (!s.ok()) throw std::runtime_error("open for compaction: " + s.ToString());
+    s = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &raw);
+    if (!s.ok()) throw std::runtime_error("open read-only: " + s.ToString());
     std::unique_ptr<rocksdb::DB> db(raw);
     std::vector<CfSize> sizes;
     for (size_t i = 0; i < handles.size(); ++i) {
-        rocksdb::CompactRangeOptions cro;
-        cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-        s = db->CompactRange(cro, handles[i], nullptr, nullptr);
-        if (!s.ok()) throw std::runtime_error("compact " + names[i] + ": " + s.ToString());
         CfSize c{names[i], 0, 0};
         db->GetIntProperty(handles[i], rocksdb::DB::Properties::kTotalSstFilesSize, &c.sst_bytes);
         db->GetIntProperty(handles[i], rocksdb::DB::Properties::kEstimateNumKeys, &c.keys);
         sizes.push_back(c);
     }
     for (auto* h : handles) (void)db->DestroyColumnFamilyHandle(h);
-    s = db->Close();
-    if (!s.ok()) throw std::runtime_error("close after compaction: " + s.ToString());
     return sizes;
 }
 
@@ -1012,12 +985,16 @@ int run(const Options& o) {
     double compacted_per_transfer = -1;
     if (o.compact) {
         const auto c0 = Clock::now();
-        const auto cfs = compact_folder(db_path.string());
+        {
+            auto store2 = erc20::storage::Store::open(db_path.string(), erc20::storage::StoreOptions{});
+            store2->compact();
+        }
         const double compact_s = seconds_since(c0);
+        const auto cfs = column_family_sizes(db_path.string());
         const FolderSize after = folder_size(db_path);
         compacted_per_transfer = static_cast<double>(after.total) / n;
         std::printf("  compacted    : %s in %" PRIu64 " files (%s SST) = %.1f bytes/transfer (%.1f SST only); "
-                    "full compaction took %.1f s\n",
+                    "Store::compact() took %.1f s\n",
                     human_bytes(static_cast<double>(after.total)).c_str(), after.files,
                     human_bytes(static_cast<double>(after.sst)).c_str(), static_cast<double>(after.total) / n,
                     static_cast<double>(after.sst) / n, compact_s);
