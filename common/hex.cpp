@@ -138,7 +138,43 @@ std::array<uint8_t, 32> u256_to_be(const U256& v) noexcept {
     return out;
 }
 
-std::string to_dec_string(const U256& v) { return v.str(); }
-std::string to_dec_string(const Balance& v) { return v.str(); }
+namespace {
+__extension__ typedef unsigned __int128 u128;
+
+// Decimal digits of a value below 2^128, without Boost's general conversion
+// (which dominates the cost of API answers full of balances).
+std::string small_dec(u128 x, bool negative) {
+    char buf[48];
+    char* end = buf + sizeof buf;
+    char* p = end;
+    do {
+        *--p = static_cast<char>('0' + static_cast<int>(x % 10));
+        x /= 10;
+    } while (x != 0);
+    if (negative) *--p = '-';
+    return std::string(p, end);
+}
+
+}  // namespace
+
+std::string to_dec_string(const U256& v) {
+    if (v >> 128 == 0) {
+        const auto lo = static_cast<uint64_t>(v & 0xffffffffffffffffull);
+        const auto hi = static_cast<uint64_t>((v >> 64) & 0xffffffffffffffffull);
+        return small_dec((u128{hi} << 64) | lo, false);
+    }
+    return v.str();
+}
+
+std::string to_dec_string(const Balance& v) {
+    const bool negative = v < 0;
+    const Balance mag = negative ? Balance(-v) : v;
+    if (mag >> 128 == 0) {
+        const auto lo = static_cast<uint64_t>(mag & 0xffffffffffffffffull);
+        const auto hi = static_cast<uint64_t>((mag >> 64) & 0xffffffffffffffffull);
+        return small_dec((u128{hi} << 64) | lo, negative);
+    }
+    return v.str();
+}
 
 }  // namespace erc20

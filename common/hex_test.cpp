@@ -70,3 +70,15 @@ TEST_CASE("words convert between U256 and big-endian bytes", "[common][u256]") {
     CHECK(to_quantity(0) == "0x0");
     CHECK(to_quantity(255) == "0xff");
 }
+
+TEST_CASE("decimal strings are exact on both sides of 2^128", "[common][u256]") {
+    CHECK(to_dec_string(U256(0)) == "0");
+    CHECK(to_dec_string(Balance(0)) == "0");
+    CHECK(to_dec_string(Balance(-1)) == "-1");
+    U256 two128 = U256(1) << 128;
+    CHECK(to_dec_string(two128 - 1) == "340282366920938463463374607431768211455");
+    CHECK(to_dec_string(two128) == "340282366920938463463374607431768211456");
+    CHECK(to_dec_string(Balance(two128 - 1)) == "340282366920938463463374607431768211455");
+    CHECK(to_dec_string(-Balance(two128)) == "-340282366920938463463374607431768211456");
+    CHECK(to_dec_string(U256(1000000000000000000ull) * 123456789) == "123456789000000000000000000");
+}
