@@ -101,8 +101,7 @@ api::AdminAnswer admin_action(const AdminContext& ctx, const std::string& action
             if (std::filesystem::exists(it->second)) {
                 return error(400, "exists", "backup folder " + it->second + " already exists");
             }
-            auto cursor = ctx.store.cursor();
-            ctx.store.checkpoint(it->second);
+            auto cursor = ctx.store.checkpoint(it->second);
             api::JsonWriter w;
             w.begin_object().field("path", it->second);
             if (cursor) w.field("block", cursor->block_num); else w.field_null("block");

@@ -168,6 +168,9 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
                   << "tokens:       " << field("tokens") << "\n"
                   << "transfers:    " << field("transfers") << "\n"
                   << "database:     " << human_bytes(size) << "\n";
+    } else if ((c.name == "rollback" || c.name == "reindex") && field("to_block") != "-" &&
+               std::stoull(field("to_block")) >= std::stoull(field("from_block"))) {
+        std::cout << c.name << ": nothing to undo, the cursor is at block " << field("from_block") << "\n";
     } else if (c.name == "rollback" || c.name == "reindex") {
         std::cout << c.name << ": cursor moved from block " << field("from_block") << " to "
                   << (field("to_block") == "-" ? std::string("before the first block") : "block " + field("to_block"))
@@ -269,7 +272,9 @@ int run_command(const config::Parsed& parsed) {
     std::unique_ptr<storage::Store> store;
     try {
         storage::StoreOptions options;
-        options.read_only = c.name == "status" || c.name == "verify";
+        // Read-write even for status and verify: only that takes RocksDB's lock,
+        // which tells a database in use by a daemon on another --listen.
+        options.read_only = false;
         if (!std::filesystem::exists(s.db)) {
             std::cerr << "erc20-indexer " << c.name << ": no database at --db " << s.db << "\n";
             return 1;

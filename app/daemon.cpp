@@ -225,6 +225,7 @@ int run_daemon(const config::Settings& s, const std::vector<std::string>& args) 
     notify("STOPPING=1");
     ingest.request_stop();
     ingest.join();
+    control.cancel_all("the daemon is stopping");
     server.stop();
     int exit_code = 0;
     try {

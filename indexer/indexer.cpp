@@ -163,6 +163,12 @@ std::optional<Control::Rewind> Control::take() {
     return r;
 }
 
+void Control::cancel_all(const std::string& why) {
+    std::lock_guard lock(mutex_);
+    for (auto& r : queue_) r.done.set_exception(std::make_exception_ptr(std::runtime_error(why)));
+    queue_.clear();
+}
+
 bool Control::pending() {
     std::lock_guard lock(mutex_);
     return !queue_.empty();
@@ -193,6 +199,10 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
     }
     return out;
 }
+
+/// Thrown out of a retry loop when an admin request waits; caught at the top
+/// of the ingestion loop.
+struct Interrupted {};
 
 struct Indexer::Impl {
     std::atomic<bool> cancel{false};  // set on stop: aborts RPC calls in flight
@@ -245,10 +255,11 @@ struct Indexer::Impl {
             try {
                 const BlockNum old_head = cursor ? cursor->block_num : 0;
                 auto r = rewind(store, *clients[0], req->to_block);
-                metadata->add_touched(r.touched_tokens, status.node_block.load());
+                if (metadata) metadata->add_touched(r.touched_tokens, status.node_block.load());
                 cursor = store.cursor();
                 if (req->reindex && cursor && old_head > cursor->block_num) reindex_until = old_head;
                 if (req->reindex && !cursor) reindex_until = old_head;
+                if (reindex_until) set_state(State::kReindexing);
                 progress_block = cursor ? cursor->block_num : 0;
                 req->done.set_value(r);
             } catch (...) {
@@ -300,6 +311,10 @@ struct Indexer::Impl {
                 return std::move(r).value();
             }
             on_failure(stop, what, r.error());
+            // An operator's rollback or reindex must not wait for the node to
+            // come back: unwind to the loop, which serves it. Nothing is half
+            // done: writes happen only in apply and rollback.
+            if (control.pending()) throw Interrupted{};
         }
         return std::nullopt;
     }
@@ -416,8 +431,15 @@ struct Indexer::Impl {
 
     void run(std::stop_token stop) {
         std::stop_callback on_stop(stop, [this] { cancel.store(true); });
-        auto chain_id = with_retry(stop, "eth_chainId", [&] { return clients[0]->chain_id(); });
-        if (!chain_id) return;
+        std::optional<uint64_t> chain_id;
+        while (!chain_id) {
+            try {
+                chain_id = with_retry(stop, "eth_chainId", [&] { return clients[0]->chain_id(); });
+                if (!chain_id) return;
+            } catch (const Interrupted&) {
+                serve_control();
+            }
+        }
         store.bind_chain(*chain_id);
         status.chain_id.store(*chain_id);
         metadata = std::make_unique<MetadataWorker>(options.rpc, store);
@@ -429,6 +451,18 @@ struct Indexer::Impl {
         bool was_following = false;
 
         while (!stop.stop_requested()) {
+            try {
+                step(stop, was_following);
+            } catch (const Interrupted&) {
+                // Served at the top of the next step.
+            }
+        }
+    }
+
+    // One pass of the ingestion loop: serve admin requests, ask the node for
+    // its head, then check the tip or fetch and apply the next ranges.
+    void step(std::stop_token& stop, bool& was_following) {
+        {
             serve_control();
             beat();
             auto head = with_retry(stop, "eth_blockNumber", [&] { return clients[0]->block_number(); });
@@ -442,7 +476,7 @@ struct Indexer::Impl {
                     if (!h) return;
                     if (*h && known(cursor->hash) && (*h)->hash != cursor->hash) {
                         handle_reorg(stop, *head);
-                        continue;
+                        return;
                     }
                 } else if (cursor) {
                     // The node is below us: lagging, or its chain got shorter.
@@ -452,7 +486,7 @@ struct Indexer::Impl {
                         if (!h) return;
                         if (*h && (*h)->hash != stored->hash) {
                             handle_reorg(stop, *head);
-                            continue;
+                            return;
                         }
                     }
                 }
@@ -463,7 +497,7 @@ struct Indexer::Impl {
                 reindex_until.reset();
                 set_state(State::kFollowing);
                 sleep(stop, options.poll_interval);
-                continue;
+                return;
             }
             const BlockNum target = *head - options.confirmations;
             if (reindex_until && cursor && cursor->block_num >= *reindex_until) reindex_until.reset();
@@ -473,6 +507,8 @@ struct Indexer::Impl {
             } else if (target - next > options.reorg_window) {
                 set_state(State::kBackfilling);
                 was_following = false;
+            } else if (status.state.load() != static_cast<int>(State::kBackfilling)) {
+                set_state(State::kFollowing);  // a short catch-up is following
             }
 
             // A window of ranges in flight, applied in order as each arrives,

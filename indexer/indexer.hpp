@@ -68,6 +68,9 @@ class Control {
     /// Ingestion side: the next request, if any.
     std::optional<Rewind> take();
     [[nodiscard]] bool pending();
+    /// Fails every waiting request (the ingestion thread has stopped), so no
+    /// admin caller waits forever.
+    void cancel_all(const std::string& why);
 
     /// Sleeps up to `d`, waking early on a request or a stop. False when stopping.
     bool wait(std::stop_token& stop, std::chrono::steady_clock::duration d);

@@ -715,12 +715,17 @@ void Store::compact() {
     for (auto* h : impl_->cfs) check(impl_->db->CompactRange(options, h, nullptr, nullptr), "compact");
 }
 
-void Store::checkpoint(const std::string& dir) {
+std::optional<Cursor> Store::checkpoint(const std::string& dir) {
     rocksdb::Checkpoint* raw = nullptr;
     check(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "backup");
     std::unique_ptr<rocksdb::Checkpoint> cp(raw);
     // The WAL is flushed into the checkpoint, so it is consistent at one instant.
     check(cp->CreateCheckpoint(dir, 0), "backup to " + dir);
+    // Blocks may be applied while the checkpoint is taken: read its own cursor.
+    StoreOptions ro;
+    ro.read_only = true;
+    ro.block_cache_bytes = 8u << 20;
+    return Store::open(dir, ro)->cursor();
 }
 
 uint64_t Store::size_bytes() const {

@@ -153,8 +153,8 @@ class Store {
 
     /// A consistent copy of the database in `dir` (which must not exist),
     /// hard-linked where it shares a filesystem with the database. Restoring
-    /// it is copying the folder back as the --db folder.
-    void checkpoint(const std::string& dir);
+    /// it is copying the folder back as the --db folder. Returns the copy's cursor.
+    std::optional<Cursor> checkpoint(const std::string& dir);
 
     void put_token_meta(const Address& token, const TokenMeta& meta);
     /// Tokens with stats but no metadata row yet.

@@ -45,29 +45,34 @@ const num = (v) => {
 
 /**
  * startFaultProxy({target, seed, rate, kinds, emptyLogs, maxLogRange, delayMs: [min, max],
- * coverage}) -> Promise<{url, port, stats(), setRate(r), rate(), setEnabled(bool), down(ms),
- * isDown(), recent(), close()}>.
+ * coverage, methods, rpcErrorEntries}) -> Promise<{url, port, stats(), rate(), setRate(r),
+ * configure(o), setEnabled(bool), enabled(), down(ms), isDown(), recent(), gapsAfter429(), close()}>.
  * `kinds` limits the random schedule to these kinds (default all but emptyLogs, plus emptyLogs
  * when `emptyLogs`). `coverage` (default 0.5) is the share of injections that pick the
  * least-injected applicable kind rather than a uniform one, so every kind shows up early.
  * `maxLogRange` 0 turns the range limit off; it applies only while faults are enabled.
  * `methods` (default all) limits the random schedule to requests made only of these methods.
+ * `rpcErrorEntries` 'one' (default) or 'all': which entries of a batch an rpcError replaces.
  */
 export function startFaultProxy({
   target, seed = 1, rate = 0.3, kinds = null, emptyLogs = false, maxLogRange = 3,
-  delayMs = [1000, 2000], coverage = 0.5, methods = null,
+  delayMs = [1000, 2000], coverage = 0.5, methods: methodsOpt = null, rpcErrorEntries = 'one',
 } = {}) {
+  let methods = methodsOpt;
+  let errorEntries = rpcErrorEntries;
   const rng = new Rng((seed * 2654435761) >>> 0 || 1);
   let faultRate = rate;
   let enabled = true;
   let isDown = false;
-  const allowed = new Set(kinds ?? FAULT_KINDS.filter((k) => k !== 'emptyLogs' || emptyLogs));
+  let allowed = new Set(kinds ?? FAULT_KINDS.filter((k) => k !== 'emptyLogs' || emptyLogs));
   if (!emptyLogs) allowed.delete('emptyLogs');
+  const defaults = { kinds: new Set(allowed), methods, errorEntries, rate };
   const counts = Object.fromEntries([...FAULT_KINDS, ...RANGE_KINDS].map((k) => [k, 0]));
   const st = { requests: 0, forwarded: 0, passed: 0, outages: 0, cutWhileDown: 0 };
   const recentFaults = [];
   let maxHead = 0;
   const emptied = new Set(); // blocks whose logs were already withheld once
+  const gapsAfter429 = []; // {ms, method}: from a 429 to the next request on the same connection
   const sockets = new Set();
 
   const note = (kind, method) => {
@@ -123,6 +128,8 @@ export function startFaultProxy({
     switch (kind) {
       case 'http429':
         note(kind, method);
+        req.socket.retryAfterAt = Date.now();
+        req.socket.retryAfterMethod = method;
         return send(res, 429, JSON.stringify({ jsonrpc: '2.0', id: info.single ? info.msgs[0].id : null, error: { code: 429, message: 'Too Many Requests' } }), { 'retry-after': '1' });
       case 'http500':
       case 'http502':
@@ -205,8 +212,8 @@ export function startFaultProxy({
         note(kind, method);
         if (info.single) return send(res, 200, errorAnswer(info.msgs[0].id, -32603, 'internal error'));
         if (Array.isArray(parsed) && parsed.length) {
-          const i = rng.int(0, parsed.length - 1);
-          parsed[i] = { jsonrpc: '2.0', id: parsed[i].id, error: { code: -32603, message: 'internal error' } };
+          const which = errorEntries === 'all' ? parsed.map((_, i) => i) : [rng.int(0, parsed.length - 1)];
+          for (const i of which) parsed[i] = { jsonrpc: '2.0', id: parsed[i].id, error: { code: -32603, message: 'internal error' } };
           return send(res, 200, JSON.stringify(parsed));
         }
         return send(res, 200, errorAnswer(null, -32603, 'internal error'));
@@ -271,6 +278,10 @@ export function startFaultProxy({
 
   const server = http.createServer((req, res) => {
     st.requests++;
+    if (req.socket.retryAfterAt) { // the next request on a connection that got a 429
+      gapsAfter429.push({ ms: Date.now() - req.socket.retryAfterAt, method: req.socket.retryAfterMethod });
+      req.socket.retryAfterAt = 0;
+    }
     res.on('error', () => {});
     // Decide a reset before the body is read: the cut lands mid-request.
     if (enabled && faultRate > 0 && !methods && allowed.has('resetRequest') && rng.chance(faultRate / Math.max(1, allowed.size))) {
@@ -317,7 +328,20 @@ export function startFaultProxy({
         /** {requests, forwarded, passed, outages, cutWhileDown, faults: {kind: n}, total} */
         stats: () => ({ ...st, faults: { ...counts }, total: Object.values(counts).reduce((a, b) => a + b, 0) }),
         recent: () => recentFaults.slice(),
+        /** [{ms, method}]: from each 429 (Retry-After: 1) on `method` to the next request on that connection. */
+        gapsAfter429: () => gapsAfter429.slice(),
         rate: () => faultRate,
+        /**
+         * Change the schedule: {rate, kinds, methods, rpcErrorEntries ('one' | 'all': which entries
+         * of a batch an rpcError replaces)}; configure() with no argument restores the start options.
+         */
+        configure(o = null) {
+          const c = o ?? { rate: defaults.rate, kinds: [...defaults.kinds], methods: defaults.methods, rpcErrorEntries: defaults.errorEntries };
+          if (c.rate !== undefined) faultRate = c.rate;
+          if (c.kinds !== undefined) allowed = new Set(c.kinds);
+          if (c.methods !== undefined) methods = c.methods;
+          if (c.rpcErrorEntries !== undefined) errorEntries = c.rpcErrorEntries;
+        },
         setRate: (r) => { faultRate = r; },
         /** false: a plain pass-through (no random faults, no range limit). */
         setEnabled: (on) => { enabled = !!on; },
