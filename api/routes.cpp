@@ -485,6 +485,7 @@ Response Router::handle(const Request& request) const {
         if (auto e = q.only({})) return fail(*e);
         std::string reason;
         if (!head) reason = "nothing indexed yet";
+        else if (node.node_block == 0) reason = "the node has not answered yet";
         else if (node.state == "error") reason = "ingestion stopped with an error (see the log)";
         else if (!node.node_reachable) reason = "the node is unreachable";
         else if (lag > options_.ready_max_lag) {
@@ -531,8 +532,9 @@ Response Router::handle(const Request& request) const {
         if (auto chain = fresh_view->chain_id()) w.field("chain_id", *chain); else w.field_null("chain_id");
         write_block(*fresh_view);
         if (head) w.field("block_hash", to_hex(head->hash)); else w.field_null("block_hash");
-        w.field("node_block", node.node_block);
-        w.field("lag_blocks", lag);
+        // Unknown (null) until the node first answers after a start.
+        if (node.node_block != 0) w.field("node_block", node.node_block).field("lag_blocks", lag);
+        else w.field_null("node_block").field_null("lag_blocks");
         w.field("state", node.state);
         w.field("node_reachable", node.node_reachable);
         w.field("tokens", totals.tokens);

@@ -533,9 +533,18 @@ struct Indexer::Impl {
                     b = e + 1;
                 }
             };
+            // Waits for the ranges still in flight; returns the longest
+            // Retry-After any of them was told, so none is retried early.
             auto drain = [&] {
-                for (auto& f : inflight) f.result.wait();
+                std::optional<int64_t> retry_after;
+                for (auto& f : inflight) {
+                    auto other = f.result.get();
+                    if (!other && other.error().retry_after_ms) {
+                        retry_after = std::max(retry_after.value_or(0), *other.error().retry_after_ms);
+                    }
+                }
                 inflight.clear();
+                return retry_after;
             };
             launch();
             while (!inflight.empty()) {
@@ -543,8 +552,8 @@ struct Indexer::Impl {
                 free_clients.push_back(inflight.front().client);
                 inflight.pop_front();
                 if (!r) {
-                    drain();
-                    const auto& e = r.error();
+                    rpc::RpcError e = r.error();
+                    if (auto others = drain()) e.retry_after_ms = std::max(e.retry_after_ms.value_or(0), *others);
                     if (e.kind == rpc::RpcError::Kind::kRangeTooLarge) {
                         const BlockNum from = cursor ? cursor->block_num + 1 : options.start_block;
                         uint64_t span = range_size;
@@ -553,6 +562,7 @@ struct Indexer::Impl {
                                          : std::max<uint64_t>(1, range_size / 2);
                         metrics_failure("eth_getLogs", e);
                         spdlog::info("eth_getLogs: node refused {} blocks per request, now {}", span, range_size);
+                        if (e.retry_after_ms) control.wait(stop, std::chrono::milliseconds(*e.retry_after_ms));
                     } else {
                         on_failure(stop, "eth_getLogs", e);
                     }

@@ -43,6 +43,15 @@ void MetadataWorker::loop(std::stop_token stop) {
             std::unique_lock lock(mutex_);
             wake_.wait_for(lock, stop, 2s, [&] { return !new_.empty(); });
             if (stop.stop_requested()) return;
+            // Failed calls are asked again every few seconds, not at once.
+            auto now = std::chrono::steady_clock::now();
+            if (now - last_retry_ >= 3s) {
+                new_.insert(retry_new_.begin(), retry_new_.end());
+                touched_.insert(retry_touched_.begin(), retry_touched_.end());
+                retry_new_.clear();
+                retry_touched_.clear();
+                last_retry_ = now;
+            }
             // A few hundred per round keeps each batch request small.
             while (!new_.empty() && fresh.size() < 200) {
                 fresh.push_back(*new_.begin());
@@ -76,7 +85,7 @@ void MetadataWorker::fetch(const std::vector<Address>& tokens, bool full, BlockN
     if (!answer) {
         spdlog::debug("metadata: batch of {} calls failed: {}", calls.size(), answer.error().to_string());
         std::lock_guard lock(mutex_);
-        (full ? new_ : touched_).insert(tokens.begin(), tokens.end());
+        (full ? retry_new_ : retry_touched_).insert(tokens.begin(), tokens.end());
         return;
     }
     auto& results = answer.value();
@@ -87,10 +96,10 @@ void MetadataWorker::fetch(const std::vector<Address>& tokens, bool full, BlockN
         auto bytes = [&](size_t k) -> std::optional<std::vector<uint8_t>> {
             auto& r = results[i * per + k];
             if (r.ok()) return r.value();
-            if (r.error().kind != rpc::RpcError::Kind::kReverted &&
-                r.error().kind != rpc::RpcError::Kind::kRpcError) {
-                retry = true;
-            }
+            // A revert means the token has no such function: null. Anything
+            // else (an internal error of the node, a timeout) is asked again
+            // on later rounds, and taken as null after kMaxAttempts.
+            if (r.error().kind != rpc::RpcError::Kind::kReverted) retry = true;
             return std::nullopt;
         };
         storage::TokenMeta meta;
@@ -110,11 +119,13 @@ void MetadataWorker::fetch(const std::vector<Address>& tokens, bool full, BlockN
             meta.symbol = symbol ? rpc::decode_string(*symbol) : std::nullopt;
             meta.decimals = decimals ? rpc::decode_decimals(*decimals) : std::nullopt;
         }
-        if (retry) {
+        if (retry && ++attempts_[tokens[i]] < kMaxAttempts) {
             std::lock_guard lock(mutex_);
-            (full ? new_ : touched_).insert(tokens[i]);
+            (full ? retry_new_ : retry_touched_).insert(tokens[i]);
             continue;
         }
+        attempts_.erase(tokens[i]);
+        if (retry && !full) continue;  // keep the last good totalSupply
         if (!view.token_stats(tokens[i])) continue;  // removed by a reorg meanwhile
         store_.put_token_meta(tokens[i], meta);
         if (full) {

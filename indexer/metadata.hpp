@@ -4,7 +4,9 @@
 // ingestion. A call that reverts or returns garbage gives null; a call that
 // fails in transport is retried on a later round.
 
+#include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -41,6 +43,11 @@ class MetadataWorker {
     std::set<Address> new_;
     std::set<Address> touched_;
     BlockNum head_{0};
+    std::set<Address> retry_new_;      // failed; back into new_ on the next retry round
+    std::set<Address> retry_touched_;
+    std::chrono::steady_clock::time_point last_retry_{};
+    static constexpr int kMaxAttempts = 20;  // rounds 3 s apart before a failing call counts as null
+    std::map<Address, int> attempts_;  // failed rounds per token (worker thread only)
     std::jthread thread_;
 };
 

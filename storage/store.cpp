@@ -341,6 +341,41 @@ struct Store::Impl {
         }
     }
 
+    // Walks an index keyed `prefix (20) | block_num (8) | log_index (4)` over
+    // [from_block, to_block] after `after`, resolving each row to its
+    // transfer; `keep(direction byte, transfer)` filters; at most `limit` kept.
+    template <class Keep>
+    std::vector<View::AccountTransfer> scan_transfer_index(const rocksdb::ReadOptions& ro, Cf cf,
+                                                           const Address& prefix_address, BlockNum from_block,
+                                                           BlockNum to_block,
+                                                           std::optional<std::pair<BlockNum, uint32_t>> after,
+                                                           size_t limit, Keep keep) const {
+        const Impl& d = *this;
+        std::vector<View::AccountTransfer> out;
+        const std::string prefix = token_key(prefix_address);
+        std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.cf(cf)));
+        const std::string start = after ? prefixed_transfer_key(prefix_address, after->first, after->second)
+                                        : prefixed_transfer_key(prefix_address, from_block, 0);
+        it->Seek(slice(start));
+        if (after && it->Valid() && view_of(it->key()) == start) it->Next();
+        for (; it->Valid() && out.size() < limit; it->Next()) {
+            if (!starts_with(it->key(), prefix) || it->key().size() != 32) break;
+            std::string_view key = view_of(it->key());
+            BlockNum b = get_be64(key, 20);
+            if (b < from_block) continue;
+            if (b > to_block) break;
+            uint8_t dir = it->value().size() == 1 ? static_cast<uint8_t>(it->value()[0]) : 0;
+            std::string tkey(key.substr(20));
+            auto v = d.get(ro, kCfTransfers, tkey);
+            if (!v) throw StoreError("transfer index row without its transfer in " + d.path);
+            auto t = decode_transfer(tkey, *v);
+            if (!t) throw StoreError("corrupt transfers row in " + d.path);
+            if (keep(dir, *t)) out.push_back(View::AccountTransfer{*t, dir});
+        }
+        check(it->status(), "scan transfer index");
+        return out;
+    }
+
     // Balance at the end of block n, from the history rows.
     Balance balance_at(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder,
                        BlockNum n) const {
@@ -830,32 +865,14 @@ std::vector<HolderItem> View::holders(const Address& token, std::string_view aft
     return out;
 }
 
-std::vector<Transfer> View::token_transfers(const Address& token, BlockNum from_block,
-                                            BlockNum to_block,
+std::vector<Transfer> View::token_transfers(const Address& token, BlockNum from_block, BlockNum to_block,
                                             std::optional<std::pair<BlockNum, uint32_t>> after,
                                             size_t limit) const {
+    auto rows = store_->scan_transfer_index(snapshot_options(snapshot_), kCfTokenTransfers, token, from_block,
+                                    to_block, after, limit, [](uint8_t, const Transfer&) { return true; });
     std::vector<Transfer> out;
-    auto ro = snapshot_options(snapshot_);
-    std::string prefix = token_key(token);
-    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTokenTransfers)));
-    std::string start = after ? prefixed_transfer_key(token, after->first, after->second)
-                              : prefixed_transfer_key(token, from_block, 0);
-    it->Seek(slice(start));
-    if (after && it->Valid() && view_of(it->key()) == start) it->Next();
-    for (; it->Valid() && out.size() < limit; it->Next()) {
-        if (!starts_with(it->key(), prefix) || it->key().size() != 32) break;
-        std::string_view key = view_of(it->key());
-        BlockNum b = get_be64(key, 20);
-        if (b < from_block) continue;
-        if (b > to_block) break;
-        std::string tkey(key.substr(20));
-        auto v = store_->get(ro, kCfTransfers, tkey);
-        if (!v) throw StoreError("token_transfers row without its transfer");
-        auto t = decode_transfer(tkey, *v);
-        if (!t) throw StoreError("corrupt transfers row");
-        out.push_back(*t);
-    }
-    check(it->status(), "scan token transfers");
+    out.reserve(rows.size());
+    for (auto& r : rows) out.push_back(r.transfer);
     return out;
 }
 
@@ -917,32 +934,10 @@ std::vector<View::AccountTransfer> View::account_transfers(const Address& accoun
                                                            BlockNum to_block,
                                                            std::optional<std::pair<BlockNum, uint32_t>> after,
                                                            size_t limit) const {
-    std::vector<AccountTransfer> out;
-    auto ro = snapshot_options(snapshot_);
-    const std::string prefix = token_key(account);
-    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfAccountTransfers)));
-    const std::string start = after ? prefixed_transfer_key(account, after->first, after->second)
-                                    : prefixed_transfer_key(account, from_block, 0);
-    it->Seek(slice(start));
-    if (after && it->Valid() && view_of(it->key()) == start) it->Next();
-    for (; it->Valid() && out.size() < limit; it->Next()) {
-        if (!starts_with(it->key(), prefix) || it->key().size() != 32) break;
-        std::string_view key = view_of(it->key());
-        BlockNum b = get_be64(key, 20);
-        if (b < from_block) continue;
-        if (b > to_block) break;
-        uint8_t dir = it->value().size() == 1 ? static_cast<uint8_t>(it->value()[0]) : 0;
-        if ((dir & directions) == 0) continue;
-        std::string tkey(key.substr(20));
-        auto v = store_->get(ro, kCfTransfers, tkey);
-        if (!v) throw StoreError("account_transfers row without its transfer");
-        auto t = decode_transfer(tkey, *v);
-        if (!t) throw StoreError("corrupt transfers row");
-        if (token && t->token != *token) continue;
-        out.push_back(AccountTransfer{*t, dir});
-    }
-    check(it->status(), "scan account transfers");
-    return out;
+    return store_->scan_transfer_index(snapshot_options(snapshot_), kCfAccountTransfers, account, from_block,
+                               to_block, after, limit, [&](uint8_t dir, const Transfer& t) {
+                                   return (dir & directions) != 0 && (!token || t.token == *token);
+                               });
 }
 
 std::vector<HolderItem> View::holders_at(const Address& token, BlockNum n) const {

@@ -22,7 +22,12 @@ export async function verifyAgainstTruth(ctx, truth) {
   const weirdOrNft = new Set([chain.nft, chain.weird, chain.batcher].filter(Boolean));
 
   const status = await h.check(L(`status: block ${head}, hash, chain_id, counts, lag`), async () => {
-    const st = await apiOk(port, '/v1/status');
+    // node_block is null until the daemon's first eth_blockNumber after a start.
+    let st = await apiOk(port, '/v1/status');
+    for (let i = 0; i < 100 && typeof st.node_block !== 'number'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      st = await apiOk(port, '/v1/status');
+    }
     assert.equal(st.block, head);
     assert.equal(st.chain_id, 31337);
     const blk = await rpc(url, 'eth_getBlockByNumber', [hex(head), false]);
