@@ -31,7 +31,6 @@ const seed = Number(args.seed ?? 11);
 const blocks = Number(args.blocks ?? 70);
 const rate = Number(args.rate ?? 0.3);
 const emptyLogs = !args['no-empty-logs'];
-// Opt-in: the daemon honours Retry-After only for the error it reports (see the report).
 const strictRetryAfter = !args['lax-retry-after'];  // every retry after a 429 waits its Retry-After
 const RPC_TIMEOUT_MS = 600;
 const h = createHarness('faults', { timeoutMs: 175000 });
