@@ -21,6 +21,18 @@ void JsonWriter::append_string(std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     out_ += '"';
     for (size_t i = 0; i < s.size(); ++i) {
+        // Copy the run of characters that need no escaping in one go.
+        size_t run = i;
+        while (run < s.size()) {
+            auto b = static_cast<unsigned char>(s[run]);
+            if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\') break;
+            ++run;
+        }
+        if (run > i) {
+            out_.append(s.data() + i, run - i);
+            i = run;
+            if (i == s.size()) break;
+        }
         const char c = s[i];
         auto u = static_cast<unsigned char>(c);
         if (u >= 0x80) {

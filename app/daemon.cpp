@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 #ifdef ERC20_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -75,12 +76,39 @@ std::optional<std::string> read_token(const std::string& path, std::string& prob
 
 }  // namespace
 
+namespace {
+// %* in a pattern: the message escaped for a JSON string, so every log line
+// in --log-format json is one valid JSON object whatever the message holds.
+class JsonEscapedMessage : public spdlog::custom_flag_formatter {
+  public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        static constexpr char kHex[] = "0123456789abcdef";
+        for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+            auto u = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                dest.push_back('\\');
+                dest.push_back(c);
+            } else if (u < 0x20) {
+                const char esc[] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 0xf]};
+                dest.append(esc, esc + sizeof esc);
+            } else {
+                dest.push_back(c);
+            }
+        }
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonEscapedMessage>(); }
+};
+}  // namespace
+
 void setup_logging(const config::Settings& s) {
     auto logger = spdlog::get("erc20-indexer");
     if (!logger) logger = spdlog::stderr_logger_mt("erc20-indexer");
     spdlog::set_default_logger(logger);
     if (s.log_format == "json") {
-        spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+        auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+        formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
+            R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
+        spdlog::set_formatter(std::move(formatter));
     } else {
         spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
     }

@@ -153,7 +153,7 @@ stop_anvil() {
 }
 
 # ---- chain (cached) -----------------------------------------------------------------------------
-ANVIL_VERSION=$("$ANVIL" --version | head -1)
+ANVIL_VERSION=$("$ANVIL" --version | head -1 | sed "s/ Version://")
 KEY=$( { cat bench/contracts/ManyTransfers.sol bench/backfill-chain.mjs; echo "$ANVIL_VERSION"; } | sha256sum | cut -c1-10)
 CACHE=$REPO/bench/.cache/chain-t$TRANSFERS-h$HOLDERS-k$TOKENS-b$PER_BLOCK-x$PER_TX-s$SEED-$KEY
 mkdir -p "$CACHE"
@@ -238,6 +238,8 @@ run_indexer() { # run_indexer I -> sets IDX_* variables
   IDX_FIRST=$(jget "$w" j.first_block_s)
   IDX_STALL=$(jget "$w" j.longest_stall_s)
   IDX_STALL_AT=$(jget "$w" j.stall_after_block)
+  IDX_CHANGES=$(jget "$w" j.changes)
+  IDX_ROCKS_STALL=$(grep -h 'Cumulative stall' "$db/LOG" 2>/dev/null | tail -1 | sed 's/^ *Cumulative stall: *//; s/ H:M:S//' || true)
   # Stop the daemon, then compact and measure with it stopped. --listen points at its (now closed)
   # port so the admin commands open the database directly, never another daemon's API.
   t0=$(now)
@@ -284,9 +286,14 @@ for i in $(seq 1 "$REPEAT"); do
     echo "backfill.sh: MISMATCH: the daemon indexed $IDX_TRANSFERS transfers, the floor counted $FLOOR_COUNT" >&2
     CHECKS_FAILED=1
   fi
-  SECTION_IDX+=("$(printf '  indexer run %d: %s transfers in %s s = %s transfers/s (%sx the floor'"'"'s time); CPU: daemon %s s, anvil %s s; peak RSS %s MiB; first block applied after %s s, longest wait between two /v1/status block changes %s s (after block %s); stop %s s; %s warn/error log lines\n      database: %s bytes/transfer after compact (%s bytes; RocksDB SST %s = %s bytes/transfer; %s bytes/transfer before compact; compact took %s s); %s' \
+  if [ "$IDX_CHANGES" -gt 1 ]; then
+    PROGRESS="longest wait between two block changes seen by /v1/status (polled every 0.1 s) $(fmt "$IDX_STALL" 1) s, after block $IDX_STALL_AT"
+  else
+    PROGRESS="no intermediate progress: the status went from 503 (nothing indexed) straight to the head"
+  fi
+  SECTION_IDX+=("$(printf '  indexer run %d: %s transfers in %s s = %s transfers/s (%sx the floor'"'"'s time); CPU: daemon %s s, anvil %s s; peak RSS (VmHWM) %s MiB\n      first block applied after %s s; %s; RocksDB write stalls %s; stop on SIGTERM %s s; %s warn/error log lines\n      database: %s bytes/transfer after compact (%s bytes; compact reports %s = %s bytes/transfer; %s bytes/transfer before compact; compact took %s s); %s' \
     "$i" "$IDX_TRANSFERS" "$(fmt "$IDX_WALL" 2)" "$(fmt "$(calc "$IDX_TRANSFERS / $IDX_WALL")" 0)" "$(fmt "$(calc "$IDX_WALL / $FW")" 1)" \
-    "$IDX_CPU" "$(fmt "$IDX_ANVIL_CPU" 2)" "$(fmt "$(calc "$IDX_HWM_KB / 1024")" 0)" "$(fmt "${IDX_FIRST:-0}" 1)" "$(fmt "$IDX_STALL" 1)" "$IDX_STALL_AT" \
+    "$IDX_CPU" "$(fmt "$IDX_ANVIL_CPU" 2)" "$(fmt "$(calc "$IDX_HWM_KB / 1024")" 0)" "$(fmt "${IDX_FIRST:-0}" 1)" "$PROGRESS" "${IDX_ROCKS_STALL:-?}" \
     "$(fmt "$IDX_STOP_S" 1)" "$IDX_WARN" \
     "$(fmt "$(calc "$IDX_DB_AFTER / $IDX_TRANSFERS")" 1)" "$IDX_DB_AFTER" "$IDX_DB_SST" "$(fmt "$(calc "$IDX_DB_SST / $IDX_TRANSFERS")" 1)" \
     "$(fmt "$(calc "$IDX_DB_BEFORE / $IDX_TRANSFERS")" 1)" "$(fmt "$IDX_COMPACT_S" 1)" "$IDX_VERIFY")")

@@ -1,6 +1,7 @@
 #include "common/hex.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace erc20 {
 namespace {
@@ -144,15 +145,28 @@ __extension__ typedef unsigned __int128 u128;
 // Decimal digits of a value below 2^128, without Boost's general conversion
 // (which dominates the cost of API answers full of balances).
 std::string small_dec(u128 x, bool negative) {
-    char buf[48];
-    char* end = buf + sizeof buf;
-    char* p = end;
+    // At most three 64-bit chunks of 19 digits: two 128-bit divisions, then
+    // plain 64-bit arithmetic.
+    constexpr uint64_t kChunk = 10'000'000'000'000'000'000ull;  // 10^19
+    uint64_t parts[3];
+    int n = 0;
     do {
-        *--p = static_cast<char>('0' + static_cast<int>(x % 10));
-        x /= 10;
+        parts[n++] = static_cast<uint64_t>(x % kChunk);
+        x /= kChunk;
     } while (x != 0);
-    if (negative) *--p = '-';
-    return std::string(p, end);
+    char buf[48];
+    char* p = buf;
+    if (negative) *p++ = '-';
+    p = std::to_chars(p, buf + sizeof buf, parts[n - 1]).ptr;
+    for (int i = n - 2; i >= 0; --i) {
+        char digits[20];
+        char* e = std::to_chars(digits, digits + sizeof digits, parts[i]).ptr;
+        const auto len = static_cast<size_t>(e - digits);
+        std::memset(p, '0', 19 - len);  // zero-pad inner chunks to 19 digits
+        std::memcpy(p + 19 - len, digits, len);
+        p += 19;
+    }
+    return std::string(buf, p);
 }
 
 }  // namespace
