@@ -1008,7 +1008,7 @@ try {
   gate = await startGateProxy(url);
   gate.setOpen(false);
   const db2 = makeTempDir('erc20-e2e-api-gated-');
-  gated = await h.must('gated daemon (--ready-max-lag 0) starts while the node is unreachable but for eth_blockNumber', () => startDaemon({ rpcUrl: gate.url, db: `${db2}/db`, extraArgs: ['--ready-max-lag', '0'] }));
+  gated = await h.must('gated daemon (--ready-max-lag 0) starts while the node is unreachable but for eth_blockNumber', () => startDaemon({ rpcUrl: gate.url, db: `${db2}/db`, extraArgs: ['--ready-max-lag', '0', '--rpc-timeout-ms', '1000'] }));
   await h.check('/readyz 503 not_ready and data routes 503 while nothing is indexed', async () => {
     await sleep(500);
     const st = await apiOk(gated.port, '/v1/status');
