@@ -43,7 +43,14 @@ struct FetchedRange {
     BlockNum to{0};
     std::vector<rpc::BlockHeader> headers;
     std::vector<storage::Transfer> transfers;
+    size_t log_count{0};  // every log the node returned, ERC20-shaped or not
 };
+
+/// Logs one eth_getLogs answer should carry (~6 MB of JSON): ranges are sized
+/// to the chain's density so memory stays bounded and progress is steady.
+constexpr double kTargetLogsPerRequest = 10'000;
+/// First range of a start, before the density is known.
+constexpr uint64_t kInitialRange = 10;
 
 rpc::RpcError inconsistent(std::string message) {
     rpc::RpcError e;
@@ -94,6 +101,7 @@ rpc::Result<FetchedRange> fetch_range(rpc::Client& client, BlockNum from, BlockN
         return std::nullopt;
     };
     if (auto e = take(logs.value())) return *e;
+    r.log_count = logs->size();
 
     // A block whose bloom may hold Transfer logs (of the wanted tokens) but for
     // which none came back: the node may not have caught up on its logs yet.
@@ -114,6 +122,7 @@ rpc::Result<FetchedRange> fetch_range(rpc::Client& client, BlockNum from, BlockN
             if (again->empty()) continue;
             spdlog::debug("eth_getLogs: block {} had no logs at first, {} on asking again", b, again->size());
             if (auto e = take(again.value())) return *e;
+            r.log_count += again->size();
             break;
         }
     }
@@ -233,7 +242,7 @@ struct Indexer::Impl {
     uint64_t progress_transfers = 0;
 
     Impl(IndexerOptions o, storage::Store& s, LiveStatus& st, Control& c)
-        : options(std::move(o)), store(s), status(st), control(c), range_size(std::max<uint64_t>(1, options.max_range)) {
+        : options(std::move(o)), store(s), status(st), control(c), range_size(std::clamp<uint64_t>(kInitialRange, 1, std::max<uint64_t>(1, options.max_range))) {
         options.rpc.cancel = &cancel;
         for (unsigned i = 0; i < std::max(1u, options.fetch_workers); ++i) {
             clients.push_back(std::make_unique<rpc::Client>(options.rpc));
@@ -293,8 +302,10 @@ struct Indexer::Impl {
         metrics_failure(what, e);
         sleep(stop, wait);
     }
-    void on_success() {
-        if (!failing_since.empty()) {
+    // `what` clears the failure only when it names the call that failed: a
+    // working eth_blockNumber says nothing about a failing eth_getLogs.
+    void on_success(const char* what) {
+        if (!failing_since.empty() && failing_since == what) {
             spdlog::info("node: answering again");
             failing_since.clear();
             status.node_reachable.store(true);
@@ -307,7 +318,7 @@ struct Indexer::Impl {
         while (!stop.stop_requested()) {
             auto r = f();
             if (r) {
-                on_success();
+                on_success(what);
                 return std::move(r).value();
             }
             on_failure(stop, what, r.error());
@@ -554,7 +565,11 @@ struct Indexer::Impl {
                 if (!r) {
                     rpc::RpcError e = r.error();
                     if (auto others = drain()) e.retry_after_ms = std::max(e.retry_after_ms.value_or(0), *others);
-                    if (e.kind == rpc::RpcError::Kind::kRangeTooLarge) {
+                    if (e.kind == rpc::RpcError::Kind::kTimeout && range_size > 1) {
+                        // A range the node cannot answer in time is too large for it.
+                        range_size = std::max<uint64_t>(1, range_size / 2);
+                        on_failure(stop, "eth_getLogs", e);
+                    } else if (e.kind == rpc::RpcError::Kind::kRangeTooLarge) {
                         const BlockNum from = cursor ? cursor->block_num + 1 : options.start_block;
                         uint64_t span = range_size;
                         range_size = e.suggested_to && *e.suggested_to >= from
@@ -568,7 +583,7 @@ struct Indexer::Impl {
                     }
                     break;
                 }
-                on_success();
+                on_success("eth_getLogs");
                 const FetchedRange& range = r.value();
                 if (cursor && range.from == cursor->block_num + 1 && known(cursor->hash) &&
                     range.headers.front().parent_hash != cursor->hash) {
@@ -586,8 +601,12 @@ struct Indexer::Impl {
                 if (state == static_cast<int>(State::kBackfilling) || state == static_cast<int>(State::kReindexing)) {
                     log_progress(target, cursor && cursor->block_num >= target);
                 }
-                // Grow back towards the configured range while answers are fine.
-                if (range_size < options.max_range) range_size = std::min(options.max_range, range_size * 2);
+                // Size the next ranges to the density just seen: shrink for
+                // dense blocks, grow (at most doubling) while answers are small.
+                const double blocks = static_cast<double>(range.to - range.from + 1);
+                const double per_block = std::max(1e-3, static_cast<double>(range.log_count) / blocks);
+                const auto fit = static_cast<uint64_t>(std::max(1.0, kTargetLogsPerRequest / per_block));
+                range_size = std::clamp<uint64_t>(std::min(fit, range_size * 2), 1, options.max_range);
                 launch();
             }
         }
