@@ -1,9 +1,9 @@
 // Helpers of reorg.test.mjs: a daemon whose `reorg:` log lines are collected, waiting until the
 // daemon stands on the node's head hash, block hashes, and replacement transactions for
 // anvil_reorg that are valid at the common ancestor (so they really produce other transfers).
+import { startRpcProxy } from './rpcproxy.mjs';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import { rpc, rpcBatch, calldata, hex, blockNumber, ZERO_ADDRESS } from './chain.mjs';
 import { trackChild, stopChild, httpRequest, sleep, freePort, tailBuffer } from './proc.mjs';
 import { DAEMON_BIN, api } from './daemon.mjs';
@@ -243,40 +243,7 @@ export async function receiptStats(url, from, to) {
   return { ok, failed };
 }
 
-/**
- * A JSON-RPC pass-through proxy that calls `await onAnswer(requestBody, answerText)` after the
- * node answered a request and before that answer goes back to the client: a test can change the
- * chain exactly between two of the daemon's calls. Returns {url, port, requests(), close()}.
- */
+/** The pass-through proxy with an `onAnswer` hook (see lib/rpcproxy.mjs). */
 export function startHookProxy({ target, onAnswer }) {
-  let count = 0;
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', async () => {
-      count++;
-      const body = Buffer.concat(chunks).toString('utf8');
-      try {
-        const up = await httpRequest(target, { method: 'POST', body, timeoutMs: 60000 });
-        await onAnswer(body, up.text);
-        res.writeHead(up.status, { 'content-type': 'application/json' });
-        res.end(up.text);
-      } catch (e) {
-        res.writeHead(502, { 'content-type': 'text/plain' });
-        res.end(`proxy error: ${e.message}`);
-      }
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        port,
-        requests: () => count,
-        close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
-      });
-    });
-  });
+  return startRpcProxy({ target, onAnswer });
 }

@@ -5,9 +5,11 @@ import { httpRequest } from './proc.mjs';
 
 /**
  * Start a proxy on 127.0.0.1 (random port) forwarding POSTs to `target` after `delayMs`.
+ * With `onAnswer`, `await onAnswer(requestBody, answerText)` runs after the node answered and
+ * before the answer goes back: a test can change the chain exactly between two of the daemon's calls.
  * Returns {url, port, requests(), setDelay(ms), close()}.
  */
-export function startRpcProxy({ target, delayMs = 0 }) {
+export function startRpcProxy({ target, delayMs = 0, onAnswer = null }) {
   let delay = delayMs;
   let count = 0;
   const server = http.createServer((req, res) => {
@@ -17,7 +19,9 @@ export function startRpcProxy({ target, delayMs = 0 }) {
       count++;
       try {
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-        const up = await httpRequest(target, { method: 'POST', body: Buffer.concat(chunks).toString('utf8'), timeoutMs: 60000 });
+        const body = Buffer.concat(chunks).toString('utf8');
+        const up = await httpRequest(target, { method: 'POST', body, timeoutMs: 60000 });
+        if (onAnswer) await onAnswer(body, up.text);
         res.writeHead(up.status, { 'content-type': 'application/json' });
         res.end(up.text);
       } catch (e) {
