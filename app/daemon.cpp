@@ -139,7 +139,10 @@ int run_daemon(const config::Settings& s, const std::vector<std::string>& args) 
 
     std::unique_ptr<storage::Store> store;
     try {
-        store = storage::Store::open(s.db, {});
+        storage::StoreOptions store_options;
+        store_options.block_cache_bytes = s.cache_mb << 20;
+        store_options.write_buffer_bytes = s.memtable_mb << 20;
+        store = storage::Store::open(s.db, store_options);
     } catch (const storage::StoreError& e) {
         spdlog::error("{}", e.what());
         return 1;

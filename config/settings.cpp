@@ -38,6 +38,8 @@ const std::vector<OptionSpec> kOptions{
     {"rpc-timeout-ms", "30000", "timeout of one JSON-RPC call"},
     {"rpc-max-backoff-ms", "30000", "longest wait between retries of a failed call (exponential with jitter from 200 ms)"},
     {"ready-max-lag", "64", "/readyz answers 503 while the lag exceeds this many blocks"},
+    {"cache-mb", "256", "RocksDB block cache, MiB"},
+    {"memtable-mb", "256", "RocksDB write buffers of all column families together, MiB"},
 };
 
 std::string env_name(const std::string& option) {
@@ -114,6 +116,8 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
     else if (name == "rpc-timeout-ms") s.rpc_timeout_ms = number(name, value, 100, 3'600'000);
     else if (name == "rpc-max-backoff-ms") s.rpc_max_backoff_ms = number(name, value, 200, 3'600'000);
     else if (name == "ready-max-lag") s.ready_max_lag = number(name, value, 0, 1'000'000'000);
+    else if (name == "cache-mb") s.cache_mb = number(name, value, 8, 1'048'576);
+    else if (name == "memtable-mb") s.memtable_mb = number(name, value, 16, 1'048'576);
 }
 
 }  // namespace

@@ -38,7 +38,9 @@ struct Settings {
     uint64_t fetch_workers{4};                        // ranges in flight
     uint64_t rpc_timeout_ms{30000};
     uint64_t rpc_max_backoff_ms{30000};               // longest wait between retries
-    uint64_t ready_max_lag{64};                       // /readyz is 503 above this lag
+    uint64_t ready_max_lag{64};
+    uint64_t cache_mb{256};                           // RocksDB block cache
+    uint64_t memtable_mb{256};                        // RocksDB memtables, all column families                       // /readyz is 503 above this lag
 };
 
 enum class Action { kRun, kHelp, kVersion };

@@ -403,7 +403,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     db_options.keep_log_file_num = 5;
     // Memtables of all column families together stay under 256 MiB (a flush
     // of the largest starts above it), and a crash replays at most 64 MiB of WAL.
-    db_options.db_write_buffer_size = 256u << 20;
+    db_options.db_write_buffer_size = options.write_buffer_bytes;
     db_options.max_total_wal_size = 64u << 20;
 
     rocksdb::BlockBasedTableOptions table;

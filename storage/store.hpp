@@ -110,7 +110,8 @@ struct HolderItem {
 
 struct StoreOptions {
     bool read_only{false};
-    size_t block_cache_bytes{256u << 20};  // Default: 256 MiB
+    size_t block_cache_bytes{256u << 20};   // Default: 256 MiB
+    size_t write_buffer_bytes{256u << 20};  // memtables of all column families. Default: 256 MiB
 };
 
 class View;
