@@ -436,14 +436,23 @@ Response Router::handle(const Request& request) const {
     // Match the path against the route templates.
     std::string route;
     std::vector<std::string_view> args;
-    for (const auto& tmpl : routes()) {
-        std::vector<std::string_view> t;
-        for (std::string_view rest = std::string_view(tmpl).substr(1); !rest.empty();) {
-            auto slash = rest.find('/');
-            t.push_back(rest.substr(0, slash));
-            if (slash == std::string_view::npos) break;
-            rest.remove_prefix(slash + 1);
+    // The templates split into segments once per process.
+    static const auto kTemplates = [] {
+        static const std::vector<std::string> names = routes();
+        std::vector<std::pair<std::string_view, std::vector<std::string_view>>> out;
+        for (const auto& name : names) {
+            std::vector<std::string_view> segments;
+            for (std::string_view rest = std::string_view(name).substr(1); !rest.empty();) {
+                auto slash = rest.find('/');
+                segments.push_back(rest.substr(0, slash));
+                if (slash == std::string_view::npos) break;
+                rest.remove_prefix(slash + 1);
+            }
+            out.emplace_back(name, std::move(segments));
         }
+        return out;
+    }();
+    for (const auto& [tmpl, t] : kTemplates) {
         if (t.size() != parts.size()) continue;
         std::vector<std::string_view> a;
         bool match = true;

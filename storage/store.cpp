@@ -847,12 +847,13 @@ std::vector<HolderItem> View::holders(const Address& token, std::string_view aft
         if (key.size() < 41) throw StoreError("corrupt holders row");
         size_t len = 0xff - static_cast<uint8_t>(key[20]);
         if (key.size() != 41 + len) throw StoreError("corrupt holders row");
-        std::string mag;
-        for (size_t i = 0; i < len; ++i) mag.push_back(static_cast<char>(~static_cast<uint8_t>(key[21 + i])));
+        uint8_t mag[64];
+        for (size_t i = 0; i < len; ++i) mag[i] = static_cast<uint8_t>(~static_cast<uint8_t>(key[21 + i]));
         HolderItem item;
         item.holder = get_fixed<Address>(key, 21 + len);
-        std::string encoded = std::string(1, '\0') + mag;
-        item.balance = *decode_balance(encoded);
+        boost::multiprecision::uint512_t magnitude = 0;
+        if (len != 0) boost::multiprecision::import_bits(magnitude, mag, mag + len, 8);
+        item.balance = static_cast<Balance>(magnitude);
         out.push_back(item);
         next.assign(key.substr(20));
     }
