@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -190,6 +191,28 @@ bool Control::wait(std::stop_token& stop, std::chrono::steady_clock::duration d)
 }
 
 RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<BlockNum> to_block) {
+    const auto start = store.cursor();
+    RewindResult out;
+    out.from_block = start ? start->block_num : 0;
+    out.to_block = to_block;
+    std::set<Address> touched;
+    auto add = [&](const storage::RollbackResult& r) {
+        out.transfers_undone += r.transfers_undone;
+        out.tokens_removed += r.tokens_removed;
+        touched.insert(r.touched_tokens.begin(), r.touched_tokens.end());
+    };
+    // A deep rewind goes down in atomic steps of at most kRewindStep transfers,
+    // so no write batch grows with the depth; readers see the state as of some
+    // block at every step. Intermediate cursors keep an unknown (zero) hash.
+    constexpr size_t kRewindStep = 500'000;
+    const BlockNum floor = to_block.value_or(0);
+    for (auto cur = start; cur && cur->block_num > floor; cur = store.cursor()) {
+        const BlockNum step = store.rollback_step(floor, kRewindStep);
+        if (step <= floor) break;
+        auto r = store.rollback(storage::Cursor{step, Hash{}});
+        add(r);
+        spdlog::info("rewind: block {} -> {} ({} transfers undone), going on", r.from_block, step, r.transfers_undone);
+    }
     std::optional<storage::Cursor> to;
     if (to_block) {
         to = storage::Cursor{*to_block, Hash{}};
@@ -199,12 +222,12 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
             to->hash = (*node)->hash;
         }
     }
-    auto r = store.rollback(to);
-    RewindResult out{r.from_block, to_block, r.transfers_undone, r.tokens_removed, r.touched_tokens};
-    if (!to_block || r.from_block > *to_block) {
-        spdlog::info("rewind: from block {} to {}, {} transfers undone, {} tokens removed", r.from_block,
-                     to_block ? std::to_string(*to_block) : std::string("before the first block"), r.transfers_undone,
-                     r.tokens_removed);
+    add(store.rollback(to));
+    out.touched_tokens.assign(touched.begin(), touched.end());
+    if (!to_block || out.from_block > *to_block) {
+        spdlog::info("rewind: from block {} to {}, {} transfers undone, {} tokens removed", out.from_block,
+                     to_block ? std::to_string(*to_block) : std::string("before the first block"),
+                     out.transfers_undone, out.tokens_removed);
     }
     return out;
 }

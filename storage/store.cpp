@@ -744,6 +744,25 @@ View Store::view() const { return View(impl_.get(), impl_->db->GetSnapshot()); }
 
 void Store::sync() { check(impl_->db->SyncWAL(), "sync WAL"); }
 
+BlockNum Store::rollback_step(BlockNum floor, size_t max_transfers) const {
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kCfTransfers)));
+    size_t seen = 0;
+    std::optional<BlockNum> last_block;
+    for (it->SeekToLast(); it->Valid(); it->Prev()) {
+        if (it->key().size() != 12) continue;
+        const BlockNum b = get_be64(view_of(it->key()), 0);
+        if (b <= floor) return floor;
+        if (!last_block) last_block = b;
+        if (++seen > max_transfers) {
+            // Keep block b: undoing the blocks after it stays within the bound,
+            // unless b is the last block itself, which must go in any case.
+            return b == *last_block ? (b - 1 > floor ? b - 1 : floor) : b;
+        }
+    }
+    check(it->status(), "scan transfers");
+    return floor;
+}
+
 void Store::compact() {
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;

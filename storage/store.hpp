@@ -149,6 +149,12 @@ class Store {
     /// transfers needs memory in proportion.
     RollbackResult rollback(const std::optional<Cursor>& to);
 
+    /// The highest block B >= `floor` such that rolling back to B undoes at
+    /// most `max_transfers` transfers (but at least the last block's), or
+    /// `floor` when fewer remain after it. Lets a deep rollback proceed in
+    /// steps of bounded memory, each one atomic.
+    [[nodiscard]] BlockNum rollback_step(BlockNum floor, size_t max_transfers) const;
+
     /// Full compaction of every column family.
     void compact();
 

@@ -307,3 +307,37 @@ TEST_CASE("a checkpoint opens as an equal database", "[storage]") {
     auto b = restored->view().token_transfers(transfers[0].token, 0, 100, std::nullopt, 1000);
     CHECK(a == b);
 }
+
+TEST_CASE("a deep rollback in bounded steps ends where one rollback would", "[storage]") {
+    TempDir dir;
+    auto store = Store::open(dir.path.string(), {});
+    std::mt19937_64 rng(11);
+    auto transfers = random_blocks(rng, 1, 80);
+    store->apply(BlockBatch{1, Cursor{80, block_hash(80, 0)}, transfers, {}, {}, 0});
+    const BlockNum floor = 20;
+    const size_t max_step = 7;
+    for (int guard = 0; guard < 1000; ++guard) {
+        auto cur = store->cursor();
+        REQUIRE(cur);
+        if (cur->block_num <= floor) break;
+        BlockNum step = store->rollback_step(floor, max_step);
+        if (step <= floor) break;
+        size_t after = 0;
+        BlockNum last = 0;
+        for (const auto& t : transfers) {
+            if (t.block_num <= cur->block_num) last = std::max(last, t.block_num);
+        }
+        for (const auto& t : transfers) after += (t.block_num > step && t.block_num <= cur->block_num) ? 1 : 0;
+        // Within the bound, unless one block alone exceeds it.
+        CHECK((after <= max_step || step + 1 == last));
+        CHECK(step < cur->block_num);
+        store->rollback(Cursor{step, Hash{}});
+    }
+    store->rollback(Cursor{floor, block_hash(floor, 0)});
+    Model m;
+    for (const auto& t : transfers) {
+        if (t.block_num <= floor) m.chain.push_back(t);
+    }
+    m.head = floor;
+    check_against_model(*store, m);
+}
