@@ -14,17 +14,27 @@ export const DAEMON_BIN = process.env.ERC20_INDEXER_BIN || path.join(REPO_DIR, '
  * Output is kept (last 64 KiB, see logs()); set E2E_DAEMON_LOG=1 to also echo it to stderr.
  * Returns {pid, port, proc, logs(), exited(), stop(signal), kill9()}.
  */
-export async function startDaemon({ rpcUrl, db, port, extraArgs = [], bin = DAEMON_BIN, waitReady = true, readyTimeoutMs = 30000, logLevel = 'warn' }) {
+export async function startDaemon({ rpcUrl, db, port, extraArgs = [], bin = DAEMON_BIN, waitReady = true, readyTimeoutMs = 30000, logLevel = 'warn', pollMs = 100, onStderrLine = null }) {
   if (!fs.existsSync(bin)) throw new Error(`daemon binary not found at ${bin} (build it, or set ERC20_INDEXER_BIN)`);
   port = port ?? await freePort();
   const argv = ['run', '--rpc-url', rpcUrl, '--db', db, '--listen', `127.0.0.1:${port}`,
-    '--poll-interval-ms', '100', '--log-level', logLevel, ...extraArgs];
+    '--poll-interval-ms', String(pollMs), '--log-level', logLevel, ...extraArgs];
   const log = tailBuffer();
   const echo = process.env.E2E_DAEMON_LOG === '1';
   const proc = trackChild(spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   const onData = (c) => { log.push(c); if (echo) process.stderr.write(`[daemon ${proc.pid}] ${c}`); };
+  // onStderrLine(line) sees every complete stderr line, beyond the 64 KiB tail that logs() keeps.
+  let partial = '';
+  const onStderr = (c) => {
+    onData(c);
+    if (!onStderrLine) return;
+    partial += c.toString('utf8');
+    const lines = partial.split('\n');
+    partial = lines.pop();
+    for (const line of lines) onStderrLine(line);
+  };
   proc.stdout.on('data', onData);
-  proc.stderr.on('data', onData);
+  proc.stderr.on('data', onStderr);
   let spawnError = null;
   proc.on('error', (e) => { spawnError = e; });
   const d = {

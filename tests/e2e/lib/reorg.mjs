@@ -2,11 +2,9 @@
 // daemon stands on the node's head hash, block hashes, and replacement transactions for
 // anvil_reorg that are valid at the common ancestor (so they really produce other transfers).
 import { startRpcProxy } from './rpcproxy.mjs';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import { rpc, rpcBatch, calldata, hex, blockNumber, ZERO_ADDRESS } from './chain.mjs';
-import { trackChild, stopChild, httpRequest, sleep, freePort, tailBuffer } from './proc.mjs';
-import { DAEMON_BIN, api } from './daemon.mjs';
+import { sleep } from './proc.mjs';
+import { DAEMON_BIN, api, startDaemon } from './daemon.mjs';
 import { balancesOf } from './truth.mjs';
 
 // `reorg: old head 120 (0xabcdef12), node head 120, common ancestor 115 (0x12345678), depth 5,
@@ -29,61 +27,18 @@ export function parseReorgLine(line) {
  * Also counts lines that mention a reorg but do not parse (unparsedReorgLines()).
  */
 export async function startFollower({ rpcUrl, db, port, pollMs = 50, logLevel = 'info', extraArgs = [], bin = DAEMON_BIN, readyTimeoutMs = 30000 }) {
-  if (!fs.existsSync(bin)) throw new Error(`daemon binary not found at ${bin} (build it, or set ERC20_INDEXER_BIN)`);
-  port = port ?? await freePort();
-  const argv = ['run', '--rpc-url', rpcUrl, '--db', db, '--listen', `127.0.0.1:${port}`,
-    '--poll-interval-ms', String(pollMs), '--log-level', logLevel, ...extraArgs];
-  const log = tailBuffer();
-  const echo = process.env.E2E_DAEMON_LOG === '1';
-  const proc = trackChild(spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   const reorgs = [];
   const unparsed = [];
-  let partial = '';
-  const onData = (c) => {
-    log.push(c);
-    if (echo) process.stderr.write(`[daemon ${proc.pid}] ${c}`);
-  };
-  const onStderr = (c) => {
-    onData(c);
-    partial += c.toString('utf8');
-    const lines = partial.split('\n');
-    partial = lines.pop();
-    for (const line of lines) {
+  const d = await startDaemon({
+    rpcUrl, db, port, pollMs, logLevel, extraArgs, bin, readyTimeoutMs,
+    onStderrLine: (line) => {
       const r = parseReorgLine(line);
       if (r) reorgs.push({ ...r, at: Date.now() });
       else if (/\breorg:/.test(line)) unparsed.push(line);
-    }
-  };
-  proc.stdout.on('data', onData);
-  proc.stderr.on('data', onStderr);
-  let spawnError = null;
-  proc.on('error', (e) => { spawnError = e; });
-  const d = {
-    pid: proc.pid,
-    port,
-    proc,
-    argv,
-    logs: () => log.text(),
-    reorgs: () => reorgs.slice(),
-    unparsedReorgLines: () => unparsed.slice(),
-    exited: () => spawnError !== null || proc.exitCode !== null || proc.signalCode !== null,
-    stop: (signal = 'SIGTERM', timeoutMs = 15000) => stopChild(proc, signal, timeoutMs),
-    kill9: () => stopChild(proc, 'SIGKILL', 5000),
-  };
-  const deadline = Date.now() + readyTimeoutMs;
-  for (;;) {
-    if (spawnError) throw new Error(`daemon failed to start: ${spawnError.message}`);
-    if (d.exited()) throw new Error(`daemon exited early (code ${proc.exitCode}, signal ${proc.signalCode}); argv ${argv.join(' ')}\n${log.text()}`);
-    try {
-      const r = await httpRequest(`http://127.0.0.1:${port}/v1/status`, { timeoutMs: 2000 });
-      if (r.status === 200) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) {
-      await d.kill9();
-      throw new Error(`daemon did not answer /v1/status within ${readyTimeoutMs} ms\n${log.text()}`);
-    }
-    await sleep(25);
-  }
+    },
+  });
+  d.reorgs = () => reorgs.slice();
+  d.unparsedReorgLines = () => unparsed.slice();
   return d;
 }
 
