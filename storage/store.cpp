@@ -853,9 +853,6 @@ std::vector<HolderItem> View::holders(const Address& token, std::string_view aft
     next.clear();
     auto ro = snapshot_options(snapshot_);
     std::string prefix = token_key(token);
-    std::string upper = prefix;
-    // Upper bound: token + 1 (token bytes are never all 0xff in practice; the
-    // prefix check below keeps it exact anyway).
     std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfHolders)));
     std::string start = prefix + std::string(after);
     it->Seek(slice(start));
@@ -990,18 +987,5 @@ std::vector<HolderItem> View::holders_at(const Address& token, BlockNum n) const
     return out;
 }
 
-std::vector<Transfer> View::transfers(BlockNum from_block, BlockNum to_block, size_t limit) const {
-    std::vector<Transfer> out;
-    auto ro = snapshot_options(snapshot_);
-    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTransfers)));
-    for (it->Seek(slice(transfer_key(from_block, 0))); it->Valid() && out.size() < limit; it->Next()) {
-        auto t = decode_transfer(view_of(it->key()), view_of(it->value()));
-        if (!t) throw StoreError("corrupt transfers row");
-        if (t->block_num > to_block) break;
-        out.push_back(*t);
-    }
-    check(it->status(), "scan transfers");
-    return out;
-}
 
 }  // namespace erc20::storage

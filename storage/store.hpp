@@ -243,8 +243,6 @@ class View {
     /// token: cost grows with the token's history, not with n.
     std::vector<HolderItem> holders_at(const Address& token, BlockNum n) const;
 
-    /// Transfers in [from_block, to_block] of every token, ascending.
-    std::vector<Transfer> transfers(BlockNum from_block, BlockNum to_block, size_t limit) const;
 
   private:
     friend class Store;
