@@ -713,15 +713,10 @@ Response Router::handle(const Request& request) const {
 
     if (route == "/v1/tokens/{token}") {
         if (auto e = q.only({})) return fail(*e);
-        w.begin_object();
-        write_block(*fresh_view);
-        for (const auto& [k, v] : token_row(addrs[0], *stats, fresh_view->token_meta(addrs[0]))) {
-            w.key(k);
-            if (std::holds_alternative<std::monostate>(v)) w.null();
-            else if (auto* s = std::get_if<std::string>(&v)) w.string(*s);
-            else w.number(std::get<uint64_t>(v));
-        }
-        w.end_object();
+        Row row{{"block", head->block_num}};
+        auto fields = token_row(addrs[0], *stats, fresh_view->token_meta(addrs[0]));
+        row.insert(row.end(), fields.begin(), fields.end());
+        write_row(w, row);
         return finish(w);
     }
 
