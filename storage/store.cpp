@@ -2,15 +2,21 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <future>
 #include <limits>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -138,15 +144,13 @@ std::optional<TokenMeta> decode_token_meta(std::string_view v) {
     return m;
 }
 
-std::string encode_transfer_value(const Transfer& t) {
-    std::string v;
-    v.reserve(92 + 32);
+void encode_transfer_value(const Transfer& t, std::string& v) {
+    v.clear();
     put_bytes(v, t.token.bytes);
     put_bytes(v, t.from.bytes);
     put_bytes(v, t.to.bytes);
     put_bytes(v, t.txn_hash.bytes);
     v += u256_to_min_be(t.value);
-    return v;
 }
 
 std::optional<Transfer> decode_transfer(std::string_view key, std::string_view v) {
@@ -198,48 +202,243 @@ bool starts_with(const rocksdb::Slice& s, std::string_view prefix) {
     return s.size() >= prefix.size() && std::string_view(s.data(), prefix.size()) == prefix;
 }
 
-// The writes of one apply or rollback, collected and then handed to RocksDB
-// as one WriteBatch sorted by column family and key: memtable inserts in key
-// order are markedly cheaper than in transfer order. Same-key writes keep
-// their order; range deletions go first (no point write of a batch falls in a
-// range the same batch deletes).
-class Writes {
-  public:
-    void Put(rocksdb::ColumnFamilyHandle* cf, const rocksdb::Slice& key, const rocksdb::Slice& value) {
-        ops_.push_back(Op{cf->GetID(), cf, false, key.ToString(), value.ToString()});
-    }
-    void Delete(rocksdb::ColumnFamilyHandle* cf, const rocksdb::Slice& key) {
-        ops_.push_back(Op{cf->GetID(), cf, true, key.ToString(), {}});
-    }
-    void DeleteRange(rocksdb::ColumnFamilyHandle* cf, const rocksdb::Slice& from, const rocksdb::Slice& to) {
-        check(batch_.DeleteRange(cf, from, to), "delete range");
-    }
 
-    /// Writes everything atomically. The WAL is on; it is synced by Store::sync.
-    void commit(rocksdb::DB& db, std::string_view what) {
-        std::stable_sort(ops_.begin(), ops_.end(), [](const Op& a, const Op& b) {
-            if (a.cf_id != b.cf_id) return a.cf_id < b.cf_id;
-            return a.key < b.key;
-        });
-        for (const auto& op : ops_) {
-            if (op.del) check(batch_.Delete(op.cf, op.key), "batch delete");
-            else check(batch_.Put(op.cf, op.key, op.value), "batch put");
-        }
-        rocksdb::WriteOptions wo;
-        wo.memtable_insert_hint_per_batch = true;
-        check(db.Write(wo, &batch_), what);
+constexpr BlockNum kNoBlock = ~BlockNum{0};
+/// Level-0 files a family may gather in bulk mode before its automatic
+/// compactions come back (reads search every level-0 file).
+constexpr uint64_t kBulkMaxL0Files = 96;
+
+struct PairKey {
+    Address token;
+    Address holder;
+    friend bool operator==(const PairKey&, const PairKey&) = default;
+};
+struct PairKeyHasher {
+    size_t operator()(const PairKey& k) const noexcept {
+        uint64_t a = 0, b = 0;
+        std::memcpy(&a, k.holder.bytes.data() + 12, 8);
+        std::memcpy(&b, k.token.bytes.data() + 12, 8);
+        return static_cast<size_t>((a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL >> 7);
+    }
+};
+
+// Builds the fixed-size keys of schema.hpp into one reused buffer.
+class KeyBuf {
+  public:
+    std::string_view block(BlockNum n) {
+        be64(0, n);
+        return {buf_, 8};
+    }
+    std::string_view transfer(BlockNum n, uint32_t log_index) {
+        be64(0, n);
+        be32(8, log_index);
+        return {buf_, 12};
+    }
+    std::string_view prefixed(const Address& prefix, BlockNum n, uint32_t log_index) {
+        std::memcpy(buf_, prefix.bytes.data(), 20);
+        be64(20, n);
+        be32(28, log_index);
+        return {buf_, 32};
+    }
+    std::string_view history(const Address& token, const Address& holder, BlockNum n) {
+        std::memcpy(buf_, token.bytes.data(), 20);
+        std::memcpy(buf_ + 20, holder.bytes.data(), 20);
+        be64(40, n);
+        return {buf_, 48};
     }
 
   private:
-    struct Op {
-        uint32_t cf_id;
-        rocksdb::ColumnFamilyHandle* cf;
-        bool del;
-        std::string key;
-        std::string value;
+    void be64(size_t at, uint64_t v) {
+        for (int i = 7; i >= 0; --i, v >>= 8) buf_[at + static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    }
+    void be32(size_t at, uint32_t v) {
+        for (int i = 3; i >= 0; --i, v >>= 8) buf_[at + static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    }
+    char buf_[48]{};
+};
+
+// The writes of one apply or rollback, per column family in one arena,
+// handed to RocksDB sorted by key: as one WriteBatch (memtable inserts in
+// key order are markedly cheaper than in transfer order), or, for a large
+// batch, as one table file per family ingested in one atomic step, which
+// bypasses the memtables and the WAL. Of several writes to one key the last
+// wins. Range deletions never cover a point write of the same batch.
+class Writes {
+  public:
+    void Put(Cf c, const rocksdb::Slice& key, const rocksdb::Slice& value) { add(c, kPut, key, value, kKeyed); }
+    void Delete(Cf c, const rocksdb::Slice& key) { add(c, kDelete, key, {}, kKeyed); }
+    void DeleteRange(Cf c, const rocksdb::Slice& from, const rocksdb::Slice& to) {
+        add(c, kDeleteRange, from, to, kKeyed);
+    }
+    /// A put whose key order the caller knows: `order`, then the order of
+    /// the calls, must be the keys' order, and keys unique. Sorting integers
+    /// instead of keys is most of what makes a large batch cheap. A family
+    /// written with both kinds of calls is sorted by key.
+    void Put(Cf c, const rocksdb::Slice& key, const rocksdb::Slice& value, uint64_t order) {
+        add(c, kPut, key, value, order);
+    }
+    void reserve(Cf c, size_t rows, size_t bytes_per_row) {
+        families_[c].entries.reserve(rows);
+        families_[c].arena.reserve(rows * bytes_per_row);
+    }
+
+    /// Writes everything atomically through the memtables. The WAL is on;
+    /// it is synced by Store::sync.
+    void commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string_view what) {
+        rocksdb::WriteBatch batch;
+        for (size_t c = 0; c < kCfCount; ++c) {
+            Family& f = families_[c];
+            f.sort();
+            for (const Entry& e : f.entries) {
+                if (e.type == kDeleteRange) check(batch.DeleteRange(cfs[c], f.key(e), f.value(e)), "batch delete range");
+            }
+            f.each_last([&](const Entry& e) {
+                if (e.type == kPut) check(batch.Put(cfs[c], f.key(e), f.value(e)), "batch put");
+                else check(batch.Delete(cfs[c], f.key(e)), "batch delete");
+            });
+        }
+        rocksdb::WriteOptions wo;
+        wo.memtable_insert_hint_per_batch = true;
+        check(db.Write(wo, &batch), what);
+    }
+
+    /// Writes everything atomically as table files, one per family, moved
+    /// into the database by one IngestExternalFiles: all or nothing, durable
+    /// when it returns, seen all at once by readers.
+    void ingest(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
+                const std::vector<rocksdb::Options>& options, const std::string& dir, uint64_t& seq,
+                std::string_view what) {
+        std::vector<rocksdb::IngestExternalFileArg> args;
+        std::vector<std::string> files;
+        auto cleanup = [&] {
+            std::error_code ec;
+            for (const auto& file : files) {
+                if (!file.empty()) std::filesystem::remove(file, ec);
+            }
+        };
+        try {
+            // Each family's file is sorted and written on its own: two
+            // threads take the families, largest first.
+            std::vector<size_t> order;
+            for (size_t c = 0; c < kCfCount; ++c) {
+                if (!families_[c].entries.empty()) order.push_back(c);
+            }
+            std::sort(order.begin(), order.end(),
+                      [&](size_t a, size_t b) { return families_[a].arena.size() > families_[b].arena.size(); });
+            files.resize(kCfCount);
+            for (size_t c : order) files[c] = dir + "/" + std::to_string(++seq) + "-" + std::string(kCfNames[c]) + ".sst";
+            std::atomic<size_t> next{0};
+            auto work = [&] {
+                for (size_t i = next++; i < order.size(); i = next++) {
+                    const size_t c = order[i];
+                    write_file(families_[c], files[c], options[c], cfs[c]);
+                }
+            };
+            auto helper = std::async(std::launch::async, work);
+            std::exception_ptr failed;
+            try {
+                work();
+            } catch (...) {
+                failed = std::current_exception();
+            }
+            helper.get();  // rethrows the helper's failure
+            if (failed) std::rethrow_exception(failed);
+            for (size_t c : order) {
+                rocksdb::IngestExternalFileArg arg;
+                arg.column_family = cfs[c];
+                arg.external_files = {files[c]};
+                arg.options.move_files = true;
+                arg.options.write_global_seqno = false;
+                arg.options.allow_blocking_flush = true;
+                arg.options.snapshot_consistency = true;
+                args.push_back(std::move(arg));
+            }
+            if (!args.empty()) check(db.IngestExternalFiles(args), what);
+        } catch (...) {
+            cleanup();
+            throw;
+        }
+        cleanup();
+    }
+
+  private:
+    struct Family;
+    static void write_file(Family& f, const std::string& file, const rocksdb::Options& options,
+                           rocksdb::ColumnFamilyHandle* cf) {
+        f.sort();
+        rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf, false);
+        check(writer.Open(file), "write table file " + file);
+        for (const Entry& e : f.entries) {
+            if (e.type == kDeleteRange) check(writer.DeleteRange(f.key(e), f.value(e)), "write table file " + file);
+        }
+        f.each_last([&](const Entry& e) {
+            if (e.type == kPut) check(writer.Put(f.key(e), f.value(e)), "write table file " + file);
+            else check(writer.Delete(f.key(e)), "write table file " + file);
+        });
+        check(writer.Finish(), "finish table file " + file);
+    }
+
+    enum Type : uint8_t { kPut, kDelete, kDeleteRange };
+    static constexpr uint64_t kKeyed = ~uint64_t{0};
+    struct Entry {
+        size_t offset;
+        uint64_t order;
+        uint32_t key_size;
+        uint32_t value_size;
+        uint32_t seq;
+        Type type;
     };
-    std::vector<Op> ops_;
-    rocksdb::WriteBatch batch_;
+    struct Family {
+        std::vector<Entry> entries;
+        std::string arena;
+        bool keyed{false};  // some write gave no order: sort by key
+        [[nodiscard]] rocksdb::Slice key(const Entry& e) const { return {arena.data() + e.offset, e.key_size}; }
+        [[nodiscard]] rocksdb::Slice value(const Entry& e) const {
+            return {arena.data() + e.offset + e.key_size, e.value_size};
+        }
+        // By key, then in the order written.
+        void sort() {
+            if (!keyed) {
+                auto by_order = [](const Entry& a, const Entry& b) {
+                    return a.order != b.order ? a.order < b.order : a.seq < b.seq;
+                };
+                if (!std::is_sorted(entries.begin(), entries.end(), by_order)) {
+                    std::sort(entries.begin(), entries.end(), by_order);
+                }
+                return;
+            }
+            auto less = [this](const Entry& a, const Entry& b) {
+                int c = key(a).compare(key(b));
+                return c != 0 ? c < 0 : a.seq < b.seq;
+            };
+            if (!std::is_sorted(entries.begin(), entries.end(), less)) std::sort(entries.begin(), entries.end(), less);
+        }
+        // The last point write of each key, in key order.
+        template <class F>
+        void each_last(F&& f) const {
+            if (!keyed) {  // unique keys
+                for (const Entry& e : entries) f(e);
+                return;
+            }
+            for (size_t i = 0; i < entries.size(); ++i) {
+                const Entry& e = entries[i];
+                if (e.type == kDeleteRange) continue;
+                size_t j = i + 1;
+                while (j < entries.size() && entries[j].type == kDeleteRange) ++j;
+                if (j < entries.size() && key(entries[j]) == key(e)) continue;
+                f(e);
+            }
+        }
+    };
+    void add(Cf c, Type type, const rocksdb::Slice& key, const rocksdb::Slice& value, uint64_t order) {
+        Family& f = families_[c];
+        if (order == kKeyed) f.keyed = true;
+        f.entries.push_back(Entry{f.arena.size(), order, static_cast<uint32_t>(key.size()),
+                                  static_cast<uint32_t>(value.size()), static_cast<uint32_t>(f.entries.size()), type});
+        f.arena.append(key.data(), key.size());
+        f.arena.append(value.data(), value.size());
+    }
+    std::array<Family, kCfCount> families_;
 };
 
 }  // namespace
@@ -248,6 +447,23 @@ struct Store::Impl {
     std::string path;
     std::unique_ptr<rocksdb::DB> db;
     std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+    std::vector<rocksdb::Options> cf_options;  // per family, for writing table files
+    std::string ingest_dir;                    // table files before their ingestion
+    size_t ingest_min_transfers{0};
+    uint64_t ingest_seq{0};
+    bool bulk{false};  // Store::begin_bulk
+    std::atomic<bool> interrupted{false};  // Store::interrupt
+
+    // In bulk mode, a family whose level 0 grew to `limit` files gets its
+    // automatic compactions back.
+    void bound_level0(uint64_t limit) {
+        for (auto* h : cfs) {
+            uint64_t files = 0;
+            if (db->GetIntProperty(h, "rocksdb.num-files-at-level0", &files) && files >= limit) {
+                (void)db->SetOptions(h, {{"disable_auto_compactions", "false"}});
+            }
+        }
+    }
 
     ~Impl() {
         if (db) {
@@ -297,6 +513,47 @@ struct Store::Impl {
         return *b;
     }
 
+    void check_ingest_dir() const {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(ingest_dir, ec)) std::filesystem::create_directories(ingest_dir, ec);
+        if (ec) throw StoreError("cannot create " + ingest_dir + ": " + ec.message());
+    }
+
+    // Fills `before` and `now` of every entry with the stored balance, in one
+    // MultiGet over the sorted keys.
+    template <class Entry>
+    void read_balances(const rocksdb::ReadOptions& ro, std::vector<Entry>& entries) const {
+        if (entries.empty()) return;
+        std::vector<std::pair<std::array<uint8_t, 40>, uint32_t>> keys(entries.size());  // unsigned: bytewise order
+        for (uint32_t i = 0; i < entries.size(); ++i) {
+            std::memcpy(keys[i].first.data(), entries[i].token.bytes.data(), 20);
+            std::memcpy(keys[i].first.data() + 20, entries[i].holder.bytes.data(), 20);
+            keys[i].second = i;
+        }
+        std::sort(keys.begin(), keys.end());
+        constexpr size_t kChunk = 4096;
+        std::vector<rocksdb::Slice> slices(std::min(kChunk, keys.size()));
+        std::vector<rocksdb::PinnableSlice> values(slices.size());
+        std::vector<rocksdb::Status> statuses(slices.size());
+        for (size_t at = 0; at < keys.size(); at += kChunk) {
+            const size_t n = std::min(kChunk, keys.size() - at);
+            for (size_t i = 0; i < n; ++i) slices[i] = rocksdb::Slice(reinterpret_cast<const char*>(keys[at + i].first.data()), 40);
+            db->MultiGet(ro, cf(kCfBalances), n, slices.data(), values.data(), statuses.data(), true);
+            for (size_t i = 0; i < n; ++i) {
+                Entry& e = entries[keys[at + i].second];
+                if (statuses[i].IsNotFound()) {
+                    e.before = e.now = 0;
+                } else {
+                    check(statuses[i], "read balances");
+                    auto b = decode_balance(view_of(values[i]));
+                    if (!b) throw StoreError("corrupt balances row in " + path);
+                    e.before = e.now = *b;
+                }
+                values[i].Reset();
+            }
+        }
+    }
+
     // Moves a holder's balance from `before` to `after` in every row and
     // counter that depends on it: balances, the holders ranking, the
     // account's token list, holders and negative_balances.
@@ -304,21 +561,21 @@ struct Store::Impl {
                               const Balance& before, const Balance& after, TokenStats& s) const {
         if (before == after) return;
         if (after == 0) {
-            wb.Delete(cf(kCfBalances), slice(pair_key(token, holder)));
+            wb.Delete(kCfBalances, slice(pair_key(token, holder)));
         } else {
-            wb.Put(cf(kCfBalances), slice(pair_key(token, holder)), slice(encode_balance(after)));
+            wb.Put(kCfBalances, slice(pair_key(token, holder)), slice(encode_balance(after)));
         }
         if (before > 0) {
-            wb.Delete(cf(kCfHolders), slice(holder_rank_key(token, before, holder)));
+            wb.Delete(kCfHolders, slice(holder_rank_key(token, before, holder)));
             s.holders -= 1;
         }
         if (after > 0) {
-            wb.Put(cf(kCfHolders), slice(holder_rank_key(token, after, holder)), rocksdb::Slice());
+            wb.Put(kCfHolders, slice(holder_rank_key(token, after, holder)), rocksdb::Slice());
             s.holders += 1;
         }
         if ((before > 0) != (after > 0)) {
-            if (after > 0) wb.Put(cf(kCfAccountTokens), slice(pair_key(holder, token)), rocksdb::Slice());
-            else wb.Delete(cf(kCfAccountTokens), slice(pair_key(holder, token)));
+            if (after > 0) wb.Put(kCfAccountTokens, slice(pair_key(holder, token)), rocksdb::Slice());
+            else wb.Delete(kCfAccountTokens, slice(pair_key(holder, token)));
         }
         if (before < 0) s.negative_balances -= 1;
         if (after < 0) s.negative_balances += 1;
@@ -329,15 +586,15 @@ struct Store::Impl {
     void write_stats(Writes& wb, const Address& token, const std::optional<TokenStats>& before,
                      const std::optional<TokenStats>& after) const {
         if (before) {
-            wb.Delete(cf(kCfTokenRank), slice(token_rank_key(kRankByHolders, before->holders, token)));
-            wb.Delete(cf(kCfTokenRank), slice(token_rank_key(kRankByTransfers, before->transfers, token)));
+            wb.Delete(kCfTokenRank, slice(token_rank_key(kRankByHolders, before->holders, token)));
+            wb.Delete(kCfTokenRank, slice(token_rank_key(kRankByTransfers, before->transfers, token)));
         }
         if (after) {
-            wb.Put(cf(kCfTokenStats), slice(token_key(token)), slice(encode_stats(*after)));
-            wb.Put(cf(kCfTokenRank), slice(token_rank_key(kRankByHolders, after->holders, token)), rocksdb::Slice());
-            wb.Put(cf(kCfTokenRank), slice(token_rank_key(kRankByTransfers, after->transfers, token)), rocksdb::Slice());
+            wb.Put(kCfTokenStats, slice(token_key(token)), slice(encode_stats(*after)));
+            wb.Put(kCfTokenRank, slice(token_rank_key(kRankByHolders, after->holders, token)), rocksdb::Slice());
+            wb.Put(kCfTokenRank, slice(token_rank_key(kRankByTransfers, after->transfers, token)), rocksdb::Slice());
         } else {
-            wb.Delete(cf(kCfTokenStats), slice(token_key(token)));
+            wb.Delete(kCfTokenStats, slice(token_key(token)));
         }
     }
 
@@ -415,14 +672,31 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     table.format_version = 5;
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (auto name : kCfNames) {
+    // Families read only by scans (Seek) or by keys that exist gain nothing
+    // from a bloom filter: it would cost a hash per row written and ~1.2
+    // bytes per row stored. Point reads of keys that may be missing
+    // (balances, stats, metadata, headers) keep theirs.
+    rocksdb::BlockBasedTableOptions unfiltered = table;
+    unfiltered.filter_policy.reset();
+    auto scanned = [](size_t c) {
+        return c == kCfTransfers || c == kCfTokenTransfers || c == kCfAccountTransfers || c == kCfBalanceHistory ||
+               c == kCfHolders || c == kCfAccountTokens || c == kCfTokenRank || c == kCfBlockTimes;
+    };
+    for (size_t c = 0; c < kCfCount; ++c) {
+        const auto name = kCfNames[c];
         rocksdb::ColumnFamilyOptions cf_options;
-        cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+        cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(scanned(c) ? unfiltered : table));
         cf_options.compression = rocksdb::kLZ4Compression;
         cf_options.bottommost_compression = rocksdb::kZSTD;
         cf_options.level_compaction_dynamic_level_bytes = true;
+        // Ingested table files are written with the fast codec even where
+        // they land in the bottom level; compactions rewrite them with ZSTD.
+        impl->cf_options.emplace_back(db_options, cf_options);
+        impl->cf_options.back().bottommost_compression = rocksdb::kLZ4Compression;
         descriptors.emplace_back(std::string(name), cf_options);
     }
+    impl->ingest_min_transfers = std::max<size_t>(1, options.ingest_min_transfers);
+    impl->ingest_dir = path + "/ingest";
 
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s;
@@ -454,6 +728,13 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
         put_be32(version_value, kSchemaVersion);
         check(impl->db->Put(rocksdb::WriteOptions(), impl->cf(kCfMeta), slice(kKeySchema), version_value),
               "write schema version");
+    }
+    if (!options.read_only) {
+        std::error_code ec;
+        std::filesystem::remove_all(impl->ingest_dir, ec);
+        if (!std::filesystem::create_directories(impl->ingest_dir, ec) && ec) {
+            throw StoreError("cannot create " + impl->ingest_dir + ": " + ec.message());
+        }
     }
     return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
@@ -512,120 +793,195 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     Writes wb;
     ApplyResult result;
 
-    struct BalanceEntry {
+    // Tokens of the batch: their stats before (nullopt for a new token) and after.
+    struct TokenEntry {
+        Address token;
+        std::optional<TokenStats> before;
+        TokenStats now;
+    };
+    std::vector<TokenEntry> tokens;
+    std::unordered_map<Address, uint32_t, AddressHasher> token_index;
+    // Holders whose balance a non-zero transfer moves: read once, in one
+    // sorted MultiGet, then updated in memory.
+    struct PairEntry {
+        Address token;
+        Address holder;
+        uint32_t token_entry;
+        uint32_t rank{0};          // position in (token, holder) order
+        uint32_t account_rank{0};  // position of the holder among the batch's accounts
+        BlockNum dirty_block;      // last block whose history row is pending
         Balance before;
         Balance now;
     };
-    std::map<std::pair<Address, Address>, BalanceEntry> balances;
-    // Per token: the stats before the batch (nullopt for a new token) and after.
-    std::map<Address, std::pair<std::optional<TokenStats>, TokenStats>> stats;
-    std::set<Address> new_tokens;
-    Totals totals = d.totals(ro);
+    std::vector<PairEntry> pairs;
+    std::unordered_map<PairKey, uint32_t, PairKeyHasher> pair_index;
+    pairs.reserve(batch.transfers.size());
+    pair_index.reserve(batch.transfers.size());
+    std::vector<uint32_t> transfer_pairs;  // per transfer: from's and to's entry, or kNone (zero address)
+    constexpr uint32_t kNone = ~uint32_t{0};
+    transfer_pairs.reserve(batch.transfers.size() * 2);
 
-    auto stats_of = [&](const Address& token, BlockNum n) -> TokenStats& {
-        auto it = stats.find(token);
-        if (it != stats.end()) return it->second.second;
-        auto loaded = d.stats(ro, token);
-        TokenStats now = loaded.value_or(TokenStats{});
-        if (!loaded) {
-            now.first_block = n;
-            new_tokens.insert(token);
-        }
-        return stats.emplace(token, std::make_pair(loaded, now)).first->second.second;
+    auto pair_of = [&](const Address& token, uint32_t te, const Address& holder) -> uint32_t {
+        auto [it, inserted] = pair_index.try_emplace(PairKey{token, holder}, static_cast<uint32_t>(pairs.size()));
+        if (inserted) pairs.push_back(PairEntry{token, holder, te, 0, 0, kNoBlock, 0, 0});
+        return it->second;
     };
-    auto balance_of = [&](const Address& token, const Address& holder) -> BalanceEntry& {
-        auto key = std::make_pair(token, holder);
-        auto it = balances.find(key);
-        if (it != balances.end()) return it->second;
-        Balance b = d.balance(ro, token, holder);
-        return balances.emplace(key, BalanceEntry{b, b}).first->second;
-    };
-
-    // History rows are written once per (token, holder) per block, with the
-    // balance at the end of the block.
-    std::set<std::pair<Address, Address>> dirty;
-    BlockNum block = batch.first;
-    auto flush_block = [&] {
-        for (const auto& key : dirty) {
-            wb.Put(d.cf(kCfBalanceHistory), slice(history_key(key.first, key.second, block)),
-                   slice(encode_balance(balances.at(key).now)));
-        }
-        dirty.clear();
-    };
-
     for (const Transfer& t : batch.transfers) {
         if (t.block_num < batch.first || t.block_num > batch.last.block_num) {
             throw StoreError("apply: transfer outside the batch's blocks");
         }
+        auto [tit, new_token] = token_index.try_emplace(t.token, static_cast<uint32_t>(tokens.size()));
+        if (new_token) {
+            auto loaded = d.stats(ro, t.token);
+            TokenStats now = loaded.value_or(TokenStats{});
+            if (!loaded) now.first_block = t.block_num;
+            tokens.push_back(TokenEntry{t.token, loaded, now});
+        }
+        const uint32_t te = tit->second;
+        transfer_pairs.push_back(!t.from.is_zero() ? pair_of(t.token, te, t.from) : kNone);
+        transfer_pairs.push_back(!t.to.is_zero() ? pair_of(t.token, te, t.to) : kNone);
+    }
+    d.read_balances(ro, pairs);
+
+    // Ranks that order the rows by key: a family keyed `token | chain
+    // position` is in (token rank, transfer index) order, one keyed
+    // `account | chain position` in (account rank, transfer index) order,
+    // and balance history in (pair rank, block) order.
+    std::vector<uint32_t> token_rank(tokens.size());
+    {
+        std::vector<uint32_t> order(tokens.size());
+        for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return tokens[a].token < tokens[b].token; });
+        for (uint32_t r = 0; r < order.size(); ++r) token_rank[order[r]] = r;
+    }
+    {
+        std::vector<uint32_t> order(pairs.size());
+        for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+            const int c = std::memcmp(pairs[a].token.bytes.data(), pairs[b].token.bytes.data(), 20);
+            return c != 0 ? c < 0 : std::memcmp(pairs[a].holder.bytes.data(), pairs[b].holder.bytes.data(), 20) < 0;
+        });
+        for (uint32_t r = 0; r < order.size(); ++r) pairs[order[r]].rank = r;
+        std::vector<Address> accounts;
+        accounts.reserve(pairs.size());
+        for (const PairEntry& p : pairs) accounts.push_back(p.holder);
+        std::sort(accounts.begin(), accounts.end());
+        accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
+        for (PairEntry& p : pairs) {
+            p.account_rank = static_cast<uint32_t>(std::lower_bound(accounts.begin(), accounts.end(), p.holder) - accounts.begin());
+        }
+    }
+    auto ordered = [](uint32_t rank, size_t k) { return uint64_t{rank} << 32 | static_cast<uint32_t>(k); };
+
+    wb.reserve(kCfTransfers, batch.transfers.size(), 124);
+    wb.reserve(kCfTokenTransfers, batch.transfers.size(), 32);
+    wb.reserve(kCfAccountTransfers, batch.transfers.size() * 2, 33);
+    wb.reserve(kCfBalanceHistory, batch.transfers.size() * 2, 60);
+
+    // History rows are written once per (token, holder) per block, with the
+    // balance at the end of the block.
+    std::vector<uint32_t> dirty;
+    BlockNum block = batch.first;
+    KeyBuf key;
+    auto flush_block = [&] {
+        for (uint32_t i : dirty) {
+            const PairEntry& p = pairs[i];
+            wb.Put(kCfBalanceHistory, key.history(p.token, p.holder, block), encode_balance(p.now), ordered(p.rank, 0));
+        }
+        dirty.clear();
+    };
+    auto touch = [&](uint32_t i) {
+        if (pairs[i].dirty_block != block) {
+            pairs[i].dirty_block = block;
+            dirty.push_back(i);
+        }
+    };
+
+    std::string value;
+    for (size_t k = 0; k < batch.transfers.size(); ++k) {
+        const Transfer& t = batch.transfers[k];
         if (t.block_num != block) {
             flush_block();
             block = t.block_num;
         }
-        wb.Put(d.cf(kCfTransfers), slice(transfer_key(t.block_num, t.log_index)),
-               slice(encode_transfer_value(t)));
-        wb.Put(d.cf(kCfTokenTransfers), slice(prefixed_transfer_key(t.token, t.block_num, t.log_index)),
-               rocksdb::Slice());
+        const uint32_t from_pair = transfer_pairs[2 * k];
+        const uint32_t to_pair = transfer_pairs[2 * k + 1];
+        encode_transfer_value(t, value);
+        wb.Put(kCfTransfers, key.transfer(t.block_num, t.log_index), value, k);
+        const uint32_t te = token_index.find(t.token)->second;
+        wb.Put(kCfTokenTransfers, key.prefixed(t.token, t.block_num, t.log_index), {}, ordered(token_rank[te], k));
         if (t.from == t.to) {
-            if (!t.from.is_zero()) {
-                wb.Put(d.cf(kCfAccountTransfers),
-                       slice(prefixed_transfer_key(t.from, t.block_num, t.log_index)), "\x03");
+            if (from_pair != kNone) {
+                wb.Put(kCfAccountTransfers, key.prefixed(t.from, t.block_num, t.log_index), "\x03",
+                       ordered(pairs[from_pair].account_rank, k));
             }
         } else {
-            if (!t.from.is_zero()) {
-                wb.Put(d.cf(kCfAccountTransfers),
-                       slice(prefixed_transfer_key(t.from, t.block_num, t.log_index)), "\x01");
+            if (from_pair != kNone) {
+                wb.Put(kCfAccountTransfers, key.prefixed(t.from, t.block_num, t.log_index), "\x01",
+                       ordered(pairs[from_pair].account_rank, k));
             }
-            if (!t.to.is_zero()) {
-                wb.Put(d.cf(kCfAccountTransfers),
-                       slice(prefixed_transfer_key(t.to, t.block_num, t.log_index)), "\x02");
+            if (to_pair != kNone) {
+                wb.Put(kCfAccountTransfers, key.prefixed(t.to, t.block_num, t.log_index), "\x02",
+                       ordered(pairs[to_pair].account_rank, k));
             }
         }
 
-        TokenStats& s = stats_of(t.token, t.block_num);
+        TokenStats& s = tokens[te].now;
         s.transfers += 1;
         s.last_block = t.block_num;
-        Balance value = static_cast<Balance>(t.value);
-        if (t.from.is_zero()) s.minted += value;
-        if (t.to.is_zero()) s.burned += value;
-        if (t.value != 0) {
-            if (!t.from.is_zero()) {
-                balance_of(t.token, t.from).now -= value;
-                dirty.emplace(t.token, t.from);
+        if (t.from.is_zero() || t.to.is_zero() || t.value != 0) {
+            const Balance v = static_cast<Balance>(t.value);
+            if (t.from.is_zero()) s.minted += v;
+            if (t.to.is_zero()) s.burned += v;
+            if (t.value != 0 && from_pair != kNone) {
+                pairs[from_pair].now -= v;
+                touch(from_pair);
             }
-            if (!t.to.is_zero()) {
-                balance_of(t.token, t.to).now += value;
-                dirty.emplace(t.token, t.to);
+            if (t.value != 0 && to_pair != kNone) {
+                pairs[to_pair].now += v;
+                touch(to_pair);
             }
         }
-        totals.transfers += 1;
         result.transfers += 1;
     }
     flush_block();
-
-    for (const auto& [key, e] : balances) {
-        d.write_balance_change(wb, key.first, key.second, e.before, e.now, stats.at(key.first).second);
-    }
-    for (const auto& [token, s] : stats) {
-        d.write_stats(wb, token, s.first, s.second);
-        result.touched_tokens.push_back(token);
-    }
-    totals.tokens += new_tokens.size();
-    result.new_tokens.assign(new_tokens.begin(), new_tokens.end());
-
-    for (const auto& h : batch.headers) {
-        wb.Put(d.cf(kCfHeaders), slice(block_key(h.number)), slice(encode_header(h)));
-    }
     for (const auto& [n, ts] : batch.block_times) {
         std::string v;
         put_be64(v, ts);
-        wb.Put(d.cf(kCfBlockTimes), slice(block_key(n)), slice(v));
+        wb.Put(kCfBlockTimes, key.block(n), v, n);
+    }
+
+    Totals totals = d.totals(ro);
+    totals.transfers += result.transfers;
+    for (const PairEntry& p : pairs) {
+        d.write_balance_change(wb, p.token, p.holder, p.before, p.now, tokens[p.token_entry].now);
+    }
+    std::sort(tokens.begin(), tokens.end(), [](const TokenEntry& a, const TokenEntry& b) { return a.token < b.token; });
+    for (const TokenEntry& e : tokens) {
+        d.write_stats(wb, e.token, e.before, e.now);
+        result.touched_tokens.push_back(e.token);
+        if (!e.before) {
+            result.new_tokens.push_back(e.token);
+            totals.tokens += 1;
+        }
+    }
+
+    for (const auto& h : batch.headers) {
+        wb.Put(kCfHeaders, slice(block_key(h.number)), slice(encode_header(h)));
     }
     if (batch.prune_headers_below > 0) {
-        wb.DeleteRange(d.cf(kCfHeaders), slice(block_key(0)), slice(block_key(batch.prune_headers_below)));
+        wb.DeleteRange(kCfHeaders, slice(block_key(0)), slice(block_key(batch.prune_headers_below)));
     }
-    wb.Put(d.cf(kCfMeta), slice(kKeyTotals), slice(encode_totals(totals)));
-    wb.Put(d.cf(kCfMeta), slice(kKeyCursor), slice(encode_cursor(batch.last)));
-    wb.commit(*d.db, "apply blocks");
+    wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
+    wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(batch.last)));
+
+    if (batch.transfers.size() >= d.ingest_min_transfers) {
+        d.check_ingest_dir();
+        wb.ingest(*d.db, d.cfs, d.cf_options, d.ingest_dir, d.ingest_seq, "apply blocks");
+        if (d.bulk) d.bound_level0(kBulkMaxL0Files);
+    } else {
+        wb.commit(*d.db, d.cfs, "apply blocks");
+    }
     return result;
 }
 
@@ -652,14 +1008,14 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
     for (it->Seek(slice(transfer_key(first, 0))); it->Valid(); it->Next()) {
         auto t = decode_transfer(view_of(it->key()), view_of(it->value()));
         if (!t) throw StoreError("corrupt transfers row in " + d.path);
-        wb.Delete(d.cf(kCfTransfers), it->key());
-        wb.Delete(d.cf(kCfTokenTransfers), slice(prefixed_transfer_key(t->token, t->block_num, t->log_index)));
+        wb.Delete(kCfTransfers, it->key());
+        wb.Delete(kCfTokenTransfers, slice(prefixed_transfer_key(t->token, t->block_num, t->log_index)));
         if (!t->from.is_zero()) {
-            wb.Delete(d.cf(kCfAccountTransfers),
+            wb.Delete(kCfAccountTransfers,
                       slice(prefixed_transfer_key(t->from, t->block_num, t->log_index)));
         }
         if (!t->to.is_zero()) {
-            wb.Delete(d.cf(kCfAccountTransfers),
+            wb.Delete(kCfAccountTransfers,
                       slice(prefixed_transfer_key(t->to, t->block_num, t->log_index)));
         }
         auto sit = stats.find(t->token);
@@ -685,7 +1041,7 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
     for (const auto& [token, holder] : touched) {
         Balance now = d.balance(ro, token, holder);
         Balance restored = to ? d.balance_at(ro, token, holder, n) : Balance(0);
-        wb.DeleteRange(d.cf(kCfBalanceHistory), slice(history_key(token, holder, first)),
+        wb.DeleteRange(kCfBalanceHistory, slice(history_key(token, holder, first)),
                        slice(history_key(token, holder, std::numeric_limits<BlockNum>::max())));
         d.write_balance_change(wb, token, holder, now, restored, stats.at(token).second);
     }
@@ -695,7 +1051,7 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
         auto& [before, s] = before_after;
         if (s.transfers == 0) {
             d.write_stats(wb, token, before, std::nullopt);
-            wb.Delete(d.cf(kCfTokenMeta), slice(token_key(token)));
+            wb.Delete(kCfTokenMeta, slice(token_key(token)));
             totals.tokens -= 1;
             result.tokens_removed += 1;
             continue;
@@ -711,12 +1067,12 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
 
     const std::string from_key = block_key(first);
     const std::string end_key = block_key(std::numeric_limits<BlockNum>::max());
-    wb.DeleteRange(d.cf(kCfHeaders), slice(from_key), slice(end_key));
-    wb.DeleteRange(d.cf(kCfBlockTimes), slice(from_key), slice(end_key));
-    wb.Put(d.cf(kCfMeta), slice(kKeyTotals), slice(encode_totals(totals)));
-    if (to) wb.Put(d.cf(kCfMeta), slice(kKeyCursor), slice(encode_cursor(*to)));
-    else wb.Delete(d.cf(kCfMeta), slice(kKeyCursor));
-    wb.commit(*d.db, "rollback");
+    wb.DeleteRange(kCfHeaders, slice(from_key), slice(end_key));
+    wb.DeleteRange(kCfBlockTimes, slice(from_key), slice(end_key));
+    wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
+    if (to) wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(*to)));
+    else wb.Delete(kCfMeta, slice(kKeyCursor));
+    wb.commit(*d.db, d.cfs, "rollback");
     return result;
 }
 
@@ -763,11 +1119,56 @@ BlockNum Store::rollback_step(BlockNum floor, size_t max_transfers) const {
     return floor;
 }
 
-void Store::compact() {
+namespace {
+void set_options(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
+                 const std::unordered_map<std::string, std::string>& options) {
+    check(db.SetOptions(cf, options), "set options of " + cf->GetName());
+}
+}  // namespace
+
+void Store::begin_bulk() {
+    Impl& d = *impl_;
+    if (d.bulk) return;
+    for (auto* h : d.cfs) {
+        set_options(*d.db, h, {{"disable_auto_compactions", "true"},
+                               {"level0_slowdown_writes_trigger", "1000000"},
+                               {"level0_stop_writes_trigger", "1000000"},
+                               {"soft_pending_compaction_bytes_limit", "0"},
+                               {"hard_pending_compaction_bytes_limit", "0"}});
+    }
+    d.bulk = true;
+}
+
+bool Store::end_bulk() {
+    Impl& d = *impl_;
+    if (!d.bulk) return true;
+    d.bulk = false;
+    const rocksdb::ColumnFamilyOptions defaults;
+    for (auto* h : d.cfs) {
+        set_options(*d.db, h, {{"disable_auto_compactions", "false"},
+                               {"level0_slowdown_writes_trigger", std::to_string(defaults.level0_slowdown_writes_trigger)},
+                               {"level0_stop_writes_trigger", std::to_string(defaults.level0_stop_writes_trigger)},
+                               {"soft_pending_compaction_bytes_limit", std::to_string(defaults.soft_pending_compaction_bytes_limit)},
+                               {"hard_pending_compaction_bytes_limit", std::to_string(defaults.hard_pending_compaction_bytes_limit)}});
+    }
+    return compact();
+}
+
+bool Store::bulk() const { return impl_->bulk; }
+
+bool Store::compact() {
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
-    for (auto* h : impl_->cfs) check(impl_->db->CompactRange(options, h, nullptr, nullptr), "compact");
+    options.canceled = &impl_->interrupted;
+    for (auto* h : impl_->cfs) {
+        auto s = impl_->db->CompactRange(options, h, nullptr, nullptr);
+        if (impl_->interrupted.load()) return false;
+        check(s, "compact");
+    }
+    return true;
 }
+
+void Store::interrupt() { impl_->interrupted.store(true); }
 
 std::optional<Cursor> Store::checkpoint(const std::string& dir) {
     rocksdb::Checkpoint* raw = nullptr;

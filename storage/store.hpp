@@ -108,10 +108,23 @@ struct HolderItem {
     Balance balance;
 };
 
+/// Memory one apply() holds per transfer at its peak (the batch's transfers,
+/// their index and history rows, the touched balances), measured with
+/// bench/replay. Writers size their batches with it: a batch limit in bytes
+/// divided by this is a limit in transfers.
+inline constexpr size_t kApplyBytesPerTransfer = 640;
+/// Default limit of one write batch during backfill (--write-batch-mb).
+inline constexpr size_t kDefaultWriteBatchBytes = size_t{128} << 20;
+
 struct StoreOptions {
     bool read_only{false};
     size_t block_cache_bytes{256u << 20};   // Default: 256 MiB
     size_t write_buffer_bytes{256u << 20};  // memtables of all column families. Default: 256 MiB
+    /// A batch of at least this many transfers writes its append-only rows
+    /// (transfers, their indexes, balance history, block times) as sorted
+    /// table files ingested into the database, bypassing memtables and WAL;
+    /// smaller batches go through the memtables. Both are atomic with the cursor.
+    size_t ingest_min_transfers{20'000};
 };
 
 class View;
@@ -155,8 +168,22 @@ class Store {
     /// steps of bounded memory, each one atomic.
     [[nodiscard]] BlockNum rollback_step(BlockNum floor, size_t max_transfers) const;
 
-    /// Full compaction of every column family.
-    void compact();
+    /// Full compaction of every column family. Returns false when
+    /// interrupt() stopped it (what was compacted so far stays).
+    bool compact();
+    /// Stops a compaction in progress, from any thread (a daemon stopping).
+    void interrupt();
+
+    /// Bulk-load settings for a backfill: automatic compactions deferred (a
+    /// family whose level 0 reaches kBulkMaxL0Files files gets them back, so
+    /// reads stay bounded on a long backfill) and no write stalls on level-0
+    /// file counts. Idempotent.
+    void begin_bulk();
+    /// Normal settings again, then a full compaction of every family (what
+    /// the deferred compactions would have done, once). A no-op outside bulk
+    /// mode. Returns false when interrupt() cut the compaction short.
+    bool end_bulk();
+    [[nodiscard]] bool bulk() const;
 
     /// A consistent copy of the database in `dir` (which must not exist),
     /// hard-linked where it shares a filesystem with the database. Restoring

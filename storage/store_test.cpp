@@ -189,11 +189,14 @@ void check_against_model(Store& store, const Model& m) {
 
 TEST_CASE("apply and rollback agree with a model through random forks and reopens",
           "[storage][model]") {
+    // Every batch through the memtables, every batch ingested as table files, or a mix.
+    StoreOptions options;
+    options.ingest_min_transfers = GENERATE(size_t{1'000'000}, size_t{1}, size_t{30});
     TempDir dir;
     std::mt19937_64 rng(7);
     Model model;
     uint64_t fork = 0;
-    auto store = Store::open(dir.path.string(), {});
+    auto store = Store::open(dir.path.string(), options);
     store->bind_chain(31337);
     // Genesis-like start: an empty first batch at block 0.
     store->apply(BlockBatch{0, Cursor{0, block_hash(0, 0)}, {}, {}, {}, 0});
@@ -225,7 +228,7 @@ TEST_CASE("apply and rollback agree with a model through random forks and reopen
         }
         if (step % 10 == 9) {
             store.reset();
-            store = Store::open(dir.path.string(), {});
+            store = Store::open(dir.path.string(), options);
         }
         check_against_model(*store, model);
     }
