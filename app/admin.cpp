@@ -110,7 +110,7 @@ api::AdminAnswer admin_action(const AdminContext& ctx, const std::string& action
         }
         if (action == "compact") {
             uint64_t before = ctx.store.size_bytes();
-            ctx.store.compact();
+            if (!ctx.store.compact()) return error(503, "stopping", "the daemon is stopping: compaction interrupted");
             api::JsonWriter w;
             w.begin_object().field("db_size_bytes_before", before).field("db_size_bytes_after", ctx.store.size_bytes());
             w.end_object();

@@ -202,6 +202,7 @@ int run_daemon(const config::Settings& s, const std::vector<std::string>& args) 
     options.tokens = s.tokens;
     options.max_range = s.max_range;
     options.fetch_workers = static_cast<unsigned>(s.fetch_workers);
+    options.write_batch_bytes = static_cast<size_t>(s.write_batch_mb) << 20;
     options.max_backoff = std::chrono::milliseconds(s.rpc_max_backoff_ms);
     auto last_status = std::chrono::steady_clock::now() - std::chrono::seconds(10);
     options.heartbeat = [&] {

@@ -1,5 +1,7 @@
 // erc20-indexer: parse the command line, hand over to the daemon or an admin command.
 
+#include <malloc.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -23,6 +25,12 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Write batches and decoded ranges are large, short-lived buffers made on
+    // several threads. A fixed mmap threshold hands each back to the system
+    // when it is freed (glibc's sliding threshold would move them into
+    // per-thread heaps that keep their peak), and two arenas bound the heaps.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_ARENA_MAX, 2);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
         usage(std::cerr);

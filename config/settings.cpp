@@ -40,6 +40,7 @@ const std::vector<OptionSpec> kOptions{
     {"ready-max-lag", "64", "/readyz answers 503 while the lag exceeds this many blocks"},
     {"cache-mb", "256", "RocksDB block cache, MiB"},
     {"memtable-mb", "256", "RocksDB write buffers of all column families together, MiB"},
+    {"write-batch-mb", "128", "during backfill, consecutive ranges are written together in batches of up to this many MiB"},
 };
 
 std::string env_name(const std::string& option) {
@@ -118,6 +119,7 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
     else if (name == "ready-max-lag") s.ready_max_lag = number(name, value, 0, 1'000'000'000);
     else if (name == "cache-mb") s.cache_mb = number(name, value, 8, 1'048'576);
     else if (name == "memtable-mb") s.memtable_mb = number(name, value, 16, 1'048'576);
+    else if (name == "write-batch-mb") s.write_batch_mb = number(name, value, 1, 65'536);
 }
 
 }  // namespace

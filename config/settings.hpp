@@ -40,6 +40,7 @@ struct Settings {
     uint64_t rpc_max_backoff_ms{30000};               // longest wait between retries
     uint64_t ready_max_lag{64};
     uint64_t cache_mb{256};                           // RocksDB block cache
+    uint64_t write_batch_mb{128};                     // backfill write batches
     uint64_t memtable_mb{256};                        // RocksDB memtables, all column families                       // /readyz is 503 above this lag
 };
 

@@ -52,6 +52,9 @@ struct FetchedRange {
 constexpr double kTargetLogsPerRequest = 10'000;
 /// First range of a start, before the density is known.
 constexpr uint64_t kInitialRange = 10;
+/// A backfill writes merged ranges at least this often, so the cursor (and
+/// what the API serves) moves on a slow node too.
+constexpr auto kMaxBatchAge = std::chrono::seconds(2);
 
 rpc::RpcError inconsistent(std::string message) {
     rpc::RpcError e;
@@ -283,6 +286,7 @@ struct Indexer::Impl {
 
     // Serves rewind requests (rollback, reindex) between steps.
     void serve_control() {
+        finish_write();
         while (auto req = control.take()) {
             try {
                 const BlockNum old_head = cursor ? cursor->block_num : 0;
@@ -411,27 +415,97 @@ struct Indexer::Impl {
         cursor = storage::Cursor{ancestor->number, ancestor->hash};
     }
 
-    void apply(const FetchedRange& r, BlockNum node_head) {
-        storage::BlockBatch batch;
-        batch.first = r.from;
-        batch.last = storage::Cursor{r.to, r.headers.back().hash};
-        batch.transfers = r.transfers;
+    // Ranges fetched but not yet written. While the next ranges have already
+    // arrived (a backfill or a catch-up where writing is the bottleneck)
+    // consecutive ranges are merged into one write of up to --write-batch-mb:
+    // large writes take the store's bulk path and coalesce the balance
+    // updates of the busiest holders.
+    storage::BlockBatch pending;
+    bool has_pending = false;
+    Clock::time_point pending_since;
+
+    // The block the next range must follow: the last pending one, else the
+    // last one being written, else the cursor.
+    [[nodiscard]] std::optional<storage::Cursor> tip() const {
+        if (has_pending) return pending.last;
+        if (writing_last) return writing_last;
+        return cursor;
+    }
+
+    size_t batch_limit() const {
+        return std::max<size_t>(1, options.write_batch_bytes / storage::kApplyBytesPerTransfer);
+    }
+
+    void add_range(FetchedRange&& r, BlockNum node_head) {
+        if (!has_pending) {
+            pending = storage::BlockBatch{};
+            pending.first = r.from;
+            pending_since = Clock::now();
+            has_pending = true;
+        }
+        pending.last = storage::Cursor{r.to, r.headers.back().hash};
         const BlockNum keep_from = node_head > options.reorg_window ? node_head - options.reorg_window : 0;
         for (const auto& h : r.headers) {
             if (h.number >= keep_from || h.number == r.to) {
-                batch.headers.push_back({h.number, h.hash, h.parent_hash, h.timestamp});
+                pending.headers.push_back({h.number, h.hash, h.parent_hash, h.timestamp});
             }
         }
         BlockNum last_block = ~BlockNum{0};
         for (const auto& t : r.transfers) {
             if (t.block_num != last_block) {
-                batch.block_times.emplace_back(t.block_num, r.headers[t.block_num - r.from].timestamp);
+                pending.block_times.emplace_back(t.block_num, r.headers[t.block_num - r.from].timestamp);
                 last_block = t.block_num;
             }
         }
-        batch.prune_headers_below = r.to > options.reorg_window ? r.to - options.reorg_window : 0;
-        auto result = store.apply(batch);
-        cursor = batch.last;
+        if (pending.transfers.empty()) {
+            pending.transfers = std::move(r.transfers);
+        } else {
+            pending.transfers.insert(pending.transfers.end(), std::make_move_iterator(r.transfers.begin()),
+                                     std::make_move_iterator(r.transfers.end()));
+        }
+        pending.prune_headers_below = r.to > options.reorg_window ? r.to - options.reorg_window : 0;
+    }
+
+    // The batch being written on the writer thread, so fetching and merging
+    // the next ranges overlaps the write. One write at a time.
+    std::future<storage::ApplyResult> writing;
+    std::optional<storage::Cursor> writing_last;
+
+    // Hands the pending ranges to the writer thread as one atomic apply,
+    // after the previous write is done.
+    void flush() {
+        finish_write();
+        if (!has_pending) return;
+        has_pending = false;
+        // Headers a later range of the batch pushed out of the window would
+        // survive the batch's own pruning: leave them out.
+        std::erase_if(pending.headers, [&](const storage::BlockRecord& h) {
+            return h.number < pending.prune_headers_below && h.number != pending.last.block_num;
+        });
+        auto batch = std::make_shared<storage::BlockBatch>(std::move(pending));
+        pending = storage::BlockBatch{};
+        writing_last = batch->last;
+        writing = std::async(std::launch::async, [this, batch] {
+            const auto t0 = Clock::now();
+            auto result = store.apply(*batch);
+            spdlog::debug("wrote blocks {}-{}: {} transfers in {:.1f} ms", batch->first, batch->last.block_num,
+                          result.transfers, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+            return result;
+        });
+    }
+
+    [[nodiscard]] bool writer_busy() const {
+        return writing.valid() && writing.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+    }
+
+    // Waits for the write in flight, if any, and moves the cursor. A store
+    // failure of the write is rethrown here.
+    void finish_write() {
+        if (!writing.valid()) return;
+        const storage::Cursor last = *writing_last;
+        writing_last.reset();
+        auto result = writing.get();
+        cursor = last;
         // Writes go to the WAL unsynced (a process crash loses nothing); an
         // fsync every few seconds bounds what a power loss can take.
         if (Clock::now() - last_sync > std::chrono::seconds(2)) {
@@ -440,7 +514,7 @@ struct Indexer::Impl {
         }
         status.transfers_applied.fetch_add(result.transfers);
         metadata->add_new(result.new_tokens);
-        metadata->add_touched(result.touched_tokens, r.to);
+        metadata->add_touched(result.touched_tokens, last.block_num);
     }
 
     void log_progress(BlockNum target, bool force) {
@@ -464,7 +538,10 @@ struct Indexer::Impl {
     }
 
     void run(std::stop_token stop) {
-        std::stop_callback on_stop(stop, [this] { cancel.store(true); });
+        std::stop_callback on_stop(stop, [this] {
+            cancel.store(true);
+            store.interrupt();
+        });
         std::optional<uint64_t> chain_id;
         while (!chain_id) {
             try {
@@ -524,6 +601,19 @@ struct Indexer::Impl {
                         }
                     }
                 }
+                if (store.bulk()) {
+                    // The deferred compactions, once, before following.
+                    const auto t0 = Clock::now();
+                    const uint64_t before = store.size_bytes();
+                    spdlog::info("backfill done: compacting the database ({} MiB)", before >> 20);
+                    if (!store.end_bulk()) {
+                        spdlog::info("compaction interrupted after {:.1f} s; automatic compactions take over",
+                                     std::chrono::duration<double>(Clock::now() - t0).count());
+                        return;
+                    }
+                    spdlog::info("compacted in {:.1f} s: {} MiB", std::chrono::duration<double>(Clock::now() - t0).count(),
+                                 store.size_bytes() >> 20);
+                }
                 if (!was_following) {
                     spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0, *head);
                     was_following = true;
@@ -538,9 +628,11 @@ struct Indexer::Impl {
             if (reindex_until) {
                 set_state(State::kReindexing);
                 was_following = false;
+                store.begin_bulk();
             } else if (target - next > options.reorg_window) {
                 set_state(State::kBackfilling);
                 was_following = false;
+                store.begin_bulk();
             } else if (status.state.load() != static_cast<int>(State::kBackfilling)) {
                 set_state(State::kFollowing);  // a short catch-up is following
             }
@@ -550,20 +642,39 @@ struct Indexer::Impl {
             struct InFlight {
                 size_t client;
                 std::future<rpc::Result<FetchedRange>> result;
+                std::shared_ptr<std::atomic<bool>> failed;  // set by the fetch when it failed
+                bool released{false};  // its client went back to the pool
             };
             std::deque<InFlight> inflight;
             std::vector<size_t> free_clients;
             for (size_t i = clients.size(); i-- > 0;) free_clients.push_back(i);
             BlockNum b = next;
+            // A client is free again once its range has arrived, so fetching
+            // goes on while a large batch is written; ranges that arrived and
+            // wait to be written are bounded by the write batch.
+            const size_t max_queued = clients.size() + std::max<size_t>(1, batch_limit() / static_cast<size_t>(kTargetLogsPerRequest));
+            // A failed range stops new launches: the window is drained and
+            // backs off (Retry-After included) when the failure is reached.
             auto launch = [&] {
-                while (!free_clients.empty() && b <= target) {
+                for (auto& f : inflight) {
+                    if (f.failed->load()) return;
+                    if (!f.released && f.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+                        if (f.failed->load()) return;
+                        free_clients.push_back(f.client);
+                        f.released = true;
+                    }
+                }
+                while (!free_clients.empty() && b <= target && inflight.size() < max_queued) {
                     const BlockNum e = std::min(target, b + range_size - 1);
                     const size_t ci = free_clients.back();
                     free_clients.pop_back();
                     rpc::Client* client = clients[ci].get();
-                    inflight.push_back({ci, std::async(std::launch::async, [client, b, e, this] {
-                                            return fetch_range(*client, b, e, options.tokens);
-                                        })});
+                    auto failed = std::make_shared<std::atomic<bool>>(false);
+                    inflight.push_back({ci, std::async(std::launch::async, [client, b, e, failed, this] {
+                                            auto r = fetch_range(*client, b, e, options.tokens);
+                                            if (!r) failed->store(true);
+                                            return r;
+                                        }), failed, false});
                     b = e + 1;
                 }
             };
@@ -580,12 +691,15 @@ struct Indexer::Impl {
                 inflight.clear();
                 return retry_after;
             };
+            has_pending = false;  // anything left from a step that threw is re-fetched
+            pending = storage::BlockBatch{};
             launch();
             while (!inflight.empty()) {
                 auto r = inflight.front().result.get();
-                free_clients.push_back(inflight.front().client);
+                if (!inflight.front().released) free_clients.push_back(inflight.front().client);
                 inflight.pop_front();
                 if (!r) {
+                    flush();  // what arrived before is good: write it before backing off
                     rpc::RpcError e = r.error();
                     if (auto others = drain()) e.retry_after_ms = std::max(e.retry_after_ms.value_or(0), *others);
                     if (e.kind == rpc::RpcError::Kind::kTimeout && range_size > 1) {
@@ -607,17 +721,31 @@ struct Indexer::Impl {
                     break;
                 }
                 on_success("eth_getLogs");
-                const FetchedRange& range = r.value();
-                if (cursor && range.from == cursor->block_num + 1 && known(cursor->hash) &&
-                    range.headers.front().parent_hash != cursor->hash) {
+                FetchedRange& range = r.value();
+                if (auto t = tip(); t && range.from == t->block_num + 1 && known(t->hash) &&
+                    range.headers.front().parent_hash != t->hash) {
                     drain();
+                    flush();
+                    finish_write();
                     handle_reorg(stop, *head);
                     break;
                 }
-                apply(range, *head);
+                const double blocks = static_cast<double>(range.to - range.from + 1);
+                const double per_block = std::max(1e-3, static_cast<double>(range.log_count) / blocks);
+                add_range(std::move(range), *head);
+                // Merge while the writer is busy or the next range has already
+                // arrived; hand the batch over when the writer would otherwise
+                // wait idle, when the batch is full, or when it waited long.
+                const bool next_ready = !inflight.empty() && inflight.front().result.wait_for(std::chrono::seconds(0)) ==
+                                                                 std::future_status::ready;
+                if ((!next_ready && !writer_busy()) || pending.transfers.size() >= batch_limit() ||
+                    Clock::now() - pending_since > kMaxBatchAge) {
+                    flush();
+                }
                 beat();
                 if (stop.stop_requested() || control.pending()) {
                     drain();
+                    flush();
                     break;
                 }
                 const int state = status.state.load();
@@ -626,12 +754,12 @@ struct Indexer::Impl {
                 }
                 // Size the next ranges to the density just seen: shrink for
                 // dense blocks, grow (at most doubling) while answers are small.
-                const double blocks = static_cast<double>(range.to - range.from + 1);
-                const double per_block = std::max(1e-3, static_cast<double>(range.log_count) / blocks);
                 const auto fit = static_cast<uint64_t>(std::max(1.0, kTargetLogsPerRequest / per_block));
                 range_size = std::clamp<uint64_t>(std::min(fit, range_size * 2), 1, options.max_range);
                 launch();
             }
+            flush();  // the ranges that arrived before an error, a reorg or a stop
+            finish_write();
         }
     }
 };

@@ -32,6 +32,9 @@ struct IndexerOptions {
     std::vector<Address> tokens;   // empty: every token
     uint64_t max_range{2000};      // most blocks per eth_getLogs request
     unsigned fetch_workers{4};     // ranges in flight during backfill
+    /// Consecutive ranges are merged into one write of up to this many bytes
+    /// (storage::kApplyBytesPerTransfer per transfer) during a backfill.
+    size_t write_batch_bytes{storage::kDefaultWriteBatchBytes};
     std::chrono::milliseconds max_backoff{30'000};  // longest wait between retries
     /// Called from the ingestion loop at least once per poll and per retry, so
     /// a watchdog can tell a stuck loop from a waiting one.
