@@ -142,6 +142,7 @@ int run_daemon(const config::Settings& s, const std::vector<std::string>& args) 
         storage::StoreOptions store_options;
         store_options.block_cache_bytes = s.cache_mb << 20;
         store_options.write_buffer_bytes = s.memtable_mb << 20;
+        store_options.ingest_min_transfers = static_cast<size_t>(s.ingest_min_transfers);
         store = storage::Store::open(s.db, store_options);
     } catch (const storage::StoreError& e) {
         spdlog::error("{}", e.what());

@@ -41,6 +41,7 @@ const std::vector<OptionSpec> kOptions{
     {"cache-mb", "256", "RocksDB block cache, MiB"},
     {"memtable-mb", "256", "RocksDB write buffers of all column families together, MiB"},
     {"write-batch-mb", "128", "during backfill, consecutive ranges are written together in batches of up to this many MiB"},
+    {"ingest-min-transfers", "20000", "a batch of at least this many transfers is written as table files ingested into RocksDB instead of through its memtables"},
 };
 
 std::string env_name(const std::string& option) {
@@ -120,6 +121,7 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
     else if (name == "cache-mb") s.cache_mb = number(name, value, 8, 1'048'576);
     else if (name == "memtable-mb") s.memtable_mb = number(name, value, 16, 1'048'576);
     else if (name == "write-batch-mb") s.write_batch_mb = number(name, value, 1, 65'536);
+    else if (name == "ingest-min-transfers") s.ingest_min_transfers = number(name, value, 1, 1'000'000'000);
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ struct Settings {
     uint64_t ready_max_lag{64};
     uint64_t cache_mb{256};                           // RocksDB block cache
     uint64_t write_batch_mb{128};                     // backfill write batches
+    uint64_t ingest_min_transfers{20'000};            // batches written as ingested table files
     uint64_t memtable_mb{256};                        // RocksDB memtables, all column families                       // /readyz is 503 above this lag
 };
 

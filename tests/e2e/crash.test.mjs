@@ -12,6 +12,9 @@
 //   D. reindex: `erc20-indexer reindex --from-block N` through the running daemon's admin API,
 //      killed during the re-ingestion, 2 times (the second followed by an offline
 //      `erc20-indexer rollback --to-block M` on the killed database).
+// The killed daemon writes every batch as ingested table files (--ingest-min-transfers 1), the
+// reference through the memtables and WAL (the default for small batches), so the comparison also
+// holds the two write paths to the same result.
 // Then the dump of everything it serves (dumpState) must deep-equal an uninterrupted run on a fresh
 // database against the same final chain, and both must match ground truth from the node.
 import { spawn } from 'node:child_process';
@@ -86,7 +89,7 @@ try {
   proxy = await startRpcProxy({ target: url, delayMs: rpcDelayMs });
   const db = `${tmp}/crash`;
   const port = await freePort(); // the same port for every restart (the CLI finds the daemon there)
-  const daemonArgs = ['--max-range', '2', '--admin-token-file', tokenFile];
+  const daemonArgs = ['--max-range', '2', '--admin-token-file', tokenFile, '--ingest-min-transfers', '1'];
   const start = (waitReady = true) => startDaemon({ rpcUrl: proxy.url, db, port, extraArgs: daemonArgs, waitReady, logLevel: 'info' });
 
   // ---- A. backfill ---------------------------------------------------------------------------
