@@ -1,5 +1,6 @@
 #include "common/hex.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -29,16 +30,30 @@ std::optional<std::string_view> quantity_digits(std::string_view s) noexcept {
     return s;
 }
 
+// Value of each byte as a hex digit, 0xff for a byte that is none.
+constexpr std::array<uint8_t, 256> kHexTable = [] {
+    std::array<uint8_t, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        const int v = hex_digit(static_cast<char>(c));
+        t[static_cast<size_t>(c)] = v < 0 ? 0xff : static_cast<uint8_t>(v);
+    }
+    return t;
+}();
+
+// Addresses and hashes are most of what decoding a log costs: one table
+// lookup per digit, and one check of every digit at the end.
 template <size_t N>
 bool parse_fixed(std::string_view s, std::array<uint8_t, N>& out) noexcept {
     if (!has_prefix(s) || s.size() != 2 + 2 * N) return false;
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + 2;
+    uint8_t bad = 0;
     for (size_t i = 0; i < N; ++i) {
-        int hi = hex_digit(s[2 + 2 * i]);
-        int lo = hex_digit(s[3 + 2 * i]);
-        if (hi < 0 || lo < 0) return false;
-        out[i] = static_cast<uint8_t>(hi << 4 | lo);
+        const uint8_t hi = kHexTable[p[2 * i]];
+        const uint8_t lo = kHexTable[p[2 * i + 1]];
+        bad |= static_cast<uint8_t>(hi | lo);
+        out[i] = static_cast<uint8_t>(hi << 4 | (lo & 0x0f));
     }
-    return true;
+    return (bad & 0xf0) == 0;
 }
 
 }  // namespace
