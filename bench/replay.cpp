@@ -92,6 +92,7 @@ struct Options {
     uint32_t blocks_per_answer{30};
     uint64_t write_batch_mb{erc20::storage::kDefaultWriteBatchBytes >> 20};
     bool serial{false};         // decode and apply on one thread
+    bool bulk{true};            // Store::begin_bulk, as the daemon's backfill
     bool quick{false};
     bool compact{true};
     bool keep{false};           // keep the work folder (answers and database)
@@ -113,6 +114,8 @@ struct Options {
                  "                         transfers (at least one answer; default %zu)\n"
                  "  --serial               decode, batch and apply on one thread (default: decode on a\n"
                  "                         second thread, batch and apply on the main thread, like the daemon)\n"
+                 "  --no-bulk              keep RocksDB's automatic compactions on during the replay (default:\n"
+                 "                         Store::begin_bulk defers them, as the daemon's backfill does)\n"
                  "  --quick                100000 transfers (smoke run)\n"
                  "  --no-compact           skip Store::compact() at the end\n"
                  "  --keep                 keep the temporary folder (answers and database)\n",
@@ -152,6 +155,7 @@ Options parse_options(int argc, char** argv) {
         else if (a == "--blocks-per-answer") o.blocks_per_answer = static_cast<uint32_t>(parse_u64("--blocks-per-answer", next()));
         else if (a == "--write-batch-mb") o.write_batch_mb = parse_u64("--write-batch-mb", next());
         else if (a == "--serial") o.serial = true;
+        else if (a == "--no-bulk") o.bulk = false;
         else if (a == "--quick") o.quick = true;
         else if (a == "--no-compact") o.compact = false;
         else if (a == "--keep") o.keep = true;
@@ -1002,11 +1006,12 @@ int run(const Options& o) {
                 human_bytes(static_cast<double>(total_json) / static_cast<double>(answers.size())).c_str(),
                 human_bytes(static_cast<double>(max_body)).c_str(), human_bytes(static_cast<double>(total_json)).c_str(),
                 gen_s);
-    std::printf("  batches      : %" PRIu64 " Store::apply batches, %.0f transfers/batch (%.1f answers/batch): "
-                "--write-batch-mb %" PRIu64 " / kApplyBytesPerTransfer %zu B = at most %zu transfers per batch\n",
+    std::printf("  batches      : %" PRIu64 " Store::apply batches when full, %.0f transfers/batch (%.1f answers/batch): "
+                "--write-batch-mb %" PRIu64 " / kApplyBytesPerTransfer %zu B = at most %zu transfers per batch%s\n",
                 planned_batches, static_cast<double>(o.transfers) / static_cast<double>(planned_batches),
                 static_cast<double>(answers.size()) / static_cast<double>(planned_batches), o.write_batch_mb,
-                erc20::storage::kApplyBytesPerTransfer, batch_limit);
+                erc20::storage::kApplyBytesPerTransfer, batch_limit,
+                o.serial ? "" : "; pipelined, a batch is handed over as soon as nothing more is decoded (the daemon's rule)");
     if (o.serial) {
         std::printf("  threads      : serial (--serial): read, decode, extract, sort, batch and apply on one thread\n");
     } else {
@@ -1014,6 +1019,11 @@ int run(const Options& o) {
                     "%zu transfers (2 batches) -> batch and Store::apply on the main thread (the writer)\n",
                     2 * batch_limit);
     }
+    std::printf("  store        : %s; batches of >= %zu transfers ingested as table files\n",
+                o.bulk ? "bulk mode (Store::begin_bulk: automatic compactions deferred, as in the daemon's backfill; "
+                         "the compaction below is the one the daemon runs before following)"
+                       : "normal settings (--no-bulk: automatic compactions on)",
+                erc20::storage::StoreOptions{}.ingest_min_transfers);
     std::printf("  database     : %s\n", db_path.c_str());
     std::fflush(stdout);
 
@@ -1028,6 +1038,7 @@ int run(const Options& o) {
     const double cpu_t0 = cpu_seconds();
     auto store = erc20::storage::Store::open(db_path.string(), erc20::storage::StoreOptions{});
     store->bind_chain(1);
+    if (o.bulk) store->begin_bulk();
     const BlockNum keep_from = last_block > kReorgWindow ? last_block - kReorgWindow : 0;
     BatchWriter writer(*store, batch_limit, keep_from, o.seed, o.transfers);
     const auto replay_t0 = Clock::now();
@@ -1111,6 +1122,14 @@ int run(const Options& o) {
             lock.unlock();
             q.not_full.notify_one();
             writer.add(d);
+            // The daemon's rule: merge while more has arrived, hand the batch
+            // over when the writer would otherwise wait.
+            bool more = false;
+            {
+                std::lock_guard more_lock(q.mutex);
+                more = !q.answers.empty();
+            }
+            if (!more) writer.finish();
         }
         writer.finish();
         e2e_t1 = Clock::now();
@@ -1119,7 +1138,7 @@ int run(const Options& o) {
     const double replay_wall = seconds_since(replay_t0);
     const double e2e_wall = std::chrono::duration<double>(e2e_t1 - e2e_t0).count();
     const uint64_t replayed = writer.transfers;
-    if (writer.batches != planned_batches) {
+    if (o.serial && writer.batches != planned_batches) {
         throw std::runtime_error("applied " + std::to_string(writer.batches) + " batches, planned " +
                                  std::to_string(planned_batches));
     }
