@@ -277,6 +277,9 @@ class Writes {
     void Put(Cf c, const rocksdb::Slice& key, const rocksdb::Slice& value, uint64_t order) {
         add(c, kPut, key, value, order);
     }
+    void Delete(Cf c, const rocksdb::Slice& key, uint64_t order) { add(c, kDelete, key, {}, order); }
+    /// The order of a write sorted by key.
+    static constexpr uint64_t kKeyed = ~uint64_t{0};
     void reserve(Cf c, size_t rows, size_t bytes_per_row) {
         families_[c].entries.reserve(rows);
         families_[c].arena.reserve(rows * bytes_per_row);
@@ -379,7 +382,6 @@ class Writes {
     }
 
     enum Type : uint8_t { kPut, kDelete, kDeleteRange };
-    static constexpr uint64_t kKeyed = ~uint64_t{0};
     struct Entry {
         size_t offset;
         uint64_t order;
@@ -402,8 +404,28 @@ class Writes {
                 auto by_order = [](const Entry& a, const Entry& b) {
                     return a.order != b.order ? a.order < b.order : a.seq < b.seq;
                 };
-                if (!std::is_sorted(entries.begin(), entries.end(), by_order)) {
+                if (std::is_sorted(entries.begin(), entries.end(), by_order)) return;
+                // Orders are mostly rank << 32 | position: a stable counting
+                // sort by rank, then the rare unsorted bucket sorted in place.
+                uint64_t max_rank = 0;
+                for (const Entry& e : entries) max_rank = std::max(max_rank, e.order >> 32);
+                if (max_rank > 4 * entries.size() + 1024) {
                     std::sort(entries.begin(), entries.end(), by_order);
+                    return;
+                }
+                std::vector<uint32_t> start(max_rank + 2, 0);
+                for (const Entry& e : entries) ++start[(e.order >> 32) + 1];
+                for (size_t r = 1; r < start.size(); ++r) start[r] += start[r - 1];
+                std::vector<Entry> out(entries.size());
+                for (const Entry& e : entries) out[start[e.order >> 32]++] = e;
+                entries.swap(out);
+                for (size_t b = 0; b < entries.size();) {
+                    size_t e = b + 1;
+                    while (e < entries.size() && entries[e].order >> 32 == entries[b].order >> 32) ++e;
+                    if (!std::is_sorted(entries.begin() + static_cast<ptrdiff_t>(b), entries.begin() + static_cast<ptrdiff_t>(e), by_order)) {
+                        std::sort(entries.begin() + static_cast<ptrdiff_t>(b), entries.begin() + static_cast<ptrdiff_t>(e), by_order);
+                    }
+                    b = e;
                 }
                 return;
             }
@@ -568,13 +590,16 @@ struct Store::Impl {
     // Moves a holder's balance from `before` to `after` in every row and
     // counter that depends on it: balances, the holders ranking, the
     // account's token list, holders and negative_balances.
+    // `balance_order` and `account_token_order`, when given, order the
+    // balances and account_tokens rows (see Writes::Put).
     void write_balance_change(Writes& wb, const Address& token, const Address& holder,
-                              const Balance& before, const Balance& after, TokenStats& s) const {
+                              const Balance& before, const Balance& after, TokenStats& s,
+                              uint64_t balance_order = Writes::kKeyed, uint64_t account_token_order = Writes::kKeyed) const {
         if (before == after) return;
         if (after == 0) {
-            wb.Delete(kCfBalances, slice(pair_key(token, holder)));
+            wb.Delete(kCfBalances, slice(pair_key(token, holder)), balance_order);
         } else {
-            wb.Put(kCfBalances, slice(pair_key(token, holder)), slice(encode_balance(after)));
+            wb.Put(kCfBalances, slice(pair_key(token, holder)), slice(encode_balance(after)), balance_order);
         }
         if (before > 0) {
             wb.Delete(kCfHolders, slice(holder_rank_key(token, before, holder)));
@@ -585,8 +610,8 @@ struct Store::Impl {
             s.holders += 1;
         }
         if ((before > 0) != (after > 0)) {
-            if (after > 0) wb.Put(kCfAccountTokens, slice(pair_key(holder, token)), rocksdb::Slice());
-            else wb.Delete(kCfAccountTokens, slice(pair_key(holder, token)));
+            if (after > 0) wb.Put(kCfAccountTokens, slice(pair_key(holder, token)), rocksdb::Slice(), account_token_order);
+            else wb.Delete(kCfAccountTokens, slice(pair_key(holder, token)), account_token_order);
         }
         if (before < 0) s.negative_balances -= 1;
         if (after < 0) s.negative_balances += 1;
@@ -831,17 +856,28 @@ ApplyResult Store::apply(const BlockBatch& batch) {
         Balance now;
     };
     std::vector<PairEntry> pairs;
-    std::unordered_map<PairKey, uint32_t, PairKeyHasher> pair_index;
     pairs.reserve(batch.transfers.size());
-    pair_index.reserve(batch.transfers.size());
+    // Open addressing over entry indexes: at most two pairs per transfer,
+    // so the table never fills past a quarter.
+    constexpr uint32_t kEmptySlot = ~uint32_t{0};
+    size_t slots = 16;
+    while (slots < batch.transfers.size() * 8) slots <<= 1;
+    std::vector<uint32_t> pair_slots(slots, kEmptySlot);
+    const size_t slot_mask = slots - 1;
     std::vector<uint32_t> transfer_pairs;  // per transfer: from's and to's entry, or kNone (zero address)
     constexpr uint32_t kNone = ~uint32_t{0};
     transfer_pairs.reserve(batch.transfers.size() * 2);
 
     auto pair_of = [&](const Address& token, uint32_t te, const Address& holder) -> uint32_t {
-        auto [it, inserted] = pair_index.try_emplace(PairKey{token, holder}, static_cast<uint32_t>(pairs.size()));
-        if (inserted) pairs.push_back(PairEntry{token, holder, te, 0, 0, kNoBlock, 0, 0});
-        return it->second;
+        for (size_t slot = PairKeyHasher{}(PairKey{token, holder}) & slot_mask;; slot = (slot + 1) & slot_mask) {
+            const uint32_t i = pair_slots[slot];
+            if (i == kEmptySlot) {
+                pair_slots[slot] = static_cast<uint32_t>(pairs.size());
+                pairs.push_back(PairEntry{token, holder, te, 0, 0, kNoBlock, 0, 0});
+                return pair_slots[slot];
+            }
+            if (pairs[i].holder == holder && pairs[i].token == token) return i;
+        }
     };
     for (const Transfer& t : batch.transfers) {
         if (t.block_num < batch.first || t.block_num > batch.last.block_num) {
@@ -872,20 +908,36 @@ ApplyResult Store::apply(const BlockBatch& batch) {
         for (uint32_t r = 0; r < order.size(); ++r) token_rank[order[r]] = r;
     }
     {
-        std::vector<uint32_t> order(pairs.size());
-        for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-            const int c = std::memcmp(pairs[a].token.bytes.data(), pairs[b].token.bytes.data(), 20);
-            return c != 0 ? c < 0 : std::memcmp(pairs[a].holder.bytes.data(), pairs[b].holder.bytes.data(), 20) < 0;
+        // Integer sort keys: the token's rank, the holder as big-endian words.
+        struct PairOrder {
+            uint64_t h0, h1;
+            uint32_t h2, token, index;
+        };
+        auto be = [](const uint8_t* p, size_t n) {
+            uint64_t v = 0;
+            for (size_t i = 0; i < n; ++i) v = v << 8 | p[i];
+            return v;
+        };
+        std::vector<PairOrder> order(pairs.size());
+        for (uint32_t i = 0; i < order.size(); ++i) {
+            const uint8_t* h = pairs[i].holder.bytes.data();
+            order[i] = PairOrder{be(h, 8), be(h + 8, 8), static_cast<uint32_t>(be(h + 16, 4)),
+                                 token_rank[pairs[i].token_entry], i};
+        }
+        auto same_holder = [](const PairOrder& a, const PairOrder& b) {
+            return a.h0 == b.h0 && a.h1 == b.h1 && a.h2 == b.h2;
+        };
+        std::sort(order.begin(), order.end(), [](const PairOrder& a, const PairOrder& b) {
+            return std::tie(a.token, a.h0, a.h1, a.h2) < std::tie(b.token, b.h0, b.h1, b.h2);
         });
-        for (uint32_t r = 0; r < order.size(); ++r) pairs[order[r]].rank = r;
-        std::vector<Address> accounts;
-        accounts.reserve(pairs.size());
-        for (const PairEntry& p : pairs) accounts.push_back(p.holder);
-        std::sort(accounts.begin(), accounts.end());
-        accounts.erase(std::unique(accounts.begin(), accounts.end()), accounts.end());
-        for (PairEntry& p : pairs) {
-            p.account_rank = static_cast<uint32_t>(std::lower_bound(accounts.begin(), accounts.end(), p.holder) - accounts.begin());
+        for (uint32_t r = 0; r < order.size(); ++r) pairs[order[r].index].rank = r;
+        std::sort(order.begin(), order.end(), [](const PairOrder& a, const PairOrder& b) {
+            return std::tie(a.h0, a.h1, a.h2) < std::tie(b.h0, b.h1, b.h2);
+        });
+        uint32_t account = 0;
+        for (size_t i = 0; i < order.size(); ++i) {
+            if (i > 0 && !same_holder(order[i - 1], order[i])) ++account;
+            pairs[order[i].index].account_rank = account;
         }
     }
     auto ordered = [](uint32_t rank, size_t k) { return uint64_t{rank} << 32 | static_cast<uint32_t>(k); };
@@ -971,7 +1023,8 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     Totals totals = d.totals(ro);
     totals.transfers += result.transfers;
     for (const PairEntry& p : pairs) {
-        d.write_balance_change(wb, p.token, p.holder, p.before, p.now, tokens[p.token_entry].now);
+        d.write_balance_change(wb, p.token, p.holder, p.before, p.now, tokens[p.token_entry].now, ordered(p.rank, 0),
+                               ordered(p.account_rank, token_rank[p.token_entry]));
     }
     std::sort(tokens.begin(), tokens.end(), [](const TokenEntry& a, const TokenEntry& b) { return a.token < b.token; });
     for (const TokenEntry& e : tokens) {
