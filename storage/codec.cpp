@@ -27,6 +27,26 @@ Unsigned from_min_be(std::string_view s) {
 std::string u256_to_min_be(const U256& v) { return to_min_be(v); }
 U256 u256_from_min_be(std::string_view s) { return from_min_be<U256>(s.substr(0, 32)); }
 
+size_t encode_balance(const Balance& v, char* out) noexcept {
+    // Straight from the magnitude's 64-bit limbs (least significant first):
+    // no intermediate string on the writer's hottest path.
+    out[0] = v < 0 ? '\x01' : '\x00';
+    const auto& backend = v.backend();
+    const auto* limbs = backend.limbs();
+    size_t len = 1;
+    bool started = false;
+    for (size_t i = backend.size(); i-- > 0;) {
+        const uint64_t limb = limbs[i];
+        for (int b = 7; b >= 0; --b) {
+            const auto byte = static_cast<uint8_t>(limb >> (8 * b));
+            if (!started && byte == 0) continue;
+            started = true;
+            out[len++] = static_cast<char>(byte);
+        }
+    }
+    return len;
+}
+
 std::string balance_magnitude(const Balance& positive) {
     return to_min_be(static_cast<U512>(positive < 0 ? Balance(-positive) : positive));
 }

@@ -48,6 +48,9 @@ U256 u256_from_min_be(std::string_view s);
 /// the minimal big-endian magnitude (at most 64 bytes). Zero is never stored:
 /// the row is deleted instead, so encode_balance(0) is only a sign byte.
 std::string encode_balance(const Balance& v);
+/// The same bytes into `out` (room for kMaxBalanceBytes); returns their count.
+inline constexpr size_t kMaxBalanceBytes = 65;
+size_t encode_balance(const Balance& v, char* out) noexcept;
 /// nullopt on a corrupt value.
 std::optional<Balance> decode_balance(std::string_view s);
 

@@ -599,7 +599,9 @@ struct Store::Impl {
         if (after == 0) {
             wb.Delete(kCfBalances, slice(pair_key(token, holder)), balance_order);
         } else {
-            wb.Put(kCfBalances, slice(pair_key(token, holder)), slice(encode_balance(after)), balance_order);
+            char value_buf[kMaxBalanceBytes];
+            wb.Put(kCfBalances, slice(pair_key(token, holder)), rocksdb::Slice(value_buf, encode_balance(after, value_buf)),
+                   balance_order);
         }
         if (before > 0) {
             wb.Delete(kCfHolders, slice(holder_rank_key(token, before, holder)));
@@ -955,7 +957,9 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     auto flush_block = [&] {
         for (uint32_t i : dirty) {
             const PairEntry& p = pairs[i];
-            wb.Put(kCfBalanceHistory, key.history(p.token, p.holder, block), encode_balance(p.now), ordered(p.rank, 0));
+            char value_buf[kMaxBalanceBytes];
+            wb.Put(kCfBalanceHistory, key.history(p.token, p.holder, block),
+                   rocksdb::Slice(value_buf, encode_balance(p.now, value_buf)), ordered(p.rank, 0));
         }
         dirty.clear();
     };
