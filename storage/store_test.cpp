@@ -344,3 +344,37 @@ TEST_CASE("a deep rollback in bounded steps ends where one rollback would", "[st
     m.head = floor;
     check_against_model(*store, m);
 }
+
+TEST_CASE("bulk mode: many ingested batches, a rollback, the compaction at the end", "[storage][bulk]") {
+    TempDir dir;
+    StoreOptions options;
+    options.ingest_min_transfers = 1;
+    auto store = Store::open(dir.path.string(), options);
+    store->bind_chain(31337);
+    store->begin_bulk();
+    CHECK(store->bulk());
+    std::mt19937_64 rng(13);
+    Model model;
+    // More batches than the level-0 files bulk mode allows before a family
+    // gets its automatic compactions back.
+    for (BlockNum b = 1; b <= 120; ++b) {
+        auto transfers = random_blocks(rng, b, b);
+        store->apply(BlockBatch{b, Cursor{b, block_hash(b, 0)}, transfers, {}, {}, 0});
+        model.chain.insert(model.chain.end(), transfers.begin(), transfers.end());
+        model.head = b;
+    }
+    check_against_model(*store, model);
+    store->rollback(Cursor{100, block_hash(100, 0)});
+    while (!model.chain.empty() && model.chain.back().block_num > 100) model.chain.pop_back();
+    model.head = 100;
+    check_against_model(*store, model);
+    CHECK(store->end_bulk());
+    CHECK_FALSE(store->bulk());
+    check_against_model(*store, model);
+    // A store told to stop gives up a compaction instead of running it.
+    store->interrupt();
+    CHECK_FALSE(store->compact());
+    store.reset();
+    store = Store::open(dir.path.string(), options);
+    check_against_model(*store, model);
+}
