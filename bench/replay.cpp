@@ -1041,18 +1041,20 @@ int run(const Options& o) {
     if (o.bulk) store->begin_bulk();
     const BlockNum keep_from = last_block > kReorgWindow ? last_block - kReorgWindow : 0;
     BatchWriter writer(*store, batch_limit, keep_from, o.seed, o.transfers);
+    // Reads answer i (the network's job: not a stage) and decodes it.
+    auto read_and_decode = [&](simdjson::ondemand::parser& parser, size_t i) {
+        const auto& a = answers[i];
+        const Lap r0 = lap();
+        std::string body = read_file(work / "answers" / a.file);
+        const Lap r1 = lap();
+        reading.add(r0, r1);
+        if (i == 0) e2e_t0 = r1.wall;
+        return decode_answer(parser, a, body, decoding, extracting);
+    };
     const auto replay_t0 = Clock::now();
     if (o.serial) {
         simdjson::ondemand::parser parser;
-        for (size_t i = 0; i < answers.size(); ++i) {
-            const auto& a = answers[i];
-            const Lap r0 = lap();
-            std::string body = read_file(work / "answers" / a.file);  // the network's job: not a stage
-            const Lap r1 = lap();
-            reading.add(r0, r1);
-            if (i == 0) e2e_t0 = r1.wall;
-            writer.add(decode_answer(parser, a, body, decoding, extracting));
-        }
+        for (size_t i = 0; i < answers.size(); ++i) writer.add(read_and_decode(parser, i));
         writer.finish();
         e2e_t1 = Clock::now();
     } else {
@@ -1063,13 +1065,7 @@ int run(const Options& o) {
             try {
                 simdjson::ondemand::parser parser;
                 for (size_t i = 0; i < answers.size(); ++i) {
-                    const auto& a = answers[i];
-                    const Lap r0 = lap();
-                    std::string body = read_file(work / "answers" / a.file);  // the network's job: not a stage
-                    const Lap r1 = lap();
-                    reading.add(r0, r1);
-                    if (i == 0) e2e_t0 = r1.wall;
-                    DecodedAnswer d = decode_answer(parser, a, body, decoding, extracting);
+                    DecodedAnswer d = read_and_decode(parser, i);
                     std::unique_lock lock(q.mutex);
                     const auto w0 = Clock::now();
                     q.not_full.wait(lock, [&] {
