@@ -745,7 +745,6 @@ struct Indexer::Impl {
                 beat();
                 if (stop.stop_requested() || control.pending()) {
                     drain();
-                    flush();
                     break;
                 }
                 const int state = status.state.load();
@@ -758,7 +757,13 @@ struct Indexer::Impl {
                 range_size = std::clamp<uint64_t>(std::min(fit, range_size * 2), 1, options.max_range);
                 launch();
             }
-            flush();  // the ranges that arrived before an error, a reorg or a stop
+            if (stop.stop_requested()) {
+                // Stop promptly: the write in flight completes, the ranges not
+                // yet handed over are fetched again after a restart.
+                has_pending = false;
+                pending = storage::BlockBatch{};
+            }
+            flush();  // the ranges that arrived before an error, a reorg or an admin request
             finish_write();
         }
     }
