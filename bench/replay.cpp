@@ -674,11 +674,15 @@ struct FolderSize {
     uint64_t wal{0};
     uint64_t files{0};
 };
+// An open store's background compactions delete files while they are
+// counted: a file gone meanwhile counts as nothing.
 FolderSize folder_size(const fs::path& dir) {
     FolderSize s;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-        if (!e.is_regular_file()) continue;
-        const uint64_t n = e.file_size();
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec)) {
+        if (!e.is_regular_file(ec)) continue;
+        const uint64_t n = e.file_size(ec);
+        if (ec) continue;
         s.total += n;
         ++s.files;
         const auto ext = e.path().extension();
