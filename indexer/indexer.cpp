@@ -420,14 +420,13 @@ struct Indexer::Impl {
     // consecutive ranges are merged into one write of up to --write-batch-mb:
     // large writes take the store's bulk path and coalesce the balance
     // updates of the busiest holders.
-    storage::BlockBatch pending;
-    bool has_pending = false;
+    std::optional<storage::BlockBatch> pending;
     Clock::time_point pending_since;
 
     // The block the next range must follow: the last pending one, else the
     // last one being written, else the cursor.
     [[nodiscard]] std::optional<storage::Cursor> tip() const {
-        if (has_pending) return pending.last;
+        if (pending) return pending->last;
         if (writing_last) return writing_last;
         return cursor;
     }
@@ -437,33 +436,32 @@ struct Indexer::Impl {
     }
 
     void add_range(FetchedRange&& r, BlockNum node_head) {
-        if (!has_pending) {
-            pending = storage::BlockBatch{};
-            pending.first = r.from;
+        if (!pending) {
+            pending.emplace();
+            pending->first = r.from;
             pending_since = Clock::now();
-            has_pending = true;
         }
-        pending.last = storage::Cursor{r.to, r.headers.back().hash};
+        pending->last = storage::Cursor{r.to, r.headers.back().hash};
         const BlockNum keep_from = node_head > options.reorg_window ? node_head - options.reorg_window : 0;
         for (const auto& h : r.headers) {
             if (h.number >= keep_from || h.number == r.to) {
-                pending.headers.push_back({h.number, h.hash, h.parent_hash, h.timestamp});
+                pending->headers.push_back({h.number, h.hash, h.parent_hash, h.timestamp});
             }
         }
         BlockNum last_block = ~BlockNum{0};
         for (const auto& t : r.transfers) {
             if (t.block_num != last_block) {
-                pending.block_times.emplace_back(t.block_num, r.headers[t.block_num - r.from].timestamp);
+                pending->block_times.emplace_back(t.block_num, r.headers[t.block_num - r.from].timestamp);
                 last_block = t.block_num;
             }
         }
-        if (pending.transfers.empty()) {
-            pending.transfers = std::move(r.transfers);
+        if (pending->transfers.empty()) {
+            pending->transfers = std::move(r.transfers);
         } else {
-            pending.transfers.insert(pending.transfers.end(), std::make_move_iterator(r.transfers.begin()),
+            pending->transfers.insert(pending->transfers.end(), std::make_move_iterator(r.transfers.begin()),
                                      std::make_move_iterator(r.transfers.end()));
         }
-        pending.prune_headers_below = r.to > options.reorg_window ? r.to - options.reorg_window : 0;
+        pending->prune_headers_below = r.to > options.reorg_window ? r.to - options.reorg_window : 0;
     }
 
     // The batch being written on the writer thread, so fetching and merging
@@ -475,15 +473,14 @@ struct Indexer::Impl {
     // after the previous write is done.
     void flush() {
         finish_write();
-        if (!has_pending) return;
-        has_pending = false;
+        if (!pending) return;
+        auto batch = std::make_shared<storage::BlockBatch>(std::move(*pending));
+        pending.reset();
         // Headers a later range of the batch pushed out of the window would
         // survive the batch's own pruning: leave them out.
-        std::erase_if(pending.headers, [&](const storage::BlockRecord& h) {
-            return h.number < pending.prune_headers_below && h.number != pending.last.block_num;
+        std::erase_if(batch->headers, [&](const storage::BlockRecord& h) {
+            return h.number < batch->prune_headers_below && h.number != batch->last.block_num;
         });
-        auto batch = std::make_shared<storage::BlockBatch>(std::move(pending));
-        pending = storage::BlockBatch{};
         writing_last = batch->last;
         writing = std::async(std::launch::async, [this, batch] {
             const auto t0 = Clock::now();
@@ -691,8 +688,7 @@ struct Indexer::Impl {
                 inflight.clear();
                 return retry_after;
             };
-            has_pending = false;  // anything left from a step that threw is re-fetched
-            pending = storage::BlockBatch{};
+            pending.reset();  // anything left from a step that threw is re-fetched
             launch();
             while (!inflight.empty()) {
                 auto r = inflight.front().result.get();
@@ -738,7 +734,7 @@ struct Indexer::Impl {
                 // wait idle, when the batch is full, or when it waited long.
                 const bool next_ready = !inflight.empty() && inflight.front().result.wait_for(std::chrono::seconds(0)) ==
                                                                  std::future_status::ready;
-                if ((!next_ready && !writer_busy()) || pending.transfers.size() >= batch_limit() ||
+                if ((!next_ready && !writer_busy()) || pending->transfers.size() >= batch_limit() ||
                     Clock::now() - pending_since > kMaxBatchAge) {
                     flush();
                 }
@@ -760,8 +756,7 @@ struct Indexer::Impl {
             if (stop.stop_requested()) {
                 // Stop promptly: the write in flight completes, the ranges not
                 // yet handed over are fetched again after a restart.
-                has_pending = false;
-                pending = storage::BlockBatch{};
+                pending.reset();
             }
             flush();  // the ranges that arrived before an error, a reorg or an admin request
             finish_write();

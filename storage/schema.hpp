@@ -8,6 +8,7 @@
 // one atomic WriteBatch together with the cursor.
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -90,37 +91,60 @@ inline constexpr std::string_view kTokenRank{"token_rank"};
 inline constexpr char kRankByHolders = 'h';
 inline constexpr char kRankByTransfers = 't';
 
-inline std::string block_key(BlockNum n) {
-    std::string k;
-    put_be64(k, n);
-    return k;
-}
+/// Builds the fixed-size keys above into one reused buffer, without
+/// allocating (the writer's path); the std::string builders below use it.
+class KeyBuf {
+  public:
+    std::string_view block(BlockNum n) {
+        be64(0, n);
+        return {buf_, 8};
+    }
+    std::string_view transfer(BlockNum n, uint32_t log_index) {
+        be64(0, n);
+        be32(8, log_index);
+        return {buf_, 12};
+    }
+    /// token_transfers and account_transfers: prefix | block_num | log_index.
+    std::string_view prefixed(const Address& prefix, BlockNum n, uint32_t log_index) {
+        std::memcpy(buf_, prefix.bytes.data(), 20);
+        be64(20, n);
+        be32(28, log_index);
+        return {buf_, 32};
+    }
+    /// balances: token | holder; account_tokens: account | token.
+    std::string_view pair(const Address& first, const Address& second) {
+        std::memcpy(buf_, first.bytes.data(), 20);
+        std::memcpy(buf_ + 20, second.bytes.data(), 20);
+        return {buf_, 40};
+    }
+    std::string_view history(const Address& token, const Address& holder, BlockNum n) {
+        pair(token, holder);
+        be64(40, n);
+        return {buf_, 48};
+    }
+
+  private:
+    void be64(size_t at, uint64_t v) {
+        for (size_t i = 8; i-- > 0; v >>= 8) buf_[at + i] = static_cast<char>(v & 0xff);
+    }
+    void be32(size_t at, uint32_t v) {
+        for (size_t i = 4; i-- > 0; v >>= 8) buf_[at + i] = static_cast<char>(v & 0xff);
+    }
+    char buf_[48]{};
+};
+
+inline std::string block_key(BlockNum n) { return std::string(KeyBuf().block(n)); }
 inline std::string transfer_key(BlockNum n, uint32_t log_index) {
-    std::string k;
-    k.reserve(12);
-    put_be64(k, n);
-    put_be32(k, log_index);
-    return k;
+    return std::string(KeyBuf().transfer(n, log_index));
 }
 inline std::string prefixed_transfer_key(const Address& prefix, BlockNum n, uint32_t log_index) {
-    std::string k;
-    k.reserve(32);
-    put_bytes(k, prefix.bytes);
-    put_be64(k, n);
-    put_be32(k, log_index);
-    return k;
+    return std::string(KeyBuf().prefixed(prefix, n, log_index));
 }
 inline std::string pair_key(const Address& token, const Address& holder) {
-    std::string k;
-    k.reserve(40);
-    put_bytes(k, token.bytes);
-    put_bytes(k, holder.bytes);
-    return k;
+    return std::string(KeyBuf().pair(token, holder));
 }
 inline std::string history_key(const Address& token, const Address& holder, BlockNum n) {
-    std::string k = pair_key(token, holder);
-    put_be64(k, n);
-    return k;
+    return std::string(KeyBuf().history(token, holder, n));
 }
 inline std::string token_key(const Address& token) {
     std::string k;

@@ -208,54 +208,12 @@ constexpr BlockNum kNoBlock = ~BlockNum{0};
 /// compactions come back (reads search every level-0 file).
 constexpr uint64_t kBulkMaxL0Files = 96;
 
-struct PairKey {
-    Address token;
-    Address holder;
-    friend bool operator==(const PairKey&, const PairKey&) = default;
-};
-struct PairKeyHasher {
-    size_t operator()(const PairKey& k) const noexcept {
-        uint64_t a = 0, b = 0;
-        std::memcpy(&a, k.holder.bytes.data() + 12, 8);
-        std::memcpy(&b, k.token.bytes.data() + 12, 8);
-        return static_cast<size_t>((a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL >> 7);
-    }
-};
-
-// Builds the fixed-size keys of schema.hpp into one reused buffer.
-class KeyBuf {
-  public:
-    std::string_view block(BlockNum n) {
-        be64(0, n);
-        return {buf_, 8};
-    }
-    std::string_view transfer(BlockNum n, uint32_t log_index) {
-        be64(0, n);
-        be32(8, log_index);
-        return {buf_, 12};
-    }
-    std::string_view prefixed(const Address& prefix, BlockNum n, uint32_t log_index) {
-        std::memcpy(buf_, prefix.bytes.data(), 20);
-        be64(20, n);
-        be32(28, log_index);
-        return {buf_, 32};
-    }
-    std::string_view history(const Address& token, const Address& holder, BlockNum n) {
-        std::memcpy(buf_, token.bytes.data(), 20);
-        std::memcpy(buf_ + 20, holder.bytes.data(), 20);
-        be64(40, n);
-        return {buf_, 48};
-    }
-
-  private:
-    void be64(size_t at, uint64_t v) {
-        for (int i = 7; i >= 0; --i, v >>= 8) buf_[at + static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    }
-    void be32(size_t at, uint32_t v) {
-        for (int i = 3; i >= 0; --i, v >>= 8) buf_[at + static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    }
-    char buf_[48]{};
-};
+size_t pair_hash(const Address& token, const Address& holder) noexcept {
+    uint64_t a = 0, b = 0;
+    std::memcpy(&a, holder.bytes.data() + 12, 8);
+    std::memcpy(&b, token.bytes.data() + 12, 8);
+    return static_cast<size_t>((a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL >> 7);
+}
 
 // The writes of one apply or rollback, per column family in one arena,
 // handed to RocksDB sorted by key: as one WriteBatch (memtable inserts in
@@ -290,14 +248,11 @@ class Writes {
     void commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string_view what) {
         rocksdb::WriteBatch batch;
         for (size_t c = 0; c < kCfCount; ++c) {
-            Family& f = families_[c];
-            f.sort();
-            for (const Entry& e : f.entries) {
-                if (e.type == kDeleteRange) check(batch.DeleteRange(cfs[c], f.key(e), f.value(e)), "batch delete range");
-            }
-            f.each_last([&](const Entry& e) {
-                if (e.type == kPut) check(batch.Put(cfs[c], f.key(e), f.value(e)), "batch put");
-                else check(batch.Delete(cfs[c], f.key(e)), "batch delete");
+            families_[c].sort();
+            families_[c].emit([&](Type type, const rocksdb::Slice& key, const rocksdb::Slice& value) {
+                if (type == kPut) check(batch.Put(cfs[c], key, value), "batch put");
+                else if (type == kDelete) check(batch.Delete(cfs[c], key), "batch delete");
+                else check(batch.DeleteRange(cfs[c], key, value), "batch delete range");
             });
         }
         rocksdb::WriteOptions wo;
@@ -371,12 +326,10 @@ class Writes {
         f.sort();
         rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, cf, false);
         check(writer.Open(file), "write table file " + file);
-        for (const Entry& e : f.entries) {
-            if (e.type == kDeleteRange) check(writer.DeleteRange(f.key(e), f.value(e)), "write table file " + file);
-        }
-        f.each_last([&](const Entry& e) {
-            if (e.type == kPut) check(writer.Put(f.key(e), f.value(e)), "write table file " + file);
-            else check(writer.Delete(f.key(e)), "write table file " + file);
+        f.emit([&](Type type, const rocksdb::Slice& key, const rocksdb::Slice& value) {
+            if (type == kPut) check(writer.Put(key, value), "write table file " + file);
+            else if (type == kDelete) check(writer.Delete(key), "write table file " + file);
+            else check(writer.DeleteRange(key, value), "write table file " + file);
         });
         check(writer.Finish(), "finish table file " + file);
     }
@@ -434,6 +387,15 @@ class Writes {
                 return c != 0 ? c < 0 : a.seq < b.seq;
             };
             if (!std::is_sorted(entries.begin(), entries.end(), less)) std::sort(entries.begin(), entries.end(), less);
+        }
+        // Every range deletion, then the last point write of each key in key
+        // order: f(type, key, value), value being a range's end.
+        template <class F>
+        void emit(F&& f) const {
+            for (const Entry& e : entries) {
+                if (e.type == kDeleteRange) f(e.type, key(e), value(e));
+            }
+            each_last([&](const Entry& e) { f(e.type, key(e), value(e)); });
         }
         // The last point write of each key, in key order.
         template <class F>
@@ -546,12 +508,6 @@ struct Store::Impl {
         return *b;
     }
 
-    void check_ingest_dir() const {
-        std::error_code ec;
-        if (!std::filesystem::is_directory(ingest_dir, ec)) std::filesystem::create_directories(ingest_dir, ec);
-        if (ec) throw StoreError("cannot create " + ingest_dir + ": " + ec.message());
-    }
-
     // Fills `before` and `now` of every entry with the stored balance, in one
     // MultiGet over the sorted keys.
     template <class Entry>
@@ -596,11 +552,12 @@ struct Store::Impl {
                               const Balance& before, const Balance& after, TokenStats& s,
                               uint64_t balance_order = Writes::kKeyed, uint64_t account_token_order = Writes::kKeyed) const {
         if (before == after) return;
+        KeyBuf key;
         if (after == 0) {
-            wb.Delete(kCfBalances, slice(pair_key(token, holder)), balance_order);
+            wb.Delete(kCfBalances, key.pair(token, holder), balance_order);
         } else {
             char value_buf[kMaxBalanceBytes];
-            wb.Put(kCfBalances, slice(pair_key(token, holder)), rocksdb::Slice(value_buf, encode_balance(after, value_buf)),
+            wb.Put(kCfBalances, key.pair(token, holder), rocksdb::Slice(value_buf, encode_balance(after, value_buf)),
                    balance_order);
         }
         if (before > 0) {
@@ -612,8 +569,8 @@ struct Store::Impl {
             s.holders += 1;
         }
         if ((before > 0) != (after > 0)) {
-            if (after > 0) wb.Put(kCfAccountTokens, slice(pair_key(holder, token)), rocksdb::Slice(), account_token_order);
-            else wb.Delete(kCfAccountTokens, slice(pair_key(holder, token)), account_token_order);
+            if (after > 0) wb.Put(kCfAccountTokens, key.pair(holder, token), rocksdb::Slice(), account_token_order);
+            else wb.Delete(kCfAccountTokens, key.pair(holder, token), account_token_order);
         }
         if (before < 0) s.negative_balances -= 1;
         if (after < 0) s.negative_balances += 1;
@@ -867,11 +824,13 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     std::vector<uint32_t> pair_slots(slots, kEmptySlot);
     const size_t slot_mask = slots - 1;
     std::vector<uint32_t> transfer_pairs;  // per transfer: from's and to's entry, or kNone (zero address)
+    std::vector<uint32_t> transfer_tokens;  // per transfer: its token's entry
+    transfer_tokens.reserve(batch.transfers.size());
     constexpr uint32_t kNone = ~uint32_t{0};
     transfer_pairs.reserve(batch.transfers.size() * 2);
 
     auto pair_of = [&](const Address& token, uint32_t te, const Address& holder) -> uint32_t {
-        for (size_t slot = PairKeyHasher{}(PairKey{token, holder}) & slot_mask;; slot = (slot + 1) & slot_mask) {
+        for (size_t slot = pair_hash(token, holder) & slot_mask;; slot = (slot + 1) & slot_mask) {
             const uint32_t i = pair_slots[slot];
             if (i == kEmptySlot) {
                 pair_slots[slot] = static_cast<uint32_t>(pairs.size());
@@ -893,6 +852,7 @@ ApplyResult Store::apply(const BlockBatch& batch) {
             tokens.push_back(TokenEntry{t.token, loaded, now});
         }
         const uint32_t te = tit->second;
+        transfer_tokens.push_back(te);
         transfer_pairs.push_back(!t.from.is_zero() ? pair_of(t.token, te, t.from) : kNone);
         transfer_pairs.push_back(!t.to.is_zero() ? pair_of(t.token, te, t.to) : kNone);
     }
@@ -981,7 +941,7 @@ ApplyResult Store::apply(const BlockBatch& batch) {
         const uint32_t to_pair = transfer_pairs[2 * k + 1];
         encode_transfer_value(t, value);
         wb.Put(kCfTransfers, key.transfer(t.block_num, t.log_index), value, k);
-        const uint32_t te = token_index.find(t.token)->second;
+        const uint32_t te = transfer_tokens[k];
         wb.Put(kCfTokenTransfers, key.prefixed(t.token, t.block_num, t.log_index), {}, ordered(token_rank[te], k));
         if (t.from == t.to) {
             if (from_pair != kNone) {
@@ -1050,7 +1010,6 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(batch.last)));
 
     if (batch.transfers.size() >= d.ingest_min_transfers) {
-        d.check_ingest_dir();
         wb.ingest(*d.db, d.cfs, d.bulk ? d.cf_options_bulk : d.cf_options, d.ingest_dir, d.ingest_seq, "apply blocks");
         if (d.bulk) d.bound_level0(kBulkMaxL0Files);
     } else {

@@ -109,8 +109,8 @@ struct HolderItem {
 };
 
 /// Memory one apply() holds per transfer at its peak (the batch's transfers,
-/// their index and history rows, the touched balances), measured with
-/// bench/replay. Writers size their batches with it: a batch limit in bytes
+/// their index and history rows, the touched balances), an estimate from the
+/// sizes of those rows and entries. Writers size their batches with it: a batch limit in bytes
 /// divided by this is a limit in transfers.
 inline constexpr size_t kApplyBytesPerTransfer = 640;
 /// Default limit of one write batch during backfill (--write-batch-mb).
