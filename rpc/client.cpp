@@ -32,6 +32,7 @@ const char* RpcError::kind_name() const noexcept {
         case Kind::kRpcError: return "rpc_error";
         case Kind::kRangeTooLarge: return "range_too_large";
         case Kind::kReverted: return "reverted";
+        case Kind::kUnavailable: return "unavailable";
     }
     return "unknown";
 }
@@ -81,16 +82,20 @@ void append_string(std::string& r, std::string_view s) {
     r += '"';
 }
 
-void append_block(std::string& r, std::optional<BlockNum> block) {
-    if (block) {
-        append_string(r, to_quantity(*block));
+void append_block(std::string& r, const BlockId& block) {
+    if (const auto* n = std::get_if<BlockNum>(&block.at)) {
+        append_string(r, to_quantity(*n));
+    } else if (const auto* h = std::get_if<Hash>(&block.at)) {
+        r += R"({"blockHash":")";
+        r += to_hex(*h);
+        r += R"("})";
     } else {
         r += R"("latest")";
     }
 }
 
 void append_call(std::string& r, int64_t id, const Address& to, std::span<const uint8_t> data,
-                 std::optional<BlockNum> block) {
+                 const BlockId& block) {
     begin_request(r, id, "eth_call");
     r += R"([{"to":")";
     r += to_hex(to);
@@ -380,7 +385,7 @@ Result<std::vector<Log>> Client::logs(BlockNum from, BlockNum to, const Hash& to
 }
 
 Result<std::vector<uint8_t>> Client::call(const Address& to, std::span<const uint8_t> data,
-                                          std::optional<BlockNum> block) {
+                                          const BlockId& block) {
     impl_->request.clear();
     append_call(impl_->request, kSingleId, to, data, block);
     return impl_->roundtrip<std::vector<uint8_t>>("eth_call", decode_call);
@@ -388,7 +393,7 @@ Result<std::vector<uint8_t>> Client::call(const Address& to, std::span<const uin
 
 Result<std::vector<Result<std::vector<uint8_t>>>> Client::call_batch(
     std::span<const std::pair<Address, std::vector<uint8_t>>> calls,
-    std::optional<BlockNum> block) {
+    const BlockId& block) {
     using Out = std::vector<Result<std::vector<uint8_t>>>;
     if (calls.empty()) return Out{};
     std::string& r = impl_->request;

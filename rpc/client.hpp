@@ -11,11 +11,23 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "rpc/types.hpp"
 
 namespace erc20::rpc {
+
+/// The block an eth_call runs at: the node's latest (default), a number, or
+/// a hash (EIP-1898 {"blockHash": ...}: exactly that block, or an error when
+/// the node does not have it, so a reorg cannot move the call to another one).
+struct BlockId {
+    std::variant<std::monostate, BlockNum, Hash> at;
+    BlockId() = default;
+    BlockId(std::nullopt_t) {}                         // NOLINT(google-explicit-constructor): latest
+    BlockId(BlockNum n) : at(n) {}                     // NOLINT(google-explicit-constructor)
+    BlockId(const Hash& h) : at(h) {}                  // NOLINT(google-explicit-constructor)
+};
 
 struct ClientOptions {
     std::string url{"http://127.0.0.1:8545"};
@@ -54,15 +66,16 @@ class Client {
     Result<std::vector<Log>> logs(BlockNum from, BlockNum to, const Hash& topic0,
                                   std::span<const Address> addresses);
 
-    /// eth_call {to, data} at `block` (or "latest"). Returns the raw return data.
-    /// A revert is kReverted.
+    /// eth_call {to, data} at `block`. Returns the raw return data. A revert
+    /// is kReverted; a block or state the node does not have (pruned, or a
+    /// hash it does not know) is kUnavailable.
     Result<std::vector<uint8_t>> call(const Address& to, std::span<const uint8_t> data,
-                                      std::optional<BlockNum> block);
+                                      const BlockId& block);
 
     /// Several eth_call in one batch request; per-call results in order.
     Result<std::vector<Result<std::vector<uint8_t>>>> call_batch(
         std::span<const std::pair<Address, std::vector<uint8_t>>> calls,
-        std::optional<BlockNum> block);
+        const BlockId& block);
 
   private:
     struct Impl;

@@ -394,8 +394,21 @@ TEST_CASE("JSON-RPC error objects are classified", "[rpc][decode]") {
             CHECK(r.error().kind == Kind::kReverted);
         }
     }
+    SECTION("a block or state the node lacks is unavailable") {
+        for (const char* error :
+             {R"({"code":-32000,"message":"header not found"})",
+              R"({"code":-32000,"message":"missing trie node 7c2f (path ) state 0x7c2f is not available"})",
+              R"({"code":-32000,"message":"header for hash not found"})",
+              R"({"code":-32000,"message":"unknown block"})",
+              R"({"code":-32001,"message":"Resource not found"})"}) {
+            INFO(error);
+            auto r = call_of(error_answer(error));
+            REQUIRE_FALSE(r.ok());
+            CHECK(r.error().kind == Kind::kUnavailable);
+        }
+    }
     SECTION("other eth_call errors stay rpc_error") {
-        auto r = call_of(error_answer(R"({"code":-32000,"message":"header not found"})"));
+        auto r = call_of(error_answer(R"({"code":-32601,"message":"method not found"})"));
         REQUIRE_FALSE(r.ok());
         CHECK(r.error().kind == Kind::kRpcError);
     }
@@ -520,7 +533,7 @@ TEST_CASE("decode_call_batch keeps per-call errors", "[rpc][decode]") {
     simdjson::ondemand::parser parser;
     std::string body = "[" + error_answer(R"({"code":3,"message":"execution reverted"})", "1") +
                        "," + answer(R"("0x2a")", 0) + "," +
-                       error_answer(R"({"code":-32000,"message":"header not found"})", "2") + "]";
+                       error_answer(R"({"code":-32000,"message":"internal error"})", "2") + "]";
     auto r = decode_call_batch(parser, body, 3);
     REQUIRE(r.ok());
     REQUIRE(r->size() == 3);
@@ -565,6 +578,7 @@ TEST_CASE("RpcError names its kind and prints its details", "[rpc]") {
         {Kind::kHttpStatus, "http_status"},      {Kind::kRateLimited, "rate_limited"},
         {Kind::kMalformed, "malformed"},         {Kind::kRpcError, "rpc_error"},
         {Kind::kRangeTooLarge, "range_too_large"}, {Kind::kReverted, "reverted"},
+        {Kind::kUnavailable, "unavailable"},
     };
     for (auto& [kind, name] : names) {
         e.kind = kind;
@@ -706,6 +720,7 @@ TEST_CASE("Client reuses one connection and sends well-formed requests", "[rpc][
         {200, "[" + answer(header_json(11), 1) + "," + answer(header_json(10), 0) + "]", "", 0},
         {200, "[" + answer(R"("0x12")", 0) + "]", "", 0},
         {200, answer(R"("0x")"), "", 0},
+        {200, answer(R"("0x")"), "", 0},
     });
     Client client({.url = node.url()});
     CHECK(client.chain_id().value() == 1);
@@ -720,10 +735,11 @@ TEST_CASE("Client reuses one connection and sends well-formed requests", "[rpc][
     REQUIRE(batch.ok());
     CHECK(batch->at(0).value() == std::vector<uint8_t>{0x12});
     CHECK(client.call(*token, {}, std::nullopt).value().empty());
+    CHECK(client.call(*token, {}, *topic).value().empty());
     CHECK(node.connections() == 1);
 
     auto requests = node.requests();
-    REQUIRE(requests.size() == 5);
+    REQUIRE(requests.size() == 6);
     CHECK(requests[0] == R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]})");
     CHECK(requests[1] == R"({"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[{"fromBlock":"0x1","toBlock":"0x2","topics":[")" +
                              kTransfer + R"("],"address":[")" + kToken + R"("]}]})");
@@ -733,6 +749,9 @@ TEST_CASE("Client reuses one connection and sends well-formed requests", "[rpc][
                              kToken + R"(","data":"0x313ce567"},"0x5"]}])");
     CHECK(requests[4] == R"({"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":")" +
                              kToken + R"(","data":"0x"},"latest"]})");
+    // EIP-1898: by hash, so the call runs at exactly that block.
+    CHECK(requests[5] == R"({"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":")" +
+                             kToken + R"(","data":"0x"},{"blockHash":")" + kTransfer + R"("}]})");
 }
 
 TEST_CASE("Client maps HTTP statuses, timeouts and refused connections", "[rpc][client]") {

@@ -530,6 +530,16 @@ RpcError make_rpc_error(Method method, int64_t code, std::string_view message,
         e.kind = Kind::kReverted;
         return e;
     }
+    // geth: "missing trie node", "header not found", "header for hash not
+    // found"; erigon/nethermind/besu: "state ... not available", "pruned";
+    // anvil: -32001 "Resource not found" for an unknown hash.
+    static constexpr std::string_view kUnavailable[] = {
+        "missing trie node", "header not found", "block not found", "hash not found",
+        "unknown block", "unknown hash", "pruned", "not available", "historical state"};
+    if (method == Method::kCall && (code == -32001 || contains_any(lower, kUnavailable))) {
+        e.kind = Kind::kUnavailable;
+        return e;
+    }
     return e;
 }
 

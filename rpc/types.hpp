@@ -50,6 +50,7 @@ struct RpcError {
         kRpcError,      // a JSON-RPC error object (see code, message)
         kRangeTooLarge, // eth_getLogs range/result-size rejection (see suggested_to)
         kReverted,      // eth_call reverted (execution error)
+        kUnavailable,   // eth_call: the node lacks that block or its state (pruned, unknown hash)
     };
     Kind kind{Kind::kTransport};
     int http_status{0};
