@@ -291,8 +291,8 @@ struct Indexer::Impl {
             try {
                 const BlockNum old_head = cursor ? cursor->block_num : 0;
                 auto r = rewind(store, *clients[0], req->to_block);
-                if (metadata) metadata->add_touched(r.touched_tokens, status.node_block.load());
                 cursor = store.cursor();
+                if (metadata) metadata->rolled_back(cursor ? std::optional<BlockNum>(cursor->block_num) : std::nullopt, r.touched_tokens);
                 if (req->reindex && cursor && old_head > cursor->block_num) reindex_until = old_head;
                 if (req->reindex && !cursor) reindex_until = old_head;
                 if (reindex_until) set_state(State::kReindexing);
@@ -405,7 +405,7 @@ struct Indexer::Impl {
                 "` or `erc20-indexer reindex --from-block " + std::to_string(ancestor->number + 1) + "`.");
         }
         auto undone = store.rollback(storage::Cursor{ancestor->number, ancestor->hash});
-        metadata->add_touched(undone.touched_tokens, node_head);
+        metadata->rolled_back(ancestor->number, undone.touched_tokens);
         const uint64_t depth = old.block_num - ancestor->number;
         status.reorgs_total.fetch_add(1);
         if (depth > status.deepest_reorg.load()) status.deepest_reorg.store(depth);
@@ -511,7 +511,7 @@ struct Indexer::Impl {
         }
         status.transfers_applied.fetch_add(result.transfers);
         metadata->add_new(result.new_tokens);
-        metadata->add_touched(result.touched_tokens, last.block_num);
+        metadata->add_touched(result.touched_tokens);
     }
 
     void log_progress(BlockNum target, bool force) {

@@ -24,6 +24,7 @@ inline constexpr uint32_t kSchemaVersion = 1;
 ///   "chain_id"       : u64
 ///   "cursor"         : last applied block_num (8) | its hash (32)
 ///   "totals"         : tokens (8) | transfers (8)
+///   "meta_version"   : u64, advanced by every token_meta write and rollback (absent = 0)
 inline constexpr std::string_view kMeta{"meta"};
 
 /// Headers of the recent blocks (the reorg window), pruned behind it.
@@ -76,7 +77,11 @@ inline constexpr std::string_view kTokenStats{"token_stats"};
 
 /// Token metadata from eth_call; not derived from logs.
 ///   key   : token (20)
-///   value : see encode_token_meta in store.cpp
+///   value : flags (1) | supply_block (8) | decimals (1) | name (u16 len) | symbol (u16 len) |
+///           total_supply (u8 len, minimal big-endian) [| supply_hash (32) when flag 16]
+///   flags : 1 name, 2 symbol, 4 decimals, 8 total_supply, 16 supply_hash, 32 fallback
+///           (read at the node's latest block). Rows without flag 16 (older versions) carry
+///           no hash: their reading's block is unknown.
 inline constexpr std::string_view kTokenMeta{"token_meta"};
 
 /// The tokens an account holds with a positive balance.

@@ -8,6 +8,7 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -56,6 +57,7 @@ constexpr std::string_view kKeySchema{"schema_version"};
 constexpr std::string_view kKeyChain{"chain_id"};
 constexpr std::string_view kKeyCursor{"cursor"};
 constexpr std::string_view kKeyTotals{"totals"};
+constexpr std::string_view kKeyMetaVersion{"meta_version"};
 
 rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view view_of(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
@@ -109,20 +111,21 @@ std::optional<std::string> get_lp_string(std::string_view v, size_t& at) {
     return s;
 }
 
-// flags (1) | refreshed_block (8) | decimals (1) | name (u16 len) | symbol (u16 len) |
-// total_supply (u8 len, minimal big-endian). A flag bit per present field.
+// The token_meta value, see schema.hpp. The supply hash is appended, so rows
+// of older versions decode (without a hash) and older versions read new rows.
 std::string encode_token_meta(const TokenMeta& m) {
     std::string v;
     uint8_t flags = (m.name ? 1 : 0) | (m.symbol ? 2 : 0) | (m.decimals ? 4 : 0) |
-                    (m.total_supply ? 8 : 0);
+                    (m.total_supply ? 8 : 0) | (m.supply_hash ? 16 : 0) | (m.supply_fallback ? 32 : 0);
     v.push_back(static_cast<char>(flags));
-    put_be64(v, m.refreshed_block);
+    put_be64(v, m.supply_block);
     v.push_back(static_cast<char>(m.decimals.value_or(0)));
     put_lp_string(v, m.name.value_or(""));
     put_lp_string(v, m.symbol.value_or(""));
     std::string supply = m.total_supply ? u256_to_min_be(*m.total_supply) : std::string();
     v.push_back(static_cast<char>(supply.size()));
     v += supply;
+    if (m.supply_hash) put_bytes(v, m.supply_hash->bytes);
     return v;
 }
 
@@ -130,7 +133,7 @@ std::optional<TokenMeta> decode_token_meta(std::string_view v) {
     if (v.size() < 10) return std::nullopt;
     TokenMeta m;
     auto flags = static_cast<uint8_t>(v[0]);
-    m.refreshed_block = get_be64(v, 1);
+    m.supply_block = get_be64(v, 1);
     if (flags & 4) m.decimals = static_cast<uint8_t>(v[9]);
     size_t at = 10;
     auto name = get_lp_string(v, at);
@@ -141,6 +144,12 @@ std::optional<TokenMeta> decode_token_meta(std::string_view v) {
     size_t n = static_cast<uint8_t>(v[at]);
     if (at + 1 + n > v.size() || n > 32) return std::nullopt;
     if (flags & 8) m.total_supply = u256_from_min_be(v.substr(at + 1, n));
+    at += 1 + n;
+    if (flags & 16) {
+        if (at + 32 > v.size()) return std::nullopt;
+        m.supply_hash = get_fixed<Hash>(v, at);
+    }
+    m.supply_fallback = (flags & 32) != 0;
     return m;
 }
 
@@ -448,6 +457,10 @@ struct Store::Impl {
     uint64_t ingest_seq{0};
     bool bulk{false};  // Store::begin_bulk
     std::atomic<bool> interrupted{false};  // Store::interrupt
+    /// Held by put_token_meta and rollback: the metadata version advances
+    /// one write at a time, and a supply reading is checked against the
+    /// headers no rollback is changing.
+    std::mutex meta_mutex;
 
     // In bulk mode, a family whose level 0 grew to `limit` files gets its
     // automatic compactions back.
@@ -490,6 +503,49 @@ struct Store::Impl {
         auto v = get(ro, kCfMeta, kKeyTotals);
         if (!v || v->size() != 16) return {};
         return Totals{get_be64(*v, 0), get_be64(*v, 8)};
+    }
+
+    uint64_t meta_version(const rocksdb::ReadOptions& ro) const {
+        auto v = get(ro, kCfMeta, kKeyMetaVersion);
+        return v && v->size() == 8 ? get_be64(*v, 0) : 0;
+    }
+    std::string next_meta_version(const rocksdb::ReadOptions& ro) const {
+        std::string v;
+        put_be64(v, meta_version(ro) + 1);
+        return v;
+    }
+
+    std::optional<BlockRecord> header(const rocksdb::ReadOptions& ro, BlockNum n) const {
+        auto v = get(ro, kCfHeaders, block_key(n));
+        if (!v) return std::nullopt;
+        return decode_header(n, *v);
+    }
+
+    // Whether a supply reading is on the chain `ro` shows: see Store::put_token_meta.
+    // A block below the stored headers (pruned, deeper than any reorg the
+    // indexer undoes) counts as on it.
+    bool on_chain(const rocksdb::ReadOptions& ro, const TokenMeta& m) const {
+        if (!m.supply_hash) return true;  // unknown: an older version's row
+        auto head = cursor(ro);
+        if (!head) return false;
+        if (m.supply_block > head->block_num) return m.supply_fallback;
+        if (m.supply_block == head->block_num && head->hash != Hash{}) return head->hash == *m.supply_hash;
+        auto h = header(ro, m.supply_block);
+        return !h || h->hash == *m.supply_hash;
+    }
+
+    std::optional<TokenMeta> token_meta(const rocksdb::ReadOptions& ro, const Address& token) const {
+        auto v = get(ro, kCfTokenMeta, token_key(token));
+        if (!v) return std::nullopt;
+        auto m = decode_token_meta(*v);
+        if (!m) throw StoreError("corrupt token_meta row in " + path);
+        if (!on_chain(ro, *m)) {
+            m->total_supply.reset();
+            m->supply_hash.reset();
+            m->supply_block = 0;
+            m->supply_fallback = false;
+        }
+        return m;
     }
 
     std::optional<TokenStats> stats(const rocksdb::ReadOptions& ro, const Address& token) const {
@@ -1020,6 +1076,7 @@ ApplyResult Store::apply(const BlockBatch& batch) {
 
 RollbackResult Store::rollback(const std::optional<Cursor>& to) {
     Impl& d = *impl_;
+    std::lock_guard meta_lock(d.meta_mutex);
     rocksdb::ReadOptions ro;
     RollbackResult result;
     auto cur = d.cursor(ro);
@@ -1103,30 +1160,23 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
     wb.DeleteRange(kCfHeaders, slice(from_key), slice(end_key));
     wb.DeleteRange(kCfBlockTimes, slice(from_key), slice(end_key));
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
+    wb.Put(kCfMeta, slice(kKeyMetaVersion), slice(d.next_meta_version(ro)));
     if (to) wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(*to)));
     else wb.Delete(kCfMeta, slice(kKeyCursor));
     wb.commit(*d.db, d.cfs, "rollback");
     return result;
 }
 
-void Store::put_token_meta(const Address& token, const TokenMeta& meta) {
-    check(impl_->db->Put(rocksdb::WriteOptions(), impl_->cf(kCfTokenMeta), slice(token_key(token)),
-                         slice(encode_token_meta(meta))),
-          "write token metadata");
-}
-
-std::vector<Address> Store::tokens_without_meta() const {
-    std::vector<Address> out;
+bool Store::put_token_meta(const Address& token, const TokenMeta& meta) {
+    Impl& d = *impl_;
+    std::lock_guard lock(d.meta_mutex);
     rocksdb::ReadOptions ro;
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(kCfTokenStats)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        if (it->key().size() != 20) continue;
-        if (!impl_->get(ro, kCfTokenMeta, view_of(it->key()))) {
-            out.push_back(get_fixed<Address>(view_of(it->key()), 0));
-        }
-    }
-    check(it->status(), "scan token stats");
-    return out;
+    if (!d.on_chain(ro, meta)) return false;
+    rocksdb::WriteBatch batch;
+    check(batch.Put(d.cf(kCfTokenMeta), slice(token_key(token)), slice(encode_token_meta(meta))), "batch put");
+    check(batch.Put(d.cf(kCfMeta), slice(kKeyMetaVersion), slice(d.next_meta_version(ro))), "batch put");
+    check(d.db->Write(rocksdb::WriteOptions(), &batch), "write token metadata");
+    return true;
 }
 
 View Store::view() const { return View(impl_.get(), impl_->db->GetSnapshot()); }
@@ -1280,9 +1330,23 @@ std::optional<TokenStats> View::token_stats(const Address& token) const {
 }
 
 std::optional<TokenMeta> View::token_meta(const Address& token) const {
-    auto v = store_->get(snapshot_options(snapshot_), kCfTokenMeta, token_key(token));
-    if (!v) return std::nullopt;
-    return decode_token_meta(*v);
+    return store_->token_meta(snapshot_options(snapshot_), token);
+}
+
+uint64_t View::meta_version() const { return store_->meta_version(snapshot_options(snapshot_)); }
+
+void View::for_each_token(const std::function<void(const Address&, const TokenStats&,
+                                                   const std::optional<TokenMeta>&)>& f) const {
+    auto ro = snapshot_options(snapshot_);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTokenStats)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        if (it->key().size() != 20) continue;
+        const auto token = get_fixed<Address>(view_of(it->key()), 0);
+        auto stats = decode_stats(view_of(it->value()));
+        if (!stats) throw StoreError("corrupt token_stats row in " + store_->path);
+        f(token, *stats, store_->token_meta(ro, token));
+    }
+    check(it->status(), "scan token stats");
 }
 
 Balance View::balance(const Address& token, const Address& holder) const {

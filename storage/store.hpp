@@ -8,6 +8,7 @@
 // recoverable by the caller.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -68,12 +69,19 @@ struct TokenStats {
     Balance burned{0};
 };
 
+/// Token metadata by eth_call. total_supply is one reading of totalSupply()
+/// at one block, named by number and hash (nullopt when the call reverted).
 struct TokenMeta {
     std::optional<std::string> name;
     std::optional<std::string> symbol;
     std::optional<uint8_t> decimals;
     std::optional<U256> total_supply;
-    BlockNum refreshed_block{0};  // block at which total_supply was read
+    BlockNum supply_block{0};         // the block total_supply was read at
+    std::optional<Hash> supply_hash;  // its hash; nullopt: unknown (rows of older versions)
+    /// Read at the node's latest block, because the node no longer had the
+    /// state of the indexed block (a pruned node during a backfill), so
+    /// supply_block may be above the indexed head.
+    bool supply_fallback{false};
 };
 
 /// Blocks [first, last.block_num] to apply in one atomic write.
@@ -190,9 +198,14 @@ class Store {
     /// it is copying the folder back as the --db folder. Returns the copy's cursor.
     std::optional<Cursor> checkpoint(const std::string& dir);
 
-    void put_token_meta(const Address& token, const TokenMeta& meta);
-    /// Tokens with stats but no metadata row yet.
-    [[nodiscard]] std::vector<Address> tokens_without_meta() const;
+    /// Writes a token's metadata and advances the metadata version (see
+    /// View::meta_version) in one write. Returns false, writing nothing, when
+    /// the supply reading is not on the indexed chain any more: its block is
+    /// at or below the cursor and the stored header there has another hash
+    /// (a reorg or rollback came between the eth_call and this write), or it
+    /// is above the cursor and not a fallback reading. Serialized with
+    /// rollback(), so a reading written is never one a rollback removed.
+    bool put_token_meta(const Address& token, const TokenMeta& meta);
 
     /// A consistent snapshot for readers.
     [[nodiscard]] View view() const;
@@ -222,7 +235,19 @@ class View {
     [[nodiscard]] Totals totals() const;
     [[nodiscard]] std::optional<uint64_t> chain_id() const;
     [[nodiscard]] std::optional<TokenStats> token_stats(const Address& token) const;
+    /// A token's metadata. A supply reading that is not on the chain this
+    /// snapshot shows (see Store::put_token_meta: a block whose stored header
+    /// has another hash, or a non-fallback block above the cursor, left by a
+    /// rollback) is dropped: total_supply and supply_hash are nullopt.
     [[nodiscard]] std::optional<TokenMeta> token_meta(const Address& token) const;
+    /// Advanced by every metadata write and every rollback, in the same
+    /// write: with the cursor it names everything this snapshot shows
+    /// (0 in a database that never had one).
+    [[nodiscard]] uint64_t meta_version() const;
+    /// Every token with stats, in address order, with its metadata as
+    /// token_meta() gives it. Reads every token_stats row.
+    void for_each_token(const std::function<void(const Address&, const TokenStats&,
+                                                 const std::optional<TokenMeta>&)>& f) const;
     [[nodiscard]] Balance balance(const Address& token, const Address& holder) const;
     /// Balance at the end of block n (n at or below the cursor).
     [[nodiscard]] Balance balance_at(const Address& token, const Address& holder, BlockNum n) const;
