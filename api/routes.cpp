@@ -214,6 +214,8 @@ Row token_row(const Address& token, const storage::TokenStats& s, const std::opt
     r.emplace_back("symbol", meta ? opt_string(meta->symbol) : Field());
     r.emplace_back("decimals", meta && meta->decimals ? Field(uint64_t{*meta->decimals}) : Field());
     r.emplace_back("total_supply", meta && meta->total_supply ? Field(to_dec_string(*meta->total_supply)) : Field());
+    // The block total_supply was read at; unknown (null) for a reading of an older version.
+    r.emplace_back("total_supply_block", meta && meta->supply_hash ? Field(uint64_t{meta->supply_block}) : Field());
     r.emplace_back("indexed_supply", to_dec_string(Balance(s.minted - s.burned)));
     r.emplace_back("minted", to_dec_string(s.minted));
     r.emplace_back("burned", to_dec_string(s.burned));
@@ -283,7 +285,7 @@ struct ListSpec {
 };
 
 const std::vector<std::string_view> kTokenColumns{"address", "name", "symbol", "decimals", "total_supply",
-                                                  "indexed_supply", "minted", "burned", "holders", "transfers",
+                                                  "total_supply_block", "indexed_supply", "minted", "burned", "holders", "transfers",
                                                   "negative_balances", "first_block", "last_block"};
 const std::vector<std::string_view> kHolderColumns{"address", "balance"};
 const std::vector<std::string_view> kTransferColumns{"block", "timestamp", "tx_hash", "log_index",
@@ -330,8 +332,9 @@ struct Router::Pins {
     };
     std::mutex mutex;
     std::map<uint64_t, Pin> pins;
-    std::map<std::string, uint64_t> by_head;  // first pages at one head share one pin
-    uint64_t next_id = std::random_device{}() | 1;
+    std::map<std::string, uint64_t> by_head;  // first pages of one state share one pin
+    /// Mixed into pin ids and ETags: they are valid for one running daemon.
+    const uint64_t salt = uint64_t{std::random_device{}()} << 32 | std::random_device{}();
     // Holder lists at past blocks, computed once per (token, block, head).
     std::vector<std::pair<std::string, std::shared_ptr<const std::vector<storage::HolderItem>>>> past_holders;
 
@@ -351,11 +354,13 @@ struct Router::Pins {
         }
     }
 
-    // The pin of the snapshot `fresh` shows, made on first use.
+    // The pin of the snapshot `fresh` shows, made on first use. Pins are
+    // keyed by the state a snapshot shows (see state_key), so a first page
+    // read after a metadata write at the same block gets a new pin; the id
+    // follows from the key, so one state's answers are the same bytes.
     std::pair<uint64_t, std::shared_ptr<const storage::View>> for_head(const std::shared_ptr<const storage::View>& fresh,
                                                                        std::chrono::seconds ttl, size_t max) {
-        auto c = fresh->cursor();
-        std::string head = c ? std::to_string(c->block_num) + to_hex(c->hash) : std::string("none");
+        std::string head = state_key(*fresh);
         std::lock_guard lock(mutex);
         expire(ttl, max);
         auto now = std::chrono::steady_clock::now();
@@ -364,10 +369,22 @@ struct Router::Pins {
             pin.used = now;
             return {h->second, pin.view};
         }
-        uint64_t id = next_id++;
-        pins.emplace(id, Pin{fresh, now, head});
+        const uint64_t id = hash_of(head) | 1;
+        pins.insert_or_assign(id, Pin{fresh, now, head});
         by_head[head] = id;
         return {id, fresh};
+    }
+
+    /// What a snapshot shows: the cursor names the derived data, the
+    /// metadata version the eth_call data.
+    static std::string state_key(const storage::View& v) {
+        auto c = v.cursor();
+        std::string key = c ? std::to_string(c->block_num) + to_hex(c->hash) : std::string("none");
+        return key + "@" + std::to_string(v.meta_version());
+    }
+
+    uint64_t hash_of(std::string_view key) const {
+        return std::hash<std::string_view>{}(key) ^ (salt * 0x9e3779b97f4a7c15ULL);
     }
 };
 
@@ -480,10 +497,12 @@ Response Router::handle(const Request& request) const {
     if (failed(parsed)) return with_route(error_response(std::get<ApiError>(parsed)));
     const Query& q = std::get<Query>(parsed);
 
-    // Conditional answers: the ETag is a hash of the body.
-    auto finish = [&](JsonWriter& w) {
+    // Conditional answers. A data answer's ETag is its validator (see
+    // `validator` below), checked before the answer is built; /v1/status,
+    // which shows the node's live state too, hashes its body.
+    auto finish = [&](JsonWriter& w, std::string etag) {
         Response r{200, w.take()};
-        r.etag = etag_of(r.body);
+        r.etag = etag.empty() ? etag_of(r.body) : std::move(etag);
         if (etag_matches(request.if_none_match, r.etag)) {
             r.status = 304;
             r.body.clear();
@@ -564,7 +583,7 @@ Response Router::handle(const Request& request) const {
         w.field("deepest_reorg", node.deepest_reorg);
         w.field("version", options_.version);
         w.end_object();
-        return finish(w);
+        return finish(w, {});
     }
 
     if (!head) return fail({503, "not_ready", "nothing is indexed yet; see /v1/status"});
@@ -578,6 +597,26 @@ Response Router::handle(const Request& request) const {
         }
         addrs.push_back(*parsed_address);
     }
+    // A data answer is determined by the state its snapshot shows (cursor and
+    // metadata version) and the normalized request (route, path addresses,
+    // query parameters in key order): its validator is a hash of those, so
+    // If-None-Match is answered from a few keys, before any list is read.
+    std::string request_key = route;
+    for (const auto& a : addrs) request_key += '\0' + to_hex(a);
+    for (const auto& [k, v] : q.all()) request_key += '\0' + k + '=' + v;
+    auto validator = [&](const storage::View& v) {
+        char buf[24];
+        const uint64_t h = pins_->hash_of(Pins::state_key(v) + '\0' + request_key);
+        std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+        return std::string(buf);
+    };
+    auto not_modified = [&](const std::string& etag) -> std::optional<Response> {
+        if (!etag_matches(request.if_none_match, etag)) return std::nullopt;
+        Response r{304, ""};
+        r.etag = etag;
+        return with_route(std::move(r));
+    };
+
     const bool token_route = route.rfind("/v1/tokens/", 0) == 0;
     std::optional<storage::TokenStats> stats;
     if (token_route) {
@@ -613,9 +652,12 @@ Response Router::handle(const Request& request) const {
                 bool started = false;
                 bool done = false;
             };
+            const std::string etag = validator(*fresh_view);
+            if (auto r304 = not_modified(etag)) return *r304;
             auto st = std::make_shared<State>();
             st->view = fresh_view;
             Response r{200, "", fmt == "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson"};
+            r.etag = etag;
             r.stream = [st, spec, csv = fmt == "csv"](std::string& out) {
                 if (st->done) return false;
                 Page page = spec.pager(*st->view, st->position, kExportPage);
@@ -674,6 +716,8 @@ Response Router::handle(const Request& request) const {
             }
             // An expired pin continues on the current snapshot from the same position.
         }
+        const std::string etag = validator(*view);
+        if (auto r304 = not_modified(etag)) return *r304;
         Page page = spec.pager(*view, position, std::get<size_t>(limit));
         w.begin_object();
         if (spec.block) w.field("block", *spec.block); else write_block(*view);
@@ -693,7 +737,7 @@ Response Router::handle(const Request& request) const {
             w.field("next_cursor", hex_bytes(raw + page.next));
         }
         w.end_object();
-        return finish(w);
+        return finish(w, etag);
     };
 
     if (route == "/v1/tokens") {
@@ -713,11 +757,13 @@ Response Router::handle(const Request& request) const {
 
     if (route == "/v1/tokens/{token}") {
         if (auto e = q.only({})) return fail(*e);
+        const std::string etag = validator(*fresh_view);
+        if (auto r304 = not_modified(etag)) return *r304;
         Row row{{"block", head->block_num}};
         auto fields = token_row(addrs[0], *stats, fresh_view->token_meta(addrs[0]));
         row.insert(row.end(), fields.begin(), fields.end());
         write_row(w, row);
-        return finish(w);
+        return finish(w, etag);
     }
 
     // The holder list at the end of a past block, computed once and cached.
@@ -775,12 +821,14 @@ Response Router::handle(const Request& request) const {
         if (auto e = q.only({"block"})) return fail(*e);
         std::optional<BlockNum> block;
         if (auto e = past_block(block)) return fail(*e);
+        const std::string etag = validator(*fresh_view);
+        if (auto r304 = not_modified(etag)) return *r304;
         Balance b = block ? fresh_view->balance_at(addrs[0], addrs[1], *block) : fresh_view->balance(addrs[0], addrs[1]);
         w.begin_object();
         if (block) w.field("block", *block); else write_block(*fresh_view);
         w.field("token", to_hex(addrs[0])).field("account", to_hex(addrs[1])).field("balance", to_dec_string(b));
         w.end_object();
-        return finish(w);
+        return finish(w, etag);
     }
 
     // Transfer lists share the block-range parameters.
@@ -833,6 +881,8 @@ Response Router::handle(const Request& request) const {
             }
         }
         std::sort(exclude.begin(), exclude.end());
+        const std::string etag = validator(*fresh_view);
+        if (auto r304 = not_modified(etag)) return *r304;
         // Balances in rank order (descending), excluded addresses left out.
         using boost::multiprecision::cpp_int;
         std::vector<cpp_int> balances;
@@ -877,7 +927,7 @@ Response Router::handle(const Request& request) const {
             w.field("hhi", static_cast<double>(ratio(squares, supply * supply)));
         }
         w.end_object();
-        return finish(w);
+        return finish(w, etag);
     }
 
     if (route == "/v1/accounts/{account}/balances") {
