@@ -114,6 +114,7 @@ class Session : public std::enable_shared_from_this<Session> {
         header_ = std::make_shared<http::response<http::empty_body>>(http::status::ok, version);
         header_->set(http::field::server, "erc20-indexer");
         header_->set(http::field::content_type, r.content_type);
+        if (!r.etag.empty()) header_->set(http::field::etag, r.etag);
         header_->chunked(true);
         header_->keep_alive(keep_alive_);
         serializer_.emplace(*header_);

@@ -261,6 +261,9 @@ void MetadataWorker::store(const Address& token, bool full, const At& at, const 
         return;
     }
     if (meta.supply_hash) recent_[at.num].push_back(token);
+    spdlog::debug("metadata: {} totalSupply {} at block {} ({}{})", to_hex(token),
+                  meta.total_supply ? to_dec_string(*meta.total_supply) : std::string("null"), at.num,
+                  to_hex(at.hash), at.fallback ? ", the node's latest" : "");
     if (full) {
         spdlog::debug("metadata: {} is {} ({})", to_hex(token), meta.symbol.value_or("?"), meta.name.value_or("?"));
     }
