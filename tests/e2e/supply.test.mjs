@@ -244,10 +244,15 @@ try {
   });
 
   // ---- reorgs ---------------------------------------------------------------------------------
+  // Each change is made with the metadata held back until the daemon stands on the new head and
+  // has served a first page there, so supplies of the new branch arrive after that page.
   const reorgCase = async (label, mutate) => {
     await h.check(label, async () => {
+      hold();
       const head = await mutate();
       await waitSynced(d.port, url, { daemon: d });
+      await look(d.port, `${label}, metadata held`);
+      release();
       const r = await settle(d.port, label, { head });
       h.log(`${label}: settled after ${r.looks} looks`);
     });
