@@ -378,3 +378,74 @@ TEST_CASE("bulk mode: many ingested batches, a rollback, the compaction at the e
     store = Store::open(dir.path.string(), options);
     check_against_model(*store, model);
 }
+
+TEST_CASE("supply readings are kept on the indexed chain, refused and hidden off it", "[storage][meta]") {
+    TempDir dir;
+    auto store = Store::open(dir.path.string(), {});
+    Transfer t;
+    t.block_num = 1;
+    t.token = addr(0xa0, 1);
+    t.to = addr(0xb0, 1);
+    t.value = U256(100);
+    BlockBatch batch{1, Cursor{5, block_hash(5, 0)}, {t}, {}, {}, 0};
+    for (BlockNum n = 1; n <= 5; ++n) batch.headers.push_back({n, block_hash(n, 0), block_hash(n - 1, 0), n});
+    store->apply(batch);
+    auto reading = [&](BlockNum n, uint64_t fork, bool fallback = false) {
+        TokenMeta m;
+        m.name = "T";
+        m.total_supply = U256(100 + n);
+        m.supply_block = n;
+        m.supply_hash = block_hash(n, fork);
+        m.supply_fallback = fallback;
+        return m;
+    };
+    const uint64_t v0 = store->view().meta_version();
+
+    SECTION("a reading of a stored block is written and shown; each write advances the version") {
+        REQUIRE(store->put_token_meta(t.token, reading(5, 0)));
+        auto m = store->view().token_meta(t.token);
+        REQUIRE(m);
+        CHECK(m->total_supply == U256(105));
+        CHECK(m->supply_block == 5);
+        CHECK(m->supply_hash == block_hash(5, 0));
+        CHECK(store->view().meta_version() == v0 + 1);
+        REQUIRE(store->put_token_meta(t.token, reading(4, 0)));
+        CHECK(store->view().meta_version() == v0 + 2);
+    }
+    SECTION("a reading of another branch, or above the cursor, is refused; a fallback above it is not") {
+        CHECK_FALSE(store->put_token_meta(t.token, reading(4, 1)));
+        CHECK_FALSE(store->put_token_meta(t.token, reading(5, 1)));
+        CHECK_FALSE(store->put_token_meta(t.token, reading(7, 0)));
+        CHECK_FALSE(store->view().token_meta(t.token));
+        CHECK(store->view().meta_version() == v0);
+        REQUIRE(store->put_token_meta(t.token, reading(7, 0, true)));
+        CHECK(store->view().token_meta(t.token)->supply_block == 7);
+    }
+    SECTION("a rollback hides the readings of the blocks it undid, also after they are replaced") {
+        REQUIRE(store->put_token_meta(t.token, reading(5, 0)));
+        auto before = store->view();
+        store->rollback(Cursor{3, block_hash(3, 0)});
+        CHECK(store->view().meta_version() == v0 + 2);
+        auto m = store->view().token_meta(t.token);
+        REQUIRE(m);
+        CHECK(m->name == "T");  // the metadata stays, the supply reading is gone
+        CHECK_FALSE(m->total_supply);
+        CHECK_FALSE(m->supply_hash);
+        CHECK(before.token_meta(t.token)->total_supply == U256(105));  // an older snapshot still shows it
+        BlockBatch other{4, Cursor{5, block_hash(5, 1)}, {}, {}, {}, 0};
+        for (BlockNum n = 4; n <= 5; ++n) other.headers.push_back({n, block_hash(n, 1), block_hash(n - 1, n == 4 ? 0 : 1), n});
+        store->apply(other);
+        CHECK_FALSE(store->view().token_meta(t.token)->total_supply);
+        REQUIRE(store->put_token_meta(t.token, reading(5, 1)));
+        CHECK(store->view().token_meta(t.token)->total_supply == U256(105));
+    }
+    SECTION("a reading without a hash (the layout of older versions) is shown, its block unknown") {
+        TokenMeta m = reading(5, 0);
+        m.supply_hash.reset();
+        REQUIRE(store->put_token_meta(t.token, m));
+        auto shown = store->view().token_meta(t.token);
+        REQUIRE(shown);
+        CHECK(shown->total_supply == U256(105));
+        CHECK_FALSE(shown->supply_hash);
+    }
+}
