@@ -851,8 +851,9 @@ ApplyResult Store::apply_backfill(const BlockBatch& batch, bool finish) {
                          " but the add-tokens is at block " + std::to_string(job->next_block));
     }
     if (batch.last.block_num + 1 < batch.first) throw StoreError("apply_backfill: inverted batch");
+    const bool empty = batch.last.block_num + 1 == batch.first;  // (wraps for first == 0)
     const auto cur = d.cursor(ro);
-    if (batch.last.block_num >= batch.first && (!cur || batch.last.block_num > cur->block_num)) {
+    if (!empty && (!cur || batch.last.block_num > cur->block_num)) {
         throw StoreError("apply_backfill: batch ends past the cursor");
     }
     for (const Transfer& t : batch.transfers) {
