@@ -182,8 +182,7 @@ const std::vector<CommandSpec> kCommands{
      {{"to", Arg::kRequired, "folder to create (must not exist)"}, kJson}},
     {"compact", "", "full compaction of the database", kAdmin, {kJson}},
     {"add-tokens", "--tokens A,B,...",
-     "add tokens to the database's --tokens filter: index their transfers from the stored start block, "
-     "then follow them",
+     "index more tokens in a filtered database, from its stored start block on",
      kAdmin,
      {{"tokens", Arg::kRequired, "comma-separated token addresses to add"},
       {"wait", Arg::kFlag, "show progress until they are indexed"},
@@ -347,7 +346,7 @@ std::string commands_help() {
     std::string out;
     for (const auto& c : kCommands) {
         std::string head = std::string("  ") + c.name;
-        head.resize(13, ' ');
+        head.resize(14, ' ');
         out += head + c.summary + "\n";
     }
     return out;

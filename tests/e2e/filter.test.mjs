@@ -8,7 +8,8 @@
 //     or with another --start-block, the daemon exits 2 naming the option and the stored value;
 //     restarted without --tokens it goes on with A only (blocks mined meanwhile: B and C stay out).
 //  3. `add-tokens --tokens B` through the running daemon (slowed by a proxy, blocks mined during it):
-//     state `reindexing`, refusals (A already indexed, C while B runs) exit 2; afterwards the whole
+//     state `reindexing`, refusals (A already indexed, C while B runs) exit 2, a reorg of depth 5
+//     while it runs (undone first, by the main loop); afterwards the whole
 //     served state (dumpState) equals a fresh database indexed with --tokens A,B, balances equal
 //     balanceOf; a reorg right after it is undone exactly (both daemons equal again).
 //  4. kill -9 during `add-tokens --tokens C` on another database, restart: equal to a fresh --tokens A,C.
@@ -30,7 +31,7 @@ import { createHarness, assert, parseArgs, FatalError, deepEqualWithPath } from 
 const args = parseArgs();
 const seed = Number(args.seed ?? 21);
 const blocks = Number(args.blocks ?? 50);
-const rpcDelayMs = Number(args['rpc-delay-ms'] ?? 25);
+const rpcDelayMs = Number(args['rpc-delay-ms'] ?? 40);
 const h = createHarness('filter', { timeoutMs: 170000 });
 const rng = new Rng(seed * 7919 + 1);
 const daemons = new Set();
@@ -129,6 +130,7 @@ async function assertEqualsFresh(d, tokens, label) {
 }
 
 let tmp;
+let reorgDuringAdd = false;
 try {
   h.log(`daemon binary: ${DAEMON_BIN}; seed ${seed}; ${blocks} blocks`);
   anvil = await h.must('anvil starts', () => startAnvil({}));
@@ -203,16 +205,23 @@ try {
     assert.equal(j.from_block, 0);
     assert.equal((await apiOk(port, '/v1/status')).state, 'reindexing');
   });
-  await h.check('while it runs: add-tokens C is refused (exit 2, in progress); blocks mined meanwhile', async () => {
+  await h.check('while it runs: add-tokens C is refused (exit 2, in progress); blocks mined, then a reorg', async () => {
     const r = await cli(['add-tokens', '--tokens', C, ...admin]);
     assert.equal(r.code, 2, show(r));
     assert.match(r.stderr, /in progress/, show(r));
+    // 2 new blocks and 3 indexed ones replaced: the indexed block waits, so the reorg reaches it.
     for (let i = 0; i < 2; i++) await w.step();
+    const plan = await planReplacement(anvil.url, { w, rng, depth: 5, tokens: [A, B] });
+    await anvilReorg(anvil.url, 5, plan.txs);
+    await resyncWorkload(w);
+    reorgDuringAdd = (await apiOk(port, '/v1/status')).state === 'reindexing';
+    h.log(`reorg of depth 5 while the add-tokens ${reorgDuringAdd ? 'runs' : 'had ended'}`);
   });
   proxy.setDelay(0);
   await h.check('add-tokens B ends (logged); the state equals a fresh --tokens A,B database', async () => {
     await waitAddDone(d);
     assert.match(d.logs(), /add-tokens: done: /, d.logs());
+    if (reorgDuringAdd) assert.match(d.logs(), /reorg: old head[^]*add-tokens: done: /, 'the reorg was undone first');
     await assertEqualsFresh(d, [A, B], 'ab');
   });
   await h.check('balances equal balanceOf for A and B at the head', async () => {
