@@ -76,7 +76,7 @@ std::map<std::string, std::string> params_of(const config::CommandOptions& c) {
     if (c.to_block) p["to_block"] = std::to_string(*c.to_block);
     if (c.token) p["token"] = to_hex(*c.token);
     if (c.sample) p["sample"] = std::to_string(c.sample);
-    for (const auto& t : c.tokens) p["tokens"] += (p["tokens"].empty() ? "" : ",") + to_hex(t);
+    if (!c.tokens.empty()) p["tokens"] = to_hex_list(c.tokens);
     if (!c.to.empty()) {
         // The daemon resolves relative paths from its own folder; make them absolute here.
         p["to"] = std::filesystem::absolute(c.to).string();

@@ -76,10 +76,7 @@ std::optional<std::string> read_token(const std::string& path, std::string& prob
 }
 
 std::string describe_tokens(const std::vector<Address>& tokens) {
-    if (tokens.empty()) return "(every token)";
-    std::string out;
-    for (const auto& t : tokens) out += (out.empty() ? "" : ",") + to_hex(t);
-    return out;
+    return tokens.empty() ? std::string("(every token)") : to_hex_list(tokens);
 }
 
 // This start's --tokens and --start-block against the ones stored with the

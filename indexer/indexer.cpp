@@ -257,14 +257,6 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
     return out;
 }
 
-namespace {
-std::string token_list(const std::vector<Address>& tokens) {
-    std::string out;
-    for (const auto& t : tokens) out += (out.empty() ? "" : ",") + to_hex(t);
-    return out;
-}
-}  // namespace
-
 AddTokensResult begin_add_tokens(storage::Store& store, std::vector<Address> tokens) {
     std::sort(tokens.begin(), tokens.end());
     tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
@@ -277,18 +269,18 @@ AddTokensResult begin_add_tokens(storage::Store& store, std::vector<Address> tok
         throw AddTokensRefused("the database indexes every token (it was built without --tokens): nothing to add");
     }
     if (auto job = store.token_backfill()) {
-        throw AddTokensRefused("an add-tokens of " + token_list(job->tokens) + " is in progress (at block " +
+        throw AddTokensRefused("an add-tokens of " + to_hex_list(job->tokens) + " is in progress (at block " +
                                std::to_string(job->next_block) + "): wait for it to finish");
     }
     std::vector<Address> already;
     std::set_intersection(tokens.begin(), tokens.end(), scope->tokens.begin(), scope->tokens.end(),
                           std::back_inserter(already));
     if (!already.empty()) {
-        throw AddTokensRefused("already indexed (in the stored --tokens): " + token_list(already));
+        throw AddTokensRefused("already indexed (in the stored --tokens): " + to_hex_list(already));
     }
     store.begin_token_backfill(storage::TokenBackfill{tokens, scope->start_block});
     const auto cursor = store.cursor();
-    spdlog::info("add-tokens: {} from block {} to {}, then followed", token_list(tokens), scope->start_block,
+    spdlog::info("add-tokens: {} from block {} to {}, then followed", to_hex_list(tokens), scope->start_block,
                  cursor ? std::to_string(cursor->block_num) : std::string("the cursor"));
     AddTokensResult out{std::move(tokens), scope->start_block, std::nullopt};
     if (cursor) out.to_block = cursor->block_num;
@@ -648,7 +640,7 @@ struct Indexer::Impl {
         const bool had_cursor = store.cursor().has_value();
         const storage::IndexScope given{options.tokens, options.start_block};
         if (store.bind_chain(chain_id, given)) {
-            const std::string what = "--tokens " + (given.tokens.empty() ? std::string("(every token)") : token_list(given.tokens)) +
+            const std::string what = "--tokens " + (given.tokens.empty() ? std::string("(every token)") : to_hex_list(given.tokens)) +
                                      " --start-block " + std::to_string(given.start_block);
             if (had_cursor) {
                 spdlog::info("database without a stored --tokens/--start-block (built by an older version): "
@@ -788,7 +780,7 @@ struct Indexer::Impl {
         if (!scope) throw storage::StoreError("no stored --tokens after an add-tokens");
         options.tokens = scope->tokens;
         spdlog::info("add-tokens: done: {} indexed from block {} to {} ({} transfers, {:.1f} s); following {} tokens",
-                     token_list(job.tokens), options.start_block, cursor ? cursor->block_num : 0, backfill_transfers,
+                     to_hex_list(job.tokens), options.start_block, cursor ? cursor->block_num : 0, backfill_transfers,
                      std::chrono::duration<double>(Clock::now() - backfill_started).count(), options.tokens.size());
         backfill_started = {};
         backfill_transfers = 0;
