@@ -4,6 +4,7 @@
 
 #include "api/json.hpp"
 #include "common/hex.hpp"
+#include "config/settings.hpp"
 #include "indexer/verify.hpp"
 
 namespace erc20::app {
@@ -26,6 +27,25 @@ api::AdminAnswer rewind_answer(const indexer::RewindResult& r) {
     w.begin_object().field("from_block", r.from_block);
     if (r.to_block) w.field("to_block", *r.to_block); else w.field_null("to_block");
     w.field("transfers_undone", uint64_t{r.transfers_undone}).field("tokens_removed", uint64_t{r.tokens_removed});
+    w.end_object();
+    return {200, w.take()};
+}
+
+api::AdminAnswer add_tokens(const AdminContext& ctx, const std::map<std::string, std::string>& params) {
+    auto it = params.find("tokens");
+    std::vector<Address> tokens;
+    try {
+        if (it != params.end()) tokens = config::parse_address_list("tokens", it->second);
+    } catch (const config::ConfigError& e) {
+        return error(400, "bad_address", e.what());
+    }
+    if (tokens.empty()) return error(400, "bad_tokens", "add-tokens needs tokens, comma-separated addresses");
+    auto r = ctx.add_tokens(std::move(tokens));
+    api::JsonWriter w;
+    w.begin_object().key("tokens").begin_array();
+    for (const auto& t : r.tokens) w.string(to_hex(t));
+    w.end_array().field("from_block", r.from_block);
+    if (r.to_block) w.field("to_block", *r.to_block); else w.field_null("to_block");
     w.end_object();
     return {200, w.take()};
 }
@@ -116,7 +136,10 @@ api::AdminAnswer admin_action(const AdminContext& ctx, const std::string& action
             w.end_object();
             return {200, w.take()};
         }
+        if (action == "add-tokens") return add_tokens(ctx, params);
         return error(404, "unknown_action", "no admin action '" + action + "'");
+    } catch (const indexer::AddTokensRefused& e) {
+        return error(400, "add_tokens_refused", e.what());
     } catch (const std::exception& e) {
         return error(500, "failed", e.what());
     }

@@ -76,6 +76,7 @@ std::map<std::string, std::string> params_of(const config::CommandOptions& c) {
     if (c.to_block) p["to_block"] = std::to_string(*c.to_block);
     if (c.token) p["token"] = to_hex(*c.token);
     if (c.sample) p["sample"] = std::to_string(c.sample);
+    if (!c.tokens.empty()) p["tokens"] = to_hex_list(c.tokens);
     if (!c.to.empty()) {
         // The daemon resolves relative paths from its own folder; make them absolute here.
         p["to"] = std::filesystem::absolute(c.to).string();
@@ -108,7 +109,7 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
         read(doc["error"]["message"], message);
         if (c.json) std::cout << body << "\n";
         else std::cerr << "erc20-indexer " << c.name << ": " << message << "\n";
-        return 1;
+        return status == 400 && c.name == "add-tokens" ? 2 : 1;  // a refused --tokens is a bad option
     }
     if (c.name == "verify") {
         simdjson::dom::array mismatches;
@@ -176,6 +177,11 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
                   << (field("to_block") == "-" ? std::string("before the first block") : "block " + field("to_block"))
                   << ", " << field("transfers_undone") << " transfers and " << field("tokens_removed")
                   << " tokens undone\n";
+    } else if (c.name == "add-tokens") {
+        simdjson::dom::array tokens;
+        read(doc["tokens"], tokens);
+        std::cout << "add-tokens: indexing " << tokens.size() << " tokens from block " << field("from_block") << " to "
+                  << field("to_block") << ", then following them with the others (state `reindexing` meanwhile)\n";
     } else if (c.name == "backup") {
         std::cout << "backup: " << field("path") << " holds the database at block " << field("block")
                   << "; to restore, stop the daemon and copy the folder in place of --db\n";
@@ -261,7 +267,7 @@ int run_command(const config::Parsed& parsed) {
             return 1;
         }
         int rc = print_answer(c, static_cast<unsigned>(a.status), a.body);
-        if (rc == 0 && c.name == "reindex" && c.wait) rc = wait_for_reindex(base, c.json);
+        if (rc == 0 && (c.name == "reindex" || c.name == "add-tokens") && c.wait) rc = wait_for_reindex(base, c.json);
         return rc;
     }
 
@@ -303,11 +309,15 @@ int run_command(const config::Parsed& parsed) {
                      [&](std::optional<BlockNum> to, bool) {
                          rpc::Client client(rpc_options);
                          return indexer::rewind(*store, client, to);
-                     }};
+                     },
+                     [&](std::vector<Address> tokens) { return indexer::begin_add_tokens(*store, std::move(tokens)); }};
     auto answer = admin_action(ctx, c.name, params_of(c));
     int rc = print_answer(c, answer.status, answer.body);
     if (rc == 0 && c.name == "reindex" && c.wait && !c.json) {
         std::cerr << "reindex: the daemon is not running; blocks are re-ingested when it starts\n";
+    }
+    if (rc == 0 && c.name == "add-tokens" && !c.json) {
+        std::cerr << "add-tokens: the daemon is not running; the tokens are indexed when it starts\n";
     }
     return rc;
 }

@@ -4,7 +4,7 @@
 namespace erc20::app {
 
 /// Runs an admin command (status, reindex, rollback, verify, backup,
-/// compact): through the running daemon's admin API when its --listen
+/// compact, add-tokens): through the running daemon's admin API when its --listen
 /// answers, else against the --db folder directly. Returns the exit code.
 int run_command(const config::Parsed& parsed);
 

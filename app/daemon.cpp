@@ -17,6 +17,7 @@
 #include "api/routes.hpp"
 #include "api/server.hpp"
 #include "app/admin.hpp"
+#include "common/hex.hpp"
 #include "indexer/indexer.hpp"
 #include "storage/store.hpp"
 
@@ -74,6 +75,45 @@ std::optional<std::string> read_token(const std::string& path, std::string& prob
     return token;
 }
 
+std::string describe_tokens(const std::vector<Address>& tokens) {
+    return tokens.empty() ? std::string("(every token)") : to_hex_list(tokens);
+}
+
+// This start's --tokens and --start-block against the ones stored with the
+// database: an option given with another value is an error (returned); an
+// option not given takes the stored value. A database without stored values
+// takes this start's (the indexer stores them).
+std::optional<std::string> resolve_scope(const storage::Store& store, config::Settings& s) {
+    const auto stored = store.scope();
+    if (!stored) return std::nullopt;
+    std::string in_progress;
+    if (auto job = store.token_backfill()) {
+        in_progress = " (an add-tokens of " + describe_tokens(job->tokens) + " is in progress; they join it when it ends)";
+    }
+    if (s.given.count("tokens") && s.tokens != stored->tokens) {
+        return "--tokens " + describe_tokens(s.tokens) + " differs from the --tokens stored with the database " + s.db +
+               ": " + describe_tokens(stored->tokens) + in_progress + ". Ways out: start with --tokens " +
+               (stored->tokens.empty() ? std::string("''") : describe_tokens(stored->tokens)) +
+               " or without --tokens (the stored value is used); add tokens to this database with "
+               "`erc20-indexer add-tokens --tokens A,B` (then give the new set or no --tokens); or index another "
+               "set into a new --db folder (a full reindex)";
+    }
+    if (s.given.count("start-block") && s.start_block != stored->start_block) {
+        return "--start-block " + std::to_string(s.start_block) + " differs from the --start-block stored with the database " +
+               s.db + ": " + std::to_string(stored->start_block) + ". Ways out: start with --start-block " +
+               std::to_string(stored->start_block) + " or without --start-block (the stored value is used); "
+               "re-ingest blocks with `erc20-indexer reindex --from-block N`; or start from another block in a new "
+               "--db folder (a full reindex)";
+    }
+    if (!s.given.count("tokens") || !s.given.count("start-block")) {
+        spdlog::info("database {}: using its stored --tokens {} --start-block {}", s.db, describe_tokens(stored->tokens),
+                     stored->start_block);
+    }
+    s.tokens = stored->tokens;
+    s.start_block = stored->start_block;
+    return std::nullopt;
+}
+
 }  // namespace
 
 namespace {
@@ -115,7 +155,8 @@ void setup_logging(const config::Settings& s) {
     spdlog::set_level(spdlog::level::from_str(s.log_level));
 }
 
-int run_daemon(const config::Settings& s, const std::vector<std::string>& args) {
+int run_daemon(const config::Settings& settings, const std::vector<std::string>& args) {
+    config::Settings s = settings;
     setup_logging(s);
 
     // Signals are taken by sigwait in this thread only.
@@ -148,6 +189,10 @@ int run_daemon(const config::Settings& s, const std::vector<std::string>& args) 
         spdlog::error("{}", e.what());
         return 1;
     }
+    if (auto problem = resolve_scope(*store, s)) {
+        spdlog::error("{}", *problem);
+        return 2;
+    }
 
     indexer::LiveStatus live;
     indexer::Control control;
@@ -170,6 +215,9 @@ int run_daemon(const config::Settings& s, const std::vector<std::string>& args) 
     AdminContext admin{*store, rpc_options, node_status, [&rate] { return rate.per_second(); },
                        [&control](std::optional<BlockNum> to, bool reindex) {
                            return control.request_rewind(to, reindex).get();
+                       },
+                       [&control](std::vector<Address> tokens) {
+                           return control.request_add_tokens(std::move(tokens)).get();
                        }};
     api::RouterOptions router_options;
     router_options.version = ERC20_INDEXER_VERSION;

@@ -126,6 +126,12 @@ std::string to_hex(std::span<const uint8_t> bytes) {
 std::string to_hex(const Address& a) { return to_hex(std::span<const uint8_t>(a.bytes)); }
 std::string to_hex(const Hash& h) { return to_hex(std::span<const uint8_t>(h.bytes)); }
 
+std::string to_hex_list(std::span<const Address> addresses) {
+    std::string out;
+    for (const auto& a : addresses) out += (out.empty() ? "" : ",") + to_hex(a);
+    return out;
+}
+
 std::string to_quantity(uint64_t v) {
     char buf[2 + 16];
     buf[0] = '0';

@@ -38,6 +38,8 @@ namespace erc20 {
 [[nodiscard]] std::string to_hex(std::span<const uint8_t> bytes);
 [[nodiscard]] std::string to_hex(const Address& a);
 [[nodiscard]] std::string to_hex(const Hash& h);
+/// Comma-separated to_hex of each address ("" for none), as --tokens takes them.
+[[nodiscard]] std::string to_hex_list(std::span<const Address> addresses);
 
 /// A QUANTITY for a request ("0x0", "0x1a").
 [[nodiscard]] std::string to_quantity(uint64_t v);

@@ -1,5 +1,6 @@
 #include "config/settings.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -77,20 +78,6 @@ void parse_url(const std::string& value, Settings& s) {
     s.rpc_url = value;
 }
 
-void parse_tokens(const std::string& value, Settings& s) {
-    s.tokens.clear();
-    std::stringstream ss(value);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-        while (!item.empty() && item.back() == ' ') item.pop_back();
-        if (item.empty()) continue;
-        auto a = parse_address(item);
-        if (!a) throw ConfigError("invalid value '" + item + "' in --tokens: expected 0x followed by 40 hex digits");
-        s.tokens.push_back(*a);
-    }
-}
-
 void apply(const std::string& name, const std::string& value, Settings& s) {
     if (name == "rpc-url") parse_url(value, s);
     else if (name == "db") {
@@ -101,7 +88,7 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
     else if (name == "confirmations") s.confirmations = number(name, value, 0, 1'000'000);
     else if (name == "poll-interval-ms") s.poll_interval_ms = number(name, value, 10, 3'600'000);
     else if (name == "reorg-window") s.reorg_window = number(name, value, 1, 1'000'000);
-    else if (name == "tokens") parse_tokens(value, s);
+    else if (name == "tokens") s.tokens = parse_address_list(name, value);
     else if (name == "admin-token-file") s.admin_token_file = value;
     else if (name == "log-level") {
         if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error") {
@@ -134,34 +121,72 @@ EnvLookup process_env() {
     };
 }
 
+std::vector<Address> parse_address_list(const std::string& option, const std::string& value) {
+    std::vector<Address> out;
+    std::stringstream ss(value);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+        while (!item.empty() && item.back() == ' ') item.pop_back();
+        if (item.empty()) continue;
+        auto a = parse_address(item);
+        if (!a) throw ConfigError("invalid value '" + item + "' in --" + option + ": expected 0x followed by 40 hex digits");
+        out.push_back(*a);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
 namespace {
 
-// Options of the admin commands, beside the shared ones.
+enum class Arg { kFlag, kValue, kRequired };
+
+// An option of one command, beside the shared ones it uses.
+struct CommandOption {
+    const char* name;
+    Arg arg;
+    const char* help;
+};
+
 struct CommandSpec {
     const char* name;
     const char* usage;
     const char* summary;
-    std::vector<OptionSpec> options;  // fallback "" = no value (a flag); "!" = required
+    std::vector<std::string> shared;  // the entries of kOptions it uses; "*" = all
+    std::vector<CommandOption> options;
 };
 
+// What the admin commands use of the shared options: where the database and
+// the daemon are, and the node (read offline by status, verify and rewinds).
+const std::vector<std::string> kAdmin{"db", "listen", "admin-token-file", "rpc-url", "rpc-timeout-ms"};
+const CommandOption kJson{"json", Arg::kFlag, "print JSON for scripts"};
+
 const std::vector<CommandSpec> kCommands{
-    {"run", "", "follow the chain into the database and serve the HTTP API", {}},
-    {"status", "", "where the index is: head, node head, lag, state, transfers/s, database size",
-     {{"json", "", "print JSON for scripts"}}},
+    {"run", "", "follow the chain into the database and serve the HTTP API", {"*"}, {}},
+    {"status", "", "where the index is: head, node head, lag, state, transfers/s, database size", kAdmin,
+     {kJson}},
     {"reindex", "--from-block N [--wait]", "rewind derived state to before block N and re-ingest from N",
-     {{"from-block", "!", "first block to re-ingest"},
-      {"wait", "", "show progress until caught up again"},
-      {"json", "", "print JSON for scripts"}}},
-    {"rollback", "--to-block N", "undo every block after N, then resume following",
-     {{"to-block", "!", "last block to keep"}, {"json", "", "print JSON for scripts"}}},
+     kAdmin,
+     {{"from-block", Arg::kRequired, "first block to re-ingest"},
+      {"wait", Arg::kFlag, "show progress until caught up again"},
+      kJson}},
+    {"rollback", "--to-block N", "undo every block after N, then resume following", kAdmin,
+     {{"to-block", Arg::kRequired, "last block to keep"}, kJson}},
     {"verify", "[--token T] [--sample N]",
-     "compare indexed balances with balanceOf at the indexed head; exit 1 on any mismatch",
-     {{"token", "", "only this token"},
-      {"sample", "0", "holders per token to check, chosen at random (0: all)"},
-      {"json", "", "print JSON for scripts"}}},
-    {"backup", "--to DIR", "write a consistent copy (RocksDB checkpoint) of the database to DIR",
-     {{"to", "!", "folder to create (must not exist)"}, {"json", "", "print JSON for scripts"}}},
-    {"compact", "", "full compaction of the database", {{"json", "", "print JSON for scripts"}}},
+     "compare indexed balances with balanceOf at the indexed head; exit 1 on any mismatch", kAdmin,
+     {{"token", Arg::kValue, "only this token"},
+      {"sample", Arg::kValue, "holders per token to check, chosen at random (default 0: all)"},
+      kJson}},
+    {"backup", "--to DIR", "write a consistent copy (RocksDB checkpoint) of the database to DIR", kAdmin,
+     {{"to", Arg::kRequired, "folder to create (must not exist)"}, kJson}},
+    {"compact", "", "full compaction of the database", kAdmin, {kJson}},
+    {"add-tokens", "--tokens A,B,...",
+     "index more tokens in a filtered database, from its stored start block on",
+     kAdmin,
+     {{"tokens", Arg::kRequired, "comma-separated token addresses to add"},
+      {"wait", Arg::kFlag, "show progress until they are indexed"},
+      kJson}},
 };
 
 const CommandSpec* find_command(const std::string& name) {
@@ -171,113 +196,131 @@ const CommandSpec* find_command(const std::string& name) {
     return nullptr;
 }
 
-}  // namespace
+bool uses(const CommandSpec& spec, const std::string& option) {
+    return spec.shared.size() == 1 && spec.shared[0] == "*"
+               ? true
+               : std::find(spec.shared.begin(), spec.shared.end(), option) != spec.shared.end();
+}
 
-std::string commands_help() {
+// The command's options for Program_options: its own, --config, and the
+// shared ones it uses.
+po::options_description describe(const CommandSpec& spec) {
+    po::options_description desc(std::string("Options of `erc20-indexer ") + spec.name + "`");
+    desc.add_options()("help,h", "print this help and exit")("version", "print the version and exit");
+    for (const auto& o : spec.options) {
+        if (o.arg == Arg::kFlag) desc.add_options()(o.name, o.help);
+        else desc.add_options()(o.name, po::value<std::string>(), o.help);
+    }
+    desc.add_options()("config", po::value<std::string>()->value_name("FILE"),
+                       "INI file with any of the options below (key = value)");
+    for (const auto& o : kOptions) {
+        if (!uses(spec, o.name)) continue;
+        desc.add_options()(o.name, po::value<std::string>()->value_name(std::string("(") + o.fallback + ")"), o.help);
+    }
+    return desc;
+}
+
+// The commands that take `option` (without dashes), for an error message.
+std::string commands_taking(const std::string& option) {
     std::string out;
     for (const auto& c : kCommands) {
-        std::string head = std::string("  ") + c.name;
-        head.resize(12, ' ');
-        out += head + c.summary + "\n";
+        bool takes = false;
+        for (const auto& o : c.options) takes = takes || option == o.name;
+        for (const auto& o : kOptions) takes = takes || (option == o.name && uses(c, o.name));
+        if (takes) out += (out.empty() ? "" : ", ") + std::string(c.name);
     }
     return out;
 }
 
-Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& env) {
-    return parse_options("run", args, env);
+// The command line, strictly: no prefix guessing, no option of another command.
+po::variables_map parse_command_line(const CommandSpec& spec, const po::options_description& desc,
+                                     const std::vector<std::string>& args) {
+    namespace style = po::command_line_style;
+    po::variables_map cmdline;
+    const std::string see = std::string(" (see `erc20-indexer ") + spec.name + " --help`)";
+    try {
+        po::store(po::command_line_parser(args)
+                      .options(desc)
+                      .style(style::default_style & ~style::allow_guessing)
+                      .run(),
+                  cmdline);
+    } catch (const po::unknown_option& e) {
+        std::string name = e.get_option_name();
+        while (!name.empty() && name.front() == '-') name.erase(name.begin());
+        const std::string others = commands_taking(name);
+        if (!others.empty()) {
+            throw ConfigError("option --" + name + " does not apply to `erc20-indexer " + spec.name +
+                              "` (it is an option of " + others + ")" + see);
+        }
+        throw ConfigError(std::string(e.what()) + see);
+    } catch (const po::error& e) {
+        throw ConfigError(std::string(e.what()) + see);
+    }
+    return cmdline;
 }
 
-Parsed parse_options(const std::string& command, const std::vector<std::string>& args, const EnvLookup& env) {
-    const CommandSpec* spec = find_command(command);
-    if (!spec) throw ConfigError("unknown command '" + command + "'");
-    po::options_description desc("Options of `erc20-indexer " + command + "`");
-    desc.add_options()("help,h", "print this help and exit")("version", "print the version and exit");
-    for (const auto& o : spec->options) {
-        if (std::string_view(o.fallback).empty() && std::string_view(o.name) != "token") {
-            desc.add_options()(o.name, o.help);
-        } else {
-            desc.add_options()(o.name, po::value<std::string>(), o.help);
-        }
+std::string help_text(const CommandSpec& spec, const po::options_description& desc) {
+    std::ostringstream ss;
+    const std::string_view usage = spec.usage;
+    ss << "Usage: erc20-indexer " << spec.name << " " << usage << (usage.empty() ? "" : " ") << "[options]\n\n"
+       << spec.summary << ".\n";
+    if (std::string_view(spec.name) != "run") {
+        ss << "\nWith the daemon running (its --listen answers), the command goes through its admin\n"
+           << "API with the bearer token from --admin-token-file; with the daemon stopped, it opens\n"
+           << "the --db folder directly.\n";
     }
-    desc.add_options()("config", po::value<std::string>()->value_name("FILE"),
-                       "INI file with any of the options below (key = value)");
-    po::options_description values;
-    for (const auto& o : kOptions) {
-        values.add_options()(o.name, po::value<std::string>(), o.help);
-        desc.add_options()(o.name, po::value<std::string>()->value_name(std::string("(") + o.fallback + ")"), o.help);
-    }
+    ss << "\n"
+       << "Each option can also come from the environment as ERC20_INDEXER_<OPTION> (e.g.\n"
+       << "ERC20_INDEXER_DB) or from the --config file; the command line wins, then the\n"
+       << "environment, then the file, then the default shown in parentheses. Keys of the\n"
+       << "file that this command does not use are ignored.\n\n"
+       << desc;
+    return ss.str();
+}
 
-    Parsed out;
-    po::variables_map cmdline;
-    try {
-        po::store(po::command_line_parser(args).options(desc).run(), cmdline);
-    } catch (const po::error& e) {
-        throw ConfigError(std::string(e.what()) + " (see `erc20-indexer " + command + " --help`)");
-    }
-    if (cmdline.count("help")) {
-        std::ostringstream ss;
-        ss << "Usage: erc20-indexer " << command << " " << spec->usage << (std::string_view(spec->usage).empty() ? "" : " ")
-           << "[options]\n\n" << spec->summary << ".\n";
-        if (command != "run") {
-            ss << "\nWith the daemon running (its --listen answers), the command goes through its admin\n"
-               << "API with the bearer token from --admin-token-file; with the daemon stopped, it opens\n"
-               << "the --db folder directly.\n";
-        }
-        ss << "\n"
-           << "Each option can also come from the environment as ERC20_INDEXER_<OPTION> (e.g.\n"
-           << "ERC20_INDEXER_RPC_URL) or from the --config file; the command line wins, then the\n"
-           << "environment, then the file, then the default shown in parentheses.\n\n"
-           << desc;
-        out.action = Action::kHelp;
-        out.help = ss.str();
-        return out;
-    }
-    if (cmdline.count("version")) {
-        out.action = Action::kVersion;
-        return out;
-    }
-
-    // Merge: command line > environment > file > default.
+// The shared options the command uses: command line > environment > file.
+std::map<std::string, std::string> merge_sources(const CommandSpec& spec, const po::variables_map& cmdline,
+                                                 const std::string& config_file, const EnvLookup& env) {
     std::map<std::string, std::string> merged;
-    std::string config_file;
-    if (cmdline.count("config")) config_file = cmdline["config"].as<std::string>();
-    else if (auto v = env("ERC20_INDEXER_CONFIG")) config_file = *v;
-
     if (!config_file.empty()) {
         std::ifstream in(config_file);
         if (!in) throw ConfigError("cannot read --config file '" + config_file + "'");
+        // Every key is known (a typo stops start-up); only the used ones count.
+        po::options_description keys;
+        for (const auto& o : kOptions) keys.add_options()(o.name, po::value<std::string>(), o.help);
         po::variables_map file;
         try {
-            po::store(po::parse_config_file(in, values, false), file);
+            po::store(po::parse_config_file(in, keys, false), file);
         } catch (const po::error& e) {
             throw ConfigError("in --config file '" + config_file + "': " + e.what());
         }
-        for (const auto& [k, v] : file) merged[k] = v.as<std::string>();
-    }
-    for (const auto& o : kOptions) {
-        if (auto v = env(env_name(o.name))) merged[o.name] = *v;
-    }
-    for (const auto& o : kOptions) {
-        if (cmdline.count(o.name)) merged[o.name] = cmdline[o.name].as<std::string>();
-    }
-
-    Settings s;
-    s.config_file = config_file;
-    for (const auto& [k, v] : merged) apply(k, v, s);
-    out.settings = std::move(s);
-
-    CommandOptions& c = out.command;
-    c.name = command;
-    c.json = cmdline.count("json") > 0;
-    c.wait = cmdline.count("wait") > 0;
-    for (const auto& o : spec->options) {
-        if (std::string_view(o.fallback) == "!" && !cmdline.count(o.name)) {
-            throw ConfigError("`erc20-indexer " + command + "` needs --" + o.name + " (see --help)");
+        for (const auto& [k, v] : file) {
+            if (uses(spec, k)) merged[k] = v.as<std::string>();
         }
     }
-    auto text = [&](const char* name) -> std::optional<std::string> {
-        if (!cmdline.count(name)) return std::nullopt;
-        return cmdline[name].as<std::string>();
+    for (const auto& o : kOptions) {
+        if (!uses(spec, o.name)) continue;
+        if (auto v = env(env_name(o.name))) merged[o.name] = *v;
+        if (cmdline.count(o.name)) merged[o.name] = cmdline[o.name].as<std::string>();
+    }
+    return merged;
+}
+
+// The command's own options, validated.
+void read_command_options(const CommandSpec& spec, const po::variables_map& cmdline, CommandOptions& c) {
+    c.name = spec.name;
+    c.json = cmdline.count("json") > 0;  // only a command that declares it gets past the parser
+    c.wait = cmdline.count("wait") > 0;
+    for (const auto& o : spec.options) {
+        if (o.arg == Arg::kRequired && !cmdline.count(o.name)) {
+            throw ConfigError(std::string("`erc20-indexer ") + spec.name + "` needs --" + o.name + " (see --help)");
+        }
+    }
+    auto text = [&](std::string_view name) -> std::optional<std::string> {
+        for (const auto& o : spec.options) {
+            if (name == o.name && cmdline.count(o.name)) return cmdline[o.name].as<std::string>();
+        }
+        return std::nullopt;
     };
     if (auto v = text("from-block")) c.from_block = number("from-block", *v, 0, ~uint64_t{0} >> 1);
     if (auto v = text("to-block")) c.to_block = number("to-block", *v, 0, ~uint64_t{0} >> 1);
@@ -291,6 +334,56 @@ Parsed parse_options(const std::string& command, const std::vector<std::string>&
         if (!a) throw ConfigError("invalid value '" + *v + "' for --token: expected 0x followed by 40 hex digits");
         c.token = *a;
     }
+    if (auto v = text("tokens")) {
+        c.tokens = parse_address_list("tokens", *v);
+        if (c.tokens.empty()) throw ConfigError("invalid value '" + *v + "' for --tokens: expected at least one address");
+    }
+}
+
+}  // namespace
+
+std::string commands_help() {
+    std::string out;
+    for (const auto& c : kCommands) {
+        std::string head = std::string("  ") + c.name;
+        head.resize(14, ' ');
+        out += head + c.summary + "\n";
+    }
+    return out;
+}
+
+Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& env) {
+    return parse_options("run", args, env);
+}
+
+Parsed parse_options(const std::string& command, const std::vector<std::string>& args, const EnvLookup& env) {
+    const CommandSpec* spec = find_command(command);
+    if (!spec) throw ConfigError("unknown command '" + command + "'");
+    const po::options_description desc = describe(*spec);
+    const po::variables_map cmdline = parse_command_line(*spec, desc, args);
+
+    Parsed out;
+    if (cmdline.count("help")) {
+        out.action = Action::kHelp;
+        out.help = help_text(*spec, desc);
+        return out;
+    }
+    if (cmdline.count("version")) {
+        out.action = Action::kVersion;
+        return out;
+    }
+
+    std::string config_file;
+    if (cmdline.count("config")) config_file = cmdline["config"].as<std::string>();
+    else if (auto v = env("ERC20_INDEXER_CONFIG")) config_file = *v;
+    Settings s;
+    s.config_file = config_file;
+    for (const auto& [k, v] : merge_sources(*spec, cmdline, config_file, env)) {
+        apply(k, v, s);
+        s.given.insert(k);
+    }
+    out.settings = std::move(s);
+    read_command_options(*spec, cmdline, out.command);
     return out;
 }
 

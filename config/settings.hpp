@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -42,12 +43,16 @@ struct Settings {
     uint64_t cache_mb{256};                           // RocksDB block cache
     uint64_t write_batch_mb{128};                     // backfill write batches
     uint64_t ingest_min_transfers{20'000};            // batches written as ingested table files
-    uint64_t memtable_mb{256};                        // RocksDB memtables, all column families                       // /readyz is 503 above this lag
+    uint64_t memtable_mb{256};                        // RocksDB memtables, all column families
+    /// The options set by the command line, the environment or the file (not
+    /// by a default), by name: "tokens", "start-block", ...
+    std::set<std::string> given;
 };
 
 enum class Action { kRun, kHelp, kVersion };
 
-/// Options of an admin command (status, reindex, rollback, verify, backup, compact).
+/// Options of an admin command (status, reindex, rollback, verify, backup,
+/// compact, add-tokens).
 struct CommandOptions {
     std::string name{"run"};
     bool json{false};
@@ -55,6 +60,7 @@ struct CommandOptions {
     std::optional<BlockNum> from_block;
     std::optional<BlockNum> to_block;
     std::optional<Address> token;
+    std::vector<Address> tokens;  // add-tokens: sorted, without duplicates
     uint64_t sample{0};  // 0: all holders
     std::string to;
 };
@@ -74,12 +80,19 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& env);
 
 /// Parses the arguments after `command` (run or an admin command): the shared
-/// options plus the command's own. Throws ConfigError as above, also for an
-/// unknown command or a missing required option.
+/// options the command uses plus its own. Options are never guessed from a
+/// prefix. Throws ConfigError as above, also for an unknown command, an
+/// option the command does not take (named), or a missing required option.
+/// Keys of the --config file and ERC20_INDEXER_* variables that the command
+/// does not use are ignored (one file serves run and the admin commands).
 Parsed parse_options(const std::string& command, const std::vector<std::string>& args, const EnvLookup& env);
 
 /// One line per command with its summary, for the top-level usage text.
 std::string commands_help();
+
+/// Parses a comma-separated address list ("" = none) into a sorted list
+/// without duplicates. Throws ConfigError naming `option` and the bad item.
+std::vector<Address> parse_address_list(const std::string& option, const std::string& value);
 
 /// The process environment.
 EnvLookup process_env();

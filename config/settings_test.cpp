@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include <catch2/catch.hpp>
 
@@ -81,4 +82,68 @@ TEST_CASE("tokens, IPv6 listen addresses, help and version parse", "[config]") {
     CHECK(parse_run_options({"--help"}, env_of({})).action == Action::kHelp);
     CHECK(parse_run_options({"--help"}, env_of({})).help.find("--rpc-url") != std::string::npos);
     CHECK(parse_run_options({"--version"}, env_of({})).action == Action::kVersion);
+}
+
+TEST_CASE("options are never guessed from a prefix", "[config]") {
+    const std::string a = "0x00000000000000000000000000000000000000aa";
+    // Program_options' default style would take --token for --tokens, which reindex ignores.
+    CHECK_THROWS_WITH(parse_options("reindex", {"--token", a, "--from-block", "10"}, env_of({})),
+                      Catch::Contains("--token"));
+    CHECK_THROWS_WITH(parse_run_options({"--start", "5"}, env_of({})), Catch::Contains("--start"));
+    CHECK_THROWS_WITH(parse_options("rollback", {"--to", "5"}, env_of({})), Catch::Contains("--to"));
+}
+
+TEST_CASE("an option of another command is an error naming it", "[config]") {
+    const std::string a = "0x00000000000000000000000000000000000000aa";
+    CHECK_THROWS_WITH(parse_options("reindex", {"--tokens", a, "--from-block", "10"}, env_of({})),
+                      Catch::Contains("--tokens") && Catch::Contains("does not apply to `erc20-indexer reindex`"));
+    CHECK_THROWS_WITH(parse_options("status", {"--confirmations", "3"}, env_of({})),
+                      Catch::Contains("--confirmations") && Catch::Contains("run"));
+    CHECK_THROWS_WITH(parse_options("compact", {"--cache-mb", "64"}, env_of({})), Catch::Contains("--cache-mb"));
+    CHECK_THROWS_WITH(parse_run_options({"--from-block", "3"}, env_of({})),
+                      Catch::Contains("--from-block") && Catch::Contains("reindex"));
+    CHECK_THROWS_WITH(parse_options("frobnicate", {}, env_of({})), Catch::Contains("frobnicate"));
+}
+
+TEST_CASE("admin commands ignore the config keys and variables of run", "[config]") {
+    std::string path = "/tmp/erc20-settings-test-shared.conf";
+    {
+        std::ofstream f(path);
+        f << "db = /from/file\ntokens = 0x00000000000000000000000000000000000000aa\nconfirmations = 3\n"
+             "log-level = debug\nstart-block = 9\n";
+    }
+    auto p = parse_options("reindex", {"--config", path, "--from-block", "10"},
+                           env_of({{"ERC20_INDEXER_CONFIRMATIONS", "abc"}}));
+    CHECK(p.settings.db == "/from/file");
+    CHECK(p.settings.tokens.empty());
+    CHECK(p.settings.given == std::set<std::string>{"db"});
+    CHECK(p.command.from_block == 10u);
+    // Unknown keys still stop every command.
+    {
+        std::ofstream f(path, std::ios::app);
+        f << "colour = blue\n";
+    }
+    CHECK_THROWS_WITH(parse_options("status", {"--config", path}, env_of({})), Catch::Contains("colour"));
+    std::remove(path.c_str());
+}
+
+TEST_CASE("run records which options were given, tokens sorted without duplicates", "[config]") {
+    const std::string a = "0x00000000000000000000000000000000000000aa";
+    const std::string b = "0x00000000000000000000000000000000000000bb";
+    auto p = parse_run_options({"--tokens", b + "," + a + "," + b}, env_of({{"ERC20_INDEXER_START_BLOCK", "4"}}));
+    REQUIRE(p.settings.tokens.size() == 2);
+    CHECK(p.settings.tokens[0].bytes[19] == 0xaa);
+    CHECK(p.settings.given == std::set<std::string>{"start-block", "tokens"});
+    CHECK(parse_run_options({"--tokens", ""}, env_of({})).settings.given.count("tokens") == 1);
+    CHECK(parse_run_options({}, env_of({})).settings.given.empty());
+}
+
+TEST_CASE("add-tokens takes --tokens as its own option", "[config]") {
+    const std::string a = "0x00000000000000000000000000000000000000aa";
+    auto p = parse_options("add-tokens", {"--tokens", a + "," + a, "--db", "/x"}, env_of({}));
+    REQUIRE(p.command.tokens.size() == 1);
+    CHECK(p.settings.tokens.empty());
+    CHECK_THROWS_WITH(parse_options("add-tokens", {}, env_of({})), Catch::Contains("--tokens"));
+    CHECK_THROWS_WITH(parse_options("add-tokens", {"--tokens", ""}, env_of({})), Catch::Contains("--tokens"));
+    CHECK_THROWS_WITH(parse_options("add-tokens", {"--tokens", "0x12"}, env_of({})), Catch::Contains("0x12"));
 }

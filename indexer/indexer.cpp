@@ -168,6 +168,26 @@ std::future<RewindResult> Control::request_rewind(std::optional<BlockNum> to_blo
     return f;
 }
 
+std::future<AddTokensResult> Control::request_add_tokens(std::vector<Address> tokens) {
+    AddTokens r;
+    r.tokens = std::move(tokens);
+    auto f = r.done.get_future();
+    {
+        std::lock_guard lock(mutex_);
+        add_queue_.push_back(std::move(r));
+    }
+    cv_.notify_all();
+    return f;
+}
+
+std::optional<Control::AddTokens> Control::take_add_tokens() {
+    std::lock_guard lock(mutex_);
+    if (add_queue_.empty()) return std::nullopt;
+    AddTokens r = std::move(add_queue_.front());
+    add_queue_.pop_front();
+    return r;
+}
+
 std::optional<Control::Rewind> Control::take() {
     std::lock_guard lock(mutex_);
     if (queue_.empty()) return std::nullopt;
@@ -179,17 +199,19 @@ std::optional<Control::Rewind> Control::take() {
 void Control::cancel_all(const std::string& why) {
     std::lock_guard lock(mutex_);
     for (auto& r : queue_) r.done.set_exception(std::make_exception_ptr(std::runtime_error(why)));
+    for (auto& r : add_queue_) r.done.set_exception(std::make_exception_ptr(std::runtime_error(why)));
     queue_.clear();
+    add_queue_.clear();
 }
 
 bool Control::pending() {
     std::lock_guard lock(mutex_);
-    return !queue_.empty();
+    return !queue_.empty() || !add_queue_.empty();
 }
 
 bool Control::wait(std::stop_token& stop, std::chrono::steady_clock::duration d) {
     std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, stop, d, [this] { return !queue_.empty(); });
+    cv_.wait_for(lock, stop, d, [this] { return !queue_.empty() || !add_queue_.empty(); });
     return !stop.stop_requested();
 }
 
@@ -232,6 +254,36 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
                      to_block ? std::to_string(*to_block) : std::string("before the first block"),
                      out.transfers_undone, out.tokens_removed);
     }
+    return out;
+}
+
+AddTokensResult begin_add_tokens(storage::Store& store, std::vector<Address> tokens) {
+    std::sort(tokens.begin(), tokens.end());
+    tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+    if (tokens.empty()) throw AddTokensRefused("add-tokens needs at least one token");
+    const auto scope = store.scope();
+    if (!scope) {
+        throw AddTokensRefused("the database has no stored --tokens filter yet: start the daemon on it once");
+    }
+    if (scope->tokens.empty()) {
+        throw AddTokensRefused("the database indexes every token (it was built without --tokens): nothing to add");
+    }
+    if (auto job = store.token_backfill()) {
+        throw AddTokensRefused("an add-tokens of " + to_hex_list(job->tokens) + " is in progress (at block " +
+                               std::to_string(job->next_block) + "): wait for it to finish");
+    }
+    std::vector<Address> already;
+    std::set_intersection(tokens.begin(), tokens.end(), scope->tokens.begin(), scope->tokens.end(),
+                          std::back_inserter(already));
+    if (!already.empty()) {
+        throw AddTokensRefused("already indexed (in the stored --tokens): " + to_hex_list(already));
+    }
+    store.begin_token_backfill(storage::TokenBackfill{tokens, scope->start_block});
+    const auto cursor = store.cursor();
+    spdlog::info("add-tokens: {} from block {} to {}, then followed", to_hex_list(tokens), scope->start_block,
+                 cursor ? std::to_string(cursor->block_num) : std::string("the cursor"));
+    AddTokensResult out{std::move(tokens), scope->start_block, std::nullopt};
+    if (cursor) out.to_block = cursor->block_num;
     return out;
 }
 
@@ -298,6 +350,15 @@ struct Indexer::Impl {
                 if (reindex_until) set_state(State::kReindexing);
                 progress_block = cursor ? cursor->block_num : 0;
                 req->done.set_value(r);
+            } catch (...) {
+                req->done.set_exception(std::current_exception());
+            }
+        }
+        while (auto req = control.take_add_tokens()) {
+            try {
+                auto r = begin_add_tokens(store, std::move(req->tokens));
+                set_state(State::kReindexing);  // before the answer: a waiting CLI sees it
+                req->done.set_value(std::move(r));
             } catch (...) {
                 req->done.set_exception(std::current_exception());
             }
@@ -441,27 +502,33 @@ struct Indexer::Impl {
             pending->first = r.from;
             pending_since = Clock::now();
         }
-        pending->last = storage::Cursor{r.to, r.headers.back().hash};
+        append_range(*pending, std::move(r), node_head);
+    }
+
+    // Appends a range that follows `batch`'s last block: its transfers, the
+    // times of their blocks, the headers to keep.
+    void append_range(storage::BlockBatch& batch, FetchedRange&& r, BlockNum node_head) const {
+        batch.last = storage::Cursor{r.to, r.headers.back().hash};
         const BlockNum keep_from = node_head > options.reorg_window ? node_head - options.reorg_window : 0;
         for (const auto& h : r.headers) {
             if (h.number >= keep_from || h.number == r.to) {
-                pending->headers.push_back({h.number, h.hash, h.parent_hash, h.timestamp});
+                batch.headers.push_back({h.number, h.hash, h.parent_hash, h.timestamp});
             }
         }
         BlockNum last_block = ~BlockNum{0};
         for (const auto& t : r.transfers) {
             if (t.block_num != last_block) {
-                pending->block_times.emplace_back(t.block_num, r.headers[t.block_num - r.from].timestamp);
+                batch.block_times.emplace_back(t.block_num, r.headers[t.block_num - r.from].timestamp);
                 last_block = t.block_num;
             }
         }
-        if (pending->transfers.empty()) {
-            pending->transfers = std::move(r.transfers);
+        if (batch.transfers.empty()) {
+            batch.transfers = std::move(r.transfers);
         } else {
-            pending->transfers.insert(pending->transfers.end(), std::make_move_iterator(r.transfers.begin()),
+            batch.transfers.insert(batch.transfers.end(), std::make_move_iterator(r.transfers.begin()),
                                      std::make_move_iterator(r.transfers.end()));
         }
-        pending->prune_headers_below = r.to > options.reorg_window ? r.to - options.reorg_window : 0;
+        batch.prune_headers_below = r.to > options.reorg_window ? r.to - options.reorg_window : 0;
     }
 
     // The batch being written on the writer thread, so fetching and merging
@@ -548,7 +615,7 @@ struct Indexer::Impl {
                 serve_control();
             }
         }
-        store.bind_chain(*chain_id);
+        bind(*chain_id);
         status.chain_id.store(*chain_id);
         metadata = std::make_unique<MetadataWorker>(options.rpc, store);
         cursor = store.cursor();
@@ -567,6 +634,159 @@ struct Indexer::Impl {
         }
     }
 
+    // Binds the database to the chain and its scope; from here on the stored
+    // scope is the one indexed (the daemon checked the options against it).
+    void bind(uint64_t chain_id) {
+        const bool had_cursor = store.cursor().has_value();
+        const storage::IndexScope given{options.tokens, options.start_block};
+        if (store.bind_chain(chain_id, given)) {
+            const std::string what = "--tokens " + (given.tokens.empty() ? std::string("(every token)") : to_hex_list(given.tokens)) +
+                                     " --start-block " + std::to_string(given.start_block);
+            if (had_cursor) {
+                spdlog::info("database without a stored --tokens/--start-block (built by an older version): "
+                             "adopting this start's {} and storing them", what);
+            } else {
+                spdlog::info("new database: {} stored with it", what);
+            }
+        }
+        const auto scope = store.scope();
+        if (!scope) throw storage::StoreError("no stored --tokens/--start-block after binding the database");
+        options.tokens = scope->tokens;
+        options.start_block = scope->start_block;
+    }
+
+    // At the head, or before an add-tokens step: is the block the cursor
+    // stands on still the node's? Undoes a reorg and returns false when not
+    // (or when stopping).
+    bool tip_still_ours(std::stop_token& stop, BlockNum head) {
+        if (!cursor) return true;
+        if (cursor->block_num <= head) {
+            auto h = with_retry(stop, "eth_getBlockByNumber", [&] { return clients[0]->header(cursor->block_num); });
+            if (!h) return false;
+            if (*h && known(cursor->hash) && (*h)->hash != cursor->hash) {
+                handle_reorg(stop, head);
+                return false;
+            }
+            return true;
+        }
+        // The node is below us: lagging, or its chain got shorter.
+        auto stored = store.header_at_or_below(head);
+        if (!stored) return true;
+        auto h = with_retry(stop, "eth_getBlockByNumber", [&] { return clients[0]->header(stored->number); });
+        if (!h) return false;
+        if (*h && (*h)->hash != stored->hash) {
+            handle_reorg(stop, head);
+            return false;
+        }
+        return true;
+    }
+
+    // An add-tokens in progress: its progress and pace since this start.
+    uint64_t backfill_range{kInitialRange};
+    uint64_t backfill_transfers{0};
+    Clock::time_point backfill_started{};
+    Clock::time_point backfill_logged{};
+    BlockNum backfill_logged_block{0};
+
+    // One step of the add-tokens in progress (main ingestion waits): the
+    // logs of its tokens in the next ranges up to the cursor, fetched in
+    // parallel, written in one write with the progress row; the last step
+    // adds the tokens to the stored filter, and ingestion follows them.
+    void backfill_step(std::stop_token& stop, const storage::TokenBackfill& job, BlockNum head) {
+        set_state(State::kReindexing);
+        if (backfill_started == Clock::time_point{}) {
+            backfill_started = backfill_logged = Clock::now();
+            backfill_logged_block = job.next_block;
+        }
+        const BlockNum from = job.next_block;
+        if (!cursor || from > cursor->block_num) {
+            finish_backfill(job, store.apply_backfill(storage::BlockBatch{from, storage::Cursor{from - 1, Hash{}}, {}, {}, {}, 0}, true));
+            return;
+        }
+        const BlockNum target = cursor->block_num;
+        if (target - from > options.reorg_window) store.begin_bulk();
+        std::vector<std::future<rpc::Result<FetchedRange>>> ranges;
+        for (BlockNum b = from; ranges.size() < clients.size() && b <= target;) {
+            const BlockNum e = std::min(target, b + backfill_range - 1);
+            rpc::Client* client = clients[ranges.size()].get();
+            ranges.push_back(std::async(std::launch::async, [client, b, e, &job] {
+                return fetch_range(*client, b, e, job.tokens);
+            }));
+            b = e + 1;
+        }
+        storage::BlockBatch batch{from, storage::Cursor{from - 1, Hash{}}, {}, {}, {}, 0};
+        std::optional<rpc::RpcError> failed;
+        bool reorged = false;
+        size_t logs = 0;
+        for (auto& f : ranges) {
+            auto r = f.get();
+            if (failed || reorged) continue;  // only what follows without a gap is written
+            if (!r) {
+                failed = r.error();
+                continue;
+            }
+            for (const auto& h : r->headers) {
+                auto stored = store.header(h.number);
+                reorged = reorged || (stored && stored->hash != h.hash);
+            }
+            if (reorged) continue;
+            logs += r->log_count;
+            append_range(batch, std::move(r.value()), head);
+        }
+        const bool some = batch.last.block_num + 1 != batch.first;
+        batch.headers.clear();
+        batch.prune_headers_below = 0;
+        if (some) {
+            const bool finish = batch.last.block_num == target;
+            const double blocks = static_cast<double>(batch.last.block_num - from + 1);
+            auto result = store.apply_backfill(batch, finish);
+            backfill_transfers += result.transfers;
+            status.transfers_applied.fetch_add(result.transfers);
+            metadata->add_new(result.new_tokens);
+            metadata->add_touched(result.touched_tokens, head);
+            const double per_block = std::max(1e-3, static_cast<double>(logs) / blocks);
+            const auto fit = static_cast<uint64_t>(std::max(1.0, kTargetLogsPerRequest / per_block));
+            backfill_range = std::clamp<uint64_t>(std::min(fit, backfill_range * 2), 1, options.max_range);
+            log_backfill(batch.last.block_num, target);
+            if (finish) return finish_backfill(job, result);
+        }
+        if (reorged) {
+            spdlog::warn("add-tokens: a block the node serves differs from the stored header (a reorg): "
+                         "undoing it first, then going on");
+            sleep(stop, options.poll_interval);
+        } else if (failed) {
+            if (failed->kind == rpc::RpcError::Kind::kRangeTooLarge || failed->kind == rpc::RpcError::Kind::kTimeout) {
+                backfill_range = std::max<uint64_t>(1, backfill_range / 2);
+            }
+            on_failure(stop, "eth_getLogs", *failed);
+        } else {
+            on_success("eth_getLogs");
+        }
+    }
+
+    void log_backfill(BlockNum at, BlockNum target) {
+        const auto now = Clock::now();
+        const double secs = std::chrono::duration<double>(now - backfill_logged).count();
+        if (secs < 5.0 || at == target) return;
+        const double bps = static_cast<double>(at - std::min(at, backfill_logged_block)) / secs;
+        spdlog::info("add-tokens: block {} of {}, {:.0f} blocks/s, {} transfers so far, ETA {}", at, target, bps,
+                     backfill_transfers, format_eta(bps > 0 ? static_cast<double>(target - at) / bps : -1));
+        backfill_logged = now;
+        backfill_logged_block = at;
+    }
+
+    void finish_backfill(const storage::TokenBackfill& job, const storage::ApplyResult&) {
+        const auto scope = store.scope();
+        if (!scope) throw storage::StoreError("no stored --tokens after an add-tokens");
+        options.tokens = scope->tokens;
+        spdlog::info("add-tokens: done: {} indexed from block {} to {} ({} transfers, {:.1f} s); following {} tokens",
+                     to_hex_list(job.tokens), options.start_block, cursor ? cursor->block_num : 0, backfill_transfers,
+                     std::chrono::duration<double>(Clock::now() - backfill_started).count(), options.tokens.size());
+        backfill_started = {};
+        backfill_transfers = 0;
+        backfill_range = kInitialRange;
+    }
+
     // One pass of the ingestion loop: serve admin requests, ask the node for
     // its head, then check the tip or fetch and apply the next ranges.
     void step(std::stop_token& stop, bool& was_following) {
@@ -576,28 +796,16 @@ struct Indexer::Impl {
             auto head = with_retry(stop, "eth_blockNumber", [&] { return clients[0]->block_number(); });
             if (!head) return;
             status.node_block.store(*head);
+            if (auto job = store.token_backfill()) {
+                // An add-tokens first; the cursor waits, reorgs are undone.
+                was_following = false;
+                if (tip_still_ours(stop, *head)) backfill_step(stop, *job, *head);
+                return;
+            }
             const BlockNum next = cursor ? cursor->block_num + 1 : options.start_block;
             if (*head < options.confirmations || *head - options.confirmations < next) {
                 // Nothing new to apply: make sure the block we stand on is still the node's.
-                if (cursor && cursor->block_num <= *head) {
-                    auto h = with_retry(stop, "eth_getBlockByNumber", [&] { return clients[0]->header(cursor->block_num); });
-                    if (!h) return;
-                    if (*h && known(cursor->hash) && (*h)->hash != cursor->hash) {
-                        handle_reorg(stop, *head);
-                        return;
-                    }
-                } else if (cursor) {
-                    // The node is below us: lagging, or its chain got shorter.
-                    auto stored = store.header_at_or_below(*head);
-                    if (stored) {
-                        auto h = with_retry(stop, "eth_getBlockByNumber", [&] { return clients[0]->header(stored->number); });
-                        if (!h) return;
-                        if (*h && (*h)->hash != stored->hash) {
-                            handle_reorg(stop, *head);
-                            return;
-                        }
-                    }
-                }
+                if (!tip_still_ours(stop, *head)) return;
                 if (store.bulk()) {
                     // The deferred compactions, once, before following.
                     const auto t0 = Clock::now();

@@ -29,7 +29,8 @@ struct IndexerOptions {
     uint64_t confirmations{0};
     std::chrono::milliseconds poll_interval{2000};
     uint64_t reorg_window{256};
-    std::vector<Address> tokens;   // empty: every token
+    /// empty: every token. Extended by a finished add-tokens (the stored filter).
+    std::vector<Address> tokens;
     uint64_t max_range{2000};      // most blocks per eth_getLogs request
     unsigned fetch_workers{4};     // ranges in flight during backfill
     /// Consecutive ranges are merged into one write of up to this many bytes
@@ -55,6 +56,26 @@ struct RewindResult {
 /// applied block is taken as its child.
 RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<BlockNum> to_block);
 
+/// An add-tokens the database refuses (every token indexed already, a token
+/// in the filter already, another add-tokens in progress); what() says why.
+class AddTokensRefused : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct AddTokensResult {
+    std::vector<Address> tokens;      // the tokens being added, ascending
+    BlockNum from_block{0};           // the stored --start-block
+    std::optional<BlockNum> to_block; // the cursor: indexed up to here, then followed
+};
+
+/// Starts adding `tokens` to the database's stored --tokens filter: records
+/// the progress row from which the ingestion loop indexes their transfers
+/// from the stored start block up to the cursor, then follows them.
+/// Throws AddTokensRefused (see above), also for a database without a stored
+/// filter (never started by this version).
+AddTokensResult begin_add_tokens(storage::Store& store, std::vector<Address> tokens);
+
 /// Commands for the ingestion thread from other threads (the admin API).
 class Control {
   public:
@@ -64,12 +85,21 @@ class Control {
         std::promise<RewindResult> done;
     };
 
+    struct AddTokens {
+        std::vector<Address> tokens;
+        std::promise<AddTokensResult> done;
+    };
+
     /// Asks the ingestion thread to rewind; the future is ready once the
     /// rollback is written (re-ingestion goes on after it).
     std::future<RewindResult> request_rewind(std::optional<BlockNum> to_block, bool reindex);
+    /// Asks the ingestion thread to begin_add_tokens; the future is ready
+    /// once the progress row is written (the backfill goes on after it).
+    std::future<AddTokensResult> request_add_tokens(std::vector<Address> tokens);
 
     /// Ingestion side: the next request, if any.
     std::optional<Rewind> take();
+    std::optional<AddTokens> take_add_tokens();
     [[nodiscard]] bool pending();
     /// Fails every waiting request (the ingestion thread has stopped), so no
     /// admin caller waits forever.
@@ -82,6 +112,7 @@ class Control {
     std::mutex mutex_;
     std::condition_variable_any cv_;
     std::deque<Rewind> queue_;
+    std::deque<AddTokens> add_queue_;
 };
 
 enum class State : int { kStarting, kBackfilling, kFollowing, kReindexing, kError };

@@ -25,6 +25,11 @@ inline constexpr uint32_t kSchemaVersion = 1;
 ///   "cursor"         : last applied block_num (8) | its hash (32)
 ///   "totals"         : tokens (8) | transfers (8)
 ///   "meta_version"   : u64, advanced by every token_meta write and rollback (absent = 0)
+///   "token_filter"   : the --tokens the database indexes, ascending, 20 bytes
+///                      each; empty = every token. Written with the chain id.
+///   "start_block"    : u64, the --start-block the database was built from
+///   "token_backfill" : an add-tokens in progress: next block (8) | the tokens
+///                      being added, ascending, 20 bytes each. Absent otherwise.
 inline constexpr std::string_view kMeta{"meta"};
 
 /// Headers of the recent blocks (the reorg window), pruned behind it.

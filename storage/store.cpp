@@ -58,6 +58,9 @@ constexpr std::string_view kKeyChain{"chain_id"};
 constexpr std::string_view kKeyCursor{"cursor"};
 constexpr std::string_view kKeyTotals{"totals"};
 constexpr std::string_view kKeyMetaVersion{"meta_version"};
+constexpr std::string_view kKeyTokenFilter{"token_filter"};
+constexpr std::string_view kKeyStartBlock{"start_block"};
+constexpr std::string_view kKeyTokenBackfill{"token_backfill"};
 
 rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view view_of(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
@@ -205,6 +208,32 @@ std::string encode_totals(const Totals& t) {
     put_be64(v, t.tokens);
     put_be64(v, t.transfers);
     return v;
+}
+
+std::string encode_addresses(const std::vector<Address>& tokens) {
+    std::string v;
+    for (const auto& t : tokens) put_bytes(v, t.bytes);
+    return v;
+}
+
+std::optional<std::vector<Address>> decode_addresses(std::string_view v) {
+    if (v.size() % 20 != 0) return std::nullopt;
+    std::vector<Address> out;
+    for (size_t at = 0; at < v.size(); at += 20) out.push_back(get_fixed<Address>(v, at));
+    return out;
+}
+
+std::string encode_backfill(const TokenBackfill& job) {
+    std::string v;
+    put_be64(v, job.next_block);
+    return v + encode_addresses(job.tokens);
+}
+
+std::optional<TokenBackfill> decode_backfill(std::string_view v) {
+    if (v.size() < 8) return std::nullopt;
+    auto tokens = decode_addresses(v.substr(8));
+    if (!tokens || tokens->empty()) return std::nullopt;
+    return TokenBackfill{std::move(*tokens), get_be64(v, 0)};
 }
 
 bool starts_with(const rocksdb::Slice& s, std::string_view prefix) {
@@ -484,6 +513,20 @@ struct Store::Impl {
 
     rocksdb::ColumnFamilyHandle* cf(Cf c) const { return cfs[c]; }
 
+    ApplyResult write_transfers(Writes& wb, const rocksdb::ReadOptions& ro, const BlockBatch& batch, Totals& totals,
+                                bool backfill) const;
+
+    // Commits `wb` atomically: as ingested table files for a batch of at
+    // least ingest_min_transfers transfers, else through the memtables.
+    void write(Writes& wb, size_t transfers, std::string_view what) {
+        if (transfers >= ingest_min_transfers) {
+            wb.ingest(*db, cfs, bulk ? cf_options_bulk : cf_options, ingest_dir, ingest_seq, what);
+            if (bulk) bound_level0(kBulkMaxL0Files);
+        } else {
+            wb.commit(*db, cfs, what);
+        }
+    }
+
     std::optional<std::string> get(const rocksdb::ReadOptions& ro, Cf c, std::string_view key) const {
         std::string value;
         auto s = db->Get(ro, cf(c), slice(key), &value);
@@ -497,6 +540,14 @@ struct Store::Impl {
         if (!v) return std::nullopt;
         if (v->size() != 40) throw StoreError("corrupt cursor row in " + path);
         return Cursor{get_be64(*v, 0), get_fixed<Hash>(*v, 8)};
+    }
+
+    std::optional<TokenBackfill> backfill(const rocksdb::ReadOptions& ro) const {
+        auto v = get(ro, kCfMeta, kKeyTokenBackfill);
+        if (!v) return std::nullopt;
+        auto job = decode_backfill(*v);
+        if (!job) throw StoreError("corrupt token_backfill row in " + path);
+        return job;
     }
 
     Totals totals(const rocksdb::ReadOptions& ro) const {
@@ -796,8 +847,9 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
-void Store::bind_chain(uint64_t chain_id) {
+bool Store::bind_chain(uint64_t chain_id, const std::optional<IndexScope>& scope) {
     rocksdb::ReadOptions ro;
+    rocksdb::WriteBatch batch;
     if (auto v = impl_->get(ro, kCfMeta, kKeyChain)) {
         uint64_t stored = v->size() == 8 ? get_be64(*v, 0) : 0;
         if (stored != chain_id) {
@@ -805,13 +857,87 @@ void Store::bind_chain(uint64_t chain_id) {
                              " but the node serves chain id " + std::to_string(chain_id) +
                              ": point --rpc-url at the right node or use another --db folder");
         }
-        return;
+    } else {
+        std::string id;
+        put_be64(id, chain_id);
+        check(batch.Put(impl_->cf(kCfMeta), slice(kKeyChain), id), "batch put");
     }
-    std::string v;
-    put_be64(v, chain_id);
+    const bool store_scope = scope && !this->scope();
+    if (store_scope) {
+        std::string start;
+        put_be64(start, scope->start_block);
+        check(batch.Put(impl_->cf(kCfMeta), slice(kKeyTokenFilter), encode_addresses(scope->tokens)), "batch put");
+        check(batch.Put(impl_->cf(kCfMeta), slice(kKeyStartBlock), start), "batch put");
+    }
+    if (batch.Count() == 0) return false;
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    check(impl_->db->Put(wo, impl_->cf(kCfMeta), slice(kKeyChain), v), "write chain id");
+    check(impl_->db->Write(wo, &batch), "write chain id");
+    return store_scope;
+}
+
+std::optional<IndexScope> Store::scope() const {
+    rocksdb::ReadOptions ro;
+    auto filter = impl_->get(ro, kCfMeta, kKeyTokenFilter);
+    auto start = impl_->get(ro, kCfMeta, kKeyStartBlock);
+    if (!filter && !start) return std::nullopt;
+    auto tokens = filter ? decode_addresses(*filter) : std::nullopt;
+    if (!tokens || !start || start->size() != 8) throw StoreError("corrupt token_filter or start_block row in " + impl_->path);
+    return IndexScope{std::move(*tokens), get_be64(*start, 0)};
+}
+
+void Store::begin_token_backfill(const TokenBackfill& job) {
+    if (job.tokens.empty()) throw StoreError("begin_token_backfill: no tokens");
+    if (impl_->backfill(rocksdb::ReadOptions())) throw StoreError("begin_token_backfill: one is in progress");
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    check(impl_->db->Put(wo, impl_->cf(kCfMeta), slice(kKeyTokenBackfill), encode_backfill(job)),
+          "write token backfill");
+}
+
+std::optional<TokenBackfill> Store::token_backfill() const { return impl_->backfill(rocksdb::ReadOptions()); }
+
+ApplyResult Store::apply_backfill(const BlockBatch& batch, bool finish) {
+    Impl& d = *impl_;
+    rocksdb::ReadOptions ro;
+    auto job = d.backfill(ro);
+    if (!job) throw StoreError("apply_backfill: no add-tokens in progress");
+    if (batch.first != job->next_block) {
+        throw StoreError("apply_backfill: batch starts at block " + std::to_string(batch.first) +
+                         " but the add-tokens is at block " + std::to_string(job->next_block));
+    }
+    if (batch.last.block_num + 1 < batch.first) throw StoreError("apply_backfill: inverted batch");
+    const bool empty = batch.last.block_num + 1 == batch.first;  // (wraps for first == 0)
+    const auto cur = d.cursor(ro);
+    if (!empty && (!cur || batch.last.block_num > cur->block_num)) {
+        throw StoreError("apply_backfill: batch ends past the cursor");
+    }
+    for (const Transfer& t : batch.transfers) {
+        if (!std::binary_search(job->tokens.begin(), job->tokens.end(), t.token)) {
+            throw StoreError("apply_backfill: a transfer of a token that is not being added");
+        }
+    }
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+    Writes wb;
+    Totals totals = d.totals(ro);
+    ApplyResult result = d.write_transfers(wb, ro, batch, totals, true);
+    wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
+    // The head does not move, but answers do: validators and list pins
+    // follow the metadata version (see View::meta_version).
+    wb.Put(kCfMeta, slice(kKeyMetaVersion), slice(d.next_meta_version(ro)));
+    if (finish) {
+        std::vector<Address> filter = this->scope().value_or(IndexScope{}).tokens;
+        filter.insert(filter.end(), job->tokens.begin(), job->tokens.end());
+        std::sort(filter.begin(), filter.end());
+        filter.erase(std::unique(filter.begin(), filter.end()), filter.end());
+        wb.Put(kCfMeta, slice(kKeyTokenFilter), slice(encode_addresses(filter)));
+        wb.Delete(kCfMeta, slice(kKeyTokenBackfill));
+    } else {
+        job->next_block = batch.last.block_num + 1;
+        wb.Put(kCfMeta, slice(kKeyTokenBackfill), slice(encode_backfill(*job)));
+    }
+    d.write(wb, batch.transfers.size(), "apply add-tokens step");
+    return result;
 }
 
 std::optional<uint64_t> Store::chain_id() const {
@@ -836,18 +962,14 @@ std::optional<BlockRecord> Store::header_at_or_below(BlockNum n) const {
     return decode_header(get_be64(view_of(it->key()), 0), view_of(it->value()));
 }
 
-ApplyResult Store::apply(const BlockBatch& batch) {
-    Impl& d = *impl_;
-    rocksdb::ReadOptions ro;
-    auto cur = d.cursor(ro);
-    if (cur && batch.first != cur->block_num + 1) {
-        throw StoreError("apply: batch starts at block " + std::to_string(batch.first) +
-                         " but the cursor is at " + std::to_string(cur->block_num));
-    }
-    if (batch.last.block_num + 1 < batch.first) throw StoreError("apply: empty or inverted batch");
-
-    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // no per-key counters on the writer
-    Writes wb;
+// Every row a batch's transfers and block times derive (transfers and their
+// indexes, balances, holders, account tokens, balance history, token stats
+// and rankings) into `wb`, and their counts into `totals`. With `backfill`,
+// a token that already has stats must have no transfer at or after
+// batch.first (its rows are appended after its last block).
+ApplyResult Store::Impl::write_transfers(Writes& wb, const rocksdb::ReadOptions& ro, const BlockBatch& batch,
+                                         Totals& totals, bool backfill) const {
+    const Impl& d = *this;
     ApplyResult result;
 
     // Tokens of the batch: their stats before (nullopt for a new token) and after.
@@ -903,6 +1025,10 @@ ApplyResult Store::apply(const BlockBatch& batch) {
         auto [tit, new_token] = token_index.try_emplace(t.token, static_cast<uint32_t>(tokens.size()));
         if (new_token) {
             auto loaded = d.stats(ro, t.token);
+            if (backfill && loaded && loaded->last_block >= batch.first) {
+                throw StoreError("apply_backfill: a token of the batch already has transfers at or after block " +
+                                 std::to_string(batch.first) + " in " + d.path);
+            }
             TokenStats now = loaded.value_or(TokenStats{});
             if (!loaded) now.first_block = t.block_num;
             tokens.push_back(TokenEntry{t.token, loaded, now});
@@ -1040,7 +1166,6 @@ ApplyResult Store::apply(const BlockBatch& batch) {
         wb.Put(kCfBlockTimes, key.block(n), v, n);
     }
 
-    Totals totals = d.totals(ro);
     totals.transfers += result.transfers;
     for (const PairEntry& p : pairs) {
         d.write_balance_change(wb, p.token, p.holder, p.before, p.now, tokens[p.token_entry].now, ordered(p.rank, 0),
@@ -1055,7 +1180,23 @@ ApplyResult Store::apply(const BlockBatch& batch) {
             totals.tokens += 1;
         }
     }
+    return result;
+}
 
+ApplyResult Store::apply(const BlockBatch& batch) {
+    Impl& d = *impl_;
+    rocksdb::ReadOptions ro;
+    auto cur = d.cursor(ro);
+    if (cur && batch.first != cur->block_num + 1) {
+        throw StoreError("apply: batch starts at block " + std::to_string(batch.first) +
+                         " but the cursor is at " + std::to_string(cur->block_num));
+    }
+    if (batch.last.block_num + 1 < batch.first) throw StoreError("apply: empty or inverted batch");
+
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);  // no per-key counters on the writer
+    Writes wb;
+    Totals totals = d.totals(ro);
+    ApplyResult result = d.write_transfers(wb, ro, batch, totals, false);
     for (const auto& h : batch.headers) {
         wb.Put(kCfHeaders, slice(block_key(h.number)), slice(encode_header(h)));
     }
@@ -1065,12 +1206,7 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
     wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(batch.last)));
 
-    if (batch.transfers.size() >= d.ingest_min_transfers) {
-        wb.ingest(*d.db, d.cfs, d.bulk ? d.cf_options_bulk : d.cf_options, d.ingest_dir, d.ingest_seq, "apply blocks");
-        if (d.bulk) d.bound_level0(kBulkMaxL0Files);
-    } else {
-        wb.commit(*d.db, d.cfs, "apply blocks");
-    }
+    d.write(wb, batch.transfers.size(), "apply blocks");
     return result;
 }
 
@@ -1163,6 +1299,10 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
     wb.Put(kCfMeta, slice(kKeyMetaVersion), slice(d.next_meta_version(ro)));
     if (to) wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(*to)));
     else wb.Delete(kCfMeta, slice(kKeyCursor));
+    if (auto job = d.backfill(ro); job && job->next_block > first) {
+        job->next_block = first;  // its rows after `to` went with the others
+        wb.Put(kCfMeta, slice(kKeyTokenBackfill), slice(encode_backfill(*job)));
+    }
     wb.commit(*d.db, d.cfs, "rollback");
     return result;
 }

@@ -111,6 +111,22 @@ struct RollbackResult {
     std::vector<Address> touched_tokens;  // tokens that remain but lost transfers
 };
 
+/// What a database indexes: the --tokens filter (ascending; empty = every
+/// token) and the --start-block it was built from.
+struct IndexScope {
+    std::vector<Address> tokens;
+    BlockNum start_block{0};
+    friend bool operator==(const IndexScope&, const IndexScope&) = default;
+};
+
+/// An add-tokens in progress: `tokens` (ascending) are indexed up to
+/// next_block - 1; the rest, up to the cursor, is still to do.
+struct TokenBackfill {
+    std::vector<Address> tokens;
+    BlockNum next_block{0};
+    friend bool operator==(const TokenBackfill&, const TokenBackfill&) = default;
+};
+
 struct HolderItem {
     Address holder;
     Balance balance;
@@ -148,9 +164,30 @@ class Store {
     Store& operator=(const Store&) = delete;
 
     /// Records `chain_id` in a new database, or throws StoreError when the
-    /// database was built from another chain.
-    void bind_chain(uint64_t chain_id);
+    /// database was built from another chain. Records `scope` too, in the
+    /// same write, when the database has none stored yet (a new database, or
+    /// one built by a version that did not store it); returns true then.
+    bool bind_chain(uint64_t chain_id, const std::optional<IndexScope>& scope = std::nullopt);
     [[nodiscard]] std::optional<uint64_t> chain_id() const;
+    /// The stored scope; nullopt when none is stored.
+    [[nodiscard]] std::optional<IndexScope> scope() const;
+
+    /// Records the start of an add-tokens (the progress row).
+    /// REQUIRES: no backfill in progress; none of job.tokens in the stored
+    /// filter, which is not empty (checked by the caller).
+    void begin_token_backfill(const TokenBackfill& job);
+    /// The add-tokens in progress, if any.
+    [[nodiscard]] std::optional<TokenBackfill> token_backfill() const;
+    /// One step of the add-tokens in progress: applies the transfers of
+    /// blocks [batch.first, batch.last.block_num] (all of the backfill's
+    /// tokens, none of them with a transfer at or after batch.first yet) and
+    /// moves the progress row to batch.last.block_num + 1, in one atomic write
+    /// that leaves the cursor and the headers alone. With `finish`, the same
+    /// write removes the progress row and adds the tokens to the stored
+    /// filter. Throws StoreError when no backfill is in progress, when
+    /// batch.first is not its next block, when batch.last is past the cursor,
+    /// or when a transfer is of another token.
+    ApplyResult apply_backfill(const BlockBatch& batch, bool finish);
     [[nodiscard]] std::optional<Cursor> cursor() const;
     [[nodiscard]] std::optional<BlockRecord> header(BlockNum n) const;
     /// The highest stored header at or below n.
@@ -165,7 +202,8 @@ class Store {
     /// holders, stats, transfers, history, headers, tokens first seen there)
     /// and sets the cursor to `to`, in one atomic write. With no `to`, undoes
     /// every block and removes the cursor. A no-op when the cursor is at or
-    /// below `to->block_num`.
+    /// below `to->block_num`. An add-tokens in progress past `to` is moved
+    /// back to the block after it in the same write.
     /// The write holds every undone row in memory: a rollback of millions of
     /// transfers needs memory in proportion.
     RollbackResult rollback(const std::optional<Cursor>& to);

@@ -1,5 +1,6 @@
 #include "storage/store.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -94,10 +95,11 @@ void check_against_model(Store& store, const Model& m) {
     }
     std::set<Address> tokens;
     std::map<Address, uint64_t> transfers;
-    std::map<Address, BlockNum> last;
+    std::map<Address, BlockNum> first, last;
     for (const auto& t : m.chain) {
         tokens.insert(t.token);
         transfers[t.token]++;
+        first.try_emplace(t.token, t.block_num);
         last[t.token] = t.block_num;
     }
     CHECK(view.totals().tokens == tokens.size());
@@ -137,7 +139,13 @@ void check_against_model(Store& store, const Model& m) {
         CHECK(s->holders == holders_neg[token].first);
         CHECK(s->negative_balances == holders_neg[token].second);
         CHECK(s->transfers == transfers[token]);
+        CHECK(s->first_block == first[token]);
         CHECK(s->last_block == last[token]);
+        CHECK(s->minted - s->burned == [&] {
+            Balance supply = 0;
+            for (const auto& [key, b] : balances) supply += key.first == token ? b : 0;
+            return supply;
+        }());
         // Holders list: every positive balance exactly once, in rank order.
         std::string after, next;
         std::vector<HolderItem> all;
@@ -231,6 +239,98 @@ TEST_CASE("apply and rollback agree with a model through random forks and reopen
             store = Store::open(dir.path.string(), options);
         }
         check_against_model(*store, model);
+    }
+}
+
+TEST_CASE("tokens added later in steps end as if indexed from the start, and roll back", "[storage][model]") {
+    StoreOptions options;
+    options.ingest_min_transfers = GENERATE(size_t{1'000'000}, size_t{1});
+    TempDir dir;
+    std::mt19937_64 rng(11);
+    auto chain = random_blocks(rng, 1, 80);
+    const std::vector<Address> first_tokens{addr(0xa0, 1), addr(0xa0, 2)};
+    const std::vector<Address> added{addr(0xa0, 3), addr(0xa0, 4)};
+    auto of = [&](const std::vector<Address>& tokens, BlockNum from, BlockNum to) {
+        std::vector<Transfer> out;
+        for (const auto& t : chain) {
+            if (t.block_num >= from && t.block_num <= to &&
+                std::find(tokens.begin(), tokens.end(), t.token) != tokens.end()) {
+                out.push_back(t);
+            }
+        }
+        return out;
+    };
+    auto store = Store::open(dir.path.string(), options);
+    CHECK(store->bind_chain(31337, IndexScope{first_tokens, 1}));
+    CHECK_FALSE(store->bind_chain(31337, IndexScope{{}, 0}));  // stored once, kept
+    CHECK(store->scope() == IndexScope{first_tokens, 1});
+    for (BlockNum b = 1; b <= 80; b += 10) {
+        BlockBatch batch{b, Cursor{b + 9, block_hash(b + 9, 0)}, of(first_tokens, b, b + 9), {}, {}, 0};
+        store->apply(batch);
+    }
+    store->begin_token_backfill(TokenBackfill{added, 1});
+    CHECK_THROWS_AS(store->begin_token_backfill(TokenBackfill{added, 1}), StoreError);
+    // Steps of uneven size, a reopen (a restart) between two of them.
+    BlockNum next = 1;
+    for (BlockNum size : {7, 1, 30, 13, 29}) {
+        const BlockNum last = next + size - 1;
+        BlockBatch batch{next, Cursor{last, Hash{}}, of(added, next, last), {}, {}, 0};
+        store->apply_backfill(batch, last == 80);
+        next = last + 1;
+        if (size == 30) {
+            CHECK(store->token_backfill() == TokenBackfill{added, next});
+            store.reset();
+            store = Store::open(dir.path.string(), options);
+        }
+    }
+    CHECK_FALSE(store->token_backfill());
+    CHECK(store->scope() == IndexScope{{addr(0xa0, 1), addr(0xa0, 2), addr(0xa0, 3), addr(0xa0, 4)}, 1});
+    CHECK(store->cursor()->block_num == 80);
+    Model model{chain, 80};
+    check_against_model(*store, model);
+    store->rollback(Cursor{45, Hash{}});
+    std::erase_if(model.chain, [](const Transfer& t) { return t.block_num > 45; });
+    model.head = 45;
+    check_against_model(*store, model);
+}
+
+TEST_CASE("an add-tokens step refuses what would corrupt the state", "[storage]") {
+    TempDir dir;
+    std::mt19937_64 rng(3);
+    auto chain = random_blocks(rng, 1, 20);
+    auto store = Store::open(dir.path.string(), {});
+    store->bind_chain(1, IndexScope{{addr(0xa0, 1)}, 1});
+    std::vector<Transfer> mine;
+    for (const auto& t : chain) {
+        if (t.token == addr(0xa0, 1)) mine.push_back(t);
+    }
+    store->apply(BlockBatch{1, Cursor{20, block_hash(20, 0)}, mine, {}, {}, 0});
+    auto of_token = [&](const Address& token, BlockNum from, BlockNum to) {
+        std::vector<Transfer> out;
+        for (const auto& t : chain) {
+            if (t.token == token && t.block_num >= from && t.block_num <= to) out.push_back(t);
+        }
+        return out;
+    };
+    CHECK_THROWS_AS(store->apply_backfill(BlockBatch{1, Cursor{5, Hash{}}, {}, {}, {}, 0}, false), StoreError);
+    store->begin_token_backfill(TokenBackfill{{addr(0xa0, 2)}, 1});
+    SECTION("another start block") {
+        CHECK_THROWS_AS(store->apply_backfill(BlockBatch{2, Cursor{5, Hash{}}, {}, {}, {}, 0}, false), StoreError);
+    }
+    SECTION("past the cursor") {
+        CHECK_THROWS_AS(store->apply_backfill(BlockBatch{1, Cursor{21, Hash{}}, {}, {}, {}, 0}, false), StoreError);
+    }
+    SECTION("a token not being added") {
+        CHECK_THROWS_AS(store->apply_backfill(BlockBatch{1, Cursor{20, Hash{}}, of_token(addr(0xa0, 1), 1, 20), {}, {}, 0},
+                                              false),
+                        StoreError);
+    }
+    SECTION("a rollback moves the progress back") {
+        store->apply_backfill(BlockBatch{1, Cursor{15, Hash{}}, of_token(addr(0xa0, 2), 1, 15), {}, {}, 0}, false);
+        store->rollback(Cursor{9, block_hash(9, 0)});
+        CHECK(store->token_backfill()->next_block == 10);
+        store->apply_backfill(BlockBatch{10, Cursor{9, Hash{}}, {}, {}, {}, 0}, true);  // nothing left: finish
+        CHECK(store->scope()->tokens.size() == 2);
     }
 }
 
