@@ -743,7 +743,7 @@ struct Indexer::Impl {
             backfill_transfers += result.transfers;
             status.transfers_applied.fetch_add(result.transfers);
             metadata->add_new(result.new_tokens);
-            metadata->add_touched(result.touched_tokens, head);
+            metadata->add_touched(result.touched_tokens);
             const double per_block = std::max(1e-3, static_cast<double>(logs) / blocks);
             const auto fit = static_cast<uint64_t>(std::max(1.0, kTargetLogsPerRequest / per_block));
             backfill_range = std::clamp<uint64_t>(std::min(fit, backfill_range * 2), 1, options.max_range);
