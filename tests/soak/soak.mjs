@@ -146,9 +146,15 @@ function startOutage() {
   outage = proxy.down(ms).finally(() => { outage = null; });
 }
 
-/** Traffic paused: wait for the daemon on the node's head hash, then compare with the chain. */
+/**
+ * Traffic paused: wait for the daemon on the node's head hash, then compare with the chain. One
+ * block first: after a rollback or revert the node's head may be a block the daemon still has, and
+ * a node whose head is below the daemon's on the same chain counts as lagging, not as a reorg (the
+ * daemon keeps the cut blocks until the chain has a block past the cut; README.md).
+ */
 async function exactAt(label, { allAccounts }) {
   if (outage) await outage;
+  await w.step();
   const t = Date.now();
   const synced = await h.must(`[${label}] the daemon reaches the node's head ${w.head} (hash too)`, () => waitSynced(daemon.port, anvil.url, { timeoutMs: 180000, daemon }));
   const head = synced.head;
@@ -205,7 +211,8 @@ try {
   let nextCheckpoint = Date.now() + opt.checkpointEveryS * 1000;
   while (Date.now() < tEnd) {
     if (daemon.exited()) throw new Error(`the daemon exited\n${daemon.logs()}`);
-    if (Date.now() >= nextCheckpoint && tEnd - Date.now() > 60000) {
+    // No checkpoint just before the end's own comparison.
+    if (Date.now() >= nextCheckpoint && tEnd - Date.now() > Math.min(60000, opt.checkpointEveryS * 500)) {
       await exactAt(`checkpoint ${++stats.checkpoints}`, { allAccounts: false });
       nextCheckpoint = Date.now() + opt.checkpointEveryS * 1000;
     } else if (opt.reorgEveryS > 0 && Date.now() >= nextReorg) {
