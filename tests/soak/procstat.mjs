@@ -51,11 +51,11 @@ export function sampleProc(pid) {
  *  - baseline: the samples after the warm-up (`warmupMin`) and up to `baseMin` minutes later;
  *  - fds without table files and threads at the end <= their baseline maxima + slack;
  *  - no descriptor of a deleted file at the end;
- *  - RSS at the end - RSS at the half-way sample <= rssBoundMiB, and the same for RSS minus the
- *    memtables (`memMiB`, RocksDB's own count) <= netBoundMiB.
+ *  - RSS at the end - RSS at the half-way sample <= rssBoundMiB (RSS minus the memtables, `memMiB`
+ *    as RocksDB counts them, is reported beside it).
  * Returns {ok, lines: [human-readable verdicts], rssSecondHalfMiB, netSecondHalfMiB, rssSlopeMiBPerHour, netSlopeMiBPerHour}.
  */
-export function growthVerdict(samples, { warmupMin, baseMin, fdSlack = 8, threadSlack = 2, rssBoundMiB, netBoundMiB }) {
+export function growthVerdict(samples, { warmupMin, baseMin, fdSlack = 8, threadSlack = 2, rssBoundMiB }) {
   const last = samples[samples.length - 1];
   let base = samples.filter((s) => s.min >= warmupMin && s.min <= warmupMin + baseMin && s !== last);
   if (!base.length) base = samples.slice(0, Math.max(1, samples.length - 1));
@@ -74,10 +74,12 @@ export function growthVerdict(samples, { warmupMin, baseMin, fdSlack = 8, thread
   const halfMin = last.min / 2;
   const half = samples.reduce((best, s) => (Math.abs(s.min - halfMin) < Math.abs(best.min - halfMin) ? s : best), samples[0]);
   const grew = last.rssMiB - half.rssMiB;
-  verdict(grew <= rssBoundMiB, `RSS growth over the second half (${half.min.toFixed(1)} -> ${last.min.toFixed(1)} min) ${grew.toFixed(1)} MiB <= ${rssBoundMiB} MiB`);
+  verdict(grew <= rssBoundMiB, `RSS growth over the second half (${half.min.toFixed(1)} -> ${last.min.toFixed(1)} min: ${half.rssMiB.toFixed(1)} -> ${last.rssMiB.toFixed(1)} MiB) ${grew.toFixed(1)} MiB <= ${rssBoundMiB} MiB`);
+  // Information only: RocksDB counts memtable memory in arena blocks of 1 MiB per column family,
+  // allocated before their pages are touched, so this difference moves by up to ~13 MiB while the
+  // memtables fill, without any leak.
   const net = (s) => s.rssMiB - s.memMiB;
   const netGrew = net(last) - net(half);
-  verdict(netGrew <= netBoundMiB, `RSS minus memtables, growth over the second half ${netGrew.toFixed(1)} MiB <= ${netBoundMiB} MiB`);
   const tail = samples.filter((s) => s.min >= half.min);
   const slope = linearSlope(tail.map((s) => s.min), tail.map((s) => s.rssMiB)) * 60;
   const netSlope = linearSlope(tail.map((s) => s.min), tail.map(net)) * 60;

@@ -59,10 +59,8 @@ for (const [k, v] of Object.entries(opt)) {
 }
 const CACHE_MB = 8;
 const MEMTABLE_MB = 16;
-// RSS may grow by what the capped caches can still take, plus allocator slack; RSS minus the
-// memtables (counted by RocksDB) by the block cache plus the same slack. See README.md.
+// RSS may grow by what the capped caches can still take, plus allocator slack (docs/soak.md).
 const RSS_BOUND_MIB = CACHE_MB + MEMTABLE_MB + 8;
-const NET_BOUND_MIB = CACHE_MB + 8;
 const MAX_DEPTH = 12;
 
 const h = createHarness('soak', { timeoutMs: (opt.minutes + 20) * 60000 });
@@ -241,14 +239,14 @@ try {
   await sleep(2000);
   await takeSample(dbDir, ' (end)');
   const warmupMin = Math.max(1, Math.round(opt.minutes / 10));
-  const verdict = growthVerdict(stats.samples, { warmupMin, baseMin: Math.max(1, Math.round(opt.minutes / 6)), rssBoundMiB: RSS_BOUND_MIB, netBoundMiB: NET_BOUND_MIB });
+  const verdict = growthVerdict(stats.samples, { warmupMin, baseMin: Math.max(1, Math.round(opt.minutes / 6)), rssBoundMiB: RSS_BOUND_MIB });
   for (const l of verdict.lines) console.log(l);
   if (!verdict.ok) h.fail('resources did not grow');
   await h.check('the daemon stops on SIGTERM with exit code 0', async () => {
     const r = await daemon.stop('SIGTERM', 30000);
     if (r.code !== 0 || r.escalated) throw new Error(`exit ${JSON.stringify(r)}`);
   });
-  printSummary({ opt, stats, w, truth, q, proxy: proxy.stats(), daemonReorgs: daemon.reorgs().length, verdict, minutes: minutesNow(), bounds: { rss: RSS_BOUND_MIB, net: NET_BOUND_MIB } });
+  printSummary({ opt, stats, w, truth, q, proxy: proxy.stats(), daemonReorgs: daemon.reorgs().length, verdict, minutes: minutesNow(), rssBound: RSS_BOUND_MIB });
   code = h.finish();
 } catch (e) {
   if (!(e instanceof FatalError)) h.fail('soak aborted', e);
