@@ -95,6 +95,55 @@ std::string human_bytes(double b) {
     return buf;
 }
 
+// A field of an answer as text: "-" when missing or null.
+std::string field_text(simdjson::dom::element doc, const char* k) {
+    auto e = doc[k];
+    if (e.error()) return "-";
+    auto v = e.value();
+    if (v.is_null()) return "-";
+    if (v.is_string()) return std::string(std::string_view(v));
+    if (v.is_uint64()) return std::to_string(uint64_t(v));
+    if (v.is_int64()) return std::to_string(int64_t(v));
+    if (v.is_double()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", double(v));
+        return buf;
+    }
+    if (v.is_bool()) return bool(v) ? "yes" : "no";
+    return simdjson::to_string(v);
+}
+
+// Human output of status (the daemon's /v1/status or the offline answer).
+void print_status(simdjson::dom::element doc) {
+    auto field = [&](const char* k) { return field_text(doc, k); };
+    double size = 0;
+    if (auto e = doc["db_size_bytes"]; !e.error()) size = double(e.value());
+    std::cout << "state:        " << field("state") << "\n"
+              << "block:        " << field("block") << " (" << field("block_hash") << ")\n"
+              << "node block:   " << field("node_block") << (field("node_reachable") == "no" ? " (unreachable)" : "")
+              << "\n"
+              << "lag:          " << field("lag_blocks") << " blocks\n"
+              << "transfers/s:  " << field("transfers_per_s") << " (last minute)\n"
+              << "tokens:       " << field("tokens") << "\n"
+              << "transfers:    " << field("transfers") << "\n"
+              << "database:     " << human_bytes(size) << " on disk\n";
+    if (auto job = doc["admin_job"]; !job.error() && job.value().is_object()) {
+        std::string_view action;
+        uint64_t id = 0, done = 0, total = 0;
+        double elapsed = 0;
+        std::string_view unit;
+        read(job["action"], action);
+        read(job["id"], id);
+        read(job["elapsed_s"], elapsed);
+        std::cout << "admin job:    " << action << " (job " << id << ")";
+        if (read(job["progress"]["done"], done) && read(job["progress"]["total"], total) &&
+            read(job["progress"]["unit"], unit)) {
+            std::cout << ", " << done << " of " << total << " " << unit;
+        }
+        std::cout << ", running for " << std::lround(elapsed) << " s\n";
+    }
+}
+
 // Human output of an action's JSON answer; returns the exit code.
 int print_answer(const config::CommandOptions& c, unsigned status, const std::string& body) {
     simdjson::dom::parser parser;
@@ -140,34 +189,9 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
         std::cout << body << "\n";
         return 0;
     }
-    auto field = [&](const char* k) -> std::string {
-        auto e = doc[k];
-        if (e.error()) return "-";
-        auto v = e.value();
-        if (v.is_null()) return "-";
-        if (v.is_string()) return std::string(std::string_view(v));
-        if (v.is_uint64()) return std::to_string(uint64_t(v));
-        if (v.is_int64()) return std::to_string(int64_t(v));
-        if (v.is_double()) {
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.1f", double(v));
-            return buf;
-        }
-        if (v.is_bool()) return bool(v) ? "yes" : "no";
-        return simdjson::to_string(v);
-    };
+    auto field = [&](const char* k) { return field_text(doc, k); };
     if (c.name == "status") {
-        double size = 0;
-        if (auto e = doc["db_size_bytes"]; !e.error()) size = double(e.value());
-        std::cout << "state:        " << field("state") << "\n"
-                  << "block:        " << field("block") << " (" << field("block_hash") << ")\n"
-                  << "node block:   " << field("node_block") << (field("node_reachable") == "no" ? " (unreachable)" : "")
-                  << "\n"
-                  << "lag:          " << field("lag_blocks") << " blocks\n"
-                  << "transfers/s:  " << field("transfers_per_s") << " (last minute)\n"
-                  << "tokens:       " << field("tokens") << "\n"
-                  << "transfers:    " << field("transfers") << "\n"
-                  << "database:     " << human_bytes(size) << "\n";
+        print_status(doc);
     } else if ((c.name == "rollback" || c.name == "reindex") && field("to_block") != "-" &&
                std::stoull(field("to_block")) >= std::stoull(field("from_block"))) {
         std::cout << c.name << ": nothing to undo, the cursor is at block " << field("from_block") << "\n";
@@ -190,7 +214,7 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
 // with --json); finish() ends the line.
 class ProgressLine {
   public:
-    ProgressLine(const config::CommandOptions& c) : name_(c.name), quiet_(c.json) {}
+    explicit ProgressLine(const config::CommandOptions& c) : name_(c.name), quiet_(c.json) {}
     void show(uint64_t done, uint64_t total, std::string_view unit, double elapsed_s) {
         if (quiet_) return;
         if (total > 0) {

@@ -755,7 +755,7 @@ try {
       await syncNonce(w, w.deployer);
       await w.sendAndMine([{ kind: 'hupMint', tx: { from: w.accounts[0], to: t, data: calldata('TestToken', 'mint', [w.accounts[1], 5n]), gas: 200000 }, apply: () => {} }]);
       const until2 = Date.now() + 10000;
-      while (!/ debug /.test(log.text()) && Date.now() < until2) await sleep(50);
+      while (!/ debug .*metadata: /.test(log.text()) && Date.now() < until2) await sleep(50);
       assert.match(log.text(), / debug .*metadata: /, `no debug line after SIGHUP:\n${log.text()}`);
       // A bad value: reported, the daemon keeps running.
       fs.writeFileSync(cfg, 'log-level = loud\n');

@@ -225,19 +225,25 @@ try {
   const t0 = Date.now();
   const slowCli = cli(['verify', '--json', ...online], { timeoutMs: 90000 });
   const slowHuman = { r: null };
-  await h.check('while it runs: a second verify and a compact are refused with 409 at once, naming the running job', async () => {
-    // No waiting for admin_job first: where admin actions run on the HTTP threads, this second
-    // verify takes the other one and the two query clients stall.
-    await sleep(500);
+  await h.check('while it runs: a second verify and a compact are refused with 409 at once, naming the running job; status shows it', async () => {
+    // Until the CLI's verify shows in admin_job, or 3 s: where admin actions run on the HTTP
+    // threads (no admin_job), this second verify takes the other one and the two clients stall.
+    let running = null;
+    while (!running && Date.now() - t0 < 3000) {
+      running = (await apiOk(d.port, '/v1/status')).admin_job;
+      if (!running) await sleep(20);
+    }
     const first = await post(d.port, adminToken, 'verify');
-    const running = (await apiOk(d.port, '/v1/status')).admin_job;
-    assert.ok(running, 'admin_job does not show the verify');
+    assert.ok(running, 'admin_job did not show the verify within 3 s');
     for (const [action, r] of [['verify', first], ['compact', await post(d.port, adminToken, 'compact')]]) {
       assert.equal(r.status, 409, `${action}: ${r.text}`);
       assert.equal(r.json.error.code, 'busy', r.text);
       assert.equal(r.json.job.id, running.id, r.text);
       assert.ok(r.ms < 500, `409 after ${r.ms} ms`);
     }
+    const st = await cli(['status', '--listen', `127.0.0.1:${d.port}`]);
+    assert.equal(st.code, 0, show(st));
+    assert.match(st.stdout, new RegExp(`^admin job:\\s+verify \\(job ${running.id}\\), \\d+ of ${holders} balances, running for \\d+ s$`, 'm'), show(st));
   });
   const slow = await slowCli;
   const loadResult = await load.stop();
