@@ -29,6 +29,9 @@ class JsonWriter {
     JsonWriter& number(double v);
     JsonWriter& boolean(bool v) { value_prefix(); out_ += v ? "true" : "false"; return *this; }
     JsonWriter& null() { value_prefix(); out_ += "null"; return *this; }
+    /// A value that is already JSON text (an answer embedded in another).
+    /// REQUIRES: `json` is one valid JSON value.
+    JsonWriter& raw(std::string_view json) { value_prefix(); out_ += json; return *this; }
 
     template <class T>
     JsonWriter& field(std::string_view k, const T& v) {

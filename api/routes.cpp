@@ -422,8 +422,10 @@ Response Router::handle(const Request& request) const {
     }
 
     if (path.rfind("/admin/v1/", 0) == 0) {
+        constexpr std::string_view kJobs = "/admin/v1/jobs/";
+        const bool job_route = path.rfind(kJobs, 0) == 0 && path.size() > kJobs.size();
         Response r;
-        r.route = "/admin/v1/{action}";
+        r.route = job_route ? "/admin/v1/jobs/{id}" : "/admin/v1/{action}";
         auto reply = [&](const ApiError& e) {
             Response er = error_response(e);
             er.route = r.route;
@@ -437,14 +439,18 @@ Response Router::handle(const Request& request) const {
         if (auth.rfind(kBearer, 0) != 0 || !same_secret(auth.substr(kBearer.size()), options_.admin_token)) {
             return reply({401, "unauthorized", "missing or wrong bearer token"});
         }
-        if (request.method != "POST") {
-            Response er = reply({405, "method_not_allowed", "admin actions are POST"});
-            er.allow = "POST";
+        const std::string_view method = job_route ? "GET" : "POST";
+        if (request.method != method) {
+            Response er = reply({405, "method_not_allowed",
+                                 job_route ? "admin jobs are read with GET" : "admin actions are POST"});
+            er.allow = std::string(method);
             return er;
         }
         auto parsed = Query::parse(qs);
         if (failed(parsed)) return reply(std::get<ApiError>(parsed));
-        AdminAnswer a = options_.admin(std::string(path.substr(10)), std::get<Query>(parsed).all());
+        if (job_route && !options_.admin_job) return reply({404, "unknown_job", "this daemon runs no admin jobs"});
+        AdminAnswer a = job_route ? options_.admin_job(std::string(path.substr(kJobs.size())))
+                                  : options_.admin(std::string(path.substr(10)), std::get<Query>(parsed).all());
         r.status = a.status;
         r.body = std::move(a.body);
         return r;
@@ -550,7 +556,7 @@ Response Router::handle(const Request& request) const {
         gauge("erc20_reorgs_total", "reorgs undone since start", node.reorgs_total, "counter");
         gauge("erc20_deepest_reorg_blocks", "deepest reorg undone since start", node.deepest_reorg);
         gauge("erc20_node_reachable", "1 while the node answers", node.node_reachable ? 1 : 0);
-        gauge("erc20_db_size_bytes", "RocksDB live data estimate (SST files and memtables)", store_.size_bytes());
+        gauge("erc20_db_size_bytes", "database size on disk: table files and write-ahead logs", store_.size_bytes());
         auto totals = fresh_view->totals();
         gauge("erc20_tokens", "tokens indexed", totals.tokens);
         gauge("erc20_transfers", "transfers indexed", totals.transfers);
@@ -581,6 +587,10 @@ Response Router::handle(const Request& request) const {
         w.field("transfers", totals.transfers);
         w.field("reorgs_total", node.reorgs_total);
         w.field("deepest_reorg", node.deepest_reorg);
+        w.field("transfers_per_s", node.transfers_per_s);
+        w.field("db_size_bytes", store_.size_bytes());
+        if (node.admin_job) write_admin_job(w.key("admin_job"), *node.admin_job);
+        else w.field_null("admin_job");
         w.field("version", options_.version);
         w.end_object();
         return finish(w, {});

@@ -10,10 +10,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "api/admin_job.hpp"
 #include "storage/store.hpp"
 
 namespace erc20::api {
@@ -26,6 +28,8 @@ struct NodeStatus {
     uint64_t reorgs_total{0};
     uint64_t deepest_reorg{0};
     uint64_t transfers_applied{0};
+    double transfers_per_s{0};                  // over the last minute
+    std::optional<AdminJobStatus> admin_job;    // the admin job running now
 };
 using StatusProvider = std::function<NodeStatus()>;
 
@@ -68,6 +72,8 @@ struct RouterOptions {
     size_t max_pinned{256};
     std::string admin_token;  // empty: the admin API is off
     AdminHandler admin;
+    /// GET /admin/v1/jobs/{id}: the job's status (404 when unknown).
+    std::function<AdminAnswer(const std::string& id)> admin_job;
 };
 
 class Router {

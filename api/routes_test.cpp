@@ -118,3 +118,64 @@ TEST_CASE("walking holder pages yields every holder once", "[api][routes]") {
     }
     CHECK(seen == 5);
 }
+
+TEST_CASE("admin jobs: GET /admin/v1/jobs/{id}, POST actions, the running job in /v1/status", "[api][routes][admin]") {
+    Fixture f;
+    const std::string token = "0123456789abcdef";
+    std::string asked;
+    api::RouterOptions options;
+    options.admin_token = token;
+    options.admin = [](const std::string& action, const std::map<std::string, std::string>&) {
+        return api::AdminAnswer{202, "{\"action\":\"" + action + "\"}"};
+    };
+    options.admin_job = [&asked](const std::string& id) {
+        asked = id;
+        return api::AdminAnswer{200, "{\"job\":{}}"};
+    };
+    api::AdminJobStatus job;
+    job.id = 7;
+    job.action = "verify";
+    job.started = "2026-12-01T21:00:00Z";
+    job.done = 3;
+    job.total = 9;
+    job.unit = "balances";
+    api::Router router(*f.store, [job] {
+        api::NodeStatus n{12, "following", true, 0, 0, 0};
+        n.admin_job = job;
+        return n;
+    }, options);
+    const std::string auth = "Bearer " + token;
+    auto call = [&](std::string_view method, std::string_view target, std::string_view authorization) {
+        return router.handle(api::Request{method, target, {}, authorization});
+    };
+
+    SECTION("a job is read with GET, an action is a POST") {
+        auto r = call("GET", "/admin/v1/jobs/42", auth);
+        CHECK(r.status == 200);
+        CHECK(asked == "42");
+        CHECK(r.route == "/admin/v1/jobs/{id}");
+        auto post_job = call("POST", "/admin/v1/jobs/42", auth);
+        CHECK(post_job.status == 405);
+        CHECK(post_job.allow == "GET");
+        auto get_action = call("GET", "/admin/v1/verify", auth);
+        CHECK(get_action.status == 405);
+        CHECK(get_action.allow == "POST");
+        CHECK(call("POST", "/admin/v1/verify", auth).status == 202);
+    }
+    SECTION("both need the token") {
+        CHECK(call("GET", "/admin/v1/jobs/42", "").status == 401);
+        CHECK(call("POST", "/admin/v1/verify", "Bearer wrong").status == 401);
+        CHECK(asked.empty());
+    }
+    SECTION("/v1/status shows the running job, the size on disk and the rate") {
+        auto r = router.handle("GET", "/v1/status");
+        CHECK(r.status == 200);
+        CHECK(r.body.find("\"admin_job\":{\"id\":7,\"action\":\"verify\",\"state\":\"running\","
+                          "\"started\":\"2026-12-01T21:00:00Z\",\"elapsed_s\":0") != std::string::npos);
+        CHECK(r.body.find("\"progress\":{\"done\":3,\"total\":9,\"unit\":\"balances\"},"
+                          "\"result_status\":null,\"result\":null}") != std::string::npos);
+        CHECK(r.body.find("\"db_size_bytes\":" + std::to_string(f.store->size_bytes())) != std::string::npos);
+        CHECK(r.body.find("\"transfers_per_s\":") != std::string::npos);
+        CHECK(f.get("/v1/status").body.find("\"admin_job\":null") != std::string::npos);
+    }
+}

@@ -1,6 +1,7 @@
 #include "app/admin.hpp"
 
 #include <filesystem>
+#include <mutex>
 
 #include "api/json.hpp"
 #include "common/hex.hpp"
@@ -50,94 +51,151 @@ api::AdminAnswer add_tokens(const AdminContext& ctx, const std::map<std::string,
     return {200, w.take()};
 }
 
+api::AdminAnswer stopping(const std::string& what) {
+    return error(503, "stopping", "the daemon is stopping: " + what + " interrupted");
+}
+
+api::AdminAnswer status_answer(const AdminContext& ctx) {
+    auto view = ctx.store.view();
+    auto cursor = view.cursor();
+    auto totals = view.totals();
+    api::NodeStatus node = ctx.node();
+    api::JsonWriter w;
+    w.begin_object();
+    if (cursor) w.field("block", cursor->block_num).field("block_hash", to_hex(cursor->hash));
+    else w.field_null("block").field_null("block_hash");
+    w.field("node_block", node.node_block);
+    uint64_t at = cursor ? cursor->block_num : 0;
+    w.field("lag_blocks", node.node_block > at ? node.node_block - at : uint64_t{0});
+    w.field("state", node.state);
+    w.field("node_reachable", node.node_reachable);
+    w.field("transfers_per_s", ctx.transfers_per_s());
+    w.field("db_size_bytes", ctx.store.size_bytes());
+    w.field("tokens", totals.tokens).field("transfers", totals.transfers);
+    w.field("reorgs_total", node.reorgs_total);
+    if (node.admin_job) write_admin_job(w.key("admin_job"), *node.admin_job);
+    else w.field_null("admin_job");
+    w.end_object();
+    return {200, w.take()};
+}
+
+api::AdminAnswer verify_answer(const indexer::VerifyReport& report) {
+    api::JsonWriter w;
+    w.begin_object().field("block", report.block).field("tokens", uint64_t{report.tokens});
+    w.field("checked", uint64_t{report.checked});
+    w.key("mismatches").begin_array();
+    for (const auto& m : report.mismatches) {
+        w.begin_object().field("token", to_hex(m.token)).field("holder", to_hex(m.holder));
+        w.field("indexed", to_dec_string(m.indexed));
+        if (m.chain) w.field("chain", to_dec_string(*m.chain)); else w.field_null("chain");
+        if (!m.error.empty()) w.field("error", m.error);
+        w.end_object();
+    }
+    w.end_array().end_object();
+    return {200, w.take()};
+}
+
+std::variant<api::AdminAnswer, AdminTask> prepare_verify(const AdminContext& ctx,
+                                                         const std::map<std::string, std::string>& params) {
+    std::optional<Address> token;
+    if (auto it = params.find("token"); it != params.end()) {
+        token = parse_address(it->second);
+        if (!token) return error(400, "bad_address", "token '" + it->second + "' is not an address");
+    }
+    uint64_t sample = 0;
+    if (params.count("sample")) {
+        auto n = number(params, "sample");
+        if (!n) return error(400, "bad_sample", "sample must be a decimal number");
+        sample = *n;
+    }
+    return AdminTask([&ctx, token, sample](const ProgressFn& progress) {
+        auto view = ctx.store.view();
+        rpc::Client client(ctx.rpc);
+        auto report = indexer::verify(view, client, token, sample, [&](size_t checked, size_t total) {
+            return progress(Progress{checked, total, "balances"});
+        });
+        if (!report.complete) return stopping("verify");
+        return verify_answer(report);
+    });
+}
+
+std::variant<api::AdminAnswer, AdminTask> prepare_backup(const AdminContext& ctx,
+                                                         const std::map<std::string, std::string>& params) {
+    auto it = params.find("to");
+    if (it == params.end() || it->second.empty()) return error(400, "bad_to", "backup needs to, a folder path");
+    if (std::filesystem::exists(it->second)) {
+        return error(400, "exists", "backup folder " + it->second + " already exists");
+    }
+    return AdminTask([&ctx, dir = it->second](const ProgressFn&) {
+        if (std::filesystem::exists(dir)) return error(400, "exists", "backup folder " + dir + " already exists");
+        auto cursor = ctx.store.checkpoint(dir);
+        api::JsonWriter w;
+        w.begin_object().field("path", dir);
+        if (cursor) w.field("block", cursor->block_num); else w.field_null("block");
+        w.end_object();
+        return api::AdminAnswer{200, w.take()};
+    });
+}
+
+AdminTask compact_task(const AdminContext& ctx) {
+    return [&ctx](const ProgressFn& progress) {
+        uint64_t before = ctx.store.size_bytes();
+        std::mutex mutex;  // families are compacted on two threads
+        bool go_on = ctx.store.compact([&](size_t done, size_t total) {
+            std::lock_guard lock(mutex);
+            if (!progress(Progress{done, total, "column families"})) ctx.store.interrupt();
+        });
+        if (!go_on) return stopping("compaction");
+        api::JsonWriter w;
+        w.begin_object().field("db_size_bytes_before", before).field("db_size_bytes_after", ctx.store.size_bytes());
+        w.end_object();
+        return api::AdminAnswer{200, w.take()};
+    };
+}
+
+AdminTask rewind_task(const AdminContext& ctx, std::optional<BlockNum> to, bool reindex) {
+    return [&ctx, to, reindex](const ProgressFn&) { return rewind_answer(ctx.rewind(to, reindex)); };
+}
+
+// Runs a task, translating what it throws into a 500 answer.
+AdminTask guarded(AdminTask task) {
+    return [task = std::move(task)](const ProgressFn& progress) {
+        try {
+            return task(progress);
+        } catch (const std::exception& e) {
+            return error(500, "failed", e.what());
+        }
+    };
+}
+
 }  // namespace
 
-api::AdminAnswer admin_action(const AdminContext& ctx, const std::string& action,
-                              const std::map<std::string, std::string>& params) {
+std::variant<api::AdminAnswer, AdminTask> prepare_action(const AdminContext& ctx, const std::string& action,
+                                                         const std::map<std::string, std::string>& params) {
     try {
-        if (action == "status") {
-            auto view = ctx.store.view();
-            auto cursor = view.cursor();
-            auto totals = view.totals();
-            api::NodeStatus node = ctx.node();
-            api::JsonWriter w;
-            w.begin_object();
-            if (cursor) w.field("block", cursor->block_num).field("block_hash", to_hex(cursor->hash));
-            else w.field_null("block").field_null("block_hash");
-            w.field("node_block", node.node_block);
-            uint64_t at = cursor ? cursor->block_num : 0;
-            w.field("lag_blocks", node.node_block > at ? node.node_block - at : uint64_t{0});
-            w.field("state", node.state);
-            w.field("node_reachable", node.node_reachable);
-            w.field("transfers_per_s", ctx.transfers_per_s());
-            w.field("db_size_bytes", ctx.store.size_bytes());
-            w.field("tokens", totals.tokens).field("transfers", totals.transfers);
-            w.field("reorgs_total", node.reorgs_total);
-            w.end_object();
-            return {200, w.take()};
-        }
+        std::variant<api::AdminAnswer, AdminTask> out;
+        if (action == "status") return status_answer(ctx);
         if (action == "rollback") {
             auto to = number(params, "to_block");
             if (!to) return error(400, "bad_to_block", "rollback needs to_block, a decimal block number");
-            return rewind_answer(ctx.rewind(*to, false));
-        }
-        if (action == "reindex") {
+            out = rewind_task(ctx, *to, false);
+        } else if (action == "reindex") {
             auto from = number(params, "from_block");
             if (!from) return error(400, "bad_from_block", "reindex needs from_block, a decimal block number");
-            return rewind_answer(ctx.rewind(*from == 0 ? std::nullopt : std::optional<BlockNum>(*from - 1), true));
+            out = rewind_task(ctx, *from == 0 ? std::nullopt : std::optional<BlockNum>(*from - 1), true);
+        } else if (action == "verify") {
+            out = prepare_verify(ctx, params);
+        } else if (action == "backup") {
+            out = prepare_backup(ctx, params);
+        } else if (action == "compact") {
+            out = compact_task(ctx);
+        } else if (action == "add-tokens") {
+            return add_tokens(ctx, params);  // quick: it queues the scoped reindex
+        } else {
+            return error(404, "unknown_action", "no admin action '" + action + "'");
         }
-        if (action == "verify") {
-            std::optional<Address> token;
-            if (auto it = params.find("token"); it != params.end()) {
-                token = parse_address(it->second);
-                if (!token) return error(400, "bad_address", "token '" + it->second + "' is not an address");
-            }
-            uint64_t sample = 0;
-            if (params.count("sample")) {
-                auto n = number(params, "sample");
-                if (!n) return error(400, "bad_sample", "sample must be a decimal number");
-                sample = *n;
-            }
-            auto view = ctx.store.view();
-            rpc::Client client(ctx.rpc);
-            auto report = indexer::verify(view, client, token, sample);
-            api::JsonWriter w;
-            w.begin_object().field("block", report.block).field("tokens", uint64_t{report.tokens});
-            w.field("checked", uint64_t{report.checked});
-            w.key("mismatches").begin_array();
-            for (const auto& m : report.mismatches) {
-                w.begin_object().field("token", to_hex(m.token)).field("holder", to_hex(m.holder));
-                w.field("indexed", to_dec_string(m.indexed));
-                if (m.chain) w.field("chain", to_dec_string(*m.chain)); else w.field_null("chain");
-                if (!m.error.empty()) w.field("error", m.error);
-                w.end_object();
-            }
-            w.end_array().end_object();
-            return {200, w.take()};
-        }
-        if (action == "backup") {
-            auto it = params.find("to");
-            if (it == params.end() || it->second.empty()) return error(400, "bad_to", "backup needs to, a folder path");
-            if (std::filesystem::exists(it->second)) {
-                return error(400, "exists", "backup folder " + it->second + " already exists");
-            }
-            auto cursor = ctx.store.checkpoint(it->second);
-            api::JsonWriter w;
-            w.begin_object().field("path", it->second);
-            if (cursor) w.field("block", cursor->block_num); else w.field_null("block");
-            w.end_object();
-            return {200, w.take()};
-        }
-        if (action == "compact") {
-            uint64_t before = ctx.store.size_bytes();
-            if (!ctx.store.compact()) return error(503, "stopping", "the daemon is stopping: compaction interrupted");
-            api::JsonWriter w;
-            w.begin_object().field("db_size_bytes_before", before).field("db_size_bytes_after", ctx.store.size_bytes());
-            w.end_object();
-            return {200, w.take()};
-        }
-        if (action == "add-tokens") return add_tokens(ctx, params);
-        return error(404, "unknown_action", "no admin action '" + action + "'");
+        if (auto* task = std::get_if<AdminTask>(&out)) return guarded(std::move(*task));
+        return out;
     } catch (const indexer::AddTokensRefused& e) {
         return error(400, "add_tokens_refused", e.what());
     } catch (const std::exception& e) {

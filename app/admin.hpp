@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "api/routes.hpp"
 #include "indexer/indexer.hpp"
@@ -30,10 +31,26 @@ struct AdminContext {
     std::function<indexer::AddTokensResult(std::vector<Address>)> add_tokens;
 };
 
-/// Runs one action. Parameters: reindex from_block; rollback to_block;
-/// verify token, sample; backup to; add-tokens tokens (comma-separated).
-/// Bad parameters and refused add-tokens give a 400 answer.
-api::AdminAnswer admin_action(const AdminContext& ctx, const std::string& action,
-                              const std::map<std::string, std::string>& params);
+/// How far a long action is: `done` of `total` `unit` (total 0: no measure).
+struct Progress {
+    uint64_t done{0};
+    uint64_t total{0};
+    std::string unit;
+};
+/// Called by a long action as it goes; returning false asks it to stop
+/// early (the daemon is stopping), which it answers with 503.
+using ProgressFn = std::function<bool(const Progress&)>;
+/// A long action, its parameters checked, ready to run.
+using AdminTask = std::function<api::AdminAnswer(const ProgressFn&)>;
+
+/// Checks one action's parameters. Parameters: reindex from_block; rollback
+/// to_block; verify token, sample; backup to; add-tokens tokens (comma-separated).
+/// Gives the answer itself for a quick action (status, add-tokens, which only
+/// queues its scoped reindex) or a refusal (400 bad parameter, 404 unknown
+/// action), and a task for a long one (verify, compact, backup, rollback,
+/// reindex): the daemon runs it as an admin job, the CLI on a stopped
+/// database in place.
+std::variant<api::AdminAnswer, AdminTask> prepare_action(const AdminContext& ctx, const std::string& action,
+                                                         const std::map<std::string, std::string>& params);
 
 }  // namespace erc20::app

@@ -96,6 +96,55 @@ std::string human_bytes(double b) {
     return buf;
 }
 
+// A field of an answer as text: "-" when missing or null.
+std::string field_text(simdjson::dom::element doc, const char* k) {
+    auto e = doc[k];
+    if (e.error()) return "-";
+    auto v = e.value();
+    if (v.is_null()) return "-";
+    if (v.is_string()) return std::string(std::string_view(v));
+    if (v.is_uint64()) return std::to_string(uint64_t(v));
+    if (v.is_int64()) return std::to_string(int64_t(v));
+    if (v.is_double()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", double(v));
+        return buf;
+    }
+    if (v.is_bool()) return bool(v) ? "yes" : "no";
+    return simdjson::to_string(v);
+}
+
+// Human output of status (the daemon's /v1/status or the offline answer).
+void print_status(simdjson::dom::element doc) {
+    auto field = [&](const char* k) { return field_text(doc, k); };
+    double size = 0;
+    if (auto e = doc["db_size_bytes"]; !e.error()) size = double(e.value());
+    std::cout << "state:        " << field("state") << "\n"
+              << "block:        " << field("block") << " (" << field("block_hash") << ")\n"
+              << "node block:   " << field("node_block") << (field("node_reachable") == "no" ? " (unreachable)" : "")
+              << "\n"
+              << "lag:          " << field("lag_blocks") << " blocks\n"
+              << "transfers/s:  " << field("transfers_per_s") << " (last minute)\n"
+              << "tokens:       " << field("tokens") << "\n"
+              << "transfers:    " << field("transfers") << "\n"
+              << "database:     " << human_bytes(size) << " on disk\n";
+    if (auto job = doc["admin_job"]; !job.error() && job.value().is_object()) {
+        std::string_view action;
+        uint64_t id = 0, done = 0, total = 0;
+        double elapsed = 0;
+        std::string_view unit;
+        read(job["action"], action);
+        read(job["id"], id);
+        read(job["elapsed_s"], elapsed);
+        std::cout << "admin job:    " << action << " (job " << id << ")";
+        if (read(job["progress"]["done"], done) && read(job["progress"]["total"], total) &&
+            read(job["progress"]["unit"], unit)) {
+            std::cout << ", " << done << " of " << total << " " << unit;
+        }
+        std::cout << ", running for " << std::lround(elapsed) << " s\n";
+    }
+}
+
 // Human output of an action's JSON answer; returns the exit code.
 int print_answer(const config::CommandOptions& c, unsigned status, const std::string& body) {
     simdjson::dom::parser parser;
@@ -141,34 +190,9 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
         std::cout << body << "\n";
         return 0;
     }
-    auto field = [&](const char* k) -> std::string {
-        auto e = doc[k];
-        if (e.error()) return "-";
-        auto v = e.value();
-        if (v.is_null()) return "-";
-        if (v.is_string()) return std::string(std::string_view(v));
-        if (v.is_uint64()) return std::to_string(uint64_t(v));
-        if (v.is_int64()) return std::to_string(int64_t(v));
-        if (v.is_double()) {
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.1f", double(v));
-            return buf;
-        }
-        if (v.is_bool()) return bool(v) ? "yes" : "no";
-        return simdjson::to_string(v);
-    };
+    auto field = [&](const char* k) { return field_text(doc, k); };
     if (c.name == "status") {
-        double size = 0;
-        if (auto e = doc["db_size_bytes"]; !e.error()) size = double(e.value());
-        std::cout << "state:        " << field("state") << "\n"
-                  << "block:        " << field("block") << " (" << field("block_hash") << ")\n"
-                  << "node block:   " << field("node_block") << (field("node_reachable") == "no" ? " (unreachable)" : "")
-                  << "\n"
-                  << "lag:          " << field("lag_blocks") << " blocks\n"
-                  << "transfers/s:  " << field("transfers_per_s") << " (last minute)\n"
-                  << "tokens:       " << field("tokens") << "\n"
-                  << "transfers:    " << field("transfers") << "\n"
-                  << "database:     " << human_bytes(size) << "\n";
+        print_status(doc);
     } else if ((c.name == "rollback" || c.name == "reindex") && field("to_block") != "-" &&
                std::stoull(field("to_block")) >= std::stoull(field("from_block"))) {
         std::cout << c.name << ": nothing to undo, the cursor is at block " << field("from_block") << "\n";
@@ -190,6 +214,85 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
                   << " bytes\n";
     }
     return 0;
+}
+
+// A long action's progress on stderr, one line rewritten in place (nothing
+// with --json); finish() ends the line.
+class ProgressLine {
+  public:
+    explicit ProgressLine(const config::CommandOptions& c) : name_(c.name), quiet_(c.json) {}
+    void show(uint64_t done, uint64_t total, std::string_view unit, double elapsed_s) {
+        if (quiet_) return;
+        if (total > 0) {
+            std::fprintf(stderr, "\r%s: %llu of %llu %.*s (%.0f%%), %.0f s   ", name_.c_str(),
+                         static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                         static_cast<int>(unit.size()), unit.data(),
+                         100.0 * static_cast<double>(done) / static_cast<double>(total), elapsed_s);
+        } else {
+            std::fprintf(stderr, "\r%s: running, %.0f s   ", name_.c_str(), elapsed_s);
+        }
+        shown_ = true;
+    }
+    void finish() {
+        if (shown_) std::fputs("\n", stderr);
+        shown_ = false;
+    }
+
+  private:
+    std::string name_;
+    bool quiet_;
+    bool shown_ = false;
+};
+
+// An admin job on the running daemon: polls GET /admin/v1/jobs/{id}, showing
+// its progress, until it ends; then prints its result as the action's answer.
+int wait_for_job(const config::CommandOptions& c, const std::string& base, const std::string& token,
+                 const std::string& accepted) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    uint64_t id = 0;
+    if (parser.parse(accepted).get(doc) != simdjson::SUCCESS || !read(doc["job"]["id"], id)) {
+        std::cerr << "erc20-indexer " << c.name << ": unreadable answer (HTTP 202): " << accepted << "\n";
+        return 1;
+    }
+    ProgressLine line(c);
+    for (;;) {
+        auto a = http("GET", base + "/admin/v1/jobs/" + std::to_string(id), token, 10);
+        if (a.status != 200 || parser.parse(a.body).get(doc) != simdjson::SUCCESS) {
+            line.finish();
+            std::cerr << "erc20-indexer " << c.name << ": lost admin job " << id << " (HTTP " << a.status << ") "
+                      << a.error << a.body << "\n";
+            return 1;
+        }
+        auto job = doc["job"];
+        std::string_view state;
+        read(job["state"], state);
+        if (state != "running") {
+            line.finish();
+            uint64_t status = 500;
+            read(job["result_status"], status);
+            return print_answer(c, static_cast<unsigned>(status), simdjson::to_string(job["result"]));
+        }
+        uint64_t done = 0, total = 0;
+        double elapsed = 0;
+        std::string_view unit;
+        read(job["progress"]["done"], done);
+        read(job["progress"]["total"], total);
+        read(job["progress"]["unit"], unit);
+        read(job["elapsed_s"], elapsed);
+        line.show(done, total, unit, elapsed);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+}
+
+// status of a running daemon: its public /v1/status (no admin token needed).
+int daemon_status(const config::CommandOptions& c, const std::string& base) {
+    auto a = http("GET", base + "/v1/status", "", 10);
+    if (a.status == 0) {
+        std::cerr << "erc20-indexer status: " << a.error << "\n";
+        return 1;
+    }
+    return print_answer(c, static_cast<unsigned>(a.status), a.body);
 }
 
 // reindex --wait: a progress bar until the daemon leaves the reindexing state.
@@ -241,6 +344,7 @@ int run_command(const config::Parsed& parsed) {
     const std::string base = base_url(s);
     auto probe = http("GET", base + "/healthz", "", 2);
     if (probe.status == 200) {
+        if (c.name == "status") return daemon_status(c, base);
         // The daemon runs: go through its admin API.
         if (s.admin_token_file.empty()) {
             std::cerr << "erc20-indexer " << c.name << ": the daemon is running (" << base
@@ -261,12 +365,13 @@ int run_command(const config::Parsed& parsed) {
             q += (q.empty() ? "?" : "&") + k + "=" + (escaped ? escaped : v);
             curl_free(escaped);
         }
-        auto a = http("POST", base + "/admin/v1/" + c.name + q, token, 24 * 3600);
+        auto a = http("POST", base + "/admin/v1/" + c.name + q, token, 60);
         if (a.status == 0) {
             std::cerr << "erc20-indexer " << c.name << ": " << a.error << "\n";
             return 1;
         }
-        int rc = print_answer(c, static_cast<unsigned>(a.status), a.body);
+        int rc = a.status == 202 ? wait_for_job(c, base, token, a.body)
+                                 : print_answer(c, static_cast<unsigned>(a.status), a.body);
         if (rc == 0 && (c.name == "reindex" || c.name == "add-tokens") && c.wait) rc = wait_for_reindex(base, c.json);
         return rc;
     }
@@ -311,7 +416,20 @@ int run_command(const config::Parsed& parsed) {
                          return indexer::rewind(*store, client, to);
                      },
                      [&](std::vector<Address> tokens) { return indexer::begin_add_tokens(*store, std::move(tokens)); }};
-    auto answer = admin_action(ctx, c.name, params_of(c));
+    auto prepared = prepare_action(ctx, c.name, params_of(c));
+    api::AdminAnswer answer;
+    if (auto* task = std::get_if<AdminTask>(&prepared)) {
+        ProgressLine line(c);
+        const auto t0 = std::chrono::steady_clock::now();
+        answer = (*task)([&](const Progress& p) {
+            line.show(p.done, p.total, p.unit,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            return true;
+        });
+        line.finish();
+    } else {
+        answer = std::get<api::AdminAnswer>(std::move(prepared));
+    }
     int rc = print_answer(c, answer.status, answer.body);
     if (rc == 0 && c.name == "reindex" && c.wait && !c.json) {
         std::cerr << "reindex: the daemon is not running; blocks are re-ingested when it starts\n";

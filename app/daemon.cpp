@@ -17,6 +17,7 @@
 #include "api/routes.hpp"
 #include "api/server.hpp"
 #include "app/admin.hpp"
+#include "app/jobs.hpp"
 #include "common/hex.hpp"
 #include "indexer/indexer.hpp"
 #include "storage/store.hpp"
@@ -197,7 +198,8 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     indexer::LiveStatus live;
     indexer::Control control;
     Rate rate;
-    auto node_status = [&live] {
+    AdminJobs jobs;
+    auto node_status = [&live, &rate, &jobs] {
         api::NodeStatus n;
         n.node_block = live.node_block.load();
         n.state = indexer::to_string(static_cast<indexer::State>(live.state.load()));
@@ -205,6 +207,8 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
         n.reorgs_total = live.reorgs_total.load();
         n.deepest_reorg = live.deepest_reorg.load();
         n.transfers_applied = live.transfers_applied.load();
+        n.transfers_per_s = rate.per_second();
+        n.admin_job = jobs.running();
         return n;
     };
 
@@ -223,10 +227,14 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     router_options.version = ERC20_INDEXER_VERSION;
     router_options.ready_max_lag = s.ready_max_lag;
     router_options.admin_token = admin_token;
-    router_options.admin = [&admin](const std::string& action, const std::map<std::string, std::string>& params) {
-        spdlog::info("admin: {}", action);
-        return admin_action(admin, action, params);
+    // Quick actions answer on the HTTP thread; long ones become admin jobs.
+    router_options.admin = [&admin, &jobs](const std::string& action,
+                                           const std::map<std::string, std::string>& params) {
+        auto prepared = prepare_action(admin, action, params);
+        if (auto* answer = std::get_if<api::AdminAnswer>(&prepared)) return std::move(*answer);
+        return jobs.submit(action, std::move(std::get<AdminTask>(prepared)));
     };
+    router_options.admin_job = [&jobs](const std::string& id) { return jobs.get(id); };
     api::Router router(*store, node_status, router_options);
     api::ServerOptions server_options;
     server_options.host = s.listen_host;
@@ -304,9 +312,11 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
         break;
     }
     notify("STOPPING=1");
+    jobs.request_stop();  // no new jobs; a verify or compaction stops at its next step
     ingest.request_stop();
     ingest.join();
     control.cancel_all("the daemon is stopping");
+    jobs.stop();  // a backup finishes; a rollback waiting for the indexer was just refused
     server.stop();
     int exit_code = 0;
     try {

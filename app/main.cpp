@@ -15,6 +15,17 @@
 #endif
 
 namespace {
+// "erc20-indexer 0.1.0 (systemd notify: yes)": scripts/install-service.sh
+// refuses a binary that says "no", since the unit is Type=notify.
+void print_version() {
+#ifdef ERC20_HAVE_SYSTEMD
+    constexpr const char* kNotify = "yes";
+#else
+    constexpr const char* kNotify = "no (built with -DERC20_SYSTEMD=OFF)";
+#endif
+    std::cout << "erc20-indexer " << ERC20_INDEXER_VERSION << " (systemd notify: " << kNotify << ")\n";
+}
+
 void usage(std::ostream& out) {
     out << "Usage: erc20-indexer <command> [options]\n\nCommands:\n"
         << erc20::config::commands_help()
@@ -44,7 +55,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (args[0] == "--version") {
-        std::cout << "erc20-indexer " << ERC20_INDEXER_VERSION << "\n";
+        print_version();
         return 0;
     }
     const std::string command = args[0];
@@ -56,7 +67,7 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (parsed.action == erc20::config::Action::kVersion) {
-            std::cout << "erc20-indexer " << ERC20_INDEXER_VERSION << "\n";
+            print_version();
             return 0;
         }
         if (command == "run") return erc20::app::run_daemon(parsed.settings, rest);

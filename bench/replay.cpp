@@ -1224,7 +1224,7 @@ int run(const Options& o) {
                 human_bytes(static_cast<double>(rss_before) * 1024).c_str());
 
     std::printf("\ndatabase size\n");
-    std::printf("  live estimate: %s before close (Store::size_bytes)\n", human_bytes(static_cast<double>(live_estimate)).c_str());
+    std::printf("  on disk      : %s before close (Store::size_bytes: SST + WAL)\n", human_bytes(static_cast<double>(live_estimate)).c_str());
     std::printf("  after replay : %s in %" PRIu64 " files (%s SST, %s WAL) = %.1f bytes/transfer (%.1f SST only)\n",
                 human_bytes(static_cast<double>(before.total)).c_str(), before.files,
                 human_bytes(static_cast<double>(before.sst)).c_str(), human_bytes(static_cast<double>(before.wal)).c_str(),

@@ -144,6 +144,8 @@ rpc::Result<FetchedRange> fetch_range(rpc::Client& client, BlockNum from, BlockN
 
 std::string short_hash(const Hash& h) { return to_hex(h).substr(0, 10); }
 
+double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
 std::string format_eta(double seconds) {
     if (seconds < 0 || seconds > 1e8) return "?";
     auto s = static_cast<uint64_t>(seconds);
@@ -162,6 +164,10 @@ std::future<RewindResult> Control::request_rewind(std::optional<BlockNum> to_blo
     auto f = r.done.get_future();
     {
         std::lock_guard lock(mutex_);
+        if (!closed_.empty()) {
+            r.done.set_exception(std::make_exception_ptr(std::runtime_error(closed_)));
+            return f;
+        }
         queue_.push_back(std::move(r));
     }
     cv_.notify_all();
@@ -202,6 +208,7 @@ void Control::cancel_all(const std::string& why) {
     for (auto& r : add_queue_) r.done.set_exception(std::make_exception_ptr(std::runtime_error(why)));
     queue_.clear();
     add_queue_.clear();
+    closed_ = why.empty() ? "cancelled" : why;
 }
 
 bool Control::pending() {
@@ -810,14 +817,16 @@ struct Indexer::Impl {
                     // The deferred compactions, once, before following.
                     const auto t0 = Clock::now();
                     const uint64_t before = store.size_bytes();
-                    spdlog::info("backfill done: compacting the database ({} MiB)", before >> 20);
+                    spdlog::info("backfill done: compacting the database ({:.1f} MiB on disk)", mib(before));
                     if (!store.end_bulk()) {
                         spdlog::info("compaction interrupted after {:.1f} s; automatic compactions take over",
                                      std::chrono::duration<double>(Clock::now() - t0).count());
                         return;
                     }
-                    spdlog::info("compacted in {:.1f} s: {} MiB", std::chrono::duration<double>(Clock::now() - t0).count(),
-                                 store.size_bytes() >> 20);
+                    const uint64_t after = store.size_bytes();
+                    spdlog::info("compacted in {:.1f} s: {:.1f} MiB -> {:.1f} MiB on disk ({} bytes)",
+                                 std::chrono::duration<double>(Clock::now() - t0).count(), mib(before), mib(after),
+                                 after);
                 }
                 if (!was_following) {
                     spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0, *head);

@@ -101,8 +101,8 @@ class Control {
     std::optional<Rewind> take();
     std::optional<AddTokens> take_add_tokens();
     [[nodiscard]] bool pending();
-    /// Fails every waiting request (the ingestion thread has stopped), so no
-    /// admin caller waits forever.
+    /// Fails every waiting request and every later one with `why` (the
+    /// ingestion thread has stopped), so no admin caller waits forever.
     void cancel_all(const std::string& why);
 
     /// Sleeps up to `d`, waking early on a request or a stop. False when stopping.
@@ -113,6 +113,7 @@ class Control {
     std::condition_variable_any cv_;
     std::deque<Rewind> queue_;
     std::deque<AddTokens> add_queue_;
+    std::string closed_;  // set by cancel_all: why later requests fail
 };
 
 enum class State : int { kStarting, kBackfilling, kFollowing, kReindexing, kError };

@@ -31,9 +31,21 @@ std::vector<storage::HolderItem> pick_holders(const storage::View& view, const A
     return out;
 }
 
+// How many balances verify checks: each token's holders, or `sample` of them.
+size_t balances_to_check(const storage::View& view, const std::vector<Address>& tokens, uint64_t sample) {
+    size_t total = 0;
+    for (const auto& t : tokens) {
+        auto stats = view.token_stats(t);
+        uint64_t n = stats ? stats->holders : 0;
+        total += static_cast<size_t>(sample > 0 ? std::min(n, sample) : n);
+    }
+    return total;
+}
+
 }  // namespace
 
-VerifyReport verify(const storage::View& view, rpc::Client& client, std::optional<Address> token, uint64_t sample) {
+VerifyReport verify(const storage::View& view, rpc::Client& client, std::optional<Address> token, uint64_t sample,
+                    const VerifyProgress& progress) {
     VerifyReport report;
     auto cursor = view.cursor();
     if (!cursor) return report;
@@ -51,6 +63,12 @@ VerifyReport verify(const storage::View& view, rpc::Client& client, std::optiona
         }
     }
     report.tokens = tokens.size();
+    const size_t total = progress ? balances_to_check(view, tokens, sample) : 0;
+    auto go_on = [&] { return !progress || progress(report.checked, std::max(total, report.checked)); };
+    if (!go_on()) {
+        report.complete = false;
+        return report;
+    }
     for (const auto& t : tokens) {
         auto holders = pick_holders(view, t, sample);
         for (size_t start = 0; start < holders.size(); start += kCallsPerBatch) {
@@ -84,6 +102,10 @@ VerifyReport verify(const storage::View& view, rpc::Client& client, std::optiona
                 } else if (Balance(*m.chain) != h.balance) {
                     report.mismatches.push_back(m);
                 }
+            }
+            if (!go_on()) {
+                report.complete = false;
+                return report;
             }
         }
     }

@@ -56,6 +56,13 @@ scripts/install-deps.sh build
 echo "== building build/erc20-indexer"
 scripts/build.sh
 
+# The unit is Type=notify: a binary without sd_notify would be killed at the start timeout.
+if ! build/erc20-indexer --version | grep -q 'systemd notify: yes'; then
+  echo "install-service.sh: build/erc20-indexer has no systemd notify support ($(build/erc20-indexer --version))." >&2
+  echo "   The unit (Type=notify) needs it: apt-get install libsystemd-dev, then rebuild without -DERC20_SYSTEMD=OFF." >&2
+  exit 1
+fi
+
 echo "== installing to $prefix"
 bin_before=$(sum "$bin")
 cmake --install build --prefix "$prefix" | sed 's/^/   /'

@@ -1379,7 +1379,7 @@ bool Store::end_bulk() {
 
 bool Store::bulk() const { return impl_->bulk; }
 
-bool Store::compact() {
+bool Store::compact(const std::function<void(size_t done, size_t total)>& progress) {
     rocksdb::CompactRangeOptions options;
     options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
     options.canceled = &impl_->interrupted;
@@ -1393,10 +1393,13 @@ bool Store::compact() {
     };
     std::sort(order.begin(), order.end(), [&](auto* a, auto* b) { return size_of(a) > size_of(b); });
     std::atomic<size_t> next{0};
+    std::atomic<size_t> done{0};
+    if (progress) progress(0, order.size());
     auto work = [&]() -> rocksdb::Status {
         for (size_t i = next++; i < order.size(); i = next++) {
             auto s = impl_->db->CompactRange(options, order[i], nullptr, nullptr);
             if (!s.ok()) return s;
+            if (progress) progress(++done, order.size());
         }
         return rocksdb::Status::OK();
     };
@@ -1428,8 +1431,15 @@ uint64_t Store::size_bytes() const {
     uint64_t total = 0;
     for (auto* h : impl_->cfs) {
         uint64_t v = 0;
+        // Every table file on disk, those of older versions an open iterator
+        // still reads included (rocksdb.live-sst-files-size leaves those out,
+        // while du counts them).
         if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
-        if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kSizeAllMemTables, &v)) total += v;
+    }
+    // The write-ahead logs: what is in the memtables is on disk there.
+    rocksdb::VectorLogPtr wals;
+    if (impl_->db->GetSortedWalFiles(wals).ok()) {
+        for (const auto& w : wals) total += w->SizeFileBytes();
     }
     return total;
 }

@@ -215,8 +215,10 @@ class Store {
     [[nodiscard]] BlockNum rollback_step(BlockNum floor, size_t max_transfers) const;
 
     /// Full compaction of every column family. Returns false when
-    /// interrupt() stopped it (what was compacted so far stays).
-    bool compact();
+    /// interrupt() stopped it (what was compacted so far stays). `progress`,
+    /// when set, gets (families compacted, families) at the start and after
+    /// each family, from either of the two compacting threads.
+    bool compact(const std::function<void(size_t done, size_t total)>& progress = {});
     /// Stops a compaction in progress, from any thread (a daemon stopping).
     void interrupt();
 
@@ -250,7 +252,11 @@ class Store {
 
     /// Makes every write so far durable (WAL fsync).
     void sync();
-    /// Estimated live data size in bytes, all column families.
+    /// The database's size on disk in bytes: its table files (all column
+    /// families) and its write-ahead logs. `du -sb` of the folder minus
+    /// RocksDB's bookkeeping files (LOG*, OPTIONS-*, MANIFEST-*, CURRENT,
+    /// IDENTITY, LOCK). The one figure that status, /v1/status, the
+    /// erc20_db_size_bytes metric and the compaction log lines report.
     [[nodiscard]] uint64_t size_bytes() const;
 
   private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 
@@ -547,5 +548,49 @@ TEST_CASE("supply readings are kept on the indexed chain, refused and hidden off
         REQUIRE(shown);
         CHECK(shown->total_supply == U256(105));
         CHECK_FALSE(shown->supply_hash);
+    }
+}
+
+namespace {
+// What `du -sb` counts of the data: every table file and WAL in the folder.
+uint64_t table_and_wal_bytes(const std::filesystem::path& dir) {
+    uint64_t total = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        const auto ext = e.path().extension();
+        if (e.is_regular_file() && (ext == ".sst" || ext == ".log")) total += e.file_size();
+    }
+    return total;
+}
+}  // namespace
+
+TEST_CASE("size_bytes is the table files and WALs on disk, through writes and a compaction", "[storage]") {
+    TempDir dir;
+    auto store = Store::open(dir.path.string(), {});
+    store->bind_chain(31337);
+    std::mt19937_64 rng(21);
+    SECTION("unflushed writes count by their WAL") {
+        for (BlockNum b = 1; b <= 20; ++b) {
+            store->apply(BlockBatch{b, Cursor{b, block_hash(b, 0)}, random_blocks(rng, b, b), {}, {}, 0});
+        }
+        store->sync();
+        CHECK(store->size_bytes() > 0);
+        CHECK(store->size_bytes() == table_and_wal_bytes(dir.path));
+    }
+    SECTION("after a compaction, with its progress per column family") {
+        for (BlockNum b = 1; b <= 20; ++b) {
+            store->apply(BlockBatch{b, Cursor{b, block_hash(b, 0)}, random_blocks(rng, b, b), {}, {}, 0});
+        }
+        std::vector<std::pair<size_t, size_t>> steps;
+        std::mutex mutex;
+        CHECK(store->compact([&](size_t done, size_t total) {
+            std::lock_guard lock(mutex);
+            steps.emplace_back(done, total);
+        }));
+        REQUIRE_FALSE(steps.empty());
+        CHECK(steps.front().first == 0);
+        CHECK(steps.back().first == steps.back().second);
+        CHECK(steps.size() == steps.back().second + 1);
+        store->sync();
+        CHECK(store->size_bytes() == table_and_wal_bytes(dir.path));
     }
 }

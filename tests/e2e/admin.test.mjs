@@ -206,7 +206,7 @@ try {
     }
   });
   await h.check('CLI against a daemon with the admin API off: exit 1, says the admin API is off', async () => {
-    const r = await cli(['status', '--listen', `127.0.0.1:${s.port}`, '--db', sdb, '--admin-token-file', tokenFile]);
+    const r = await cli(['compact', '--listen', `127.0.0.1:${s.port}`, '--db', sdb, '--admin-token-file', tokenFile]);
     assert.equal(r.code, 1, show(r));
     assert.match(r.stderr, /admin API is off/, show(r));
   });
@@ -285,10 +285,10 @@ try {
     assert.equal(st.block, head, 'a refused rollback must not move the cursor');
   });
   await h.check('CLI while the daemon runs: without --admin-token-file exit 2, with a wrong token exit 1 (401 message)', async () => {
-    const r1 = await cli(['status', '--listen', `127.0.0.1:${d.port}`, '--db', db]);
+    const r1 = await cli(['compact', '--listen', `127.0.0.1:${d.port}`, '--db', db]);
     assert.equal(r1.code, 2, show(r1));
     assert.match(r1.stderr, /admin-token-file/, show(r1));
-    const r2 = await cli(['status', '--listen', `127.0.0.1:${d.port}`, '--db', db, '--admin-token-file', wrongTokenFile]);
+    const r2 = await cli(['compact', '--listen', `127.0.0.1:${d.port}`, '--db', db, '--admin-token-file', wrongTokenFile]);
     assert.equal(r2.code, 1, show(r2));
     assert.match(r2.stderr, /token/i, show(r2));
   });
@@ -755,7 +755,7 @@ try {
       await syncNonce(w, w.deployer);
       await w.sendAndMine([{ kind: 'hupMint', tx: { from: w.accounts[0], to: t, data: calldata('TestToken', 'mint', [w.accounts[1], 5n]), gas: 200000 }, apply: () => {} }]);
       const until2 = Date.now() + 10000;
-      while (!/ debug /.test(log.text()) && Date.now() < until2) await sleep(50);
+      while (!/ debug .*metadata: /.test(log.text()) && Date.now() < until2) await sleep(50);
       assert.match(log.text(), / debug .*metadata: /, `no debug line after SIGHUP:\n${log.text()}`);
       // A bad value: reported, the daemon keeps running.
       fs.writeFileSync(cfg, 'log-level = loud\n');
