@@ -127,7 +127,16 @@ void MetadataWorker::fetch(const std::vector<Address>& tokens, bool full, BlockN
         attempts_.erase(tokens[i]);
         if (retry && !full) continue;  // keep the last good totalSupply
         if (!view.token_stats(tokens[i])) continue;  // removed by a reorg meanwhile
-        store_.put_token_meta(tokens[i], meta);
+        try {
+            store_.put_token_meta(tokens[i], meta);
+        } catch (const storage::StoreError& e) {
+            // A full or read-only disk: the ingestion thread reports it; this
+            // row is written on a later round.
+            spdlog::debug("metadata: {}", e.what());
+            std::lock_guard lock(mutex_);
+            (full ? retry_new_ : retry_touched_).insert(tokens[i]);
+            continue;
+        }
         if (full) {
             spdlog::debug("metadata: {} is {} ({})", to_hex(tokens[i]), meta.symbol.value_or("?"),
                           meta.name.value_or("?"));

@@ -21,10 +21,22 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include "common/hex.hpp"
 #include "storage/codec.hpp"
 #include "storage/schema.hpp"
 
 namespace erc20::storage {
+
+const char* to_string(CommitPoint p) noexcept {
+    switch (p) {
+        case CommitPoint::kApplyBatch: return "apply (write batch)";
+        case CommitPoint::kApplyIngest: return "apply (ingestion)";
+        case CommitPoint::kRollback: return "rollback";
+        case CommitPoint::kTokenMeta: return "token metadata";
+    }
+    return "unknown";
+}
+
 namespace {
 
 enum Cf : size_t {
@@ -61,7 +73,10 @@ rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view view_of(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
 void check(const rocksdb::Status& s, std::string_view what) {
-    if (!s.ok()) throw StoreError(std::string(what) + ": " + s.ToString());
+    if (!s.ok()) {
+        throw StoreError(std::string(what) + ": " + s.ToString(),
+                         s.IsIOError() ? StoreError::Kind::kIo : StoreError::Kind::kOther);
+    }
 }
 
 std::string encode_stats(const TokenStats& s) {
@@ -244,8 +259,10 @@ class Writes {
     }
 
     /// Writes everything atomically through the memtables. The WAL is on;
-    /// it is synced by Store::sync.
-    void commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string_view what) {
+    /// it is synced by Store::sync. `before` runs just before the write.
+    template <class Before>
+    void commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string_view what,
+                Before&& before) {
         rocksdb::WriteBatch batch;
         for (size_t c = 0; c < kCfCount; ++c) {
             families_[c].sort();
@@ -257,15 +274,18 @@ class Writes {
         }
         rocksdb::WriteOptions wo;
         wo.memtable_insert_hint_per_batch = true;
+        before();
         check(db.Write(wo, &batch), what);
     }
 
     /// Writes everything atomically as table files, one per family, moved
     /// into the database by one IngestExternalFiles: all or nothing, durable
-    /// when it returns, seen all at once by readers.
+    /// when it returns, seen all at once by readers. `before` runs once the
+    /// files are written, just before the ingestion.
+    template <class Before>
     void ingest(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
                 const std::vector<rocksdb::Options>& options, const std::string& dir, uint64_t& seq,
-                std::string_view what) {
+                std::string_view what, Before&& before) {
         std::vector<rocksdb::IngestExternalFileArg> args;
         std::vector<std::string> files;
         auto cleanup = [&] {
@@ -311,6 +331,7 @@ class Writes {
                 arg.options.snapshot_consistency = true;
                 args.push_back(std::move(arg));
             }
+            before();
             if (!args.empty()) check(db.IngestExternalFiles(args), what);
         } catch (...) {
             cleanup();
@@ -448,6 +469,16 @@ struct Store::Impl {
     uint64_t ingest_seq{0};
     bool bulk{false};  // Store::begin_bulk
     std::atomic<bool> interrupted{false};  // Store::interrupt
+    std::function<std::optional<std::string>(CommitPoint)> fault;  // StoreOptions::fault
+
+    // The test seam before a commit point: throws the injected failure.
+    void inject(CommitPoint p, std::string_view what) const {
+        if (!fault) return;
+        if (auto message = fault(p)) {
+            throw StoreError(std::string(what) + ": injected fault at " + to_string(p) + ": " + *message,
+                             StoreError::Kind::kIo);
+        }
+    }
 
     // In bulk mode, a family whose level 0 grew to `limit` files gets its
     // automatic compactions back.
@@ -698,6 +729,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     }
     impl->ingest_min_transfers = std::max<size_t>(1, options.ingest_min_transfers);
     impl->ingest_dir = path + "/ingest";
+    impl->fault = options.fault;
 
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s;
@@ -1010,10 +1042,11 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(batch.last)));
 
     if (batch.transfers.size() >= d.ingest_min_transfers) {
-        wb.ingest(*d.db, d.cfs, d.bulk ? d.cf_options_bulk : d.cf_options, d.ingest_dir, d.ingest_seq, "apply blocks");
+        wb.ingest(*d.db, d.cfs, d.bulk ? d.cf_options_bulk : d.cf_options, d.ingest_dir, d.ingest_seq, "apply blocks",
+                  [&] { d.inject(CommitPoint::kApplyIngest, "apply blocks"); });
         if (d.bulk) d.bound_level0(kBulkMaxL0Files);
     } else {
-        wb.commit(*d.db, d.cfs, "apply blocks");
+        wb.commit(*d.db, d.cfs, "apply blocks", [&] { d.inject(CommitPoint::kApplyBatch, "apply blocks"); });
     }
     return result;
 }
@@ -1105,11 +1138,12 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
     if (to) wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(*to)));
     else wb.Delete(kCfMeta, slice(kKeyCursor));
-    wb.commit(*d.db, d.cfs, "rollback");
+    wb.commit(*d.db, d.cfs, "rollback", [&] { d.inject(CommitPoint::kRollback, "rollback"); });
     return result;
 }
 
 void Store::put_token_meta(const Address& token, const TokenMeta& meta) {
+    impl_->inject(CommitPoint::kTokenMeta, "write token metadata");
     check(impl_->db->Put(rocksdb::WriteOptions(), impl_->cf(kCfTokenMeta), slice(token_key(token)),
                          slice(encode_token_meta(meta))),
           "write token metadata");
@@ -1132,6 +1166,46 @@ std::vector<Address> Store::tokens_without_meta() const {
 View Store::view() const { return View(impl_.get(), impl_->db->GetSnapshot()); }
 
 void Store::sync() { check(impl_->db->SyncWAL(), "sync WAL"); }
+
+void Store::resume() {
+    check(impl_->db->Resume(), "resume writes to " + impl_->path);
+    // Resume() succeeds when RocksDB holds no error yet (the failure was a
+    // table file of ours): the proof is a synced write. The schema version
+    // written again is the row already there.
+    std::string version_value;
+    put_be32(version_value, kSchemaVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    check(impl_->db->Put(wo, impl_->cf(kCfMeta), slice(kKeySchema), version_value), "write to " + impl_->path);
+    std::error_code ec;
+    std::filesystem::create_directories(impl_->ingest_dir, ec);
+    if (ec) throw StoreError("cannot create " + impl_->ingest_dir + ": " + ec.message(), StoreError::Kind::kIo);
+}
+
+const std::string& Store::path() const { return impl_->path; }
+
+std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
+    std::vector<std::string> out;
+    const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    auto hex = [](const rocksdb::Slice& s) {
+        return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+    };
+    for (size_t c = 0; c < kCfCount; ++c) {
+        if (c == kCfTokenMeta && !with_token_meta) continue;
+        std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(static_cast<Cf>(c))));
+        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            out.push_back(std::string(kCfNames[c]) + " " + hex(it->key()) + " " + hex(it->value()));
+        }
+        if (!it->status().ok()) {
+            impl_->db->ReleaseSnapshot(snapshot);
+            check(it->status(), "dump " + std::string(kCfNames[c]));
+        }
+    }
+    impl_->db->ReleaseSnapshot(snapshot);
+    return out;
+}
 
 BlockNum Store::rollback_step(BlockNum floor, size_t max_transfers) const {
     std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kCfTransfers)));
