@@ -74,6 +74,70 @@ std::optional<std::string> read_token(const std::string& path, std::string& prob
     return token;
 }
 
+// After a storage I/O failure (no space left, a read-only or failing disk) the
+// database holds the state before the failed write and the API keeps serving
+// it. One error line says so; then the ingestion thread tries to write again
+// (1 s, doubling to 30 s) and resumes by itself once a write succeeds.
+class StorageRecovery {
+  public:
+    StorageRecovery(storage::Store& store, indexer::LiveStatus& live, indexer::Control& control)
+        : store_(store), live_(live), control_(control) {}
+
+    // Returns true once the database is writable again, false when stopping
+    // or when the failure turned out not to be one of I/O.
+    bool wait_writable(std::stop_token& stop, const storage::StoreError& e) {
+        live_.state.store(static_cast<int>(indexer::State::kError));
+        const auto cursor = store_.cursor();
+        const BlockNum at = cursor ? cursor->block_num : 0;
+        // A retry that fails again before any block was applied is the same
+        // failure: one line for it, not one per retry.
+        if (!failing_ || at != failing_at_) {
+            spdlog::error("storage failure, ingestion paused at block {}: {} (database {}); the HTTP API keeps "
+                          "serving block {}; retrying by itself once space or write access is back",
+                          at, e.what(), store_.path(), at);
+            failing_ = true;
+            failing_at_ = at;
+            resumed_logged_ = false;
+            since_ = std::chrono::steady_clock::now();
+        } else {
+            spdlog::debug("storage: failed again: {}", e.what());
+        }
+        auto wait = std::chrono::seconds(1);
+        while (!stop.stop_requested()) {
+            notify("WATCHDOG=1");
+            control_.wait(stop, wait);
+            if (stop.stop_requested()) return false;
+            try {
+                store_.resume();
+            } catch (const storage::StoreError& again) {
+                if (again.kind() != storage::StoreError::Kind::kIo) {
+                    spdlog::error("storage: cannot resume writes: {}", again.what());
+                    return false;
+                }
+                spdlog::debug("storage: still not writable: {}", again.what());
+                wait = std::min<std::chrono::seconds>(wait * 2, std::chrono::seconds(30));
+                continue;
+            }
+            if (!resumed_logged_) {
+                spdlog::info("storage: writable again after {:.0f} s; resuming ingestion after block {}",
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - since_).count(), at);
+            }
+            resumed_logged_ = true;
+            return true;
+        }
+        return false;
+    }
+
+  private:
+    storage::Store& store_;
+    indexer::LiveStatus& live_;
+    indexer::Control& control_;
+    bool failing_{false};
+    bool resumed_logged_{false};
+    BlockNum failing_at_{0};
+    std::chrono::steady_clock::time_point since_;
+};
+
 }  // namespace
 
 namespace {
@@ -221,11 +285,21 @@ int run_daemon(const config::Settings& s, const std::vector<std::string>& args) 
     };
 
     std::jthread ingest([&](std::stop_token stop) {
+        StorageRecovery recovery(*store, live, control);
         while (!stop.stop_requested()) {
             try {
                 indexer::Indexer ix(options, *store, live, control);
                 ix.run(stop);
                 return;
+            } catch (const storage::StoreError& e) {
+                if (e.kind() == storage::StoreError::Kind::kIo) {
+                    if (recovery.wait_writable(stop, e)) continue;
+                    if (stop.stop_requested()) return;
+                } else {
+                    live.state.store(static_cast<int>(indexer::State::kError));
+                    spdlog::error("indexer stopped: {}", e.what());
+                    spdlog::error("the HTTP API keeps serving the last indexed state; a rollback or reindex resumes ingestion");
+                }
             } catch (const std::exception& e) {
                 live.state.store(static_cast<int>(indexer::State::kError));
                 spdlog::error("indexer stopped: {}", e.what());

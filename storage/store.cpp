@@ -11,7 +11,12 @@
 #include <set>
 #include <unordered_map>
 
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
@@ -24,6 +29,8 @@
 #include "common/hex.hpp"
 #include "storage/codec.hpp"
 #include "storage/schema.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace erc20::storage {
 
@@ -229,6 +236,27 @@ size_t pair_hash(const Address& token, const Address& holder) noexcept {
     std::memcpy(&b, token.bytes.data() + 12, 8);
     return static_cast<size_t>((a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL >> 7);
 }
+
+// RocksDB's own log, into ours rather than a LOG file in the database
+// folder: operators find it with everything else, and a full or read-only
+// disk cannot break it (RocksDB 7.8 asserts on an info log write after a
+// failed one). Its errors are warnings here: the store's caller reports the
+// failure that matters, once.
+class SpdlogLogger : public rocksdb::Logger {
+  public:
+    SpdlogLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {}
+    using rocksdb::Logger::Logv;
+    void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+    void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+        const auto to = level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::warn
+                        : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::debug
+                                                                      : spdlog::level::trace;
+        if (!spdlog::should_log(to)) return;
+        char line[1024];
+        std::vsnprintf(line, sizeof line, format, ap);
+        spdlog::log(to, "rocksdb: {}", line);
+    }
+};
 
 // The writes of one apply or rollback, per column family in one arena,
 // handed to RocksDB sorted by key: as one WriteBatch (memtable inserts in
@@ -688,6 +716,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     // of the largest starts above it), and a crash replays at most 64 MiB of WAL.
     db_options.db_write_buffer_size = options.write_buffer_bytes;
     db_options.max_total_wal_size = 64u << 20;
+    db_options.info_log = std::make_shared<SpdlogLogger>();
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -1168,7 +1197,14 @@ View Store::view() const { return View(impl_.get(), impl_->db->GetSnapshot()); }
 void Store::sync() { check(impl_->db->SyncWAL(), "sync WAL"); }
 
 void Store::resume() {
-    check(impl_->db->Resume(), "resume writes to " + impl_->path);
+    // Busy: RocksDB's own recovery from a full disk is under way (it waits
+    // for free space); it clears the error by itself.
+    const rocksdb::Status resumed = impl_->db->Resume();
+    if (resumed.IsBusy()) {
+        throw StoreError("resume writes to " + impl_->path + ": RocksDB's recovery is still under way",
+                         StoreError::Kind::kIo);
+    }
+    check(resumed, "resume writes to " + impl_->path);
     // Resume() succeeds when RocksDB holds no error yet (the failure was a
     // table file of ours): the proof is a synced write. The schema version
     // written again is the row already there.
@@ -1177,9 +1213,16 @@ void Store::resume() {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     check(impl_->db->Put(wo, impl_->cf(kCfMeta), slice(kKeySchema), version_value), "write to " + impl_->path);
+    // Large batches write table files in the ingestion folder first.
     std::error_code ec;
     std::filesystem::create_directories(impl_->ingest_dir, ec);
-    if (ec) throw StoreError("cannot create " + impl_->ingest_dir + ": " + ec.message(), StoreError::Kind::kIo);
+    const std::string probe = impl_->ingest_dir + "/probe";
+    std::FILE* f = std::fopen(probe.c_str(), "w");
+    if (f == nullptr) {
+        throw StoreError("cannot write in " + impl_->ingest_dir + ": " + std::strerror(errno), StoreError::Kind::kIo);
+    }
+    std::fclose(f);
+    std::filesystem::remove(probe, ec);
 }
 
 const std::string& Store::path() const { return impl_->path; }
