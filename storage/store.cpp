@@ -8,6 +8,9 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <mutex>
+#include <ctime>
+#include <chrono>
 #include <set>
 #include <unordered_map>
 
@@ -237,25 +240,55 @@ size_t pair_hash(const Address& token, const Address& holder) noexcept {
     return static_cast<size_t>((a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL >> 7);
 }
 
-// RocksDB's own log, into ours rather than a LOG file in the database
-// folder: operators find it with everything else, and a full or read-only
-// disk cannot break it (RocksDB 7.8 asserts on an info log write after a
-// failed one). Its errors are warnings here: the store's caller reports the
-// failure that matters, once.
-class SpdlogLogger : public rocksdb::Logger {
+// RocksDB's own log, the LOG file of the database folder (the previous one
+// kept as LOG.old), written with plain stdio whose failures are ignored:
+// RocksDB 7.8's own log writer asserts, aborting the process, on a write
+// after a failed one, which a full or read-only disk brings about. Its error
+// lines also go to the daemon's log, as warnings: the store's caller reports
+// the failure that matters, once.
+class InfoLog : public rocksdb::Logger {
   public:
-    SpdlogLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {}
+    /// No file when `dir` is empty (a read-only open must not touch the LOG
+    /// of a daemon that may be running).
+    explicit InfoLog(const std::string& dir) : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {
+        if (dir.empty()) return;
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        std::filesystem::rename(dir + "/LOG", dir + "/LOG.old", ec);
+        file_ = std::fopen((dir + "/LOG").c_str(), "w");
+    }
+    ~InfoLog() override {
+        if (file_ != nullptr) std::fclose(file_);
+    }
+    InfoLog(const InfoLog&) = delete;
+    InfoLog& operator=(const InfoLog&) = delete;
+
     using rocksdb::Logger::Logv;
     void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
     void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
-        const auto to = level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? spdlog::level::warn
-                        : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? spdlog::level::debug
-                                                                      : spdlog::level::trace;
-        if (!spdlog::should_log(to)) return;
-        char line[1024];
-        std::vsnprintf(line, sizeof line, format, ap);
-        spdlog::log(to, "rocksdb: {}", line);
+        if (level < GetInfoLogLevel()) return;
+        va_list again;
+        va_copy(again, ap);
+        const int size = std::vsnprintf(nullptr, 0, format, ap);
+        std::string line(static_cast<size_t>(std::max(size, 0)), '\0');
+        std::vsnprintf(line.data(), line.size() + 1, format, again);
+        va_end(again);
+        if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) spdlog::warn("rocksdb: {}", line);
+        if (file_ == nullptr) return;
+        const auto now = std::chrono::system_clock::now();
+        const std::time_t t = std::chrono::system_clock::to_time_t(now);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%Y/%m/%d-%H:%M:%S", &tm);
+        std::lock_guard lock(mutex_);
+        std::fprintf(file_, "%s %s\n", stamp, line.c_str());  // a full disk loses lines, nothing else
+        std::fflush(file_);
     }
+
+  private:
+    std::mutex mutex_;
+    std::FILE* file_{nullptr};
 };
 
 // The writes of one apply or rollback, per column family in one arena,
@@ -716,7 +749,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     // of the largest starts above it), and a crash replays at most 64 MiB of WAL.
     db_options.db_write_buffer_size = options.write_buffer_bytes;
     db_options.max_total_wal_size = 64u << 20;
-    db_options.info_log = std::make_shared<SpdlogLogger>();
+    db_options.info_log = std::make_shared<InfoLog>(options.read_only ? std::string() : path);
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
