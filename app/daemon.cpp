@@ -1,5 +1,6 @@
 #include "app/daemon.hpp"
 
+#include <condition_variable>
 #include <csignal>
 #include <deque>
 #include <fstream>
@@ -80,15 +81,19 @@ std::optional<std::string> read_token(const std::string& path, std::string& prob
 // (1 s, doubling to 30 s) and resumes by itself once a write succeeds.
 class StorageRecovery {
   public:
-    StorageRecovery(storage::Store& store, indexer::LiveStatus& live, indexer::Control& control)
-        : store_(store), live_(live), control_(control) {}
+    StorageRecovery(storage::Store& store, indexer::LiveStatus& live) : store_(store), live_(live) {}
 
     // Returns true once the database is writable again, false when stopping
     // or when the failure turned out not to be one of I/O.
     bool wait_writable(std::stop_token& stop, const storage::StoreError& e) {
         live_.state.store(static_cast<int>(indexer::State::kError));
-        const auto cursor = store_.cursor();
-        const BlockNum at = cursor ? cursor->block_num : 0;
+        BlockNum at = 0;
+        try {
+            const auto cursor = store_.cursor();
+            at = cursor ? cursor->block_num : 0;
+        } catch (const storage::StoreError&) {
+            // unreadable too: the retries below tell when it is back
+        }
         // A retry that fails again before any block was applied is the same
         // failure: one line for it, not one per retry.
         if (!failing_ || at != failing_at_) {
@@ -105,7 +110,12 @@ class StorageRecovery {
         auto wait = std::chrono::seconds(1);
         while (!stop.stop_requested()) {
             notify("WATCHDOG=1");
-            control_.wait(stop, wait);
+            // Not control_.wait: an admin request waiting for the writes to
+            // work again must not turn this into a busy loop.
+            std::mutex m;
+            std::condition_variable_any cv;
+            std::unique_lock lock(m);
+            cv.wait_for(lock, stop, wait, [] { return false; });
             if (stop.stop_requested()) return false;
             try {
                 store_.resume();
@@ -131,7 +141,6 @@ class StorageRecovery {
   private:
     storage::Store& store_;
     indexer::LiveStatus& live_;
-    indexer::Control& control_;
     bool failing_{false};
     bool resumed_logged_{false};
     BlockNum failing_at_{0};
@@ -285,7 +294,7 @@ int run_daemon(const config::Settings& s, const std::vector<std::string>& args) 
     };
 
     std::jthread ingest([&](std::stop_token stop) {
-        StorageRecovery recovery(*store, live, control);
+        StorageRecovery recovery(*store, live);
         while (!stop.stop_requested()) {
             try {
                 indexer::Indexer ix(options, *store, live, control);

@@ -263,6 +263,11 @@ class InfoLog : public rocksdb::Logger {
     InfoLog(const InfoLog&) = delete;
     InfoLog& operator=(const InfoLog&) = delete;
 
+    void Flush() override {
+        std::lock_guard lock(mutex_);
+        if (file_ != nullptr) std::fflush(file_);
+    }
+
     using rocksdb::Logger::Logv;
     void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
     void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
@@ -283,7 +288,7 @@ class InfoLog : public rocksdb::Logger {
         std::strftime(stamp, sizeof stamp, "%Y/%m/%d-%H:%M:%S", &tm);
         std::lock_guard lock(mutex_);
         std::fprintf(file_, "%s %s\n", stamp, line.c_str());  // a full disk loses lines, nothing else
-        std::fflush(file_);
+        if (level >= rocksdb::InfoLogLevel::WARN_LEVEL) std::fflush(file_);
     }
 
   private:
