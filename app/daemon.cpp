@@ -1,5 +1,6 @@
 #include "app/daemon.hpp"
 
+#include <condition_variable>
 #include <csignal>
 #include <deque>
 #include <fstream>
@@ -114,6 +115,77 @@ std::optional<std::string> resolve_scope(const storage::Store& store, config::Se
     s.start_block = stored->start_block;
     return std::nullopt;
 }
+// After a storage I/O failure (no space left, a read-only or failing disk) the
+// database holds the state before the failed write and the API keeps serving
+// it. One error line says so; then the ingestion thread tries to write again
+// (1 s, doubling to 30 s) and resumes by itself once a write succeeds.
+class StorageRecovery {
+  public:
+    StorageRecovery(storage::Store& store, indexer::LiveStatus& live) : store_(store), live_(live) {}
+
+    // Returns true once the database is writable again, false when stopping
+    // or when the failure turned out not to be one of I/O.
+    bool wait_writable(std::stop_token& stop, const storage::StoreError& e) {
+        live_.state.store(static_cast<int>(indexer::State::kError));
+        BlockNum at = 0;
+        try {
+            const auto cursor = store_.cursor();
+            at = cursor ? cursor->block_num : 0;
+        } catch (const storage::StoreError&) {
+            // unreadable too: the retries below tell when it is back
+        }
+        // A retry that fails again before any block was applied is the same
+        // failure: one line for it, not one per retry.
+        if (!failing_ || at != failing_at_) {
+            spdlog::error("storage failure, ingestion paused at block {}: {} (database {}); the HTTP API keeps "
+                          "serving block {}; retrying by itself once space or write access is back",
+                          at, e.what(), store_.path(), at);
+            failing_ = true;
+            failing_at_ = at;
+            resumed_logged_ = false;
+            since_ = std::chrono::steady_clock::now();
+        } else {
+            spdlog::debug("storage: failed again: {}", e.what());
+        }
+        auto wait = std::chrono::seconds(1);
+        while (!stop.stop_requested()) {
+            notify("WATCHDOG=1");
+            // Not control_.wait: an admin request waiting for the writes to
+            // work again must not turn this into a busy loop.
+            std::mutex m;
+            std::condition_variable_any cv;
+            std::unique_lock lock(m);
+            cv.wait_for(lock, stop, wait, [] { return false; });
+            if (stop.stop_requested()) return false;
+            try {
+                store_.resume();
+            } catch (const storage::StoreError& again) {
+                if (again.kind() != storage::StoreError::Kind::kIo) {
+                    spdlog::error("storage: cannot resume writes: {}", again.what());
+                    return false;
+                }
+                spdlog::debug("storage: still not writable: {}", again.what());
+                wait = std::min<std::chrono::seconds>(wait * 2, std::chrono::seconds(30));
+                continue;
+            }
+            if (!resumed_logged_) {
+                spdlog::info("storage: writable again after {:.0f} s; resuming ingestion after block {}",
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - since_).count(), at);
+            }
+            resumed_logged_ = true;
+            return true;
+        }
+        return false;
+    }
+
+  private:
+    storage::Store& store_;
+    indexer::LiveStatus& live_;
+    bool failing_{false};
+    bool resumed_logged_{false};
+    BlockNum failing_at_{0};
+    std::chrono::steady_clock::time_point since_;
+};
 
 }  // namespace
 
@@ -277,11 +349,21 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     };
 
     std::jthread ingest([&](std::stop_token stop) {
+        StorageRecovery recovery(*store, live);
         while (!stop.stop_requested()) {
             try {
                 indexer::Indexer ix(options, *store, live, control);
                 ix.run(stop);
                 return;
+            } catch (const storage::StoreError& e) {
+                if (e.kind() == storage::StoreError::Kind::kIo) {
+                    if (recovery.wait_writable(stop, e)) continue;
+                    if (stop.stop_requested()) return;
+                } else {
+                    live.state.store(static_cast<int>(indexer::State::kError));
+                    spdlog::error("indexer stopped: {}", e.what());
+                    spdlog::error("the HTTP API keeps serving the last indexed state; a rollback or reindex resumes ingestion");
+                }
             } catch (const std::exception& e) {
                 live.state.store(static_cast<int>(indexer::State::kError));
                 spdlog::error("indexer stopped: {}", e.what());

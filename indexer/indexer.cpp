@@ -388,7 +388,8 @@ struct Indexer::Impl {
         }
         using namespace std::chrono_literals;
         const Clock::duration cap = options.max_backoff;
-        backoff = backoff == Clock::duration{} ? Clock::duration(200ms) : std::min<Clock::duration>(backoff * 2, cap);
+        backoff = backoff == Clock::duration{} ? std::min<Clock::duration>(200ms, cap)
+                                               : std::min<Clock::duration>(backoff * 2, cap);
         // Full jitter over the upper half, so several indexers behind one
         // provider do not retry in lockstep.
         auto half = std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count() / 2;

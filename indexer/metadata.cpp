@@ -255,8 +255,16 @@ void MetadataWorker::store(const Address& token, bool full, const At& at, const 
     if (retry && !full) return;  // keep the last good totalSupply
     if (retry) meta.supply_hash.reset();  // no reading: its block is unknown
     if (!view.token_stats(token)) return;  // removed by a reorg meanwhile
-    if (!store_.put_token_meta(token, meta)) {
-        // The block it was read at was undone meanwhile: read it again.
+    bool written = false;
+    try {
+        written = store_.put_token_meta(token, meta);
+    } catch (const storage::StoreError& e) {
+        // A full or read-only disk: the ingestion thread reports it; this
+        // row is written on a later round.
+        spdlog::debug("metadata: {}", e.what());
+    }
+    if (!written) {
+        // The block it was read at was undone meanwhile, or the write failed: read it again.
         retry_later(token, full);
         return;
     }

@@ -235,6 +235,12 @@ struct Client::Impl {
             e.message = "cancelled: stopping";
             return e;
         }
+        if (options.transport) {
+            auto answer = options.transport(request);
+            if (!answer) return answer.error();
+            body = std::move(answer.value());
+            return std::nullopt;
+        }
         const CURLcode rc = curl_easy_perform(curl);
         if (rc != CURLE_OK) {
             RpcError e;

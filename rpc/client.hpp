@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -36,6 +37,12 @@ struct ClientOptions {
     /// When set and true, calls in flight abort and new calls fail at once
     /// (kTransport, "cancelled"): a stop request need not wait for a timeout.
     const std::atomic<bool>* cancel{nullptr};
+    /// Test seam: when set, it replaces libcurl. It gets each JSON-RPC request
+    /// body (one call or a batch) and returns the answer body, decoded as an
+    /// HTTP 200 answer would be, or the transport failure to report. Clients
+    /// copied from these options share it: it must be thread-safe.
+    /// Default: unset (HTTP POST to `url`).
+    std::function<Result<std::string>(std::string_view request)> transport;
 };
 
 class Client {

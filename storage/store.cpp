@@ -9,10 +9,17 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <ctime>
+#include <chrono>
 #include <set>
 #include <unordered_map>
 
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
@@ -22,10 +29,24 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include "common/hex.hpp"
 #include "storage/codec.hpp"
 #include "storage/schema.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace erc20::storage {
+
+const char* to_string(CommitPoint p) noexcept {
+    switch (p) {
+        case CommitPoint::kApplyBatch: return "apply (write batch)";
+        case CommitPoint::kApplyIngest: return "apply (ingestion)";
+        case CommitPoint::kRollback: return "rollback";
+        case CommitPoint::kTokenMeta: return "token metadata";
+    }
+    return "unknown";
+}
+
 namespace {
 
 enum Cf : size_t {
@@ -66,7 +87,10 @@ rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view view_of(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
 void check(const rocksdb::Status& s, std::string_view what) {
-    if (!s.ok()) throw StoreError(std::string(what) + ": " + s.ToString());
+    if (!s.ok()) {
+        throw StoreError(std::string(what) + ": " + s.ToString(),
+                         s.IsIOError() ? StoreError::Kind::kIo : StoreError::Kind::kOther);
+    }
 }
 
 std::string encode_stats(const TokenStats& s) {
@@ -253,6 +277,62 @@ size_t pair_hash(const Address& token, const Address& holder) noexcept {
     return static_cast<size_t>((a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL >> 7);
 }
 
+// RocksDB's own log, the LOG file of the database folder (the previous one
+// kept as LOG.old), written with plain stdio whose failures are ignored:
+// RocksDB 7.8's own log writer asserts, aborting the process, on a write
+// after a failed one, which a full or read-only disk brings about. Its error
+// lines also go to the daemon's log, as warnings: the store's caller reports
+// the failure that matters, once.
+class InfoLog : public rocksdb::Logger {
+  public:
+    /// No file when `dir` is empty (a read-only open must not touch the LOG
+    /// of a daemon that may be running).
+    explicit InfoLog(const std::string& dir) : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {
+        if (dir.empty()) return;
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        std::filesystem::rename(dir + "/LOG", dir + "/LOG.old", ec);
+        file_ = std::fopen((dir + "/LOG").c_str(), "w");
+    }
+    ~InfoLog() override {
+        if (file_ != nullptr) std::fclose(file_);
+    }
+    InfoLog(const InfoLog&) = delete;
+    InfoLog& operator=(const InfoLog&) = delete;
+
+    void Flush() override {
+        std::lock_guard lock(mutex_);
+        if (file_ != nullptr) std::fflush(file_);
+    }
+
+    using rocksdb::Logger::Logv;
+    void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+    void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+        if (level < GetInfoLogLevel()) return;
+        va_list again;
+        va_copy(again, ap);
+        const int size = std::vsnprintf(nullptr, 0, format, ap);
+        std::string line(static_cast<size_t>(std::max(size, 0)), '\0');
+        std::vsnprintf(line.data(), line.size() + 1, format, again);
+        va_end(again);
+        if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) spdlog::warn("rocksdb: {}", line);
+        if (file_ == nullptr) return;
+        const auto now = std::chrono::system_clock::now();
+        const std::time_t t = std::chrono::system_clock::to_time_t(now);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%Y/%m/%d-%H:%M:%S", &tm);
+        std::lock_guard lock(mutex_);
+        std::fprintf(file_, "%s %s\n", stamp, line.c_str());  // a full disk loses lines, nothing else
+        if (level >= rocksdb::InfoLogLevel::WARN_LEVEL) std::fflush(file_);
+    }
+
+  private:
+    std::mutex mutex_;
+    std::FILE* file_{nullptr};
+};
+
 // The writes of one apply or rollback, per column family in one arena,
 // handed to RocksDB sorted by key: as one WriteBatch (memtable inserts in
 // key order are markedly cheaper than in transfer order), or, for a large
@@ -282,8 +362,10 @@ class Writes {
     }
 
     /// Writes everything atomically through the memtables. The WAL is on;
-    /// it is synced by Store::sync.
-    void commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string_view what) {
+    /// it is synced by Store::sync. `before` runs just before the write.
+    template <class Before>
+    void commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string_view what,
+                Before&& before) {
         rocksdb::WriteBatch batch;
         for (size_t c = 0; c < kCfCount; ++c) {
             families_[c].sort();
@@ -295,15 +377,18 @@ class Writes {
         }
         rocksdb::WriteOptions wo;
         wo.memtable_insert_hint_per_batch = true;
+        before();
         check(db.Write(wo, &batch), what);
     }
 
     /// Writes everything atomically as table files, one per family, moved
     /// into the database by one IngestExternalFiles: all or nothing, durable
-    /// when it returns, seen all at once by readers.
+    /// when it returns, seen all at once by readers. `before` runs once the
+    /// files are written, just before the ingestion.
+    template <class Before>
     void ingest(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
                 const std::vector<rocksdb::Options>& options, const std::string& dir, uint64_t& seq,
-                std::string_view what) {
+                std::string_view what, Before&& before) {
         std::vector<rocksdb::IngestExternalFileArg> args;
         std::vector<std::string> files;
         auto cleanup = [&] {
@@ -349,6 +434,7 @@ class Writes {
                 arg.options.snapshot_consistency = true;
                 args.push_back(std::move(arg));
             }
+            before();
             if (!args.empty()) check(db.IngestExternalFiles(args), what);
         } catch (...) {
             cleanup();
@@ -490,6 +576,16 @@ struct Store::Impl {
     /// one write at a time, and a supply reading is checked against the
     /// headers no rollback is changing.
     std::mutex meta_mutex;
+    std::function<std::optional<std::string>(CommitPoint)> fault;  // StoreOptions::fault
+
+    // The test seam before a commit point: throws the injected failure.
+    void inject(CommitPoint p, std::string_view what) const {
+        if (!fault) return;
+        if (auto message = fault(p)) {
+            throw StoreError(std::string(what) + ": injected fault at " + to_string(p) + ": " + *message,
+                             StoreError::Kind::kIo);
+        }
+    }
 
     // In bulk mode, a family whose level 0 grew to `limit` files gets its
     // automatic compactions back.
@@ -520,10 +616,11 @@ struct Store::Impl {
     // least ingest_min_transfers transfers, else through the memtables.
     void write(Writes& wb, size_t transfers, std::string_view what) {
         if (transfers >= ingest_min_transfers) {
-            wb.ingest(*db, cfs, bulk ? cf_options_bulk : cf_options, ingest_dir, ingest_seq, what);
+            wb.ingest(*db, cfs, bulk ? cf_options_bulk : cf_options, ingest_dir, ingest_seq, what,
+                      [&] { inject(CommitPoint::kApplyIngest, what); });
             if (bulk) bound_level0(kBulkMaxL0Files);
         } else {
-            wb.commit(*db, cfs, what);
+            wb.commit(*db, cfs, what, [&] { inject(CommitPoint::kApplyBatch, what); });
         }
     }
 
@@ -764,6 +861,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     // of the largest starts above it), and a crash replays at most 64 MiB of WAL.
     db_options.db_write_buffer_size = options.write_buffer_bytes;
     db_options.max_total_wal_size = 64u << 20;
+    db_options.info_log = std::make_shared<InfoLog>(options.read_only ? std::string() : path);
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -805,6 +903,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     }
     impl->ingest_min_transfers = std::max<size_t>(1, options.ingest_min_transfers);
     impl->ingest_dir = path + "/ingest";
+    impl->fault = options.fault;
 
     rocksdb::DB* raw = nullptr;
     rocksdb::Status s;
@@ -1303,13 +1402,14 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
         job->next_block = first;  // its rows after `to` went with the others
         wb.Put(kCfMeta, slice(kKeyTokenBackfill), slice(encode_backfill(*job)));
     }
-    wb.commit(*d.db, d.cfs, "rollback");
+    wb.commit(*d.db, d.cfs, "rollback", [&] { d.inject(CommitPoint::kRollback, "rollback"); });
     return result;
 }
 
 bool Store::put_token_meta(const Address& token, const TokenMeta& meta) {
     Impl& d = *impl_;
     std::lock_guard lock(d.meta_mutex);
+    d.inject(CommitPoint::kTokenMeta, "write token metadata");
     rocksdb::ReadOptions ro;
     if (!d.on_chain(ro, meta)) return false;
     rocksdb::WriteBatch batch;
@@ -1322,6 +1422,60 @@ bool Store::put_token_meta(const Address& token, const TokenMeta& meta) {
 View Store::view() const { return View(impl_.get(), impl_->db->GetSnapshot()); }
 
 void Store::sync() { check(impl_->db->SyncWAL(), "sync WAL"); }
+
+void Store::resume() {
+    // Busy: RocksDB's own recovery from a full disk is under way (it waits
+    // for free space); it clears the error by itself.
+    const rocksdb::Status resumed = impl_->db->Resume();
+    if (resumed.IsBusy()) {
+        throw StoreError("resume writes to " + impl_->path + ": RocksDB's recovery is still under way",
+                         StoreError::Kind::kIo);
+    }
+    check(resumed, "resume writes to " + impl_->path);
+    // Resume() succeeds when RocksDB holds no error yet (the failure was a
+    // table file of ours): the proof is a synced write. The schema version
+    // written again is the row already there.
+    std::string version_value;
+    put_be32(version_value, kSchemaVersion);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    check(impl_->db->Put(wo, impl_->cf(kCfMeta), slice(kKeySchema), version_value), "write to " + impl_->path);
+    // Large batches write table files in the ingestion folder first.
+    std::error_code ec;
+    std::filesystem::create_directories(impl_->ingest_dir, ec);
+    const std::string probe = impl_->ingest_dir + "/probe";
+    std::FILE* f = std::fopen(probe.c_str(), "w");
+    if (f == nullptr) {
+        throw StoreError("cannot write in " + impl_->ingest_dir + ": " + std::strerror(errno), StoreError::Kind::kIo);
+    }
+    std::fclose(f);
+    std::filesystem::remove(probe, ec);
+}
+
+const std::string& Store::path() const { return impl_->path; }
+
+std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
+    std::vector<std::string> out;
+    const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    auto hex = [](const rocksdb::Slice& s) {
+        return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+    };
+    for (size_t c = 0; c < kCfCount; ++c) {
+        if (c == kCfTokenMeta && !with_token_meta) continue;
+        std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(static_cast<Cf>(c))));
+        for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            out.push_back(std::string(kCfNames[c]) + " " + hex(it->key()) + " " + hex(it->value()));
+        }
+        if (!it->status().ok()) {
+            impl_->db->ReleaseSnapshot(snapshot);
+            check(it->status(), "dump " + std::string(kCfNames[c]));
+        }
+    }
+    impl_->db->ReleaseSnapshot(snapshot);
+    return out;
+}
 
 BlockNum Store::rollback_step(BlockNum floor, size_t max_transfers) const {
     std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kCfTransfers)));

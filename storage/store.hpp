@@ -4,8 +4,10 @@
 // rollback(); any number of readers take a View, a consistent snapshot.
 //
 // Failures of RocksDB itself (I/O errors, corruption, a lock held by another
-// process) throw StoreError with a message fit for an operator: they are not
-// recoverable by the caller.
+// process) throw StoreError with a message fit for an operator. A failed write
+// leaves the database as it was before that write. An I/O failure (no space
+// left, a read-only or failing filesystem) is StoreError::Kind::kIo: once its
+// cause is gone, Store::resume() makes the database writable again.
 
 #include <cstdint>
 #include <functional>
@@ -28,8 +30,26 @@ namespace erc20::storage {
 
 class StoreError : public std::runtime_error {
   public:
-    using std::runtime_error::runtime_error;
+    /// kIo: the filesystem failed (ENOSPC, EROFS, EIO); nothing of the failed
+    /// write is in the database and a retry after Store::resume() may succeed.
+    /// kOther: corruption, a wrong database, a bug: an operator must look.
+    enum class Kind { kIo, kOther };
+    explicit StoreError(const std::string& what, Kind kind = Kind::kOther)
+        : std::runtime_error(what), kind_(kind) {}
+    [[nodiscard]] Kind kind() const noexcept { return kind_; }
+
+  private:
+    Kind kind_;
 };
+
+/// The points at which the store commits a write, for StoreOptions::fault.
+enum class CommitPoint {
+    kApplyBatch,   // apply() through one WriteBatch
+    kApplyIngest,  // apply() through IngestExternalFiles, after its table files are written
+    kRollback,     // rollback()
+    kTokenMeta,    // put_token_meta()
+};
+[[nodiscard]] const char* to_string(CommitPoint p) noexcept;
 
 struct Transfer {
     BlockNum block_num{0};
@@ -149,6 +169,12 @@ struct StoreOptions {
     /// table files ingested into the database, bypassing memtables and WAL;
     /// smaller batches go through the memtables. Both are atomic with the cursor.
     size_t ingest_min_transfers{20'000};
+    /// Test seam (fault injection, as Boost.Beast's fail_count): when set, it
+    /// is called just before each commit point; a message makes that commit
+    /// fail as StoreError::Kind::kIo naming it, with nothing written. It may be
+    /// called from the indexer's writer thread and the metadata thread at once.
+    /// Default: unset, and then it costs nothing.
+    std::function<std::optional<std::string>(CommitPoint)> fault;
 };
 
 class View;
@@ -252,6 +278,17 @@ class Store {
 
     /// Makes every write so far durable (WAL fsync).
     void sync();
+    /// After an I/O failure RocksDB refuses every write until its cause is
+    /// gone: clears that state (DB::Resume) and proves the database writable
+    /// with one small synced write. Throws StoreError (kIo while the cause
+    /// remains) when it is still not writable.
+    void resume();
+    /// Every row of every column family, from one snapshot, as lines
+    /// `family key value` (key and value in hex), for tests that compare
+    /// whole databases. token_meta rows are left out unless asked for: the
+    /// metadata thread writes them apart from the cursor.
+    [[nodiscard]] std::vector<std::string> debug_dump(bool with_token_meta = false) const;
+    [[nodiscard]] const std::string& path() const;
     /// The database's size on disk in bytes: its table files (all column
     /// families) and its write-ahead logs. `du -sb` of the folder minus
     /// RocksDB's bookkeeping files (LOG*, OPTIONS-*, MANIFEST-*, CURRENT,

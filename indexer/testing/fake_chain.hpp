@@ -1,0 +1,78 @@
+#pragma once
+// A deterministic fake Ethereum node for unit tests, behind the
+// rpc::ClientOptions::transport seam: no socket, no process. It answers the
+// JSON-RPC requests the indexer sends (eth_chainId, eth_blockNumber,
+// eth_getBlockByNumber single and batch, eth_getLogs with address and topic
+// filters, eth_call of totalSupply/name/symbol/decimals) from a chain of
+// blocks holding ERC20 transfers of a few tokens (mints, burns, transfers
+// between a small set of holders), and can replace its last blocks (a reorg).
+// Thread-safe: every client of one indexer may call it at once.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/types.hpp"
+#include "rpc/types.hpp"
+#include "storage/store.hpp"
+
+namespace erc20::indexer::testing {
+
+struct FakeChainOptions {
+    uint64_t chain_id{31337};
+    uint64_t seed{1};
+    size_t tokens{3};
+    size_t holders{10};
+    uint32_t max_transfers_per_block{6};
+    /// eth_getLogs answers -32005 ("query returned more than N results") when
+    /// a request matches more logs than this. 0: no limit.
+    size_t max_logs{0};
+};
+
+class FakeChain {
+  public:
+    explicit FakeChain(FakeChainOptions options);
+
+    /// Mines blocks up to `head` (a no-op at or above it).
+    void extend(BlockNum head);
+    /// Replaces the last `depth` blocks by other blocks (other transfers,
+    /// other hashes), then mines up to `head`. REQUIRES: depth <= the head.
+    void reorg(BlockNum depth, BlockNum head);
+
+    [[nodiscard]] BlockNum head() const;
+    [[nodiscard]] Hash hash(BlockNum n) const;
+    [[nodiscard]] std::vector<Address> tokens() const;
+    [[nodiscard]] std::vector<Address> holders() const;
+    /// Every transfer of the chain as it is now, in block and log order.
+    [[nodiscard]] std::vector<storage::Transfer> transfers() const;
+    /// The balance of `holder` in `token` at the head (mints minus burns and
+    /// transfers, exactly as an ERC20 contract keeps it).
+    [[nodiscard]] U256 balance(const Address& token, const Address& holder) const;
+
+    /// Answers one JSON-RPC request body (a call or a batch), as a node would.
+    rpc::Result<std::string> answer(std::string_view request);
+    /// The transport seam that serves this chain.
+    std::function<rpc::Result<std::string>(std::string_view)> transport();
+
+  private:
+    struct Block {
+        Hash hash;
+        Hash parent_hash;
+        std::vector<storage::Transfer> transfers;
+    };
+    void mine_locked();
+    [[nodiscard]] U256 supply_locked(const Address& token) const;
+    std::string answer_one(std::string_view method, std::string_view params, int64_t id);
+
+    FakeChainOptions options_;
+    mutable std::mutex mutex_;
+    std::vector<Block> blocks_;  // index = block number
+    std::map<std::pair<Address, Address>, U256> balances_;  // at the head; the zero address is never a holder
+    uint64_t forks_{0};
+};
+
+}  // namespace erc20::indexer::testing
