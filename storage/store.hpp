@@ -285,7 +285,7 @@ class Store {
     void resume();
     /// Every row of every column family, from one snapshot, as lines
     /// `family key value` (key and value in hex), for tests that compare
-    /// whole databases. token_meta rows are left out unless asked for: the
+    /// whole databases. token_meta rows and the metadata version are left out unless asked for: the
     /// metadata thread writes them apart from the cursor.
     [[nodiscard]] std::vector<std::string> debug_dump(bool with_token_meta = false) const;
     [[nodiscard]] const std::string& path() const;
