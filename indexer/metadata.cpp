@@ -1,5 +1,8 @@
 #include "indexer/metadata.hpp"
 
+#include <condition_variable>
+#include <mutex>
+
 #include <spdlog/spdlog.h>
 
 #include "common/hex.hpp"
@@ -125,6 +128,13 @@ void MetadataWorker::loop(std::stop_token stop) {
                 touched_.erase(touched_.begin());
             }
         }
+        if (auto now = std::chrono::steady_clock::now(); now < not_before_) {
+            std::mutex m;
+            std::condition_variable_any cv;
+            std::unique_lock lock(m);
+            cv.wait_for(lock, stop, not_before_ - now, [] { return false; });
+            if (stop.stop_requested()) return;
+        }
         if (!fresh.empty()) fetch(fresh, true);
         if (!touched.empty()) fetch(touched, false);
     }
@@ -148,6 +158,9 @@ bool MetadataWorker::call_at(const std::vector<Address>& tokens, const std::vect
     auto answer = client_.call_batch(calls, at);
     if (!answer) {
         spdlog::debug("metadata: batch of {} calls failed: {}", calls.size(), answer.error().to_string());
+        if (auto ms = answer.error().retry_after_ms) {
+            not_before_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(*ms);
+        }
         return false;
     }
     for (size_t k = 0; k < which.size(); ++k) {

@@ -78,6 +78,8 @@ class MetadataWorker {
     std::set<Address> retry_new_;      // failed; back into new_ on the next retry round
     std::set<Address> retry_touched_;
     std::chrono::steady_clock::time_point last_retry_{};
+    /// No call before this: a node that answered Retry-After is not asked again earlier.
+    std::chrono::steady_clock::time_point not_before_{};
     static constexpr int kMaxAttempts = 20;  // rounds 3 s apart before a failing call counts as null
     std::map<Address, int> attempts_;  // failed rounds per token (worker thread only)
     /// Readings written at recent blocks, so a rollback finds the tokens it

@@ -61,7 +61,7 @@ const show = (r) => `exit ${r.code}\n--- stdout ---\n${r.stdout}--- stderr ---\n
 const jsonOut = (r) => { try { return JSON.parse(r.stdout.trim()); } catch { throw new Error(`stdout is not JSON: ${show(r)}`); } };
 
 /** The table files and WALs of a RocksDB folder: du -sb minus the bookkeeping files. */
-const kBookkeeping = /^(LOG(\.old\..*)?|OPTIONS-\d+|MANIFEST-\d+|CURRENT|IDENTITY|LOCK)$/;
+const kBookkeeping = /^(LOG(\.old(\..*)?)?|OPTIONS-\d+|MANIFEST-\d+|CURRENT|IDENTITY|LOCK)$/;
 function duDataBytes(dir) {
   const r = spawnSync('du', ['-sb', dir], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`du -sb ${dir}: exit ${r.status} ${r.stderr}`);
