@@ -1,5 +1,6 @@
 #include "config/settings.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -89,6 +90,21 @@ void parse_tokens(const std::string& value, Settings& s) {
         if (!a) throw ConfigError("invalid value '" + item + "' in --tokens: expected 0x followed by 40 hex digits");
         s.tokens.push_back(*a);
     }
+}
+
+// The message of a Program_options error. Boost 1.74's
+// error_with_option_name::what() replaces each "%placeholder%" in its message
+// until none is left, so an option name (from the command line or a config
+// file) that itself holds "%canonical_option%" made it loop forever: the name
+// goes in with its '%' shown as '?'.
+std::string message_of(po::error& e) {
+    if (auto* named = dynamic_cast<po::error_with_option_name*>(&e)) {
+        std::string name = named->get_option_name();
+        std::replace(name.begin(), name.end(), '%', '?');
+        named->set_option_name(name);
+        named->set_substitute("original_token", name);
+    }
+    return e.what();
 }
 
 void apply(const std::string& name, const std::string& value, Settings& s) {
@@ -211,8 +227,8 @@ Parsed parse_options(const std::string& command, const std::vector<std::string>&
     po::variables_map cmdline;
     try {
         po::store(po::command_line_parser(args).options(desc).run(), cmdline);
-    } catch (const po::error& e) {
-        throw ConfigError(std::string(e.what()) + " (see `erc20-indexer " + command + " --help`)");
+    } catch (po::error& e) {
+        throw ConfigError(message_of(e) + " (see `erc20-indexer " + command + " --help`)");
     }
     if (cmdline.count("help")) {
         std::ostringstream ss;
@@ -249,8 +265,8 @@ Parsed parse_options(const std::string& command, const std::vector<std::string>&
         po::variables_map file;
         try {
             po::store(po::parse_config_file(in, values, false), file);
-        } catch (const po::error& e) {
-            throw ConfigError("in --config file '" + config_file + "': " + e.what());
+        } catch (po::error& e) {
+            throw ConfigError("in --config file '" + config_file + "': " + message_of(e));
         }
         for (const auto& [k, v] : file) merged[k] = v.as<std::string>();
     }
