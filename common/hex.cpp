@@ -193,7 +193,7 @@ std::string small_dec(u128 x, bool negative) {
 }  // namespace
 
 std::string to_dec_string(const U256& v) {
-    if (v >> 128 == 0) {
+    if ((v >> 128) == 0) {
         const auto lo = static_cast<uint64_t>(v & 0xffffffffffffffffull);
         const auto hi = static_cast<uint64_t>((v >> 64) & 0xffffffffffffffffull);
         return small_dec((u128{hi} << 64) | lo, false);
@@ -204,7 +204,7 @@ std::string to_dec_string(const U256& v) {
 std::string to_dec_string(const Balance& v) {
     const bool negative = v < 0;
     const Balance mag = negative ? Balance(-v) : v;
-    if (mag >> 128 == 0) {
+    if ((mag >> 128) == 0) {
         const auto lo = static_cast<uint64_t>(mag & 0xffffffffffffffffull);
         const auto hi = static_cast<uint64_t>((mag >> 64) & 0xffffffffffffffffull);
         return small_dec((u128{hi} << 64) | lo, negative);

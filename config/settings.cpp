@@ -78,6 +78,21 @@ void parse_url(const std::string& value, Settings& s) {
     s.rpc_url = value;
 }
 
+// The message of a Program_options error. Boost 1.74's
+// error_with_option_name::what() replaces each "%placeholder%" in its message
+// until none is left, so an option name (from the command line or a config
+// file) that itself holds "%canonical_option%" made it loop forever: the name
+// goes in with its '%' shown as '?'.
+std::string message_of(po::error& e) {
+    if (auto* named = dynamic_cast<po::error_with_option_name*>(&e)) {
+        std::string name = named->get_option_name();
+        std::replace(name.begin(), name.end(), '%', '?');
+        named->set_option_name(name);
+        named->set_substitute("original_token", name);
+    }
+    return e.what();
+}
+
 void apply(const std::string& name, const std::string& value, Settings& s) {
     if (name == "rpc-url") parse_url(value, s);
     else if (name == "db") {
@@ -244,7 +259,7 @@ po::variables_map parse_command_line(const CommandSpec& spec, const po::options_
                       .style(style::default_style & ~style::allow_guessing)
                       .run(),
                   cmdline);
-    } catch (const po::unknown_option& e) {
+    } catch (po::unknown_option& e) {
         std::string name = e.get_option_name();
         while (!name.empty() && name.front() == '-') name.erase(name.begin());
         const std::string others = commands_taking(name);
@@ -252,9 +267,9 @@ po::variables_map parse_command_line(const CommandSpec& spec, const po::options_
             throw ConfigError("option --" + name + " does not apply to `erc20-indexer " + spec.name +
                               "` (it is an option of " + others + ")" + see);
         }
-        throw ConfigError(std::string(e.what()) + see);
-    } catch (const po::error& e) {
-        throw ConfigError(std::string(e.what()) + see);
+        throw ConfigError(message_of(e) + see);
+    } catch (po::error& e) {
+        throw ConfigError(message_of(e) + see);
     }
     return cmdline;
 }
@@ -291,8 +306,8 @@ std::map<std::string, std::string> merge_sources(const CommandSpec& spec, const 
         po::variables_map file;
         try {
             po::store(po::parse_config_file(in, keys, false), file);
-        } catch (const po::error& e) {
-            throw ConfigError("in --config file '" + config_file + "': " + e.what());
+        } catch (po::error& e) {
+            throw ConfigError("in --config file '" + config_file + "': " + message_of(e));
         }
         for (const auto& [k, v] : file) {
             if (uses(spec, k)) merged[k] = v.as<std::string>();

@@ -1,9 +1,12 @@
 #include "config/settings.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -146,4 +149,36 @@ TEST_CASE("add-tokens takes --tokens as its own option", "[config]") {
     CHECK_THROWS_WITH(parse_options("add-tokens", {}, env_of({})), Catch::Contains("--tokens"));
     CHECK_THROWS_WITH(parse_options("add-tokens", {"--tokens", ""}, env_of({})), Catch::Contains("--tokens"));
     CHECK_THROWS_WITH(parse_options("add-tokens", {"--tokens", "0x12"}, env_of({})), Catch::Contains("0x12"));
+}
+
+// Found by fuzz/config.cpp: Boost 1.74 formats an unknown option's message by
+// replacing "%canonical_option%" with the name until none is left, so a name
+// that contains the placeholder looped forever and start-up hung.
+TEST_CASE("an unknown option named like a message placeholder is an error, not a hang", "[config]") {
+    const std::string path = "/tmp/erc20-settings-test-placeholder.conf";
+    {
+        std::ofstream f(path);
+        f << "x%canonical_option%y = 1\n";
+    }
+    // Run on a thread that is left behind if it hangs, so that the test fails instead.
+    auto message_of = [](std::vector<std::string> args) {
+        auto result = std::make_shared<std::promise<std::string>>();
+        auto future = result->get_future();
+        std::thread([args = std::move(args), result] {
+            try {
+                (void)parse_run_options(args, env_of({}));
+                result->set_value("no error");
+            } catch (const ConfigError& e) {
+                result->set_value(e.what());
+            }
+        }).detach();
+        REQUIRE(future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+        return future.get();
+    };
+    const std::string from_file = message_of({"--config", path});
+    CHECK(from_file.find("x?canonical_option?y") != std::string::npos);
+    CHECK(from_file.find(path) != std::string::npos);
+    const std::string from_args = message_of({"--a%canonical_option%"});
+    CHECK(from_args.find("a?canonical_option?") != std::string::npos);
+    std::remove(path.c_str());
 }

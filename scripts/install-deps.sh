@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages erc20-indexer needs. Usage:
 #   scripts/install-deps.sh build       # compiler, CMake and the libraries
 #   scripts/install-deps.sh build node  # ... plus Node.js and npm (demo chain, e2e tests)
+#   scripts/install-deps.sh sanitizers  # clang-14 and its runtimes: libFuzzer (fuzz/), ASan, UBSan
 # Packages already installed are skipped, so a prepared machine needs no network.
 set -euo pipefail
 
@@ -11,8 +12,9 @@ for group in "$@"; do
     build) pkgs+=(g++ make cmake pkg-config ca-certificates
                   librocksdb-dev libcurl4-openssl-dev libsimdjson-dev
                   libboost-dev libboost-program-options-dev libspdlog-dev catch2 libsystemd-dev) ;;
+    sanitizers) pkgs+=(clang-14 libclang-rt-14-dev) ;;
     node)  command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
-    *) echo "install-deps.sh: unknown group '$group' (build, node)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown group '$group' (build, node, sanitizers)" >&2; exit 2 ;;
   esac
 done
 

@@ -25,7 +25,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { startAnvil, rpc, rpcBatch, hex, calldata, deploy } from './lib/chain.mjs';
-import { makeTempDir, freePort, sleep, httpRequest, trackChild, stopChild, tailBuffer } from './lib/proc.mjs';
+import { makeTempDir, freePort, sleep, httpRequest, trackChild, stopChild, tailBuffer, cleanEnv, runCli } from './lib/proc.mjs';
 import { buildChain } from './lib/workload.mjs';
 import { erc20Transfers, balancesFromLogs, tokenStats, sortedHolders, balancesOf } from './lib/truth.mjs';
 import { startDaemon, waitForBlock, api, apiOk, allPages, tokenAddressOf, DAEMON_BIN } from './lib/daemon.mjs';
@@ -48,27 +48,8 @@ let code = 1;
 // helpers
 // ---------------------------------------------------------------------------------------------
 
-/** Environment of spawned CLIs/daemons: none of the runner's ERC20_INDEXER_* settings leak in. */
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ERC20_INDEXER_')) env[k] = v;
-  return env;
-}
-
-/** Run `erc20-indexer ...args`; resolves {code, signal, stdout, stderr, ms}. Killed after timeoutMs. */
-function cli(argv, { timeoutMs = 60000 } = {}) {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const proc = trackChild(spawn(DAEMON_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() }));
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c) => { stdout += c; });
-    proc.stderr.on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
-    proc.on('error', (e) => { clearTimeout(timer); resolve({ code: -1, signal: null, stdout, stderr: stderr + e.message, ms: Date.now() - t0 }); });
-    proc.on('close', (c, sig) => { clearTimeout(timer); resolve({ code: c, signal: sig, stdout, stderr, ms: Date.now() - t0 }); });
-  });
-}
+/** Run `erc20-indexer ...argv`; resolves {code, signal, stdout, stderr, ms}. */
+const cli = (argv, opts) => runCli(DAEMON_BIN, argv, opts);
 const show = (r) => `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout ---\n${r.stdout}--- stderr ---\n${r.stderr}`;
 function jsonOut(r) {
   try { return JSON.parse(r.stdout.trim()); } catch { throw new assert.AssertionError({ message: `stdout is not one JSON document: ${show(r)}` }); }

@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { startAnvil } from './lib/chain.mjs';
-import { makeTempDir, freePort, sleep, trackChild } from './lib/proc.mjs';
+import { makeTempDir, freePort, sleep, trackChild, runCli } from './lib/proc.mjs';
 import { buildChain, Rng } from './lib/workload.mjs';
 import { erc20Transfers, balancesFromLogs, sortedHolders, balancesOf } from './lib/truth.mjs';
 import { startDaemon, api, apiOk, dumpState, waitForMetadata, DAEMON_BIN } from './lib/daemon.mjs';
@@ -39,24 +39,8 @@ let anvil = null;
 let proxy = null;
 let code = 1;
 
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ERC20_INDEXER_')) env[k] = v;
-  return env;
-}
-
-/** Run `erc20-indexer ...argv`; resolves {code, stdout, stderr}. */
-function cli(argv, timeoutMs = 60000) {
-  return new Promise((resolve) => {
-    const p = trackChild(spawn(DAEMON_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() }));
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c) => { stdout += c; });
-    p.stderr.on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (c) => { clearTimeout(timer); resolve({ code: c, stdout, stderr }); });
-  });
-}
+/** Run `erc20-indexer ...argv`; resolves {code, signal, stdout, stderr, ms}. */
+const cli = (argv, timeoutMs = 60000) => runCli(DAEMON_BIN, argv, { timeoutMs });
 const show = (r) => `exit ${r.code}\n--- stdout ---\n${r.stdout}--- stderr ---\n${r.stderr}`;
 
 async function start(opts) {

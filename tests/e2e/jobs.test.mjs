@@ -23,7 +23,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startAnvil } from './lib/chain.mjs';
-import { makeTempDir, freePort, sleep, httpRequest, trackChild } from './lib/proc.mjs';
+import { makeTempDir, freePort, sleep, httpRequest, trackChild, runCli } from './lib/proc.mjs';
 import { buildChain } from './lib/workload.mjs';
 import { startDaemon, waitForBlock, apiOk, DAEMON_BIN } from './lib/daemon.mjs';
 import { startRpcProxy } from './lib/rpcproxy.mjs';
@@ -39,24 +39,8 @@ let anvil = null;
 let proxy = null;
 let code = 1;
 
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ERC20_INDEXER_')) env[k] = v;
-  return env;
-}
-/** Run `erc20-indexer ...argv`; resolves {code, stdout, stderr, ms}. */
-function cli(argv, { timeoutMs = 60000 } = {}) {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const proc = trackChild(spawn(DAEMON_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() }));
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c) => { stdout += c; });
-    proc.stderr.on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
-    proc.on('close', (c) => { clearTimeout(timer); resolve({ code: c, stdout, stderr, ms: Date.now() - t0 }); });
-  });
-}
+/** Run `erc20-indexer ...argv`; resolves {code, signal, stdout, stderr, ms}. */
+const cli = (argv, opts) => runCli(DAEMON_BIN, argv, opts);
 const show = (r) => `exit ${r.code}\n--- stdout ---\n${r.stdout}--- stderr ---\n${r.stderr}`;
 const jsonOut = (r) => { try { return JSON.parse(r.stdout.trim()); } catch { throw new Error(`stdout is not JSON: ${show(r)}`); } };
 

@@ -1,4 +1,5 @@
 // Process and HTTP utilities shared by the e2e harness (Node >= 18, no dependencies).
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import http from 'node:http';
 import fs from 'node:fs';
@@ -149,4 +150,26 @@ export function tailBuffer(max = 64 * 1024) {
     },
     text() { return buf; },
   };
+}
+
+/** Environment of spawned CLIs/daemons: none of the runner's ERC20_INDEXER_* settings leak in. */
+export function cleanEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ERC20_INDEXER_')) env[k] = v;
+  return env;
+}
+
+/** Run `bin ...argv` with cleanEnv(); resolves {code, signal, stdout, stderr, ms}. Killed after timeoutMs. */
+export function runCli(bin, argv, { timeoutMs = 60000 } = {}) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const proc = trackChild(spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv() }));
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c) => { stdout += c; });
+    proc.stderr.on('data', (c) => { stderr += c; });
+    const timer = setTimeout(() => { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
+    proc.on('error', (e) => { clearTimeout(timer); resolve({ code: -1, signal: null, stdout, stderr: stderr + e.message, ms: Date.now() - t0 }); });
+    proc.on('close', (c, sig) => { clearTimeout(timer); resolve({ code: c, signal: sig, stdout, stderr, ms: Date.now() - t0 }); });
+  });
 }
