@@ -263,7 +263,6 @@ void Server::stop() {
     auto& d = *impl_;
     if (!d.running) return;
     d.running = false;
-    beast::error_code ec;
     asio::post(d.ioc, [&d] {
         beast::error_code ignored;
         d.acceptor.close(ignored);
