@@ -23,6 +23,8 @@
 
 namespace erc20::indexer {
 
+using Clock = std::chrono::steady_clock;
+
 struct IndexerOptions {
     rpc::ClientOptions rpc;
     BlockNum start_block{0};

@@ -1,0 +1,174 @@
+#include "indexer/fetch.hpp"
+
+#include <algorithm>
+#include <string>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "common/keccak.hpp"
+#include "indexer/extract.hpp"
+
+namespace erc20::indexer {
+namespace {
+
+rpc::RpcError inconsistent(std::string message) {
+    rpc::RpcError e;
+    e.kind = rpc::RpcError::Kind::kMalformed;
+    e.message = "inconsistent answer: " + std::move(message);
+    return e;
+}
+
+constexpr BlockNum kHeadersPerBatch = 200;
+
+// The headers of [from, to], checked to be in order and to link.
+std::optional<rpc::RpcError> fetch_headers(Node& node, FetchedRange& r) {
+    r.headers.reserve(r.to - r.from + 1);
+    for (BlockNum b = r.from; b <= r.to; b += kHeadersPerBatch) {
+        BlockNum e = std::min(r.to, b + kHeadersPerBatch - 1);
+        auto headers = node.headers(b, e);
+        if (!headers) return headers.error();
+        for (auto& h : headers.value()) {
+            if (!h) return inconsistent("header of a block in [" + std::to_string(b) + ", " +
+                                        std::to_string(e) + "] not found yet");
+            r.headers.push_back(*h);
+        }
+    }
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+        if (r.headers[i].number != r.from + i) return inconsistent("header numbers out of order");
+        if (i > 0 && r.headers[i].parent_hash != r.headers[i - 1].hash) {
+            return inconsistent("headers of block " + std::to_string(r.from + i) + " and its parent do not link");
+        }
+    }
+    return std::nullopt;
+}
+
+// Takes the transfers of `batch` into `r`, counting the logs of each block.
+std::optional<rpc::RpcError> take_logs(FetchedRange& r, const std::vector<rpc::Log>& batch,
+                                       std::vector<uint32_t>& logs_per_block) {
+    for (const auto& log : batch) {
+        if (log.block_num < r.from || log.block_num > r.to) return inconsistent("log outside the requested range");
+        if (log.removed) return inconsistent("removed log");
+        if (log.block_hash != r.headers[log.block_num - r.from].hash) {
+            return inconsistent("log of block " + std::to_string(log.block_num) +
+                                " carries another block hash than its header");
+        }
+        logs_per_block[log.block_num - r.from] += 1;
+        if (auto t = extract_transfer(log)) r.transfers.push_back(*t);
+    }
+    return std::nullopt;
+}
+
+// A block whose bloom may hold Transfer logs (of the wanted tokens) but for
+// which none came back: the node may not have caught up on its logs yet.
+// Ask again; a bloom false positive stays empty and is accepted.
+std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r, const std::vector<Address>& tokens,
+                                       std::vector<uint32_t>& logs_per_block) {
+    auto bloom_says_maybe = [&](const rpc::BlockHeader& h) {
+        if (!bloom_may_contain(h.logs_bloom, kTransferTopic.bytes)) return false;
+        if (tokens.empty()) return true;
+        return std::any_of(tokens.begin(), tokens.end(),
+                           [&](const Address& a) { return bloom_may_contain(h.logs_bloom, a.bytes); });
+    };
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+        if (logs_per_block[i] != 0 || !bloom_says_maybe(r.headers[i])) continue;
+        const BlockNum b = r.from + i;
+        for (int attempt = 1; attempt <= 2; ++attempt) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(150 * attempt));
+            auto again = node.logs(b, b, kTransferTopic, tokens);
+            if (!again) return again.error();
+            if (again->empty()) continue;
+            spdlog::debug("eth_getLogs: block {} had no logs at first, {} on asking again", b, again->size());
+            if (auto e = take_logs(r, again.value(), logs_per_block)) return e;
+            r.log_count += again->size();
+            break;
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to, const std::vector<Address>& tokens) {
+    FetchedRange r;
+    r.from = from;
+    r.to = to;
+    auto logs = node.logs(from, to, kTransferTopic, tokens);
+    if (!logs) return logs.error();
+    if (auto e = fetch_headers(node, r)) return *e;
+    r.transfers.reserve(logs->size());
+    std::vector<uint32_t> logs_per_block(r.headers.size(), 0);
+    if (auto e = take_logs(r, logs.value(), logs_per_block)) return *e;
+    r.log_count = logs->size();
+    if (auto e = ask_again(node, r, tokens, logs_per_block)) return *e;
+    std::sort(r.transfers.begin(), r.transfers.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.block_num, a.log_index) < std::tie(b.block_num, b.log_index);
+    });
+    for (size_t i = 1; i < r.transfers.size(); ++i) {
+        if (r.transfers[i].block_num == r.transfers[i - 1].block_num &&
+            r.transfers[i].log_index == r.transfers[i - 1].log_index) {
+            return inconsistent("duplicate log index in block " + std::to_string(r.transfers[i].block_num));
+        }
+    }
+    return r;
+}
+
+Fetcher::Fetcher(const std::vector<Node*>& nodes, const std::vector<Address>& tokens, size_t max_queued)
+    : nodes_(nodes), tokens_(tokens), max_queued_(max_queued) {
+    for (size_t i = nodes_.size(); i-- > 0;) free_.push_back(i);
+}
+
+Fetcher::~Fetcher() { drain(); }
+
+void Fetcher::launch(BlockNum& next, BlockNum target, uint64_t range_size) {
+    for (auto& f : inflight_) {
+        if (f.failed->load()) return;
+        if (!f.released && f.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+            if (f.failed->load()) return;
+            free_.push_back(f.node);
+            f.released = true;
+        }
+    }
+    while (!free_.empty() && next <= target && inflight_.size() < max_queued_) {
+        const BlockNum e = std::min(target, next + range_size - 1);
+        const size_t ni = free_.back();
+        free_.pop_back();
+        Node* node = nodes_[ni];
+        auto failed = std::make_shared<std::atomic<bool>>(false);
+        const std::vector<Address>* tokens = &tokens_;
+        inflight_.push_back({ni, std::async(std::launch::async, [node, b = next, e, failed, tokens] {
+                                 auto r = fetch_range(*node, b, e, *tokens);
+                                 if (!r) failed->store(true);
+                                 return r;
+                             }), failed, false});
+        next = e + 1;
+    }
+}
+
+bool Fetcher::next_ready() const {
+    return !inflight_.empty() &&
+           inflight_.front().result.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
+
+rpc::Result<FetchedRange> Fetcher::take() {
+    auto r = inflight_.front().result.get();
+    if (!inflight_.front().released) free_.push_back(inflight_.front().node);
+    inflight_.pop_front();
+    return r;
+}
+
+std::optional<int64_t> Fetcher::drain() {
+    std::optional<int64_t> retry_after;
+    for (auto& f : inflight_) {
+        auto other = f.result.get();
+        if (!other && other.error().retry_after_ms) {
+            retry_after = std::max(retry_after.value_or(0), *other.error().retry_after_ms);
+        }
+    }
+    inflight_.clear();
+    free_.clear();
+    for (size_t i = nodes_.size(); i-- > 0;) free_.push_back(i);
+    return retry_after;
+}
+
+}  // namespace erc20::indexer

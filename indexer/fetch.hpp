@@ -1,0 +1,76 @@
+#pragma once
+// Fetching block ranges: one range checked (fetch_range), and the window of
+// ranges in flight on several connections at once (Fetcher).
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/types.hpp"
+#include "indexer/node.hpp"
+#include "storage/store.hpp"
+
+namespace erc20::indexer {
+
+/// A block range fetched and checked: headers of every block in it, in order,
+/// linked by parent hash, and the ERC20 transfers of its logs, each log's
+/// blockHash equal to the header of its block.
+struct FetchedRange {
+    BlockNum from{0};
+    BlockNum to{0};
+    std::vector<rpc::BlockHeader> headers;
+    std::vector<storage::Transfer> transfers;  // sorted by (block_num, log_index)
+    size_t log_count{0};  // every log the node returned, ERC20-shaped or not
+};
+
+/// Fetches the logs of `tokens` (every token when empty) and the headers of
+/// [from, to], and checks them: headers link, every log's blockHash is its
+/// header's, no duplicate log index. A block whose bloom may hold Transfer
+/// logs but returned none is asked again (twice). An inconsistent answer is
+/// kMalformed.
+rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to, const std::vector<Address>& tokens);
+
+/// Ranges in flight, one per free node, fetched on their own threads and
+/// taken in block order. A node is free again once its range has arrived.
+/// A failed range stops new launches, so the window drains up to it.
+/// Used by one thread.
+class Fetcher {
+  public:
+    /// `nodes` and `tokens` outlive the Fetcher. At most `max_queued` ranges
+    /// are in flight or arrived and not yet taken.
+    Fetcher(const std::vector<Node*>& nodes, const std::vector<Address>& tokens, size_t max_queued);
+    ~Fetcher();  // waits for the ranges in flight
+    Fetcher(const Fetcher&) = delete;
+    Fetcher& operator=(const Fetcher&) = delete;
+
+    /// Launches ranges of `range_size` blocks from `next` up to `target` on
+    /// the free nodes; `next` moves past what was launched.
+    void launch(BlockNum& next, BlockNum target, uint64_t range_size);
+    [[nodiscard]] bool empty() const { return inflight_.empty(); }
+    /// The first range has arrived (take() will not wait).
+    [[nodiscard]] bool next_ready() const;
+    /// Waits for the first range and takes it. REQUIRES: !empty().
+    rpc::Result<FetchedRange> take();
+    /// Waits for every range still in flight and drops them; returns the
+    /// longest Retry-After any of them was told, so none is retried early.
+    std::optional<int64_t> drain();
+
+  private:
+    struct InFlight {
+        size_t node;
+        std::future<rpc::Result<FetchedRange>> result;
+        std::shared_ptr<std::atomic<bool>> failed;  // set by the fetch when it failed
+        bool released{false};  // its node went back to the pool
+    };
+    const std::vector<Node*>& nodes_;
+    const std::vector<Address>& tokens_;
+    size_t max_queued_;
+    std::deque<InFlight> inflight_;
+    std::vector<size_t> free_;
+};
+
+}  // namespace erc20::indexer
