@@ -15,10 +15,12 @@
 #include <spdlog/spdlog.h>
 
 #include "indexer/testing/fake_chain.hpp"
+#include "indexer/testing/temp_dir.hpp"
 
 using namespace erc20;
 using namespace erc20::indexer;
 using erc20::indexer::testing::FakeChain;
+using erc20::indexer::testing::TempDir;
 
 namespace {
 
@@ -28,21 +30,6 @@ constexpr BlockNum kReorgDepth =
 constexpr BlockNum kReorgHead = 180; // the head right after the reorg
 constexpr BlockNum kFinalHead =
     190; // reached one block at a time: small writes, whatever the timing
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    // tmpfs when there is one: these runs make hundreds of fsyncs.
-    const std::filesystem::path shm = "/dev/shm";
-    std::error_code ec;
-    path = (std::filesystem::is_directory(shm, ec)
-                ? shm
-                : std::filesystem::temp_directory_path()) /
-           ("erc20-fault-test-" + std::to_string(std::random_device{}()));
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 std::unique_ptr<FakeChain> make_chain() {
   indexer::testing::FakeChainOptions o;

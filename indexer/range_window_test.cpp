@@ -1,0 +1,102 @@
+#include "indexer/range_window.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "indexer/fetch.hpp"
+#include "indexer/testing/fake_chain.hpp"
+
+using namespace erc20;
+using namespace erc20::indexer;
+
+namespace {
+
+rpc::RpcError too_large(std::optional<BlockNum> suggested_to = std::nullopt) {
+    rpc::RpcError e;
+    e.kind = rpc::RpcError::Kind::kRangeTooLarge;
+    e.suggested_to = suggested_to;
+    return e;
+}
+
+}  // namespace
+
+TEST_CASE("the range window starts small and grows at most twofold up to --max-range", "[indexer][window]") {
+    RangeWindow w(2000);
+    CHECK(w.size() == kInitialRange);
+    w.fit(10, 0);  // sparse: grow
+    CHECK(w.size() == 20);
+    w.fit(20, 10);
+    CHECK(w.size() == 40);
+    for (int i = 0; i < 20; ++i) w.fit(w.size(), 1);
+    CHECK(w.size() == 2000);
+    SECTION("a small --max-range caps the first range too") { CHECK(RangeWindow(4).size() == 4); }
+}
+
+TEST_CASE("the range window follows the density to about 10,000 logs per answer", "[indexer][window]") {
+    RangeWindow w(2000);
+    for (int i = 0; i < 10; ++i) w.fit(w.size(), 0);
+    REQUIRE(w.size() == 2000);
+    w.fit(2000, 2000 * 100);  // 100 logs per block: 100 blocks
+    CHECK(w.size() == 100);
+    w.fit(100, 100 * 50'000);  // one block is already too dense: never below 1
+    CHECK(w.size() == 1);
+}
+
+TEST_CASE("the range window shrinks when the node refuses a range or times out", "[indexer][window]") {
+    RangeWindow w(2000);
+    for (int i = 0; i < 10; ++i) w.fit(w.size(), 0);
+    REQUIRE(w.size() == 2000);
+    SECTION("halved when the node names no limit") {
+        w.refused(too_large(), 1000);
+        CHECK(w.size() == 1000);
+    }
+    SECTION("down to the node's suggested end when that is smaller") {
+        w.refused(too_large(BlockNum{1099}), 1000);
+        CHECK(w.size() == 100);
+    }
+    SECTION("halved when the suggestion is larger than half") {
+        w.refused(too_large(BlockNum{2800}), 1000);
+        CHECK(w.size() == 1000);
+    }
+    SECTION("a timeout halves, never below one block") {
+        for (int i = 0; i < 20; ++i) w.halve();
+        CHECK(w.size() == 1);
+    }
+    SECTION("reset: the initial size again") {
+        w.halve();
+        w.reset();
+        CHECK(w.size() == kInitialRange);
+    }
+}
+
+TEST_CASE("on a node that refuses more than N logs the window shrinks until it answers, then grows back",
+          "[indexer][window]") {
+    indexer::testing::FakeChainOptions o;
+    o.max_logs = 40;
+    o.max_transfers_per_block = 6;
+    indexer::testing::FakeChain chain(o);
+    chain.extend(400);
+    rpc::ClientOptions co;
+    co.transport = chain.transport();
+    RpcNode node(co);
+    RangeWindow w(64);
+    BlockNum next = 1;
+    int refusals = 0;
+    uint64_t largest = 0;
+    while (next <= 400) {
+        const BlockNum to = std::min<BlockNum>(400, next + w.size() - 1);
+        auto r = fetch_range(node, next, to, {});
+        if (!r) {
+            REQUIRE(r.error().kind == rpc::RpcError::Kind::kRangeTooLarge);
+            ++refusals;
+            w.refused(r.error(), next);
+            continue;
+        }
+        CHECK(r->log_count <= o.max_logs);
+        largest = std::max<uint64_t>(largest, to - next + 1);
+        w.fit(to - next + 1, r->log_count);
+        next = to + 1;
+    }
+    CHECK(refusals > 0);
+    CHECK(largest >= 4);  // it grew back after the refusals
+    CHECK(w.size() <= 64);
+}
