@@ -10,14 +10,16 @@
 //  2. Replays every answer through the real pipeline, threaded like the
 //     daemon's backfill: a decode thread (the fetch workers' part) runs
 //     rpc::decode_logs (one reused simdjson parser), indexer::extract_transfer
-//     and the indexer's sort on each answer, and hands the answers over a
-//     bounded queue (at most two write batches' worth of transfers) to the
-//     main thread (the single writer), which merges consecutive answers into
-//     one BlockBatch until the next answer would take it over the
-//     --write-batch-mb limit (limit / storage::kApplyBytesPerTransfer
-//     transfers; at least one answer per batch) and calls
+//     and the indexer's sort on each answer into an indexer::FetchedRange,
+//     and hands them over a bounded queue (at most two write batches' worth
+//     of transfers) to the main thread (the ingestion loop's part), which
+//     merges them with the daemon's indexer::BatchWriter: its hand-over rule
+//     (merge while more has arrived, hand over when the writer would wait
+//     idle, when the batch holds --write-batch-mb / kApplyBytesPerTransfer
+//     transfers, or after 2 s), and its writer thread calling
 //     storage::Store::apply into a fresh RocksDB. --serial runs the same
-//     stages and batches on one thread instead, for comparison.
+//     stages one at a time instead (a batch handed over only when full), for
+//     comparison.
 //  3. Prints the run, transfers/s end to end (pipelined: wall time from the
 //     first decode to the end of the last apply) and per stage with each
 //     thread's CPU time, peak RSS, and the database size per transfer before
@@ -67,7 +69,9 @@
 
 #include "common/hex.hpp"
 #include "common/types.hpp"
+#include "indexer/batch_writer.hpp"
 #include "indexer/extract.hpp"
+#include "indexer/fetch.hpp"
 #include "rpc/decode.hpp"
 #include "rpc/types.hpp"
 #include "storage/store.hpp"
@@ -110,8 +114,8 @@ struct Options {
                  "  --blocks-per-answer N  blocks per eth_getLogs answer (default 30: ~4,500 transfers,\n"
                  "                         ~3.4 MB of JSON)\n"
                  "  --write-batch-mb N     limit of one Store::apply batch, as the daemon's option: consecutive\n"
-                 "                         answers merge into one batch of up to N MiB / kApplyBytesPerTransfer\n"
-                 "                         transfers (at least one answer; default %zu)\n"
+                 "                         answers merge until a batch holds N MiB / kApplyBytesPerTransfer\n"
+                 "                         transfers (the daemon's BatchWriter; default %zu)\n"
                  "  --serial               decode, batch and apply on one thread (default: decode on a\n"
                  "                         second thread, batch and apply on the main thread, like the daemon)\n"
                  "  --no-bulk              keep RocksDB's automatic compactions on during the replay (default:\n"
@@ -788,117 +792,63 @@ struct Stage {
     }
 };
 
-// The daemon's batching rule during backfill: a batch takes consecutive
-// answers until the next one would take it over the limit, and holds at
-// least one answer.
-bool batch_full(size_t answers_in_batch, size_t transfers_in_batch, size_t next_transfers, size_t limit) {
-    return answers_in_batch > 0 && transfers_in_batch + next_transfers > limit;
-}
+using erc20::indexer::FetchedRange;
 
-// One decoded answer: what a fetch worker hands the writer.
-struct DecodedAnswer {
-    BlockNum from{0};
-    BlockNum to{0};
-    std::vector<erc20::storage::Transfer> transfers;  // sorted by (block, log index)
-};
-
-// What a fetch worker does with an answer (indexer.cpp fetch): decode, extract, sort.
-DecodedAnswer decode_answer(simdjson::ondemand::parser& parser, const AnswerRef& a, std::string& body,
-                            Stage& decode, Stage& extract) {
+// What a fetch worker does with an answer (indexer/fetch.cpp fetch_range):
+// decode, extract, sort. The answers carry logs only: a header for every
+// block is made up afterwards (the network's part, not a stage).
+FetchedRange decode_answer(simdjson::ondemand::parser& parser, const AnswerRef& a, std::string& body, uint64_t seed,
+                           Stage& decode, Stage& extract) {
     const Lap l0 = lap();
     auto logs = erc20::rpc::decode_logs(parser, body);
     if (!logs) throw std::runtime_error(a.file + ": " + logs.error().to_string());
     const Lap l1 = lap();
-    DecodedAnswer d{a.from, a.to, {}};
-    d.transfers.reserve(logs->size());
+    FetchedRange r;
+    r.from = a.from;
+    r.to = a.to;
+    r.log_count = logs->size();
+    r.transfers.reserve(logs->size());
     for (const auto& log : *logs) {
-        if (auto t = erc20::indexer::extract_transfer(log)) d.transfers.push_back(*t);
+        if (auto t = erc20::indexer::extract_transfer(log)) r.transfers.push_back(*t);
     }
-    std::sort(d.transfers.begin(), d.transfers.end(), [](const auto& x, const auto& y) {
+    std::sort(r.transfers.begin(), r.transfers.end(), [](const auto& x, const auto& y) {
         return std::tie(x.block_num, x.log_index) < std::tie(y.block_num, y.log_index);
     });
-    if (d.transfers.size() != a.transfers) {
-        throw std::runtime_error(a.file + ": extracted " + std::to_string(d.transfers.size()) +
+    if (r.transfers.size() != a.transfers) {
+        throw std::runtime_error(a.file + ": extracted " + std::to_string(r.transfers.size()) +
                                  " transfers, generated " + std::to_string(a.transfers));
     }
     decode.add(l0, l1);
     extract.add(l1, lap());
-    return d;
+    r.headers.reserve(a.to - a.from + 1);
+    for (BlockNum n = a.from; n <= a.to; ++n) {
+        r.headers.push_back({n, block_hash(seed, n), block_hash(seed, n - 1), block_time(n), {}});
+    }
+    return r;
 }
 
-// The single writer (indexer.cpp apply): merges consecutive decoded answers
-// into one BlockBatch of at most `limit` transfers (at least one answer) and
-// applies it. Headers are kept as the indexer keeps them: those within the
-// reorg window of the head, and the batch's last (the cursor's).
-class BatchWriter {
-  public:
-    BatchWriter(erc20::storage::Store& store, size_t limit, BlockNum keep_from, uint64_t seed, uint64_t total)
-        : store_(store), limit_(limit), keep_from_(keep_from), seed_(seed) {
-        batch_.transfers.reserve(static_cast<size_t>(std::min<uint64_t>(limit, total)));
-    }
+// The writer side is the daemon's: indexer::BatchWriter merges consecutive
+// ranges into one BlockBatch and applies it on its writer thread; this times
+// the main thread's part.
+struct Writer {
+    erc20::indexer::BatchWriter batches;
+    Stage batching;      // BatchWriter::add and flush: appending ranges to the batch, handing it over
+    double wait{0};      // waiting for the write in flight before a hand-over
 
-    // Applies the pending batch first when `d` would take it over the limit.
-    void add(const DecodedAnswer& d) {
-        if (batch_full(answers_, batch_.transfers.size(), d.transfers.size(), limit_)) flush();
+    void add(FetchedRange&& r, BlockNum head) {
         const Lap l0 = lap();
-        if (answers_ == 0) batch_.first = d.from;
-        batch_.last = erc20::storage::Cursor{d.to, block_hash(seed_, d.to)};
-        batch_.transfers.insert(batch_.transfers.end(), d.transfers.begin(), d.transfers.end());
-        for (BlockNum n = std::max(d.from, keep_from_); n <= d.to; ++n) {
-            batch_.headers.push_back({n, block_hash(seed_, n), block_hash(seed_, n - 1), block_time(n)});
-        }
-        BlockNum prev = ~BlockNum{0};
-        for (const auto& t : d.transfers) {
-            if (t.block_num != prev) {
-                batch_.block_times.emplace_back(t.block_num, block_time(t.block_num));
-                prev = t.block_num;
-            }
-        }
-        ++answers_;
+        batches.add(std::move(r), head);
         batching.add(l0, lap());
     }
-
-    // Applies what is pending.
-    void finish() {
-        if (answers_ > 0) flush();
-    }
-
-    Stage batching;  // assembly: transfers, headers and block times appended to the batch
-    Stage applying;  // Store::apply
-    uint64_t batches{0};
-    uint64_t transfers{0};
-    uint64_t min_transfers{~uint64_t{0}};
-    uint64_t max_transfers{0};
-
-  private:
-    void flush() {
+    // Hands the pending batch over once the write in flight is done.
+    void hand_over() {
+        const auto w0 = Clock::now();
+        batches.finish();
+        wait += seconds_since(w0);
         const Lap l0 = lap();
-        const BlockNum last = batch_.last.block_num;
-        if (last < keep_from_) {  // the cursor's header
-            batch_.headers.push_back({last, block_hash(seed_, last), block_hash(seed_, last - 1), block_time(last)});
-        }
-        batch_.prune_headers_below = last > kReorgWindow ? last - kReorgWindow : 0;
-        const Lap l1 = lap();
-        store_.apply(batch_);
-        const Lap l2 = lap();
-        batching.add(l0, l1);
-        applying.add(l1, l2);
-        ++batches;
-        transfers += batch_.transfers.size();
-        min_transfers = std::min<uint64_t>(min_transfers, batch_.transfers.size());
-        max_transfers = std::max<uint64_t>(max_transfers, batch_.transfers.size());
-        batch_.transfers.clear();  // keeps the capacity for the next batch
-        batch_.headers.clear();
-        batch_.block_times.clear();
-        answers_ = 0;
+        batches.flush();
+        batching.add(l0, lap());
     }
-
-    erc20::storage::Store& store_;
-    size_t limit_;
-    BlockNum keep_from_;
-    uint64_t seed_;
-    erc20::storage::BlockBatch batch_;
-    size_t answers_{0};
 };
 
 // Decoded answers from the decode thread to the writer, bounded in transfers
@@ -907,7 +857,7 @@ struct AnswerQueue {
     std::mutex mutex;
     std::condition_variable not_empty;
     std::condition_variable not_full;
-    std::deque<DecodedAnswer> answers;
+    std::deque<FetchedRange> answers;
     size_t transfers{0};
     size_t peak_transfers{0};
     size_t limit{0};
@@ -990,19 +940,18 @@ int run(const Options& o) {
                 stats["blocks"].c_str(), answers.front().from, last_block,
                 static_cast<double>(o.transfers) / std::stod(stats["blocks"]), o.seed);
     // The batches the writer will form: the daemon's rule on the generator's counts.
-    const size_t batch_limit = static_cast<size_t>(o.write_batch_mb << 20) / erc20::storage::kApplyBytesPerTransfer;
+    const size_t batch_limit = erc20::indexer::batch_limit(static_cast<size_t>(o.write_batch_mb << 20));
     uint64_t planned_batches = 0;
     {
-        size_t answers_in = 0, transfers_in = 0;
+        size_t transfers_in = 0;  // BatchWriter::full(): handed over once it holds the limit
         for (const auto& a : answers) {
-            if (batch_full(answers_in, transfers_in, a.transfers, batch_limit)) {
-                ++planned_batches;
-                answers_in = transfers_in = 0;
-            }
-            ++answers_in;
             transfers_in += a.transfers;
+            if (transfers_in >= batch_limit) {
+                ++planned_batches;
+                transfers_in = 0;
+            }
         }
-        ++planned_batches;
+        if (transfers_in > 0) ++planned_batches;
     }
     std::printf("  answers      : %zu eth_getLogs bodies of %u blocks, %.0f transfers/answer, %s JSON/body avg "
                 "(max %s), %s total; generated in %.1f s (not measured)\n",
@@ -1011,16 +960,18 @@ int run(const Options& o) {
                 human_bytes(static_cast<double>(max_body)).c_str(), human_bytes(static_cast<double>(total_json)).c_str(),
                 gen_s);
     std::printf("  batches      : %" PRIu64 " Store::apply batches when full, %.0f transfers/batch (%.1f answers/batch): "
-                "--write-batch-mb %" PRIu64 " / kApplyBytesPerTransfer %zu B = at most %zu transfers per batch%s\n",
+                "--write-batch-mb %" PRIu64 " / kApplyBytesPerTransfer %zu B = handed over once it holds %zu transfers%s\n",
                 planned_batches, static_cast<double>(o.transfers) / static_cast<double>(planned_batches),
                 static_cast<double>(answers.size()) / static_cast<double>(planned_batches), o.write_batch_mb,
                 erc20::storage::kApplyBytesPerTransfer, batch_limit,
                 o.serial ? "" : "; pipelined, a batch is handed over as soon as nothing more is decoded (the daemon's rule)");
     if (o.serial) {
-        std::printf("  threads      : serial (--serial): read, decode, extract, sort, batch and apply on one thread\n");
+        std::printf("  threads      : serial (--serial): read, decode, extract, sort, batch and apply one at a time (the "
+                    "apply on the writer's thread while the main thread waits for it)\n");
     } else {
         std::printf("  threads      : pipelined: read, decode, extract and sort on a decode thread -> queue of at most "
-                    "%zu transfers (2 batches) -> batch and Store::apply on the main thread (the writer)\n",
+                    "%zu transfers (2 batches) -> batch on the main thread -> Store::apply on indexer::BatchWriter's "
+                    "writer thread, as in the daemon\n",
                     2 * batch_limit);
     }
     std::printf("  store        : %s; batches of >= %zu transfers ingested as table files\n",
@@ -1043,8 +994,9 @@ int run(const Options& o) {
     auto store = erc20::storage::Store::open(db_path.string(), erc20::storage::StoreOptions{});
     store->bind_chain(1);
     if (o.bulk) store->begin_bulk();
-    const BlockNum keep_from = last_block > kReorgWindow ? last_block - kReorgWindow : 0;
-    BatchWriter writer(*store, batch_limit, keep_from, o.seed, o.transfers);
+    // The daemon's writer; the replay's head is the last block, so headers are
+    // kept as at the end of a backfill (the window below it, and each batch's last).
+    Writer writer{erc20::indexer::BatchWriter(*store, static_cast<size_t>(o.write_batch_mb << 20), kReorgWindow, {}), {}, 0};
     // Reads answer i (the network's job: not a stage) and decodes it.
     auto read_and_decode = [&](simdjson::ondemand::parser& parser, size_t i) {
         const auto& a = answers[i];
@@ -1053,13 +1005,18 @@ int run(const Options& o) {
         const Lap r1 = lap();
         reading.add(r0, r1);
         if (i == 0) e2e_t0 = r1.wall;
-        return decode_answer(parser, a, body, decoding, extracting);
+        return decode_answer(parser, a, body, o.seed, decoding, extracting);
     };
     const auto replay_t0 = Clock::now();
     if (o.serial) {
         simdjson::ondemand::parser parser;
-        for (size_t i = 0; i < answers.size(); ++i) writer.add(read_and_decode(parser, i));
-        writer.finish();
+        for (size_t i = 0; i < answers.size(); ++i) {
+            writer.add(read_and_decode(parser, i), last_block);
+            if (writer.batches.full()) writer.hand_over();  // everything is at hand: only a full batch goes
+            writer.batches.finish();
+        }
+        writer.hand_over();
+        writer.batches.finish();
         e2e_t1 = Clock::now();
     } else {
         AnswerQueue q;
@@ -1069,7 +1026,7 @@ int run(const Options& o) {
             try {
                 simdjson::ondemand::parser parser;
                 for (size_t i = 0; i < answers.size(); ++i) {
-                    DecodedAnswer d = read_and_decode(parser, i);
+                    FetchedRange d = read_and_decode(parser, i);
                     std::unique_lock lock(q.mutex);
                     const auto w0 = Clock::now();
                     q.not_full.wait(lock, [&] {
@@ -1116,30 +1073,34 @@ int run(const Options& o) {
                 if (q.error) std::rethrow_exception(q.error);
                 break;
             }
-            DecodedAnswer d = std::move(q.answers.front());
+            FetchedRange d = std::move(q.answers.front());
             q.answers.pop_front();
             q.transfers -= d.transfers.size();
             lock.unlock();
             q.not_full.notify_one();
-            writer.add(d);
-            // The daemon's rule: merge while more has arrived, hand the batch
-            // over when the writer would otherwise wait.
+            writer.add(std::move(d), last_block);
+            // The daemon's rule (BatchWriter::should_hand_over): merge while
+            // more has arrived, hand the batch over when the writer would
+            // otherwise wait, when it is full or old.
             bool more = false;
             {
                 std::lock_guard more_lock(q.mutex);
                 more = !q.answers.empty();
             }
-            if (!more) writer.finish();
+            if (writer.batches.should_hand_over(more)) writer.hand_over();
         }
-        writer.finish();
+        writer.hand_over();
+        writer.batches.finish();
         e2e_t1 = Clock::now();
         queue_peak = q.peak_transfers;
     }
     const double replay_wall = seconds_since(replay_t0);
     const double e2e_wall = std::chrono::duration<double>(e2e_t1 - e2e_t0).count();
-    const uint64_t replayed = writer.transfers;
-    if (o.serial && writer.batches != planned_batches) {
-        throw std::runtime_error("applied " + std::to_string(writer.batches) + " batches, planned " +
+    const erc20::indexer::WriteStats& written = writer.batches.stats();
+    const Stage applying{written.apply_wall, written.apply_cpu};
+    const uint64_t replayed = written.transfers;
+    if (o.serial && written.batches != planned_batches) {
+        throw std::runtime_error("applied " + std::to_string(written.batches) + " batches, planned " +
                                  std::to_string(planned_batches));
     }
     const uint64_t live_estimate = store->size_bytes();
@@ -1152,18 +1113,18 @@ int run(const Options& o) {
 
     const double n = static_cast<double>(replayed);
     const Stage front{decoding.wall + extracting.wall, decoding.cpu + extracting.cpu};
-    const Stage back{writer.batching.wall + writer.applying.wall, writer.batching.cpu + writer.applying.cpu};
+    const Stage back{writer.batching.wall + applying.wall, writer.batching.cpu + applying.cpu};
     // The headline: pipelined, the wall time from the first decode to the end
     // of the last apply; serial, the sum of the stages (file reads excluded).
     const double end_to_end = o.serial ? front.wall + back.wall : e2e_wall;
     if (o.serial) {
         std::printf("\nthroughput (%" PRIu64 " transfers, %" PRIu64 " logs, %" PRIu64 " batches), serial (--serial): "
                     "wall time, and CPU time of the one replay thread\n",
-                    replayed, total_logs, writer.batches);
+                    replayed, total_logs, written.batches);
     } else {
         std::printf("\nthroughput (%" PRIu64 " transfers, %" PRIu64 " logs, %" PRIu64 " batches), pipelined: "
                     "wall time, and CPU time of the thread that runs the stage\n",
-                    replayed, total_logs, writer.batches);
+                    replayed, total_logs, written.batches);
     }
     std::printf("  %-15s %9s %14s   %9s %14s\n", "stage", "wall s", "transfers/s", "CPU s", "transfers/CPU-s");
     auto row = [&](const char* name, double wall, double cpu, const char* note) {
@@ -1171,6 +1132,7 @@ int run(const Options& o) {
     };
     const char* front_thread = o.serial ? "" : "[decode thread]";
     const char* back_thread = o.serial ? "" : "[main thread]";
+    const char* apply_thread = o.serial ? "" : "[writer thread]";
     char detail[96];
     char note[160];
     auto with_thread = [&](const char* thread) {
@@ -1185,26 +1147,27 @@ int run(const Options& o) {
     std::snprintf(detail, sizeof detail, "(appending answers to the batch)");
     row("batch", writer.batching.wall, writer.batching.cpu, with_thread(back_thread));
     std::snprintf(detail, sizeof detail, "(%.1f ms CPU per batch)",
-                  1e3 * writer.applying.cpu / static_cast<double>(writer.batches));
-    row("apply", writer.applying.wall, writer.applying.cpu, with_thread(back_thread));
+                  1e3 * applying.cpu / static_cast<double>(written.batches));
+    row("apply", applying.wall, applying.cpu, with_thread(apply_thread));
     detail[0] = '\0';
-    row("batch+apply", back.wall, back.cpu, with_thread(back_thread));
+    row("batch+apply", back.wall, back.cpu, with_thread(o.serial ? "" : "[main + writer threads]"));
     if (o.serial) {
         std::snprintf(note, sizeof note, "(decode+extract+batch+apply, one thread; %.3f s of wall from the first "
                       "decode to the last apply, with the file reads)", e2e_wall);
     } else {
-        std::snprintf(note, sizeof note, "(wall from the first decode to the end of the last apply, 2 threads; "
-                      "CPU of both threads' stages)");
+        std::snprintf(note, sizeof note, "(wall from the first decode to the end of the last apply, 3 threads; "
+                      "CPU of the three threads' stages)");
     }
     row("end to end", end_to_end, front.cpu + back.cpu, note);
-    std::printf("  %-15s %9s %14.0f   %9s %14.0f  %s\n", "overlapped", "", n / std::max(front.wall, back.wall), "",
-                n / std::max(front.cpu, back.cpu),
-                o.serial ? "(bound if decode ran on another thread: 1/max(stage))"
-                         : "(bound of this pipeline: 1/max(decode+extract, batch+apply))");
+    std::printf("  %-15s %9s %14.0f   %9s %14.0f  %s\n", "overlapped", "",
+                n / std::max({front.wall, writer.batching.wall, applying.wall}), "",
+                n / std::max({front.cpu, writer.batching.cpu, applying.cpu}),
+                o.serial ? "(bound if each stage ran on its own thread: 1/max(decode+extract, batch, apply))"
+                         : "(bound of this pipeline: 1/max(decode+extract, batch, apply))");
     std::printf("  %-15s %9.3f %14.0f  (closing the store)\n", "+ close", end_to_end + close_s,
                 n / (end_to_end + close_s));
-    std::printf("  batches        : %" PRIu64 " of %" PRIu64 "-%" PRIu64 " transfers (%.0f avg)\n", writer.batches,
-                writer.min_transfers, writer.max_transfers, n / static_cast<double>(writer.batches));
+    std::printf("  batches        : %" PRIu64 " of %" PRIu64 "-%" PRIu64 " transfers (%.0f avg)\n", written.batches,
+                written.min_transfers, written.max_transfers, n / static_cast<double>(written.batches));
     if (o.serial) {
         std::printf("  file reads     : %.3f s wall, %.3f s CPU (the network's stand-in: not in the stages)\n",
                     reading.wall, reading.cpu);
@@ -1212,8 +1175,9 @@ int run(const Options& o) {
         std::printf("  decode thread  : %.3f s CPU in all, incl. file reads (the network's stand-in) %.3f s wall / "
                     "%.3f s CPU; waited %.3f s on a full queue (peak %zu transfers queued)\n",
                     decoder_cpu, reading.wall, reading.cpu, decoder_wait, queue_peak);
-        std::printf("  main thread    : waited %.3f s for decoded answers (the first one's read and decode included)\n",
-                    writer_wait);
+        std::printf("  main thread    : waited %.3f s for decoded answers (the first one's read and decode included), "
+                    "%.3f s for the write in flight before a hand-over\n",
+                    writer_wait, writer.wait);
     }
     std::printf("  process CPU    : %.3f s over %.3f s of wall time (all threads, incl. RocksDB flushes and "
                 "compactions, file reads) = %.0f transfers per process-CPU-second\n",
