@@ -1,6 +1,7 @@
 // Control (the admin requests the ingestion thread serves), rewind and
 // begin_add_tokens: the indexer's operations on behalf of an operator.
 #include <algorithm>
+#include <deque>
 #include <iterator>
 #include <set>
 #include <stdexcept>
@@ -52,20 +53,26 @@ std::future<AddTokensResult> Control::request_add_tokens(std::vector<Address> to
     return f;
 }
 
+namespace {
+
+template <class T>
+std::optional<T> pop_front(std::deque<T>& queue) {
+    if (queue.empty()) return std::nullopt;
+    T r = std::move(queue.front());
+    queue.pop_front();
+    return r;
+}
+
+}  // namespace
+
 std::optional<Control::AddTokens> Control::take_add_tokens() {
     std::lock_guard lock(mutex_);
-    if (add_queue_.empty()) return std::nullopt;
-    AddTokens r = std::move(add_queue_.front());
-    add_queue_.pop_front();
-    return r;
+    return pop_front(add_queue_);
 }
 
 std::optional<Control::Rewind> Control::take() {
     std::lock_guard lock(mutex_);
-    if (queue_.empty()) return std::nullopt;
-    Rewind r = std::move(queue_.front());
-    queue_.pop_front();
-    return r;
+    return pop_front(queue_);
 }
 
 void Control::cancel_all(const std::string& why) {

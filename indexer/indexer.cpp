@@ -71,25 +71,26 @@ struct Indexer::Impl {
     BlockNum backfill_logged_block{0};
 
     Impl(IndexerOptions o, storage::Store& s, LiveStatus& st, Control& c)
-        : options(std::move(o)), store(s), status(st), control(c),
-          retrier(options.max_backoff, status, control, options.heartbeat), window(options.max_range),
-          reorgs(store, first_node(), retrier, status, options.reorg_window,
+        : options(std::move(o)), store(s), status(st), control(c), nodes(make_nodes(options, cancel)),
+          node_ptrs(pointers(nodes)), retrier(options.max_backoff, status, control, options.heartbeat),
+          window(options.max_range),
+          reorgs(store, *nodes.front(), retrier, status, options.reorg_window,
                  [this](const ReorgUndone& u) { metadata->rolled_back(u.ancestor.block_num, u.rollback.touched_tokens); }),
           writer(store, options.write_batch_bytes, options.reorg_window,
                  [this](const storage::Cursor& last, const storage::ApplyResult& r) { written(last, r); }),
           backfill_window(options.max_range) {}
 
-    // The nodes, made on first use (Reorgs needs the first one while the
-    // members are constructed).
-    Node& first_node() {
-        if (nodes.empty()) {
-            options.rpc.cancel = &cancel;
-            for (unsigned i = 0; i < std::max(1u, options.fetch_workers); ++i) {
-                nodes.push_back(std::make_unique<RpcNode>(options.rpc));
-                node_ptrs.push_back(nodes.back().get());
-            }
-        }
-        return *nodes.front();
+    // One connection per fetch worker; every call aborts once `cancel` is set.
+    static std::vector<std::unique_ptr<RpcNode>> make_nodes(IndexerOptions& o, const std::atomic<bool>& cancel) {
+        o.rpc.cancel = &cancel;
+        std::vector<std::unique_ptr<RpcNode>> out;
+        for (unsigned i = 0; i < std::max(1u, o.fetch_workers); ++i) out.push_back(std::make_unique<RpcNode>(o.rpc));
+        return out;
+    }
+    static std::vector<Node*> pointers(const std::vector<std::unique_ptr<RpcNode>>& nodes) {
+        std::vector<Node*> out;
+        for (const auto& n : nodes) out.push_back(n.get());
+        return out;
     }
 
     void set_state(State s) { status.state.store(static_cast<int>(s)); }

@@ -19,6 +19,16 @@ rpc::RpcError transport_error() {
     return e;
 }
 
+// A retry loop with a 1 ms backoff cap.
+struct Fixture {
+    LiveStatus status;
+    Control control;
+    Retrier retrier{std::chrono::milliseconds(1), status, control, {}};
+    std::stop_source stop;
+    std::stop_token token = stop.get_token();
+    Fixture() { spdlog::set_level(spdlog::level::off); }
+};
+
 bool within(Clock::duration d, std::chrono::milliseconds lo, std::chrono::milliseconds hi) {
     return d >= lo && d <= hi;
 }
@@ -48,16 +58,11 @@ TEST_CASE("Retry-After is honoured, above the backoff's cap too", "[indexer][ret
     CHECK(b.next(e) >= 5000ms);
 
     SECTION("the retry loop waits that long before calling again") {
-        spdlog::set_level(spdlog::level::off);
-        LiveStatus status;
-        Control control;
-        Retrier retrier(1ms, status, control, {});
-        std::stop_source stop;
-        auto token = stop.get_token();
+        Fixture f;
         int calls = 0;
         e.retry_after_ms = 150;
         const auto t0 = Clock::now();
-        auto r = retrier.call(token, "eth_blockNumber", [&]() -> rpc::Result<BlockNum> {
+        auto r = f.retrier.call(f.token, "eth_blockNumber", [&]() -> rpc::Result<BlockNum> {
             if (calls++ == 0) return e;
             return BlockNum{42};
         });
@@ -69,12 +74,8 @@ TEST_CASE("Retry-After is honoured, above the backoff's cap too", "[indexer][ret
 }
 
 TEST_CASE("a retried call gives up only on stop", "[indexer][retry]") {
-    spdlog::set_level(spdlog::level::off);
-    LiveStatus status;
-    Control control;
-    Retrier retrier(1ms, status, control, {});
-    std::stop_source stop;
-    auto token = stop.get_token();
+    Fixture f;
+    auto& [status, control, retrier, stop, token] = f;
     std::atomic<int> calls{0};
 
     SECTION("failures are retried until the node answers") {
