@@ -78,7 +78,7 @@ struct Indexer::Impl {
                  [this](const ReorgUndone& u) { metadata->rolled_back(u.ancestor.block_num, u.rollback.touched_tokens); }),
           writer(store, options.write_batch_bytes, options.reorg_window,
                  [this](const storage::Cursor& last, const storage::ApplyResult& r) { written(last, r); }),
-          backfill_window(options.max_range) {}
+          backfill_window(options.max_range, RangeWindow::First::kInitial) {}
 
     // One connection per fetch worker; every call aborts once `cancel` is set.
     static std::vector<std::unique_ptr<RpcNode>> make_nodes(IndexerOptions& o, const std::atomic<bool>& cancel) {

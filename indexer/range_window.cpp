@@ -4,8 +4,12 @@
 
 namespace erc20::indexer {
 
-RangeWindow::RangeWindow(uint64_t max_range)
-    : max_(std::max<uint64_t>(1, max_range)), size_(std::clamp<uint64_t>(kInitialRange, 1, max_)) {}
+RangeWindow::RangeWindow(uint64_t max_range, First first)
+    : max_(std::max<uint64_t>(1, max_range)), first_(first), size_(first_size()) {}
+
+uint64_t RangeWindow::first_size() const {
+    return first_ == First::kInitial ? kInitialRange : std::clamp<uint64_t>(kInitialRange, 1, max_);
+}
 
 void RangeWindow::fit(uint64_t blocks, size_t logs) {
     const double per_block = std::max(1e-3, static_cast<double>(logs) / static_cast<double>(std::max<uint64_t>(1, blocks)));
@@ -21,6 +25,6 @@ void RangeWindow::refused(const rpc::RpcError& e, BlockNum from) {
 
 void RangeWindow::halve() { size_ = std::max<uint64_t>(1, size_ / 2); }
 
-void RangeWindow::reset() { size_ = std::clamp<uint64_t>(kInitialRange, 1, max_); }
+void RangeWindow::reset() { size_ = first_size(); }
 
 }  // namespace erc20::indexer

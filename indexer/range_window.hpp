@@ -21,8 +21,13 @@ inline constexpr uint64_t kInitialRange = 10;
 
 class RangeWindow {
   public:
+    /// How the first range relates to --max-range.
+    enum class First {
+        kClamped,  // kInitialRange, at most max_range (the main ingestion)
+        kInitial,  // kInitialRange even above max_range (an add-tokens' first step, as it always was)
+    };
     /// REQUIRES: max_range >= 1 (0 is taken as 1).
-    explicit RangeWindow(uint64_t max_range);
+    explicit RangeWindow(uint64_t max_range, First first = First::kClamped);
 
     /// Blocks per request now, in [1, max_range].
     [[nodiscard]] uint64_t size() const { return size_; }
@@ -38,7 +43,10 @@ class RangeWindow {
     void reset();
 
   private:
+    [[nodiscard]] uint64_t first_size() const;
+
     uint64_t max_;
+    First first_;
     uint64_t size_;
 };
 

@@ -29,6 +29,14 @@ TEST_CASE("the range window starts small and grows at most twofold up to --max-r
     for (int i = 0; i < 20; ++i) w.fit(w.size(), 1);
     CHECK(w.size() == 2000);
     SECTION("a small --max-range caps the first range too") { CHECK(RangeWindow(4).size() == 4); }
+    SECTION("unless the first range is asked for as it is (an add-tokens' first step)") {
+        RangeWindow first(4, RangeWindow::First::kInitial);
+        CHECK(first.size() == kInitialRange);
+        first.fit(10, 0);
+        CHECK(first.size() == 4);
+        first.reset();
+        CHECK(first.size() == kInitialRange);
+    }
 }
 
 TEST_CASE("the range window follows the density to about 10,000 logs per answer", "[indexer][window]") {

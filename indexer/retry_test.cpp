@@ -75,7 +75,12 @@ TEST_CASE("Retry-After is honoured, above the backoff's cap too", "[indexer][ret
 
 TEST_CASE("a retried call gives up only on stop", "[indexer][retry]") {
     Fixture f;
-    auto& [status, control, retrier, stop, token] = f;
+    // References, not a structured binding: clang 14 cannot capture those in lambdas.
+    LiveStatus& status = f.status;
+    Control& control = f.control;
+    Retrier& retrier = f.retrier;
+    std::stop_source& stop = f.stop;
+    std::stop_token& token = f.token;
     std::atomic<int> calls{0};
 
     SECTION("failures are retried until the node answers") {
