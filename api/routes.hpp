@@ -76,6 +76,8 @@ struct RouterOptions {
     std::function<AdminAnswer(const std::string& id)> admin_job;
 };
 
+class Pins;
+
 class Router {
   public:
     Router(storage::Store& store, StatusProvider status, RouterOptions options);
@@ -93,7 +95,6 @@ class Router {
     static std::vector<std::string> routes();
 
   private:
-    struct Pins;
     storage::Store& store_;
     StatusProvider status_;
     RouterOptions options_;

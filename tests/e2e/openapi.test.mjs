@@ -113,13 +113,15 @@ export function readSpecParameters(text) {
   return out;
 }
 
-/** The string literals returned by `Router::routes()` in api/routes.cpp. */
+/** The route templates the router serves: the paths of the route table in
+ * api/routes.cpp (`{"/v1/...", Needs::...}`), which `Router::routes()` returns. */
 export function readRouterRoutes(source) {
-  const m = /std::vector<std::string>\s+Router::routes\s*\(\s*\)\s*(?:const\s*)?\{([\s\S]*?)\n\}/.exec(source);
-  if (!m) throw new Error('Router::routes() not found in the source');
-  const body = m[1].replace(/\/\/[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
-  const routes = [...body.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]);
-  if (routes.length === 0) throw new Error('Router::routes() returns no string literal');
+  if (!/std::vector<std::string>\s+Router::routes\s*\(\s*\)/.test(source)) {
+    throw new Error('Router::routes() not found in the source');
+  }
+  const body = source.replace(/\/\/[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  const routes = [...body.matchAll(/\{\s*"((?:[^"\\]|\\.)*)"\s*,\s*Needs::/g)].map((x) => x[1]);
+  if (routes.length === 0) throw new Error('the route table has no route');
   return routes;
 }
 
