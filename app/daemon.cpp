@@ -17,8 +17,9 @@
 
 #include "api/routes.hpp"
 #include "api/server.hpp"
-#include "app/admin.hpp"
-#include "app/jobs.hpp"
+#include "admin/actions.hpp"
+#include "admin/daemon_client.hpp"
+#include "admin/jobs.hpp"
 #include "common/hex.hpp"
 #include "common/json.hpp"
 #include "indexer/indexer.hpp"
@@ -63,15 +64,12 @@ class Rate {
 };
 
 std::optional<std::string> read_token(const std::string& path, std::string& problem) {
-    std::ifstream in(path);
-    if (!in) {
+    auto token = admin::read_token_file(path);
+    if (!token && !std::ifstream(path)) {
         problem = "cannot read --admin-token-file '" + path + "'";
         return std::nullopt;
     }
-    std::string token;
-    std::getline(in, token);
-    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    if (token.size() < 16) {
+    if (!token || token->size() < 16) {  // nullopt here: an empty file
         problem = "--admin-token-file '" + path + "' must hold a token of at least 16 characters on its first line";
         return std::nullopt;
     }
@@ -262,7 +260,7 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     indexer::LiveStatus live;
     indexer::Control control;
     Rate rate;
-    AdminJobs jobs;
+    admin::Jobs jobs;
     auto node_status = [&live, &rate, &jobs] {
         api::NodeStatus n;
         n.node_block = live.node_block.load();
@@ -280,7 +278,7 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     rpc_options.url = s.rpc_url;
     rpc_options.timeout = std::chrono::milliseconds(s.rpc_timeout_ms);
 
-    AdminContext admin{*store, rpc_options, node_status, [&rate] { return rate.per_second(); },
+    admin::Context admin_ctx{*store, rpc_options, node_status, [&rate] { return rate.per_second(); },
                        [&control](std::optional<BlockNum> to, bool reindex) {
                            return control.request_rewind(to, reindex).get();
                        },
@@ -292,11 +290,11 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     router_options.ready_max_lag = s.ready_max_lag;
     router_options.admin_token = admin_token;
     // Quick actions answer on the HTTP thread; long ones become admin jobs.
-    router_options.admin = [&admin, &jobs](const std::string& action,
+    router_options.admin = [&admin_ctx, &jobs](const std::string& action,
                                            const std::map<std::string, std::string>& params) {
-        auto prepared = prepare_action(admin, action, params);
+        auto prepared = admin::prepare_action(admin_ctx, action, params);
         if (auto* answer = std::get_if<api::AdminAnswer>(&prepared)) return std::move(*answer);
-        return jobs.submit(action, std::move(std::get<AdminTask>(prepared)));
+        return jobs.submit(action, std::move(std::get<admin::Task>(prepared)));
     };
     router_options.admin_job = [&jobs](const std::string& id) { return jobs.get(id); };
     api::Router router(*store, node_status, router_options);
