@@ -154,8 +154,9 @@ Response serve_holders(Call& c) {
     auto block = c.past_block();
     if (failed(block)) return c.fail(std::get<ApiError>(block));
     const Address token = c.addrs[0];
-    if (auto n = std::get<0>(block)) {
-        return list_answer(c, ListSpec{kHolderColumns, PositionKind::kIndex, past_holders_pager(c.pins, token, *n), *n});
+    if (auto block_num = std::get<0>(block)) {
+        return list_answer(c, ListSpec{kHolderColumns, PositionKind::kIndex,
+                                       past_holders_pager(c.pins, token, *block_num), *block_num});
     }
     return list_answer(c, ListSpec{kHolderColumns, PositionKind::kHolder,
                                    [token](const storage::View& v, const std::string& pos, size_t limit) {
@@ -170,15 +171,15 @@ Response serve_holders(Call& c) {
 Response serve_holder(Call& c) {
     auto block = c.past_block();
     if (failed(block)) return c.fail(std::get<ApiError>(block));
-    const auto n = std::get<0>(block);
+    const auto block_num = std::get<0>(block);
     const std::string etag = c.validator(*c.view);
     if (auto r304 = c.not_modified(etag)) return *r304;
     const Address& token = c.addrs[0];
     const Address& account = c.addrs[1];
-    const Balance b = n ? c.view->balance_at(token, account, *n) : c.view->balance(token, account);
+    const Balance b = block_num ? c.view->balance_at(token, account, *block_num) : c.view->balance(token, account);
     JsonWriter w;
     w.begin_object();
-    if (n) w.field("block", *n);
+    if (block_num) w.field("block", *block_num);
     else write_block(w, *c.view);
     w.field("token", to_hex(token)).field("account", to_hex(account)).field("balance", to_dec_string(b));
     w.end_object();
@@ -220,7 +221,7 @@ Response serve_distribution(Call& c) {
     if (failed(block)) return c.fail(std::get<ApiError>(block));
     auto excluded = c.q.exclude();
     if (failed(excluded)) return c.fail(std::get<ApiError>(excluded));
-    const auto n = std::get<0>(block);
+    const auto block_num = std::get<0>(block);
     const auto& exclude = std::get<0>(excluded);
     const std::string etag = c.validator(*c.view);
     if (auto r304 = c.not_modified(etag)) return *r304;
@@ -229,8 +230,8 @@ Response serve_distribution(Call& c) {
     auto take = [&](const storage::HolderItem& h) {
         if (!std::binary_search(exclude.begin(), exclude.end(), h.holder)) balances.push_back(h.balance);
     };
-    if (n) {
-        for (const auto& h : *c.pins.past_holders(*c.view, c.addrs[0], *n)) take(h);
+    if (block_num) {
+        for (const auto& h : *c.pins.past_holders(*c.view, c.addrs[0], *block_num)) take(h);
     } else {
         std::string pos, next;
         do {
@@ -241,7 +242,7 @@ Response serve_distribution(Call& c) {
     const Distribution d = distribution_of(balances);
     JsonWriter w;
     w.begin_object();
-    if (n) w.field("block", *n);
+    if (block_num) w.field("block", *block_num);
     else write_block(w, *c.view);
     w.field("token", to_hex(c.addrs[0])).field("holders", d.holders).field("supply", d.supply.str());
     if (const auto& k = d.concentration) {

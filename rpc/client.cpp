@@ -292,8 +292,8 @@ Result<BlockNum> Client::block_number() {
     return impl_->roundtrip<BlockNum>("eth_blockNumber", decode_quantity);
 }
 
-Result<std::optional<BlockHeader>> Client::header(BlockNum number) {
-    impl_->single("eth_getBlockByNumber", "[\"" + to_quantity(number) + "\",false]");
+Result<std::optional<BlockHeader>> Client::header(BlockNum block_num) {
+    impl_->single("eth_getBlockByNumber", "[\"" + to_quantity(block_num) + "\",false]");
     return impl_->roundtrip<std::optional<BlockHeader>>("eth_getBlockByNumber", decode_header);
 }
 

@@ -76,9 +76,9 @@ std::string error_answer(const std::string& error, const std::string& id = "1") 
     return R"({"jsonrpc":"2.0","id":)" + id + R"(,"error":)" + error + "}";
 }
 
-std::string header_json(uint64_t number, std::string bloom = "0x" + std::string(512, '0')) {
-    return R"({"number":")" + to_quantity(number) + R"(","hash":"0x)" + std::string(63, 'a') +
-           std::to_string(number % 10) + R"(","parentHash":")" + kBlockHash +
+std::string header_json(BlockNum block_num, std::string bloom = "0x" + std::string(512, '0')) {
+    return R"({"number":")" + to_quantity(block_num) + R"(","hash":"0x)" + std::string(63, 'a') +
+           std::to_string(block_num % 10) + R"(","parentHash":")" + kBlockHash +
            R"(","timestamp":"0x65000000","logsBloom":")" + bloom +
            R"(","transactions":[],"miner":"0x0000000000000000000000000000000000000000"})";
 }
