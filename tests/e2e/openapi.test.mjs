@@ -2,8 +2,8 @@
 //   node tests/e2e/openapi.test.mjs [--spec docs/openapi.yaml] [--routes api/routes.cpp]
 //
 // Reads the path keys of docs/openapi.yaml's `paths:` section with a small line-based reader (no
-// YAML library), and the route templates from the body of `Router::routes()` in api/routes.cpp
-// (string literals, by regex), and fails if either has a route the other lacks; so a route added
+// YAML library), and the route templates from the route table in api/routes.cpp, which
+// `Router::routes()` returns (the string literals of its `{"/...", Needs::...}` rows, by regex), and fails if either has a route the other lacks; so a route added
 // to, renamed in or removed from either side without the other breaks this test. Also checks that
 // every spec path has exactly one operation, `get` (the router answers 405 to anything else), and
 // that each `{name}` of a path is declared as a path parameter of that operation.
