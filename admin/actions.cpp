@@ -11,12 +11,6 @@
 namespace erc20::admin {
 namespace {
 
-api::AdminAnswer error(unsigned status, const std::string& code, const std::string& message) {
-    api::JsonWriter w;
-    w.begin_object().key("error").begin_object().field("code", code).field("message", message).end_object().end_object();
-    return {status, w.take()};
-}
-
 std::optional<uint64_t> decimal_param(const std::map<std::string, std::string>& params, const std::string& name) {
     auto it = params.find(name);
     if (it == params.end()) return std::nullopt;
@@ -38,9 +32,9 @@ api::AdminAnswer add_tokens(const Context& ctx, const std::map<std::string, std:
     try {
         if (it != params.end()) tokens = config::parse_address_list("tokens", it->second);
     } catch (const config::ConfigError& e) {
-        return error(400, "bad_address", e.what());
+        return api::admin_error(400, "bad_address", e.what());
     }
-    if (tokens.empty()) return error(400, "bad_tokens", "add-tokens needs tokens, comma-separated addresses");
+    if (tokens.empty()) return api::admin_error(400, "bad_tokens", "add-tokens needs tokens, comma-separated addresses");
     auto r = ctx.add_tokens(std::move(tokens));
     api::JsonWriter w;
     w.begin_object().key("tokens").begin_array();
@@ -52,7 +46,7 @@ api::AdminAnswer add_tokens(const Context& ctx, const std::map<std::string, std:
 }
 
 api::AdminAnswer stopping(const std::string& what) {
-    return error(503, "stopping", "the daemon is stopping: " + what + " interrupted");
+    return api::admin_error(503, "stopping", "the daemon is stopping: " + what + " interrupted");
 }
 
 api::AdminAnswer status_answer(const Context& ctx) {
@@ -100,12 +94,12 @@ std::variant<api::AdminAnswer, Task> prepare_verify(const Context& ctx,
     std::optional<Address> token;
     if (auto it = params.find("token"); it != params.end()) {
         token = parse_address(it->second);
-        if (!token) return error(400, "bad_address", "token '" + it->second + "' is not an address");
+        if (!token) return api::admin_error(400, "bad_address", "token '" + it->second + "' is not an address");
     }
     uint64_t sample = 0;
     if (params.count("sample")) {
         auto n = decimal_param(params, "sample");
-        if (!n) return error(400, "bad_sample", "sample must be a decimal number");
+        if (!n) return api::admin_error(400, "bad_sample", "sample must be a decimal number");
         sample = *n;
     }
     return Task([&ctx, token, sample](const ProgressFn& progress) {
@@ -122,12 +116,12 @@ std::variant<api::AdminAnswer, Task> prepare_verify(const Context& ctx,
 std::variant<api::AdminAnswer, Task> prepare_backup(const Context& ctx,
                                                          const std::map<std::string, std::string>& params) {
     auto it = params.find("to");
-    if (it == params.end() || it->second.empty()) return error(400, "bad_to", "backup needs to, a folder path");
+    if (it == params.end() || it->second.empty()) return api::admin_error(400, "bad_to", "backup needs to, a folder path");
     if (std::filesystem::exists(it->second)) {
-        return error(400, "exists", "backup folder " + it->second + " already exists");
+        return api::admin_error(400, "exists", "backup folder " + it->second + " already exists");
     }
     return Task([&ctx, dir = it->second](const ProgressFn&) {
-        if (std::filesystem::exists(dir)) return error(400, "exists", "backup folder " + dir + " already exists");
+        if (std::filesystem::exists(dir)) return api::admin_error(400, "exists", "backup folder " + dir + " already exists");
         auto cursor = ctx.store.checkpoint(dir);
         api::JsonWriter w;
         w.begin_object().field("path", dir);
@@ -163,7 +157,7 @@ Task guarded(Task task) {
         try {
             return task(progress);
         } catch (const std::exception& e) {
-            return error(500, "failed", e.what());
+            return api::admin_error(500, "failed", e.what());
         }
     };
 }
@@ -177,11 +171,11 @@ std::variant<api::AdminAnswer, Task> prepare_action(const Context& ctx, const st
         if (action == "status") return status_answer(ctx);
         if (action == "rollback") {
             auto to = decimal_param(params, "to_block");
-            if (!to) return error(400, "bad_to_block", "rollback needs to_block, a decimal block number");
+            if (!to) return api::admin_error(400, "bad_to_block", "rollback needs to_block, a decimal block number");
             out = rewind_task(ctx, *to, false);
         } else if (action == "reindex") {
             auto from = decimal_param(params, "from_block");
-            if (!from) return error(400, "bad_from_block", "reindex needs from_block, a decimal block number");
+            if (!from) return api::admin_error(400, "bad_from_block", "reindex needs from_block, a decimal block number");
             out = rewind_task(ctx, *from == 0 ? std::nullopt : std::optional<BlockNum>(*from - 1), true);
         } else if (action == "verify") {
             out = prepare_verify(ctx, params);
@@ -192,14 +186,14 @@ std::variant<api::AdminAnswer, Task> prepare_action(const Context& ctx, const st
         } else if (action == "add-tokens") {
             return add_tokens(ctx, params);  // quick: it queues the scoped reindex
         } else {
-            return error(404, "unknown_action", "no admin action '" + action + "'");
+            return api::admin_error(404, "unknown_action", "no admin action '" + action + "'");
         }
         if (auto* task = std::get_if<Task>(&out)) return guarded(std::move(*task));
         return out;
     } catch (const indexer::AddTokensRefused& e) {
-        return error(400, "add_tokens_refused", e.what());
+        return api::admin_error(400, "add_tokens_refused", e.what());
     } catch (const std::exception& e) {
-        return error(500, "failed", e.what());
+        return api::admin_error(500, "failed", e.what());
     }
 }
 

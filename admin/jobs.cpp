@@ -31,12 +31,6 @@ api::AdminAnswer job_answer(unsigned status, const api::AdminJobStatus& job, con
     return {status, w.take()};
 }
 
-api::AdminAnswer plain_error(unsigned status, const std::string& code, const std::string& message) {
-    api::JsonWriter w;
-    w.begin_object().key("error").begin_object().field("code", code).field("message", message).end_object().end_object();
-    return {status, w.take()};
-}
-
 }  // namespace
 
 Jobs::Jobs() : worker_([this](std::stop_token stop) { work(stop); }) {}
@@ -45,7 +39,7 @@ Jobs::~Jobs() { stop(); }
 
 api::AdminAnswer Jobs::submit(const std::string& action, Task task) {
     std::lock_guard lock(mutex_);
-    if (stopping_) return plain_error(503, "stopping", "the daemon is stopping: no new admin jobs");
+    if (stopping_) return api::admin_error(503, "stopping", "the daemon is stopping: no new admin jobs");
     if (running_) {
         const auto& job = jobs_.at(*running_);
         return job_answer(409, snapshot(job), "busy",
@@ -72,7 +66,7 @@ api::AdminAnswer Jobs::get(const std::string& id) const {
     std::lock_guard lock(mutex_);
     auto it = n ? jobs_.find(*n) : jobs_.end();
     if (it == jobs_.end()) {
-        return plain_error(404, "unknown_job",
+        return api::admin_error(404, "unknown_job",
                            "no admin job '" + id + "' (the last " + std::to_string(kKeptJobs) + " are kept)");
     }
     return job_answer(200, snapshot(it->second));

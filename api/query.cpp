@@ -23,6 +23,10 @@ Response error_response(const ApiError& e) {
     return Response{e.status, w.take()};
 }
 
+AdminAnswer admin_error(unsigned status, const std::string& code, const std::string& message) {
+    return {status, error_response({status, code, message}).body};
+}
+
 ApiError bad_request(std::string code, std::string message) { return {400, std::move(code), std::move(message)}; }
 ApiError bad_cursor() { return bad_request("bad_cursor", "cursor is not one this server gave out"); }
 
