@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/hex.hpp"
+#include "common/strings.hpp"
 #include "rpc/decode.hpp"
 
 namespace erc20::rpc {
@@ -660,8 +661,7 @@ class FakeNode {
             while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
                 if (!read_some(fd, in)) return;
             }
-            std::string head = in.substr(0, head_end);
-            for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const std::string head = to_lower(std::string_view(in).substr(0, head_end));
             const size_t cl = head.find("content-length:");
             const size_t length = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 15));
             while (in.size() < head_end + 4 + length) {
