@@ -46,6 +46,9 @@ struct AdminAnswer {
     unsigned status{200};
     std::string body;  // JSON
 };
+/// An admin action's refusal or failure, {"error": {"code", "message"}} as
+/// every error answer of the API.
+[[nodiscard]] AdminAnswer admin_error(unsigned status, const std::string& code, const std::string& message);
 using AdminHandler =
     std::function<AdminAnswer(const std::string& action, const std::map<std::string, std::string>& params)>;
 
@@ -76,6 +79,8 @@ struct RouterOptions {
     std::function<AdminAnswer(const std::string& id)> admin_job;
 };
 
+class Pins;
+
 class Router {
   public:
     Router(storage::Store& store, StatusProvider status, RouterOptions options);
@@ -93,7 +98,6 @@ class Router {
     static std::vector<std::string> routes();
 
   private:
-    struct Pins;
     storage::Store& store_;
     StatusProvider status_;
     RouterOptions options_;

@@ -17,9 +17,11 @@
 
 #include "api/routes.hpp"
 #include "api/server.hpp"
-#include "app/admin.hpp"
-#include "app/jobs.hpp"
+#include "admin/actions.hpp"
+#include "admin/daemon_client.hpp"
+#include "admin/jobs.hpp"
 #include "common/hex.hpp"
+#include "common/json.hpp"
 #include "indexer/indexer.hpp"
 #include "storage/store.hpp"
 
@@ -62,15 +64,12 @@ class Rate {
 };
 
 std::optional<std::string> read_token(const std::string& path, std::string& problem) {
-    std::ifstream in(path);
-    if (!in) {
+    auto token = admin::read_token_file(path);
+    if (!token && !std::ifstream(path)) {
         problem = "cannot read --admin-token-file '" + path + "'";
         return std::nullopt;
     }
-    std::string token;
-    std::getline(in, token);
-    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    if (token.size() < 16) {
+    if (!token || token->size() < 16) {  // nullopt here: an empty file
         problem = "--admin-token-file '" + path + "' must hold a token of at least 16 characters on its first line";
         return std::nullopt;
     }
@@ -195,19 +194,10 @@ namespace {
 class JsonEscapedMessage : public spdlog::custom_flag_formatter {
   public:
     void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-        static constexpr char kHex[] = "0123456789abcdef";
-        for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
-            auto u = static_cast<unsigned char>(c);
-            if (c == '"' || c == '\\') {
-                dest.push_back('\\');
-                dest.push_back(c);
-            } else if (u < 0x20) {
-                const char esc[] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 0xf]};
-                dest.append(esc, esc + sizeof esc);
-            } else {
-                dest.push_back(c);
-            }
-        }
+        thread_local std::string escaped;
+        escaped.clear();
+        append_json_escaped(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
+        dest.append(escaped.data(), escaped.data() + escaped.size());
     }
     std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonEscapedMessage>(); }
 };
@@ -228,6 +218,144 @@ void setup_logging(const config::Settings& s) {
     spdlog::set_level(spdlog::level::from_str(s.log_level));
 }
 
+namespace {
+
+std::unique_ptr<storage::Store> open_store(const config::Settings& s) {
+    try {
+        storage::StoreOptions store_options;
+        store_options.block_cache_bytes = s.cache_mb << 20;
+        store_options.write_buffer_bytes = s.memtable_mb << 20;
+        store_options.ingest_min_transfers = static_cast<size_t>(s.ingest_min_transfers);
+        return storage::Store::open(s.db, store_options);
+    } catch (const storage::StoreError& e) {
+        spdlog::error("{}", e.what());
+        return nullptr;
+    }
+}
+
+// The admin API: quick actions answer on the HTTP thread; long ones become admin jobs.
+api::RouterOptions router_options(const config::Settings& s, const std::string& admin_token,
+                                  const admin::Context& admin_ctx, admin::Jobs& jobs) {
+    api::RouterOptions options;
+    options.version = ERC20_INDEXER_VERSION;
+    options.ready_max_lag = s.ready_max_lag;
+    options.admin_token = admin_token;
+    options.admin = [&admin_ctx, &jobs](const std::string& action, const std::map<std::string, std::string>& params) {
+        auto prepared = admin::prepare_action(admin_ctx, action, params);
+        if (auto* answer = std::get_if<api::AdminAnswer>(&prepared)) return std::move(*answer);
+        return jobs.submit(action, std::move(std::get<admin::Task>(prepared)));
+    };
+    options.admin_job = [&jobs](const std::string& id) { return jobs.get(id); };
+    return options;
+}
+
+indexer::IndexerOptions indexer_options(const config::Settings& s, const rpc::ClientOptions& rpc_options) {
+    indexer::IndexerOptions options;
+    options.rpc = rpc_options;
+    options.start_block = s.start_block;
+    options.confirmations = s.confirmations;
+    options.poll_interval = std::chrono::milliseconds(s.poll_interval_ms);
+    options.reorg_window = s.reorg_window;
+    options.tokens = s.tokens;
+    options.max_range = s.max_range;
+    options.fetch_workers = static_cast<unsigned>(s.fetch_workers);
+    options.write_batch_bytes = static_cast<size_t>(s.write_batch_mb) << 20;
+    options.max_backoff = std::chrono::milliseconds(s.rpc_max_backoff_ms);
+    return options;
+}
+
+// What the indexer knows beyond the database, for the API.
+api::StatusProvider status_provider(const indexer::LiveStatus& live, Rate& rate, const admin::Jobs& jobs) {
+    return [&live, &rate, &jobs] {
+        api::NodeStatus n;
+        n.node_block = live.node_block.load();
+        n.state = indexer::to_string(static_cast<indexer::State>(live.state.load()));
+        n.node_reachable = live.node_reachable.load();
+        n.reorgs_total = live.reorgs_total.load();
+        n.deepest_reorg = live.deepest_reorg.load();
+        n.transfers_applied = live.transfers_applied.load();
+        n.transfers_per_s = rate.per_second();
+        n.admin_job = jobs.running();
+        return n;
+    };
+}
+
+// The indexer's heartbeat: feeds the watchdog, samples the rate, and tells
+// systemd the state, block and lag every 2 s.
+std::function<void()> heartbeat(const storage::Store& store, const indexer::LiveStatus& live, Rate& rate) {
+    auto last_status = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now() -
+                                                                               std::chrono::seconds(10));
+    return [&store, &live, &rate, last_status] {
+        notify("WATCHDOG=1");
+        rate.sample(live.transfers_applied.load());
+        auto now = std::chrono::steady_clock::now();
+        if (now - *last_status >= std::chrono::seconds(2)) {
+            *last_status = now;
+            auto cursor = store.cursor();
+            uint64_t at = cursor ? cursor->block_num : 0;
+            uint64_t node = live.node_block.load();
+            notify("STATUS=" + std::string(indexer::to_string(static_cast<indexer::State>(live.state.load()))) +
+                   ": block " + std::to_string(at) + ", lag " + std::to_string(node > at ? node - at : 0) + " blocks");
+        }
+    };
+}
+
+void log_indexer_stopped(indexer::LiveStatus& live, const std::exception& e) {
+    live.state.store(static_cast<int>(indexer::State::kError));
+    spdlog::error("indexer stopped: {}", e.what());
+    spdlog::error("the HTTP API keeps serving the last indexed state; a rollback or reindex resumes ingestion");
+}
+
+// The ingestion thread: runs the indexer until a stop; after a storage I/O
+// failure waits for the database to be writable again, after any other
+// failure until an operator asks for a rollback or reindex.
+void ingest(std::stop_token stop, const indexer::IndexerOptions& options, storage::Store& store,
+            indexer::LiveStatus& live, indexer::Control& control) {
+    StorageRecovery recovery(store, live);
+    while (!stop.stop_requested()) {
+        try {
+            indexer::Indexer ix(options, store, live, control);
+            ix.run(stop);
+            return;
+        } catch (const storage::StoreError& e) {
+            if (e.kind() == storage::StoreError::Kind::kIo) {
+                if (recovery.wait_writable(stop, e)) continue;
+                if (stop.stop_requested()) return;
+            } else {
+                log_indexer_stopped(live, e);
+            }
+        } catch (const std::exception& e) {
+            log_indexer_stopped(live, e);
+        }
+        // Idle until an operator asks for a rollback or reindex; keep the watchdog fed.
+        while (!stop.stop_requested() && !control.pending()) {
+            notify("WATCHDOG=1");
+            control.wait(stop, std::chrono::seconds(5));
+        }
+    }
+}
+
+// Returns on SIGTERM or SIGINT; SIGHUP re-reads the log level from `args`.
+void wait_for_stop(const sigset_t& signals, const std::vector<std::string>& args) {
+    for (;;) {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        if (sig != SIGHUP) {
+            spdlog::info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            return;
+        }
+        try {
+            auto reparsed = config::parse_run_options(args, config::process_env());
+            spdlog::set_level(spdlog::level::from_str(reparsed.settings.log_level));
+            spdlog::info("SIGHUP: log level is now {}", reparsed.settings.log_level);
+        } catch (const std::exception& e) {
+            spdlog::error("SIGHUP: config not reloaded: {}", e.what());
+        }
+    }
+}
+
+}  // namespace
+
 int run_daemon(const config::Settings& settings, const std::vector<std::string>& args) {
     config::Settings s = settings;
     setup_logging(s);
@@ -240,28 +368,17 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    std::string admin_token;
-    if (!s.admin_token_file.empty()) {
-        std::string problem;
-        auto token = read_token(s.admin_token_file, problem);
-        if (!token) {
-            spdlog::error("{}", problem);
-            return 2;
-        }
-        admin_token = *token;
+    std::string token_problem;
+    const auto token =
+        s.admin_token_file.empty() ? std::optional<std::string>("") : read_token(s.admin_token_file, token_problem);
+    if (!token) {
+        spdlog::error("{}", token_problem);
+        return 2;
     }
+    const std::string& admin_token = *token;  // empty: the admin API is off
 
-    std::unique_ptr<storage::Store> store;
-    try {
-        storage::StoreOptions store_options;
-        store_options.block_cache_bytes = s.cache_mb << 20;
-        store_options.write_buffer_bytes = s.memtable_mb << 20;
-        store_options.ingest_min_transfers = static_cast<size_t>(s.ingest_min_transfers);
-        store = storage::Store::open(s.db, store_options);
-    } catch (const storage::StoreError& e) {
-        spdlog::error("{}", e.what());
-        return 1;
-    }
+    std::unique_ptr<storage::Store> store = open_store(s);
+    if (!store) return 1;
     if (auto problem = resolve_scope(*store, s)) {
         spdlog::error("{}", *problem);
         return 2;
@@ -270,44 +387,21 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     indexer::LiveStatus live;
     indexer::Control control;
     Rate rate;
-    AdminJobs jobs;
-    auto node_status = [&live, &rate, &jobs] {
-        api::NodeStatus n;
-        n.node_block = live.node_block.load();
-        n.state = indexer::to_string(static_cast<indexer::State>(live.state.load()));
-        n.node_reachable = live.node_reachable.load();
-        n.reorgs_total = live.reorgs_total.load();
-        n.deepest_reorg = live.deepest_reorg.load();
-        n.transfers_applied = live.transfers_applied.load();
-        n.transfers_per_s = rate.per_second();
-        n.admin_job = jobs.running();
-        return n;
-    };
+    admin::Jobs jobs;
+    const api::StatusProvider node_status = status_provider(live, rate, jobs);
 
     rpc::ClientOptions rpc_options;
     rpc_options.url = s.rpc_url;
     rpc_options.timeout = std::chrono::milliseconds(s.rpc_timeout_ms);
 
-    AdminContext admin{*store, rpc_options, node_status, [&rate] { return rate.per_second(); },
-                       [&control](std::optional<BlockNum> to, bool reindex) {
-                           return control.request_rewind(to, reindex).get();
-                       },
-                       [&control](std::vector<Address> tokens) {
-                           return control.request_add_tokens(std::move(tokens)).get();
-                       }};
-    api::RouterOptions router_options;
-    router_options.version = ERC20_INDEXER_VERSION;
-    router_options.ready_max_lag = s.ready_max_lag;
-    router_options.admin_token = admin_token;
-    // Quick actions answer on the HTTP thread; long ones become admin jobs.
-    router_options.admin = [&admin, &jobs](const std::string& action,
-                                           const std::map<std::string, std::string>& params) {
-        auto prepared = prepare_action(admin, action, params);
-        if (auto* answer = std::get_if<api::AdminAnswer>(&prepared)) return std::move(*answer);
-        return jobs.submit(action, std::move(std::get<AdminTask>(prepared)));
-    };
-    router_options.admin_job = [&jobs](const std::string& id) { return jobs.get(id); };
-    api::Router router(*store, node_status, router_options);
+    admin::Context admin_ctx{*store, rpc_options, node_status, [&rate] { return rate.per_second(); },
+                             [&control](std::optional<BlockNum> to, bool reindex) {
+                                 return control.request_rewind(to, reindex).get();
+                             },
+                             [&control](std::vector<Address> tokens) {
+                                 return control.request_add_tokens(std::move(tokens)).get();
+                             }};
+    api::Router router(*store, node_status, router_options(s, admin_token, admin_ctx, jobs));
     api::ServerOptions server_options;
     server_options.host = s.listen_host;
     server_options.port = s.listen_port;
@@ -322,81 +416,15 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
                  s.rpc_url, s.listen_host, server.port(), admin_token.empty() ? "" : ", admin API on");
     notify("READY=1");
 
-    indexer::IndexerOptions options;
-    options.rpc = rpc_options;
-    options.start_block = s.start_block;
-    options.confirmations = s.confirmations;
-    options.poll_interval = std::chrono::milliseconds(s.poll_interval_ms);
-    options.reorg_window = s.reorg_window;
-    options.tokens = s.tokens;
-    options.max_range = s.max_range;
-    options.fetch_workers = static_cast<unsigned>(s.fetch_workers);
-    options.write_batch_bytes = static_cast<size_t>(s.write_batch_mb) << 20;
-    options.max_backoff = std::chrono::milliseconds(s.rpc_max_backoff_ms);
-    auto last_status = std::chrono::steady_clock::now() - std::chrono::seconds(10);
-    options.heartbeat = [&] {
-        notify("WATCHDOG=1");
-        rate.sample(live.transfers_applied.load());
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_status >= std::chrono::seconds(2)) {
-            last_status = now;
-            auto cursor = store->cursor();
-            uint64_t at = cursor ? cursor->block_num : 0;
-            uint64_t node = live.node_block.load();
-            notify("STATUS=" + std::string(indexer::to_string(static_cast<indexer::State>(live.state.load()))) +
-                   ": block " + std::to_string(at) + ", lag " + std::to_string(node > at ? node - at : 0) + " blocks");
-        }
-    };
+    indexer::IndexerOptions options = indexer_options(s, rpc_options);
+    options.heartbeat = heartbeat(*store, live, rate);
+    std::jthread ingest_thread([&](std::stop_token stop) { ingest(stop, options, *store, live, control); });
 
-    std::jthread ingest([&](std::stop_token stop) {
-        StorageRecovery recovery(*store, live);
-        while (!stop.stop_requested()) {
-            try {
-                indexer::Indexer ix(options, *store, live, control);
-                ix.run(stop);
-                return;
-            } catch (const storage::StoreError& e) {
-                if (e.kind() == storage::StoreError::Kind::kIo) {
-                    if (recovery.wait_writable(stop, e)) continue;
-                    if (stop.stop_requested()) return;
-                } else {
-                    live.state.store(static_cast<int>(indexer::State::kError));
-                    spdlog::error("indexer stopped: {}", e.what());
-                    spdlog::error("the HTTP API keeps serving the last indexed state; a rollback or reindex resumes ingestion");
-                }
-            } catch (const std::exception& e) {
-                live.state.store(static_cast<int>(indexer::State::kError));
-                spdlog::error("indexer stopped: {}", e.what());
-                spdlog::error("the HTTP API keeps serving the last indexed state; a rollback or reindex resumes ingestion");
-            }
-            // Idle until an operator asks for a rollback or reindex; keep the watchdog fed.
-            while (!stop.stop_requested() && !control.pending()) {
-                notify("WATCHDOG=1");
-                control.wait(stop, std::chrono::seconds(5));
-            }
-        }
-    });
-
-    for (;;) {
-        int sig = 0;
-        sigwait(&signals, &sig);
-        if (sig == SIGHUP) {
-            try {
-                auto reparsed = config::parse_run_options(args, config::process_env());
-                spdlog::set_level(spdlog::level::from_str(reparsed.settings.log_level));
-                spdlog::info("SIGHUP: log level is now {}", reparsed.settings.log_level);
-            } catch (const std::exception& e) {
-                spdlog::error("SIGHUP: config not reloaded: {}", e.what());
-            }
-            continue;
-        }
-        spdlog::info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        break;
-    }
+    wait_for_stop(signals, args);
     notify("STOPPING=1");
     jobs.request_stop();  // no new jobs; a verify or compaction stops at its next step
-    ingest.request_stop();
-    ingest.join();
+    ingest_thread.request_stop();
+    ingest_thread.join();
     control.cancel_all("the daemon is stopping");
     jobs.stop();  // a backup finishes; a rollback waiting for the indexer was just refused
     server.stop();

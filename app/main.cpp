@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "app/commands.hpp"
+#include "admin/command.hpp"
 #include "app/daemon.hpp"
 #include "config/settings.hpp"
 
@@ -71,7 +71,11 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (command == "run") return erc20::app::run_daemon(parsed.settings, rest);
-        return erc20::app::run_command(parsed);
+        // An admin command logs warnings only (offline, its actions log as the daemon's would).
+        erc20::config::Settings quiet = parsed.settings;
+        quiet.log_level = "warn";
+        erc20::app::setup_logging(quiet);
+        return erc20::admin::run_command(parsed);
     } catch (const erc20::config::ConfigError& e) {
         std::cerr << "erc20-indexer: " << e.what() << "\n";
         if (std::string(e.what()).rfind("unknown command", 0) == 0) usage(std::cerr);

@@ -7,13 +7,6 @@
 namespace erc20 {
 namespace {
 
-constexpr int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 bool has_prefix(std::string_view s) noexcept {
     return s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 }
@@ -91,11 +84,16 @@ std::optional<Hash> parse_hash(std::string_view s) noexcept {
 }
 
 std::optional<std::vector<uint8_t>> parse_data(std::string_view s) {
-    if (!has_prefix(s) || s.size() % 2 != 0) return std::nullopt;
-    std::vector<uint8_t> out((s.size() - 2) / 2);
+    if (!has_prefix(s)) return std::nullopt;
+    return parse_hex_digits(s.substr(2));
+}
+
+std::optional<std::vector<uint8_t>> parse_hex_digits(std::string_view s) {
+    if (s.size() % 2 != 0) return std::nullopt;
+    std::vector<uint8_t> out(s.size() / 2);
     for (size_t i = 0; i < out.size(); ++i) {
-        int hi = hex_digit(s[2 + 2 * i]);
-        int lo = hex_digit(s[3 + 2 * i]);
+        const int hi = hex_digit(s[2 * i]);
+        const int lo = hex_digit(s[2 * i + 1]);
         if (hi < 0 || lo < 0) return std::nullopt;
         out[i] = static_cast<uint8_t>(hi << 4 | lo);
     }

@@ -16,6 +16,16 @@
 
 namespace erc20 {
 
+/// The value of one hex digit, either case; -1 for any other character. The
+/// one hex digit decoder: every parser here, rpc/'s log decoder and the
+/// API's percent-decoding use it.
+[[nodiscard]] constexpr int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 /// Parses a QUANTITY that fits in 64 bits ("0x1a" -> 26).
 [[nodiscard]] std::optional<uint64_t> parse_quantity_u64(std::string_view s) noexcept;
 
@@ -30,6 +40,9 @@ namespace erc20 {
 
 /// "0x" + an even number of hex digits.
 [[nodiscard]] std::optional<std::vector<uint8_t>> parse_data(std::string_view s);
+
+/// An even number of hex digits without a prefix (the API's cursors).
+[[nodiscard]] std::optional<std::vector<uint8_t>> parse_hex_digits(std::string_view s);
 
 /// Parses a decimal unsigned 64-bit integer without sign, spaces or overflow.
 [[nodiscard]] std::optional<uint64_t> parse_decimal_u64(std::string_view s) noexcept;

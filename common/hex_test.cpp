@@ -48,6 +48,25 @@ TEST_CASE("data needs an even number of hex digits", "[common][hex]") {
     CHECK(parse_data("0x0aff")->size() == 2);
     CHECK_FALSE(parse_data("0xabc"));
     CHECK_FALSE(parse_data("0xzz"));
+    CHECK_FALSE(parse_data("0aff"));
+}
+
+TEST_CASE("hex digits decode in either case, and nothing else does", "[common][hex]") {
+    CHECK(hex_digit('0') == 0);
+    CHECK(hex_digit('9') == 9);
+    CHECK(hex_digit('a') == 10);
+    CHECK(hex_digit('F') == 15);
+    for (char c : std::string_view("gGxX/:@`- ")) CHECK(hex_digit(c) == -1);
+    CHECK(hex_digit('\0') == -1);
+    CHECK(hex_digit(static_cast<char>(0xb0)) == -1);
+}
+
+TEST_CASE("bare hex digits decode to bytes", "[common][hex]") {
+    CHECK(parse_hex_digits("")->empty());
+    CHECK(parse_hex_digits("00ffA0") == std::vector<uint8_t>{0x00, 0xff, 0xa0});
+    SECTION("odd length") { CHECK_FALSE(parse_hex_digits("abc")); }
+    SECTION("a prefix is not a digit") { CHECK_FALSE(parse_hex_digits("0x00")); }
+    SECTION("junk") { CHECK_FALSE(parse_hex_digits("0g")); }
 }
 
 TEST_CASE("decimal numbers are strict", "[common][hex]") {

@@ -16,12 +16,6 @@ namespace {
 
 // Every option: name, default (as text), help. All are read as text and
 // validated here, so that "-1" never wraps into a huge unsigned number.
-struct OptionSpec {
-    const char* name;
-    const char* fallback;
-    const char* help;
-};
-
 const std::vector<OptionSpec> kOptions{
     {"rpc-url", "http://127.0.0.1:8545", "JSON-RPC URL of the Ethereum node"},
     {"db", "./data", "RocksDB folder (created if missing)"},
@@ -127,6 +121,14 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
 }
 
 }  // namespace
+
+std::span<const OptionSpec> option_table() { return kOptions; }
+
+Settings::Settings() {
+    for (const auto& o : kOptions) {
+        if (*o.fallback != '\0') apply(o.name, o.fallback, *this);
+    }
+}
 
 EnvLookup process_env() {
     return [](const std::string& name) -> std::optional<std::string> {

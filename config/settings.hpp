@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,29 +22,46 @@ class ConfigError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// One shared option: its name (the command line's --name, the config
+/// file's key, ERC20_INDEXER_NAME in the environment), its default as text
+/// ("" for none) and its help line.
+struct OptionSpec {
+    const char* name;
+    const char* fallback;
+    const char* help;
+};
+
+/// The one table of option defaults: Settings{} holds these values, --help
+/// shows them, and a test checks that README.md's option table and
+/// config/erc20-indexer.conf.example say the same.
+[[nodiscard]] std::span<const OptionSpec> option_table();
+
 struct Settings {
-    std::string config_file;                          // Default: none
-    std::string rpc_url{"http://127.0.0.1:8545"};
-    std::string db{"./data"};
-    std::string listen_host{"127.0.0.1"};
-    uint16_t listen_port{8547};
+    /// Every option at its default (option_table()).
+    Settings();
+
+    std::string config_file;            // none
+    std::string rpc_url;
+    std::string db;
+    std::string listen_host;
+    uint16_t listen_port{0};
     BlockNum start_block{0};
     uint64_t confirmations{0};
-    uint64_t poll_interval_ms{2000};
-    uint64_t reorg_window{256};
-    std::vector<Address> tokens;                      // Default: every token
-    std::string admin_token_file;                     // Default: admin API off
-    std::string log_level{"info"};                    // trace|debug|info|warn|error
-    std::string log_format{"text"};                   // text|json
-    uint64_t max_range{2000};                         // blocks per eth_getLogs request
-    uint64_t fetch_workers{4};                        // ranges in flight
-    uint64_t rpc_timeout_ms{30000};
-    uint64_t rpc_max_backoff_ms{30000};               // longest wait between retries
-    uint64_t ready_max_lag{64};
-    uint64_t cache_mb{256};                           // RocksDB block cache
-    uint64_t write_batch_mb{128};                     // backfill write batches
-    uint64_t ingest_min_transfers{20'000};            // batches written as ingested table files
-    uint64_t memtable_mb{256};                        // RocksDB memtables, all column families
+    uint64_t poll_interval_ms{0};
+    uint64_t reorg_window{0};
+    std::vector<Address> tokens;        // empty: every token
+    std::string admin_token_file;       // empty: admin API off
+    std::string log_level;              // trace|debug|info|warn|error
+    std::string log_format;             // text|json
+    uint64_t max_range{0};              // blocks per eth_getLogs request
+    uint64_t fetch_workers{0};          // ranges in flight
+    uint64_t rpc_timeout_ms{0};
+    uint64_t rpc_max_backoff_ms{0};     // longest wait between retries
+    uint64_t ready_max_lag{0};
+    uint64_t cache_mb{0};               // RocksDB block cache
+    uint64_t write_batch_mb{0};         // backfill write batches
+    uint64_t ingest_min_transfers{0};   // batches written as ingested table files
+    uint64_t memtable_mb{0};            // RocksDB memtables, all column families
     /// The options set by the command line, the environment or the file (not
     /// by a default), by name: "tokens", "start-block", ...
     std::set<std::string> given;

@@ -9,12 +9,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
 
 #include "common/hex.hpp"
+#include "common/json.hpp"
+#include "common/strings.hpp"
 #include "rpc/decode.hpp"
 
 namespace erc20::rpc {
@@ -63,28 +64,9 @@ void begin_request(std::string& r, int64_t id, std::string_view method) {
     r += R"(","params":)";
 }
 
-void append_string(std::string& r, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    r += '"';
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            r += '\\';
-            r += c;
-        } else if (u < 0x20) {
-            r += "\\u00";
-            r += kHex[u >> 4];
-            r += kHex[u & 0xf];
-        } else {
-            r += c;
-        }
-    }
-    r += '"';
-}
-
 void append_block(std::string& r, const BlockId& block) {
     if (const auto* n = std::get_if<BlockNum>(&block.at)) {
-        append_string(r, to_quantity(*n));
+        append_json_string(r, to_quantity(*n));
     } else if (const auto* h = std::get_if<Hash>(&block.at)) {
         r += R"({"blockHash":")";
         r += to_hex(*h);
@@ -104,12 +86,6 @@ void append_call(std::string& r, int64_t id, const Address& to, std::span<const 
     r += R"("},)";
     append_block(r, block);
     r += "]}";
-}
-
-std::string to_lower(std::string_view s) {
-    std::string out{s};
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 // Whether an error to eth_getBlockByNumber(tag) means "no such tag here"
@@ -207,10 +183,7 @@ struct Client::Impl {
         constexpr std::string_view kName = "retry-after:";
         if (line.starts_with("HTTP/")) {
             self->retry_after_ms.reset();  // a new response (after 100 Continue)
-        } else if (line.size() > kName.size() &&
-                   std::equal(kName.begin(), kName.end(), line.begin(), [](char a, char b) {
-                       return a == std::tolower(static_cast<unsigned char>(b));
-                   })) {
+        } else if (line.size() > kName.size() && starts_with_nocase(line, kName)) {
             self->retry_after_ms = parse_retry_after(line.substr(kName.size()));
         }
         return size * nmemb;
@@ -319,14 +292,14 @@ Result<BlockNum> Client::block_number() {
     return impl_->roundtrip<BlockNum>("eth_blockNumber", decode_quantity);
 }
 
-Result<std::optional<BlockHeader>> Client::header(BlockNum number) {
-    impl_->single("eth_getBlockByNumber", "[\"" + to_quantity(number) + "\",false]");
+Result<std::optional<BlockHeader>> Client::header(BlockNum block_num) {
+    impl_->single("eth_getBlockByNumber", "[\"" + to_quantity(block_num) + "\",false]");
     return impl_->roundtrip<std::optional<BlockHeader>>("eth_getBlockByNumber", decode_header);
 }
 
 Result<std::optional<BlockHeader>> Client::header(std::string_view tag) {
     std::string params = "[";
-    append_string(params, tag);
+    append_json_string(params, tag);
     params += ",false]";
     impl_->single("eth_getBlockByNumber", params);
     auto r = impl_->roundtrip<std::optional<BlockHeader>>("eth_getBlockByNumber", decode_header);

@@ -55,9 +55,9 @@ class Client {
     Result<uint64_t> chain_id();
     Result<BlockNum> block_number();
 
-    /// eth_getBlockByNumber(number, false). nullopt when the node answers null
+    /// eth_getBlockByNumber(block_num, false). nullopt when the node answers null
     /// (a block it does not have yet).
-    Result<std::optional<BlockHeader>> header(BlockNum number);
+    Result<std::optional<BlockHeader>> header(BlockNum block_num);
 
     /// eth_getBlockByNumber(tag, false) for "latest", "safe", "finalized".
     /// nullopt when the node answers null or does not know the tag.

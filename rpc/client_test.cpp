@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/hex.hpp"
+#include "common/strings.hpp"
 #include "rpc/decode.hpp"
 
 namespace erc20::rpc {
@@ -76,9 +77,9 @@ std::string error_answer(const std::string& error, const std::string& id = "1") 
     return R"({"jsonrpc":"2.0","id":)" + id + R"(,"error":)" + error + "}";
 }
 
-std::string header_json(uint64_t number, std::string bloom = "0x" + std::string(512, '0')) {
-    return R"({"number":")" + to_quantity(number) + R"(","hash":"0x)" + std::string(63, 'a') +
-           std::to_string(number % 10) + R"(","parentHash":")" + kBlockHash +
+std::string header_json(BlockNum block_num, std::string bloom = "0x" + std::string(512, '0')) {
+    return R"({"number":")" + to_quantity(block_num) + R"(","hash":"0x)" + std::string(63, 'a') +
+           std::to_string(block_num % 10) + R"(","parentHash":")" + kBlockHash +
            R"(","timestamp":"0x65000000","logsBloom":")" + bloom +
            R"(","transactions":[],"miner":"0x0000000000000000000000000000000000000000"})";
 }
@@ -660,8 +661,7 @@ class FakeNode {
             while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
                 if (!read_some(fd, in)) return;
             }
-            std::string head = in.substr(0, head_end);
-            for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const std::string head = to_lower(std::string_view(in).substr(0, head_end));
             const size_t cl = head.find("content-length:");
             const size_t length = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 15));
             while (in.size() < head_end + 4 + length) {

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <limits>
 #include <span>
 #include <utility>
 
 #include "common/hex.hpp"
+#include "common/strings.hpp"
 
 namespace erc20::rpc {
 namespace {
@@ -40,23 +40,10 @@ simdjson::padded_string_view pad(std::string& body) {
     return simdjson::padded_string_view(body.data(), body.size(), body.capacity());
 }
 
-std::string to_lower(std::string_view s) {
-    std::string out{s};
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 bool contains_any(std::string_view haystack, std::span<const std::string_view> needles) {
     return std::any_of(needles.begin(), needles.end(), [&](std::string_view n) {
         return haystack.find(n) != std::string_view::npos;
     });
-}
-
-int hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 // DATA: "0x" + an even number of hex digits, all validated. The first

@@ -2,8 +2,8 @@
 //   node tests/e2e/openapi.test.mjs [--spec docs/openapi.yaml] [--routes api/routes.cpp]
 //
 // Reads the path keys of docs/openapi.yaml's `paths:` section with a small line-based reader (no
-// YAML library), and the route templates from the body of `Router::routes()` in api/routes.cpp
-// (string literals, by regex), and fails if either has a route the other lacks; so a route added
+// YAML library), and the route templates from the route table in api/routes.cpp, which
+// `Router::routes()` returns (the string literals of its `{"/...", Needs::...}` rows, by regex), and fails if either has a route the other lacks; so a route added
 // to, renamed in or removed from either side without the other breaks this test. Also checks that
 // every spec path has exactly one operation, `get` (the router answers 405 to anything else), and
 // that each `{name}` of a path is declared as a path parameter of that operation.
@@ -113,13 +113,15 @@ export function readSpecParameters(text) {
   return out;
 }
 
-/** The string literals returned by `Router::routes()` in api/routes.cpp. */
+/** The route templates the router serves: the paths of the route table in
+ * api/routes.cpp (`{"/v1/...", Needs::...}`), which `Router::routes()` returns. */
 export function readRouterRoutes(source) {
-  const m = /std::vector<std::string>\s+Router::routes\s*\(\s*\)\s*(?:const\s*)?\{([\s\S]*?)\n\}/.exec(source);
-  if (!m) throw new Error('Router::routes() not found in the source');
-  const body = m[1].replace(/\/\/[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
-  const routes = [...body.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]);
-  if (routes.length === 0) throw new Error('Router::routes() returns no string literal');
+  if (!/std::vector<std::string>\s+Router::routes\s*\(\s*\)/.test(source)) {
+    throw new Error('Router::routes() not found in the source');
+  }
+  const body = source.replace(/\/\/[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+  const routes = [...body.matchAll(/\{\s*"((?:[^"\\]|\\.)*)"\s*,\s*Needs::/g)].map((x) => x[1]);
+  if (routes.length === 0) throw new Error('the route table has no route');
   return routes;
 }
 

@@ -1,4 +1,4 @@
-#include "app/jobs.hpp"
+#include "admin/jobs.hpp"
 
 #include <ctime>
 
@@ -7,7 +7,7 @@
 #include "api/json.hpp"
 #include "common/hex.hpp"
 
-namespace erc20::app {
+namespace erc20::admin {
 namespace {
 
 std::string rfc3339_now() {
@@ -31,21 +31,15 @@ api::AdminAnswer job_answer(unsigned status, const api::AdminJobStatus& job, con
     return {status, w.take()};
 }
 
-api::AdminAnswer plain_error(unsigned status, const std::string& code, const std::string& message) {
-    api::JsonWriter w;
-    w.begin_object().key("error").begin_object().field("code", code).field("message", message).end_object().end_object();
-    return {status, w.take()};
-}
-
 }  // namespace
 
-AdminJobs::AdminJobs() : worker_([this](std::stop_token stop) { work(stop); }) {}
+Jobs::Jobs() : worker_([this](std::stop_token stop) { work(stop); }) {}
 
-AdminJobs::~AdminJobs() { stop(); }
+Jobs::~Jobs() { stop(); }
 
-api::AdminAnswer AdminJobs::submit(const std::string& action, AdminTask task) {
+api::AdminAnswer Jobs::submit(const std::string& action, Task task) {
     std::lock_guard lock(mutex_);
-    if (stopping_) return plain_error(503, "stopping", "the daemon is stopping: no new admin jobs");
+    if (stopping_) return api::admin_error(503, "stopping", "the daemon is stopping: no new admin jobs");
     if (running_) {
         const auto& job = jobs_.at(*running_);
         return job_answer(409, snapshot(job), "busy",
@@ -67,29 +61,29 @@ api::AdminAnswer AdminJobs::submit(const std::string& action, AdminTask task) {
     return job_answer(202, snapshot(jobs_.at(id)));
 }
 
-api::AdminAnswer AdminJobs::get(const std::string& id) const {
+api::AdminAnswer Jobs::get(const std::string& id) const {
     auto n = parse_decimal_u64(id);
     std::lock_guard lock(mutex_);
     auto it = n ? jobs_.find(*n) : jobs_.end();
     if (it == jobs_.end()) {
-        return plain_error(404, "unknown_job",
+        return api::admin_error(404, "unknown_job",
                            "no admin job '" + id + "' (the last " + std::to_string(kKeptJobs) + " are kept)");
     }
     return job_answer(200, snapshot(it->second));
 }
 
-std::optional<api::AdminJobStatus> AdminJobs::running() const {
+std::optional<api::AdminJobStatus> Jobs::running() const {
     std::lock_guard lock(mutex_);
     if (!running_) return std::nullopt;
     return snapshot(jobs_.at(*running_));
 }
 
-void AdminJobs::request_stop() {
+void Jobs::request_stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
 }
 
-void AdminJobs::stop() {
+void Jobs::stop() {
     request_stop();
     if (worker_.joinable()) {
         worker_.request_stop();
@@ -97,7 +91,7 @@ void AdminJobs::stop() {
     }
 }
 
-api::AdminJobStatus AdminJobs::snapshot(const Job& job) const {
+api::AdminJobStatus Jobs::snapshot(const Job& job) const {
     api::AdminJobStatus s = job.status;
     if (s.state == "running") {
         s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.started).count();
@@ -105,9 +99,9 @@ api::AdminJobStatus AdminJobs::snapshot(const Job& job) const {
     return s;
 }
 
-void AdminJobs::work(std::stop_token stop) {
+void Jobs::work(std::stop_token stop) {
     for (;;) {
-        std::pair<uint64_t, AdminTask> next;
+        std::pair<uint64_t, Task> next;
         {
             std::unique_lock lock(mutex_);
             // A job handed over before a stop still runs: it sees the stop at its first report.
@@ -120,7 +114,7 @@ void AdminJobs::work(std::stop_token stop) {
     }
 }
 
-void AdminJobs::run(uint64_t id, const AdminTask& task) {
+void Jobs::run(uint64_t id, const Task& task) {
     api::AdminAnswer answer = task([this, id](const Progress& p) { return report(id, p); });
     std::lock_guard lock(mutex_);
     auto& job = jobs_.at(id);  // a running job is never evicted: at most one runs
@@ -133,7 +127,7 @@ void AdminJobs::run(uint64_t id, const AdminTask& task) {
                  job.status.elapsed_s, answer.status);
 }
 
-bool AdminJobs::report(uint64_t id, const Progress& p) {
+bool Jobs::report(uint64_t id, const Progress& p) {
     std::lock_guard lock(mutex_);
     auto& job = jobs_.at(id);
     job.status.done = p.done;
@@ -142,4 +136,4 @@ bool AdminJobs::report(uint64_t id, const Progress& p) {
     return !stopping_;
 }
 
-}  // namespace erc20::app
+}  // namespace erc20::admin

@@ -15,9 +15,9 @@
 #include "rpc/client.hpp"
 #include "storage/store.hpp"
 
-namespace erc20::app {
+namespace erc20::admin {
 
-struct AdminContext {
+struct Context {
     storage::Store& store;
     rpc::ClientOptions rpc;
     /// What the indexer knows (node head, state); offline, a one-off reading.
@@ -41,7 +41,7 @@ struct Progress {
 /// early (the daemon is stopping), which it answers with 503.
 using ProgressFn = std::function<bool(const Progress&)>;
 /// A long action, its parameters checked, ready to run.
-using AdminTask = std::function<api::AdminAnswer(const ProgressFn&)>;
+using Task = std::function<api::AdminAnswer(const ProgressFn&)>;
 
 /// Checks one action's parameters. Parameters: reindex from_block; rollback
 /// to_block; verify token, sample; backup to; add-tokens tokens (comma-separated).
@@ -50,7 +50,7 @@ using AdminTask = std::function<api::AdminAnswer(const ProgressFn&)>;
 /// action), and a task for a long one (verify, compact, backup, rollback,
 /// reindex): the daemon runs it as an admin job, the CLI on a stopped
 /// database in place.
-std::variant<api::AdminAnswer, AdminTask> prepare_action(const AdminContext& ctx, const std::string& action,
+std::variant<api::AdminAnswer, Task> prepare_action(const Context& ctx, const std::string& action,
                                                          const std::map<std::string, std::string>& params);
 
-}  // namespace erc20::app
+}  // namespace erc20::admin

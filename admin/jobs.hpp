@@ -15,25 +15,25 @@
 #include <thread>
 
 #include "api/admin_job.hpp"
-#include "app/admin.hpp"
+#include "admin/actions.hpp"
 
-namespace erc20::app {
+namespace erc20::admin {
 
-class AdminJobs {
+class Jobs {
   public:
     static constexpr size_t kKeptJobs = 16;
 
     /// Starts the worker thread.
-    AdminJobs();
+    Jobs();
     /// stop().
-    ~AdminJobs();
-    AdminJobs(const AdminJobs&) = delete;
-    AdminJobs& operator=(const AdminJobs&) = delete;
+    ~Jobs();
+    Jobs(const Jobs&) = delete;
+    Jobs& operator=(const Jobs&) = delete;
 
     /// Starts `task` as a job and returns at once: 202 with the job, 409
     /// {"error": {"code": "busy"}, "job": ...} while another job runs, 503
     /// once stop() was called.
-    api::AdminAnswer submit(const std::string& action, AdminTask task);
+    api::AdminAnswer submit(const std::string& action, Task task);
     /// GET /admin/v1/jobs/{id}: 200 with the job, 404 for an id not kept.
     [[nodiscard]] api::AdminAnswer get(const std::string& id) const;
     /// The job running now, if any (for /v1/status).
@@ -51,18 +51,18 @@ class AdminJobs {
         std::chrono::steady_clock::time_point started;
     };
     void work(std::stop_token stop);
-    void run(uint64_t id, const AdminTask& task);
+    void run(uint64_t id, const Task& task);
     bool report(uint64_t id, const Progress& p);
     [[nodiscard]] api::AdminJobStatus snapshot(const Job& job) const;
 
     mutable std::mutex mutex_;
     std::condition_variable_any cv_;
     std::map<uint64_t, Job> jobs_;
-    std::optional<std::pair<uint64_t, AdminTask>> pending_;
+    std::optional<std::pair<uint64_t, Task>> pending_;
     std::optional<uint64_t> running_;  // set from submit until the job ended
     uint64_t next_id_{1};
     bool stopping_{false};
     std::jthread worker_;  // last: started after the members it uses
 };
 
-}  // namespace erc20::app
+}  // namespace erc20::admin

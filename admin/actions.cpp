@@ -1,4 +1,4 @@
-#include "app/admin.hpp"
+#include "admin/actions.hpp"
 
 #include <filesystem>
 #include <mutex>
@@ -8,16 +8,10 @@
 #include "config/settings.hpp"
 #include "indexer/verify.hpp"
 
-namespace erc20::app {
+namespace erc20::admin {
 namespace {
 
-api::AdminAnswer error(unsigned status, const std::string& code, const std::string& message) {
-    api::JsonWriter w;
-    w.begin_object().key("error").begin_object().field("code", code).field("message", message).end_object().end_object();
-    return {status, w.take()};
-}
-
-std::optional<uint64_t> number(const std::map<std::string, std::string>& params, const std::string& name) {
+std::optional<uint64_t> decimal_param(const std::map<std::string, std::string>& params, const std::string& name) {
     auto it = params.find(name);
     if (it == params.end()) return std::nullopt;
     return parse_decimal_u64(it->second);
@@ -32,15 +26,15 @@ api::AdminAnswer rewind_answer(const indexer::RewindResult& r) {
     return {200, w.take()};
 }
 
-api::AdminAnswer add_tokens(const AdminContext& ctx, const std::map<std::string, std::string>& params) {
+api::AdminAnswer add_tokens(const Context& ctx, const std::map<std::string, std::string>& params) {
     auto it = params.find("tokens");
     std::vector<Address> tokens;
     try {
         if (it != params.end()) tokens = config::parse_address_list("tokens", it->second);
     } catch (const config::ConfigError& e) {
-        return error(400, "bad_address", e.what());
+        return api::admin_error(400, "bad_address", e.what());
     }
-    if (tokens.empty()) return error(400, "bad_tokens", "add-tokens needs tokens, comma-separated addresses");
+    if (tokens.empty()) return api::admin_error(400, "bad_tokens", "add-tokens needs tokens, comma-separated addresses");
     auto r = ctx.add_tokens(std::move(tokens));
     api::JsonWriter w;
     w.begin_object().key("tokens").begin_array();
@@ -52,10 +46,10 @@ api::AdminAnswer add_tokens(const AdminContext& ctx, const std::map<std::string,
 }
 
 api::AdminAnswer stopping(const std::string& what) {
-    return error(503, "stopping", "the daemon is stopping: " + what + " interrupted");
+    return api::admin_error(503, "stopping", "the daemon is stopping: " + what + " interrupted");
 }
 
-api::AdminAnswer status_answer(const AdminContext& ctx) {
+api::AdminAnswer status_answer(const Context& ctx) {
     auto view = ctx.store.view();
     auto cursor = view.cursor();
     auto totals = view.totals();
@@ -95,20 +89,20 @@ api::AdminAnswer verify_answer(const indexer::VerifyReport& report) {
     return {200, w.take()};
 }
 
-std::variant<api::AdminAnswer, AdminTask> prepare_verify(const AdminContext& ctx,
+std::variant<api::AdminAnswer, Task> prepare_verify(const Context& ctx,
                                                          const std::map<std::string, std::string>& params) {
     std::optional<Address> token;
     if (auto it = params.find("token"); it != params.end()) {
         token = parse_address(it->second);
-        if (!token) return error(400, "bad_address", "token '" + it->second + "' is not an address");
+        if (!token) return api::admin_error(400, "bad_address", "token '" + it->second + "' is not an address");
     }
     uint64_t sample = 0;
     if (params.count("sample")) {
-        auto n = number(params, "sample");
-        if (!n) return error(400, "bad_sample", "sample must be a decimal number");
+        auto n = decimal_param(params, "sample");
+        if (!n) return api::admin_error(400, "bad_sample", "sample must be a decimal number");
         sample = *n;
     }
-    return AdminTask([&ctx, token, sample](const ProgressFn& progress) {
+    return Task([&ctx, token, sample](const ProgressFn& progress) {
         auto view = ctx.store.view();
         rpc::Client client(ctx.rpc);
         auto report = indexer::verify(view, client, token, sample, [&](size_t checked, size_t total) {
@@ -119,15 +113,15 @@ std::variant<api::AdminAnswer, AdminTask> prepare_verify(const AdminContext& ctx
     });
 }
 
-std::variant<api::AdminAnswer, AdminTask> prepare_backup(const AdminContext& ctx,
+std::variant<api::AdminAnswer, Task> prepare_backup(const Context& ctx,
                                                          const std::map<std::string, std::string>& params) {
     auto it = params.find("to");
-    if (it == params.end() || it->second.empty()) return error(400, "bad_to", "backup needs to, a folder path");
+    if (it == params.end() || it->second.empty()) return api::admin_error(400, "bad_to", "backup needs to, a folder path");
     if (std::filesystem::exists(it->second)) {
-        return error(400, "exists", "backup folder " + it->second + " already exists");
+        return api::admin_error(400, "exists", "backup folder " + it->second + " already exists");
     }
-    return AdminTask([&ctx, dir = it->second](const ProgressFn&) {
-        if (std::filesystem::exists(dir)) return error(400, "exists", "backup folder " + dir + " already exists");
+    return Task([&ctx, dir = it->second](const ProgressFn&) {
+        if (std::filesystem::exists(dir)) return api::admin_error(400, "exists", "backup folder " + dir + " already exists");
         auto cursor = ctx.store.checkpoint(dir);
         api::JsonWriter w;
         w.begin_object().field("path", dir);
@@ -137,7 +131,7 @@ std::variant<api::AdminAnswer, AdminTask> prepare_backup(const AdminContext& ctx
     });
 }
 
-AdminTask compact_task(const AdminContext& ctx) {
+Task compact_task(const Context& ctx) {
     return [&ctx](const ProgressFn& progress) {
         uint64_t before = ctx.store.size_bytes();
         std::mutex mutex;  // families are compacted on two threads
@@ -153,35 +147,35 @@ AdminTask compact_task(const AdminContext& ctx) {
     };
 }
 
-AdminTask rewind_task(const AdminContext& ctx, std::optional<BlockNum> to, bool reindex) {
+Task rewind_task(const Context& ctx, std::optional<BlockNum> to, bool reindex) {
     return [&ctx, to, reindex](const ProgressFn&) { return rewind_answer(ctx.rewind(to, reindex)); };
 }
 
 // Runs a task, translating what it throws into a 500 answer.
-AdminTask guarded(AdminTask task) {
+Task guarded(Task task) {
     return [task = std::move(task)](const ProgressFn& progress) {
         try {
             return task(progress);
         } catch (const std::exception& e) {
-            return error(500, "failed", e.what());
+            return api::admin_error(500, "failed", e.what());
         }
     };
 }
 
 }  // namespace
 
-std::variant<api::AdminAnswer, AdminTask> prepare_action(const AdminContext& ctx, const std::string& action,
+std::variant<api::AdminAnswer, Task> prepare_action(const Context& ctx, const std::string& action,
                                                          const std::map<std::string, std::string>& params) {
     try {
-        std::variant<api::AdminAnswer, AdminTask> out;
+        std::variant<api::AdminAnswer, Task> out;
         if (action == "status") return status_answer(ctx);
         if (action == "rollback") {
-            auto to = number(params, "to_block");
-            if (!to) return error(400, "bad_to_block", "rollback needs to_block, a decimal block number");
+            auto to = decimal_param(params, "to_block");
+            if (!to) return api::admin_error(400, "bad_to_block", "rollback needs to_block, a decimal block number");
             out = rewind_task(ctx, *to, false);
         } else if (action == "reindex") {
-            auto from = number(params, "from_block");
-            if (!from) return error(400, "bad_from_block", "reindex needs from_block, a decimal block number");
+            auto from = decimal_param(params, "from_block");
+            if (!from) return api::admin_error(400, "bad_from_block", "reindex needs from_block, a decimal block number");
             out = rewind_task(ctx, *from == 0 ? std::nullopt : std::optional<BlockNum>(*from - 1), true);
         } else if (action == "verify") {
             out = prepare_verify(ctx, params);
@@ -192,15 +186,15 @@ std::variant<api::AdminAnswer, AdminTask> prepare_action(const AdminContext& ctx
         } else if (action == "add-tokens") {
             return add_tokens(ctx, params);  // quick: it queues the scoped reindex
         } else {
-            return error(404, "unknown_action", "no admin action '" + action + "'");
+            return api::admin_error(404, "unknown_action", "no admin action '" + action + "'");
         }
-        if (auto* task = std::get_if<AdminTask>(&out)) return guarded(std::move(*task));
+        if (auto* task = std::get_if<Task>(&out)) return guarded(std::move(*task));
         return out;
     } catch (const indexer::AddTokensRefused& e) {
-        return error(400, "add_tokens_refused", e.what());
+        return api::admin_error(400, "add_tokens_refused", e.what());
     } catch (const std::exception& e) {
-        return error(500, "failed", e.what());
+        return api::admin_error(500, "failed", e.what());
     }
 }
 
-}  // namespace erc20::app
+}  // namespace erc20::admin

@@ -1,0 +1,163 @@
+#include "admin/output.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+namespace erc20::admin {
+namespace {
+
+std::string human_bytes(double b) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < 4) {
+        b /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %s", b, units[u]);
+    return buf;
+}
+
+// A field of an answer as text: "-" when missing or null.
+std::string field_text(simdjson::dom::element doc, const char* k) {
+    auto e = doc[k];
+    if (e.error()) return "-";
+    auto v = e.value();
+    if (v.is_null()) return "-";
+    if (v.is_string()) return std::string(std::string_view(v));
+    if (v.is_uint64()) return std::to_string(uint64_t(v));
+    if (v.is_int64()) return std::to_string(int64_t(v));
+    if (v.is_double()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", double(v));
+        return buf;
+    }
+    if (v.is_bool()) return bool(v) ? "yes" : "no";
+    return simdjson::to_string(v);
+}
+
+}  // namespace
+
+// Human output of status (the daemon's /v1/status or the offline answer).
+void print_status(simdjson::dom::element doc, std::ostream& out) {
+    auto field = [&](const char* k) { return field_text(doc, k); };
+    double size = 0;
+    if (auto e = doc["db_size_bytes"]; !e.error()) size = double(e.value());
+    out << "state:        " << field("state") << "\n"
+              << "block:        " << field("block") << " (" << field("block_hash") << ")\n"
+              << "node block:   " << field("node_block") << (field("node_reachable") == "no" ? " (unreachable)" : "")
+              << "\n"
+              << "lag:          " << field("lag_blocks") << " blocks\n"
+              << "transfers/s:  " << field("transfers_per_s") << " (last minute)\n"
+              << "tokens:       " << field("tokens") << "\n"
+              << "transfers:    " << field("transfers") << "\n"
+              << "database:     " << human_bytes(size) << " on disk\n";
+    if (auto job = doc["admin_job"]; !job.error() && job.value().is_object()) {
+        std::string_view action;
+        uint64_t id = 0, done = 0, total = 0;
+        double elapsed = 0;
+        std::string_view unit;
+        read_field(job["action"], action);
+        read_field(job["id"], id);
+        read_field(job["elapsed_s"], elapsed);
+        out << "admin job:    " << action << " (job " << id << ")";
+        if (read_field(job["progress"]["done"], done) && read_field(job["progress"]["total"], total) &&
+            read_field(job["progress"]["unit"], unit)) {
+            out << ", " << done << " of " << total << " " << unit;
+        }
+        out << ", running for " << std::lround(elapsed) << " s\n";
+    }
+}
+
+// Human output of an action's JSON answer; returns the exit code.
+int print_answer(const config::CommandOptions& c, unsigned status, const std::string& body, std::ostream& out,
+                 std::ostream& err) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(body).get(doc) != simdjson::SUCCESS) {
+        err << "erc20-indexer: unreadable answer (HTTP " << status << "): " << body << "\n";
+        return 1;
+    }
+    if (status != 200) {
+        std::string_view message = "unknown error";
+        read_field(doc["error"]["message"], message);
+        if (c.json) out << body << "\n";
+        else err << "erc20-indexer " << c.name << ": " << message << "\n";
+        return status == 400 && c.name == "add-tokens" ? 2 : 1;  // a refused --tokens is a bad option
+    }
+    if (c.name == "verify") {
+        simdjson::dom::array mismatches;
+        read_field(doc["mismatches"], mismatches);
+        if (c.json) {
+            out << body << "\n";
+        } else {
+            uint64_t checked = 0, tokens = 0, block = 0;
+            read_field(doc["checked"], checked);
+            read_field(doc["tokens"], tokens);
+            read_field(doc["block"], block);
+            for (auto m : mismatches) {
+                std::string_view token, holder, indexed, chain = "-", error;
+                read_field(m["token"], token);
+                read_field(m["holder"], holder);
+                read_field(m["indexed"], indexed);
+                read_field(m["chain"], chain);
+                out << "MISMATCH token " << token << " holder " << holder << ": indexed " << indexed
+                          << ", balanceOf " << chain;
+                if (m["error"].get(error) == simdjson::SUCCESS) out << " (" << error << ")";
+                out << "\n";
+            }
+            out << "verify: block " << block << ", " << tokens << " tokens, " << checked << " balances checked, "
+                      << mismatches.size() << " mismatches\n";
+        }
+        return mismatches.size() == 0 ? 0 : 1;
+    }
+    if (c.json) {
+        out << body << "\n";
+        return 0;
+    }
+    auto field = [&](const char* k) { return field_text(doc, k); };
+    if (c.name == "status") {
+        print_status(doc, out);
+    } else if ((c.name == "rollback" || c.name == "reindex") && field("to_block") != "-" &&
+               std::stoull(field("to_block")) >= std::stoull(field("from_block"))) {
+        out << c.name << ": nothing to undo, the cursor is at block " << field("from_block") << "\n";
+    } else if (c.name == "rollback" || c.name == "reindex") {
+        out << c.name << ": cursor moved from block " << field("from_block") << " to "
+                  << (field("to_block") == "-" ? std::string("before the first block") : "block " + field("to_block"))
+                  << ", " << field("transfers_undone") << " transfers and " << field("tokens_removed")
+                  << " tokens undone\n";
+    } else if (c.name == "add-tokens") {
+        simdjson::dom::array tokens;
+        read_field(doc["tokens"], tokens);
+        out << "add-tokens: indexing " << tokens.size() << " tokens from block " << field("from_block") << " to "
+                  << field("to_block") << ", then following them with the others (state `reindexing` meanwhile)\n";
+    } else if (c.name == "backup") {
+        out << "backup: " << field("path") << " holds the database at block " << field("block")
+                  << "; to restore, stop the daemon and copy the folder in place of --db\n";
+    } else if (c.name == "compact") {
+        out << "compact: " << field("db_size_bytes_before") << " -> " << field("db_size_bytes_after")
+                  << " bytes\n";
+    }
+    return 0;
+}
+
+
+void ProgressLine::show(uint64_t done, uint64_t total, std::string_view unit, double elapsed_s) {
+    if (quiet_) return;
+    if (total > 0) {
+        std::fprintf(stderr, "\r%s: %llu of %llu %.*s (%.0f%%), %.0f s   ", name_.c_str(),
+                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                     static_cast<int>(unit.size()), unit.data(),
+                     100.0 * static_cast<double>(done) / static_cast<double>(total), elapsed_s);
+    } else {
+        std::fprintf(stderr, "\r%s: running, %.0f s   ", name_.c_str(), elapsed_s);
+    }
+    shown_ = true;
+}
+
+void ProgressLine::finish() {
+    if (shown_) std::fputs("\n", stderr);
+    shown_ = false;
+}
+
+}  // namespace erc20::admin

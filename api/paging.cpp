@@ -1,0 +1,165 @@
+#include "api/paging.hpp"
+
+#include <algorithm>
+
+#include "common/hex.hpp"
+
+namespace erc20::api {
+namespace {
+
+void append_be(std::string& out, uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+uint64_t read_be(std::string_view s) {
+    uint64_t v = 0;
+    for (char c : s) v = (v << 8) | static_cast<uint8_t>(c);
+    return v;
+}
+
+std::string encode_cursor(uint64_t pin_id, const std::string& position) {
+    std::string raw;
+    append_be(raw, pin_id, 8);
+    raw += position;
+    return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size())).substr(2);
+}
+
+// (pin id, position) of a cursor; nullopt for one this server never gave out.
+std::optional<std::pair<uint64_t, std::string>> decode_cursor(const std::string& cursor, PositionKind kind) {
+    auto raw = parse_hex_digits(cursor);
+    if (!raw || raw->size() < 9) return std::nullopt;
+    std::string position(raw->begin() + 8, raw->end());
+    if (!valid_position(kind, position)) return std::nullopt;
+    return std::make_pair(read_be(std::string_view(reinterpret_cast<const char*>(raw->data()), 8)),
+                          std::move(position));
+}
+
+struct ExportState {
+    std::shared_ptr<const storage::View> view;
+    std::string position;
+    bool started = false;
+    bool done = false;
+};
+
+// ?format=ndjson or csv: the whole list, read kExportPage items at a time.
+Response export_answer(const Call& call, const ListSpec& spec, const std::string& fmt) {
+    if (call.q.get("limit") || call.q.get("cursor")) {
+        return call.fail(bad_request("bad_parameter",
+                                     "limit and cursor do not apply to format=" + fmt + ", which streams the whole list"));
+    }
+    const std::string etag = call.validator(*call.view);
+    if (auto r304 = call.not_modified(etag)) return *r304;
+    auto st = std::make_shared<ExportState>();
+    st->view = call.view;
+    const bool csv = fmt == "csv";
+    Response r{200, "", csv ? "text/csv; charset=utf-8" : "application/x-ndjson"};
+    r.etag = etag;
+    r.stream = [st, spec, csv](std::string& out) {
+        if (st->done) return false;
+        Page page = spec.pager(*st->view, st->position, kExportPage);
+        if (csv && !st->started) append_csv_header(out, spec.columns);
+        st->started = true;
+        for (const auto& row : page.rows) {
+            if (csv) append_csv_row(out, row);
+            else append_ndjson_row(out, row);
+        }
+        st->position = page.next;
+        st->done = page.next.empty();
+        return !st->done;
+    };
+    return call.with_route(std::move(r));
+}
+
+// ?format=json: one page, from the walk's pinned snapshot.
+Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
+    std::shared_ptr<const storage::View> view;
+    std::optional<uint64_t> pin_id;
+    std::string position;
+    if (const std::string* c = call.q.get("cursor")) {
+        auto decoded = decode_cursor(*c, spec.positions);
+        if (!decoded) return call.fail(bad_cursor());
+        position = std::move(decoded->second);
+        view = call.pins.find(decoded->first);
+        if (view) pin_id = decoded->first;
+        else view = call.view;  // an expired pin continues on the current snapshot from the same position
+    } else {
+        std::tie(pin_id, view) = call.pins.for_state(call.view);
+    }
+    const std::string etag = call.validator(*view);
+    if (auto r304 = call.not_modified(etag)) return *r304;
+    Page page = spec.pager(*view, position, limit);
+    JsonWriter w;
+    w.begin_object();
+    if (spec.block) w.field("block", *spec.block);
+    else write_block(w, *view);
+    w.key("items").begin_array();
+    for (const auto& row : page.rows) write_row(w, row);
+    w.end_array();
+    if (page.next.empty()) {
+        w.field_null("next_cursor");
+    } else {
+        // A walk whose pin expired carries on from a pin of the current snapshot.
+        if (!pin_id) pin_id = call.pins.for_state(view).first;
+        w.field("next_cursor", encode_cursor(*pin_id, page.next));
+    }
+    w.end_object();
+    return call.finish(w, etag);
+}
+
+}  // namespace
+
+bool valid_position(PositionKind kind, const std::string& p) {
+    switch (kind) {
+        case PositionKind::kTokenRank: return p.size() == 28;  // ~count (8) | token (20)
+        case PositionKind::kHolder:  // 0xff - magnitude length (1) | ~magnitude | holder (20)
+            return p.size() >= 21 && p.size() <= 21 + 64 && p.size() == 21 + size_t(0xff - static_cast<uint8_t>(p[0]));
+        case PositionKind::kIndex: return p.size() == 8;
+        case PositionKind::kTransfer: return p.size() == 12;  // block_num (8) | log_index (4)
+        case PositionKind::kToken: return p.size() == 20;
+    }
+    return false;
+}
+
+std::string transfer_position(const storage::Transfer& t) {
+    std::string p;
+    append_be(p, t.block_num, 8);
+    append_be(p, t.log_index, 4);
+    return p;
+}
+
+std::optional<std::pair<BlockNum, uint32_t>> decode_transfer_position(const std::string& p) {
+    if (p.empty()) return std::nullopt;
+    return std::make_pair(read_be(std::string_view(p).substr(0, 8)),
+                          static_cast<uint32_t>(read_be(std::string_view(p).substr(8, 4))));
+}
+
+std::string token_position(const Address& token) {
+    return std::string(token.bytes.begin(), token.bytes.end());
+}
+
+std::optional<Address> decode_token_position(const std::string& p) {
+    if (p.empty()) return std::nullopt;
+    Address a;
+    std::copy(p.begin(), p.end(), a.bytes.begin());
+    return a;
+}
+
+std::string index_position(uint64_t index) {
+    std::string p;
+    append_be(p, index, 8);
+    return p;
+}
+
+uint64_t decode_index_position(const std::string& p) { return read_be(p); }
+
+Response list_answer(const Call& call, const ListSpec& spec) {
+    auto format = call.q.choice("format", {"json", "ndjson", "csv"}, "json");
+    if (failed(format)) return call.fail(std::get<ApiError>(format));
+    const std::string& fmt = std::get<std::string>(format);
+    if (fmt != "json") return export_answer(call, spec, fmt);
+    auto limit = call.q.limit();
+    if (failed(limit)) return call.fail(std::get<ApiError>(limit));
+    return page_answer(call, spec, std::get<size_t>(limit));
+}
+
+}  // namespace erc20::api
