@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/json.hpp"
+#include "common/endian.hpp"
 #include "common/hex.hpp"
 #include "common/metrics.hpp"
 
@@ -257,18 +258,14 @@ Row transfer_row(const storage::Transfer& t, BlockTimes& times) {
 
 std::string transfer_position(const storage::Transfer& t) {
     std::string p;
-    for (int i = 7; i >= 0; --i) p.push_back(static_cast<char>(t.block_num >> (8 * i)));
-    for (int i = 3; i >= 0; --i) p.push_back(static_cast<char>(t.log_index >> (8 * i)));
+    append_be64(p, t.block_num);
+    append_be32(p, t.log_index);
     return p;
 }
 
 std::optional<std::pair<BlockNum, uint32_t>> decode_transfer_position(const std::string& p) {
     if (p.empty()) return std::nullopt;
-    BlockNum b = 0;
-    uint32_t li = 0;
-    for (size_t i = 0; i < 8; ++i) b = (b << 8) | static_cast<uint8_t>(p[i]);
-    for (size_t i = 8; i < 12; ++i) li = (li << 8) | static_cast<uint8_t>(p[i]);
-    return std::make_pair(b, li);
+    return std::make_pair(load_be64(p, 0), load_be32(p, 8));
 }
 
 /// A list route: its item columns, a validator of positions (opaque cursor
@@ -712,8 +709,7 @@ Response Router::handle(const Request& request) const {
             const std::string* c = q.get("cursor");
             auto raw = unhex_bytes(*c);
             if (!raw || raw->size() < 9) return fail(bad_cursor());
-            uint64_t id = 0;
-            for (size_t i = 0; i < 8; ++i) id = (id << 8) | static_cast<uint8_t>((*raw)[i]);
+            const uint64_t id = load_be64(*raw, 0);
             position = raw->substr(8);
             if (!spec.valid_position(position)) return fail(bad_cursor());
             std::lock_guard lock(pins_->mutex);
@@ -743,7 +739,7 @@ Response Router::handle(const Request& request) const {
                 pin_id = id;
             }
             std::string raw;
-            for (int i = 7; i >= 0; --i) raw.push_back(static_cast<char>(*pin_id >> (8 * i)));
+            append_be64(raw, *pin_id);
             w.field("next_cursor", hex_bytes(raw + page.next));
         }
         w.end_object();
@@ -754,7 +750,8 @@ Response Router::handle(const Request& request) const {
         if (auto e = q.only({"limit", "cursor", "order", "format"})) return fail(*e);
         auto order = q.choice("order", {"holders", "transfers"}, "holders");
         if (failed(order)) return fail(std::get<ApiError>(order));
-        const char ranking = std::get<std::string>(order) == "holders" ? 'h' : 't';
+        const storage::Ranking ranking = std::get<std::string>(order) == "holders" ? storage::Ranking::kHolders
+                                                                                 : storage::Ranking::kTransfers;
         return list(ListSpec{kTokenColumns, [](const std::string& p) { return p.size() == 28; },
                              [ranking](const storage::View& v, const std::string& pos, size_t limit) {
                                  Page page;
@@ -802,8 +799,7 @@ Response Router::handle(const Request& request) const {
             return list(ListSpec{kHolderColumns, [](const std::string& p) { return p.size() == 8; },
                                  [token, n = *block, past_holders](const storage::View& v, const std::string& pos, size_t limit) {
                                      auto all = past_holders(v, token, n);
-                                     uint64_t start = 0;
-                                     for (char c : pos) start = (start << 8) | static_cast<uint8_t>(c);
+                                     const uint64_t start = pos.empty() ? 0 : load_be64(pos, 0);  // empty: the first page
                                      Page page;
                                      for (uint64_t i = start; i < all->size() && page.rows.size() < limit; ++i) {
                                          page.rows.push_back(Row{{"address", to_hex((*all)[i].holder)},
@@ -811,7 +807,7 @@ Response Router::handle(const Request& request) const {
                                      }
                                      uint64_t end = start + page.rows.size();
                                      if (end < all->size()) {
-                                         for (int i = 7; i >= 0; --i) page.next.push_back(static_cast<char>(end >> (8 * i)));
+                                         append_be64(page.next, end);
                                      }
                                      return page;
                                  },
@@ -970,7 +966,9 @@ Response Router::handle(const Request& request) const {
     if (auto e = block_range(from, to)) return fail(*e);
     auto direction = q.choice("direction", {"in", "out", "any"}, "any");
     if (failed(direction)) return fail(std::get<ApiError>(direction));
-    const uint8_t dirs = std::get<std::string>(direction) == "in" ? 2 : std::get<std::string>(direction) == "out" ? 1 : 3;
+    const storage::Direction dirs = std::get<std::string>(direction) == "in"    ? storage::Direction::kIn
+                                    : std::get<std::string>(direction) == "out" ? storage::Direction::kOut
+                                                                                : storage::Direction::kBoth;
     std::optional<Address> token;
     if (const std::string* t = q.get("token")) {
         token = parse_address(*t);
