@@ -2,24 +2,15 @@
 
 #include <algorithm>
 
+#include "common/endian.hpp"
 #include "common/hex.hpp"
 
 namespace erc20::api {
 namespace {
 
-void append_be(std::string& out, uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint64_t read_be(std::string_view s) {
-    uint64_t v = 0;
-    for (char c : s) v = (v << 8) | static_cast<uint8_t>(c);
-    return v;
-}
-
 std::string encode_cursor(uint64_t pin_id, const std::string& position) {
     std::string raw;
-    append_be(raw, pin_id, 8);
+    append_be64(raw, pin_id);
     raw += position;
     return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size())).substr(2);
 }
@@ -30,8 +21,7 @@ std::optional<std::pair<uint64_t, std::string>> decode_cursor(const std::string&
     if (!raw || raw->size() < 9) return std::nullopt;
     std::string position(raw->begin() + 8, raw->end());
     if (!valid_position(kind, position)) return std::nullopt;
-    return std::make_pair(read_be(std::string_view(reinterpret_cast<const char*>(raw->data()), 8)),
-                          std::move(position));
+    return std::make_pair(load_be64(raw->data()), std::move(position));
 }
 
 struct ExportState {
@@ -122,15 +112,14 @@ bool valid_position(PositionKind kind, const std::string& p) {
 
 std::string transfer_position(const storage::Transfer& t) {
     std::string p;
-    append_be(p, t.block_num, 8);
-    append_be(p, t.log_index, 4);
+    append_be64(p, t.block_num);
+    append_be32(p, t.log_index);
     return p;
 }
 
 std::optional<std::pair<BlockNum, uint32_t>> decode_transfer_position(const std::string& p) {
     if (p.empty()) return std::nullopt;
-    return std::make_pair(read_be(std::string_view(p).substr(0, 8)),
-                          static_cast<uint32_t>(read_be(std::string_view(p).substr(8, 4))));
+    return std::make_pair(load_be64(p, 0), load_be32(p, 8));
 }
 
 std::string token_position(const Address& token) {
@@ -146,11 +135,12 @@ std::optional<Address> decode_token_position(const std::string& p) {
 
 std::string index_position(uint64_t index) {
     std::string p;
-    append_be(p, index, 8);
+    append_be64(p, index);
     return p;
 }
 
-uint64_t decode_index_position(const std::string& p) { return read_be(p); }
+// Empty: the first page.
+uint64_t decode_index_position(const std::string& p) { return p.empty() ? 0 : load_be64(p, 0); }
 
 Response list_answer(const Call& call, const ListSpec& spec) {
     auto format = call.q.choice("format", {"json", "ndjson", "csv"}, "json");

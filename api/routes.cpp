@@ -33,9 +33,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
     return parts;
 }
 
-// TODO(#12): storage takes TokenOrder once its split lands.
-char storage_ranking(TokenOrder order) {
-    return order == TokenOrder::kHolders ? storage::kRankByHolders : storage::kRankByTransfers;
+storage::Ranking storage_ranking(TokenOrder order) {
+    return order == TokenOrder::kHolders ? storage::Ranking::kHolders : storage::Ranking::kTransfers;
 }
 
 // ---------------------------------------------------------------------------
@@ -111,7 +110,7 @@ Response serve_status(Call& c) {
 Response serve_tokens(Call& c) {
     auto order = c.q.token_order();
     if (failed(order)) return c.fail(std::get<ApiError>(order));
-    const char ranking = storage_ranking(std::get<TokenOrder>(order));
+    const storage::Ranking ranking = storage_ranking(std::get<TokenOrder>(order));
     return list_answer(c, ListSpec{kTokenColumns, PositionKind::kTokenRank,
                                    [ranking](const storage::View& v, const std::string& pos, size_t limit) {
                                        Page page;
@@ -278,9 +277,10 @@ Response serve_account_transfers(Call& c) {
     const auto [from, to] = std::get<0>(range);
     auto direction = c.q.choice("direction", {"in", "out", "any"}, "any");
     if (failed(direction)) return c.fail(std::get<ApiError>(direction));
-    // storage::View::AccountTransfer's direction bits: 1 out, 2 in.
     const std::string& dir = std::get<std::string>(direction);
-    const uint8_t dirs = dir == "in" ? 2 : dir == "out" ? 1 : 3;
+    const storage::Direction dirs = dir == "in"    ? storage::Direction::kIn
+                                    : dir == "out" ? storage::Direction::kOut
+                                                   : storage::Direction::kBoth;
     std::optional<Address> token;
     if (const std::string* t = c.q.get("token")) {
         token = parse_address(*t);

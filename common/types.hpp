@@ -11,6 +11,8 @@
 
 #include <boost/multiprecision/cpp_int.hpp>
 
+#include "common/endian.hpp"
+
 namespace erc20 {
 
 using BlockNum = uint64_t;
@@ -41,9 +43,7 @@ struct Hash {
 
 struct AddressHasher {
     size_t operator()(const Address& a) const noexcept {
-        uint64_t h = 0;
-        for (size_t i = 0; i < 8; ++i) h = (h << 8) | a.bytes[i + 12];
-        return static_cast<size_t>(h);
+        return static_cast<size_t>(load_be64(a.bytes.data() + 12));
     }
 };
 

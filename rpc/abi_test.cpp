@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "common/endian.hpp"
 #include "common/hex.hpp"
 
 namespace erc20::rpc {
@@ -12,7 +13,7 @@ namespace {
 
 std::vector<uint8_t> word(uint64_t v) {
     std::vector<uint8_t> w(32, 0);
-    for (size_t i = 0; i < 8; ++i) w[31 - i] = static_cast<uint8_t>(v >> (8 * i));
+    store_be64(w.data() + 24, v);
     return w;
 }
 

@@ -9,26 +9,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/endian.hpp"
 #include "common/types.hpp"
 
 namespace erc20::storage {
 
-inline void put_be64(std::string& out, uint64_t v) {
-    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-inline void put_be32(std::string& out, uint32_t v) {
-    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-inline uint64_t get_be64(std::string_view s, size_t at) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
-    return v;
-}
-inline uint32_t get_be32(std::string_view s, size_t at) {
-    uint32_t v = 0;
-    for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
-    return v;
-}
 template <size_t N>
 inline void put_bytes(std::string& out, const std::array<uint8_t, N>& b) {
     out.append(reinterpret_cast<const char*>(b.data()), N);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/types.hpp"
+#include "storage/types.hpp"
 
 namespace rocksdb {
 class DB;
@@ -50,107 +51,6 @@ enum class CommitPoint {
     kTokenMeta,    // put_token_meta()
 };
 [[nodiscard]] const char* to_string(CommitPoint p) noexcept;
-
-struct Transfer {
-    BlockNum block_num{0};
-    uint32_t log_index{0};
-    Hash txn_hash;
-    Address token;
-    Address from;
-    Address to;
-    U256 value;
-    friend bool operator==(const Transfer&, const Transfer&) = default;
-};
-
-struct BlockRecord {
-    BlockNum number{0};
-    Hash hash;
-    Hash parent_hash;
-    uint64_t timestamp{0};
-};
-
-struct Cursor {
-    BlockNum block_num{0};
-    Hash hash;
-};
-
-struct Totals {
-    uint64_t tokens{0};
-    uint64_t transfers{0};
-};
-
-struct TokenStats {
-    uint64_t holders{0};
-    uint64_t transfers{0};
-    uint64_t negative_balances{0};
-    BlockNum first_block{0};
-    BlockNum last_block{0};
-    Balance minted{0};
-    Balance burned{0};
-};
-
-/// Token metadata by eth_call. total_supply is one reading of totalSupply()
-/// at one block, named by number and hash (nullopt when the call reverted).
-struct TokenMeta {
-    std::optional<std::string> name;
-    std::optional<std::string> symbol;
-    std::optional<uint8_t> decimals;
-    std::optional<U256> total_supply;
-    BlockNum supply_block{0};         // the block total_supply was read at
-    std::optional<Hash> supply_hash;  // its hash; nullopt: unknown (rows of older versions)
-    /// Read at the node's latest block, because the node no longer had the
-    /// state of the indexed block (a pruned node during a backfill), so
-    /// supply_block may be above the indexed head.
-    bool supply_fallback{false};
-};
-
-/// Blocks [first, last.block_num] to apply in one atomic write.
-struct BlockBatch {
-    BlockNum first{0};
-    Cursor last;
-    /// REQUIRES: sorted by (block_num, log_index), every block_num in [first, last].
-    std::vector<Transfer> transfers;
-    /// Headers to keep for reorg detection (any subset of [first, last]).
-    std::vector<BlockRecord> headers;
-    /// Timestamps of blocks that hold transfers.
-    std::vector<std::pair<BlockNum, uint64_t>> block_times;
-    /// Headers below this block are dropped in the same write (0 = keep all).
-    BlockNum prune_headers_below{0};
-};
-
-struct ApplyResult {
-    size_t transfers{0};
-    std::vector<Address> new_tokens;
-    std::vector<Address> touched_tokens;
-};
-
-struct RollbackResult {
-    BlockNum from_block{0};  // the cursor before
-    size_t transfers_undone{0};
-    size_t tokens_removed{0};
-    std::vector<Address> touched_tokens;  // tokens that remain but lost transfers
-};
-
-/// What a database indexes: the --tokens filter (ascending; empty = every
-/// token) and the --start-block it was built from.
-struct IndexScope {
-    std::vector<Address> tokens;
-    BlockNum start_block{0};
-    friend bool operator==(const IndexScope&, const IndexScope&) = default;
-};
-
-/// An add-tokens in progress: `tokens` (ascending) are indexed up to
-/// next_block - 1; the rest, up to the cursor, is still to do.
-struct TokenBackfill {
-    std::vector<Address> tokens;
-    BlockNum next_block{0};
-    friend bool operator==(const TokenBackfill&, const TokenBackfill&) = default;
-};
-
-struct HolderItem {
-    Address holder;
-    Balance balance;
-};
 
 /// Memory one apply() holds per transfer at its peak (the batch's transfers,
 /// their index and history rows, the touched balances), an estimate from the
@@ -296,8 +196,10 @@ class Store {
     /// erc20_db_size_bytes metric and the compaction log lines report.
     [[nodiscard]] uint64_t size_bytes() const;
 
-  private:
+    /// The state behind the store, internal to storage/ (storage/store_impl.hpp).
     struct Impl;
+
+  private:
     explicit Store(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
     friend class View;
@@ -351,23 +253,23 @@ class View {
     /// Tokens in address order after `after`.
     std::vector<Address> tokens(std::optional<Address> after, size_t limit) const;
 
-    /// Tokens ranked by holders ('h') or transfers ('t') descending, ties by
-    /// address ascending, after position `after` (empty: from the top); `next`
-    /// as in holders().
-    std::vector<Address> tokens_ranked(char ranking, std::string_view after, size_t limit, std::string& next) const;
+    /// Tokens ranked by holders or transfers descending, ties by address
+    /// ascending, after position `after` (empty: from the top); `next` as in
+    /// holders().
+    std::vector<Address> tokens_ranked(Ranking ranking, std::string_view after, size_t limit,
+                                       std::string& next) const;
 
     /// Tokens the account holds with a positive balance, in address order after `after`.
     std::vector<Address> account_tokens(const Address& account, std::optional<Address> after, size_t limit) const;
 
-    /// Direction bits of an account transfer: 1 = out, 2 = in (3 for a self transfer).
     struct AccountTransfer {
         Transfer transfer;
-        uint8_t direction{0};
+        Direction direction{Direction::kNone};
     };
     /// Transfers from or to `account` in [from_block, to_block], ascending,
-    /// whose direction shares a bit with `directions` and, when given, of `token`.
+    /// whose direction overlaps `directions` and, when given, of `token`.
     std::vector<AccountTransfer> account_transfers(const Address& account, std::optional<Address> token,
-                                                   uint8_t directions, BlockNum from_block, BlockNum to_block,
+                                                   Direction directions, BlockNum from_block, BlockNum to_block,
                                                    std::optional<std::pair<BlockNum, uint32_t>> after,
                                                    size_t limit) const;
 

@@ -105,15 +105,15 @@ void check_against_model(Store& store, const Model& m) {
     }
     CHECK(view.totals().tokens == tokens.size());
     // Rankings list every token once, by count descending then address.
-    for (char ranking : {'h', 't'}) {
+    for (Ranking ranking : {Ranking::kHolders, Ranking::kTransfers}) {
         std::string next;
         auto ranked = view.tokens_ranked(ranking, "", 1000, next);
         CHECK(ranked.size() == tokens.size());
         for (size_t i = 1; i < ranked.size(); ++i) {
             auto a = *view.token_stats(ranked[i - 1]);
             auto b = *view.token_stats(ranked[i]);
-            uint64_t ca = ranking == 'h' ? a.holders : a.transfers;
-            uint64_t cb = ranking == 'h' ? b.holders : b.transfers;
+            uint64_t ca = ranking == Ranking::kHolders ? a.holders : a.transfers;
+            uint64_t cb = ranking == Ranking::kHolders ? b.holders : b.transfers;
             CHECK((ca > cb || (ca == cb && ranked[i - 1] < ranked[i])));
         }
     }
@@ -129,7 +129,7 @@ void check_against_model(Store& store, const Model& m) {
         CHECK(std::set<Address>(listed_held.begin(), listed_held.end()) == held);
         size_t expected = 0;
         for (const auto& t : m.chain) expected += (t.from == account || t.to == account) ? 1 : 0;
-        CHECK(view.account_transfers(account, std::nullopt, 3, 0, m.head, std::nullopt, 100000).size() == expected);
+        CHECK(view.account_transfers(account, std::nullopt, Direction::kBoth, 0, m.head, std::nullopt, 100000).size() == expected);
     }
     CHECK(view.totals().transfers == m.chain.size());
     auto listed = view.tokens(std::nullopt, 1000);
@@ -388,7 +388,7 @@ TEST_CASE("rolling back every block empties the database and clears the cursor",
     CHECK(view.totals().tokens == 0);
     CHECK(view.tokens(std::nullopt, 10).empty());
     std::string next;
-    CHECK(view.tokens_ranked('h', "", 10, next).empty());
+    CHECK(view.tokens_ranked(Ranking::kHolders, "", 10, next).empty());
     CHECK(view.account_tokens(addr(0xb0, 1), std::nullopt, 10).empty());
     // And it applies again from block 0.
     store->apply(BlockBatch{0, Cursor{20, block_hash(20, 1)}, transfers, {}, {}, 0});

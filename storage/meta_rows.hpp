@@ -1,0 +1,62 @@
+#pragma once
+// The `meta` column family: database-wide rows keyed by name. Each row's
+// layout and codec together; decoders return nullopt on a corrupt row.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/keys.hpp"
+#include "storage/types.hpp"
+
+namespace erc20::storage {
+
+/// Database-wide rows, keyed by name:
+///   "schema_version" : u32
+///   "chain_id"       : u64
+///   "cursor"         : last applied block_num (8) | its hash (32)
+///   "totals"         : tokens (8) | transfers (8)
+///   "meta_version"   : u64, advanced by every token_meta write and rollback (absent = 0)
+///   "token_filter"   : the --tokens the database indexes, ascending, 20 bytes
+///                      each; empty = every token. Written with the chain id.
+///   "start_block"    : u64, the --start-block the database was built from
+///   "token_backfill" : an add-tokens in progress: next block (8) | the tokens
+///                      being added, ascending, 20 bytes each. Absent otherwise.
+inline constexpr std::string_view kMeta{"meta"};
+
+inline constexpr std::string_view kKeySchema{"schema_version"};
+inline constexpr std::string_view kKeyChain{"chain_id"};
+inline constexpr std::string_view kKeyCursor{"cursor"};
+inline constexpr std::string_view kKeyTotals{"totals"};
+inline constexpr std::string_view kKeyMetaVersion{"meta_version"};
+inline constexpr std::string_view kKeyTokenFilter{"token_filter"};
+inline constexpr std::string_view kKeyStartBlock{"start_block"};
+inline constexpr std::string_view kKeyTokenBackfill{"token_backfill"};
+
+inline constexpr size_t kCursorValueSize = kBlockNumSize + kHashSize;
+inline constexpr size_t kTotalsValueSize = 2 * 8;
+
+/// schema_version.
+std::string encode_u32(uint32_t v);
+std::optional<uint32_t> decode_u32(std::string_view value);
+/// chain_id, meta_version, start_block.
+std::string encode_u64(uint64_t v);
+std::optional<uint64_t> decode_u64(std::string_view value);
+
+std::string encode_cursor(const Cursor& c);
+std::optional<Cursor> decode_cursor(std::string_view value);
+
+std::string encode_totals(const Totals& t);
+std::optional<Totals> decode_totals(std::string_view value);
+
+/// token_filter: the addresses back to back.
+std::string encode_addresses(const std::vector<Address>& tokens);
+std::optional<std::vector<Address>> decode_addresses(std::string_view value);
+
+/// token_backfill; a row without tokens is corrupt.
+std::string encode_backfill(const TokenBackfill& job);
+std::optional<TokenBackfill> decode_backfill(std::string_view value);
+
+}  // namespace erc20::storage

@@ -1,0 +1,78 @@
+// The rows that one balance change or one token's counters drag along, and
+// the commit of a write buffer; shared by apply and rollback.
+
+#include "storage/store_impl.hpp"
+
+namespace erc20::storage {
+
+void Store::Impl::write_balance_change(Writes& wb, const Address& token, const Address& holder,
+                                       const Balance& before, const Balance& after, TokenStats& s,
+                                       uint64_t balance_order, uint64_t account_token_order) const {
+    if (before == after) return;
+    KeyBuf key;
+    if (after == 0) {
+        wb.Delete(kCfBalances, key.pair(token, holder), balance_order);
+    } else {
+        char value_buf[kMaxBalanceBytes];
+        wb.Put(kCfBalances, key.pair(token, holder), rocksdb::Slice(value_buf, encode_balance(after, value_buf)),
+               balance_order);
+    }
+    if (before > 0) {
+        wb.Delete(kCfHolders, slice(holder_rank_key(token, before, holder)));
+        s.holders -= 1;
+    }
+    if (after > 0) {
+        wb.Put(kCfHolders, slice(holder_rank_key(token, after, holder)), rocksdb::Slice());
+        s.holders += 1;
+    }
+    if ((before > 0) != (after > 0)) {
+        if (after > 0) wb.Put(kCfAccountTokens, key.pair(holder, token), rocksdb::Slice(), account_token_order);
+        else wb.Delete(kCfAccountTokens, key.pair(holder, token), account_token_order);
+    }
+    if (before < 0) s.negative_balances -= 1;
+    if (after < 0) s.negative_balances += 1;
+}
+
+void Store::Impl::write_stats(Writes& wb, const Address& token, const std::optional<TokenStats>& before,
+                              const std::optional<TokenStats>& after) const {
+    if (before) {
+        wb.Delete(kCfTokenRank, slice(token_rank_key(Ranking::kHolders, before->holders, token)));
+        wb.Delete(kCfTokenRank, slice(token_rank_key(Ranking::kTransfers, before->transfers, token)));
+    }
+    if (after) {
+        wb.Put(kCfTokenStats, slice(token_key(token)), slice(encode_stats(*after)));
+        wb.Put(kCfTokenRank, slice(token_rank_key(Ranking::kHolders, after->holders, token)), rocksdb::Slice());
+        wb.Put(kCfTokenRank, slice(token_rank_key(Ranking::kTransfers, after->transfers, token)), rocksdb::Slice());
+    } else {
+        wb.Delete(kCfTokenStats, slice(token_key(token)));
+    }
+}
+
+void Store::Impl::write(Writes& wb, size_t transfers, std::string_view what) {
+    if (transfers >= ingest_min_transfers) {
+        wb.ingest(*db, cfs, bulk ? cf_options_bulk : cf_options, ingest_dir, ingest_seq, what,
+                  [&] { inject(CommitPoint::kApplyIngest, what); });
+        if (bulk) bound_level0(kBulkMaxL0Files);
+    } else {
+        wb.commit(*db, cfs, what, [&] { inject(CommitPoint::kApplyBatch, what); });
+    }
+}
+
+void Store::Impl::inject(CommitPoint p, std::string_view what) const {
+    if (!fault) return;
+    if (auto message = fault(p)) {
+        throw StoreError(std::string(what) + ": injected fault at " + to_string(p) + ": " + *message,
+                         StoreError::Kind::kIo);
+    }
+}
+
+void Store::Impl::bound_level0(uint64_t limit) {
+    for (auto* h : cfs) {
+        uint64_t files = 0;
+        if (db->GetIntProperty(h, "rocksdb.num-files-at-level0", &files) && files >= limit) {
+            (void)db->SetOptions(h, {{"disable_auto_compactions", "false"}});
+        }
+    }
+}
+
+}  // namespace erc20::storage

@@ -1,0 +1,113 @@
+#pragma once
+// Internal to storage/: the state behind Store and View, and the reads and
+// row writes that apply, rollback and the View share. Defined in:
+//   open.cpp        opening: options, column families, RocksDB's log, the schema check
+//   reads.cpp       point reads and decoders of every row the writers and View read
+//   row_writes.cpp  the rows one balance or one token's counters drag along; commits
+//   apply.cpp       Store::apply and apply_backfill (their plan of steps: apply_plan.hpp)
+//   rollback.cpp    Store::rollback and rollback_step
+//   view.cpp        View, the read side
+//   store.cpp       everything else of Store (scope, metadata, bulk mode, maintenance)
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include "storage/rocks.hpp"
+// store.hpp before schema.hpp: CommitPoint::kTokenMeta would shadow the family name otherwise.
+#include "storage/store.hpp"
+#include "storage/schema.hpp"
+#include "storage/writes.hpp"
+
+namespace erc20::storage {
+
+/// Level-0 files a family may gather in bulk mode before its automatic
+/// compactions come back (reads search every level-0 file).
+inline constexpr uint64_t kBulkMaxL0Files = 96;
+
+struct Store::Impl {
+    std::string path;
+    std::unique_ptr<rocksdb::DB> db;
+    std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+    std::vector<rocksdb::Options> cf_options;       // per family, for writing table files
+    std::vector<rocksdb::Options> cf_options_bulk;  // the same, uncompressed
+    std::string ingest_dir;                         // table files before their ingestion
+    size_t ingest_min_transfers{0};
+    uint64_t ingest_seq{0};
+    bool bulk{false};                      // Store::begin_bulk
+    std::atomic<bool> interrupted{false};  // Store::interrupt
+    /// Held by put_token_meta and rollback: the metadata version advances
+    /// one write at a time, and a supply reading is checked against the
+    /// headers no rollback is changing.
+    std::mutex meta_mutex;
+    std::function<std::optional<std::string>(CommitPoint)> fault;  // StoreOptions::fault
+
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl();
+
+    rocksdb::ColumnFamilyHandle* cf(Cf c) const { return cfs[c]; }
+
+    // --- reads.cpp: every decoder failure goes to corrupt_row.
+    std::optional<std::string> get(const rocksdb::ReadOptions& ro, Cf c, std::string_view key) const;
+    /// get() decoded with `decode`, or corrupt_row.
+    template <class Decode>
+    auto get_row(const rocksdb::ReadOptions& ro, Cf c, std::string_view key, Decode&& decode) const
+        -> std::optional<typename decltype(decode(std::string_view()))::value_type> {
+        auto v = get(ro, c, key);
+        if (!v) return std::nullopt;
+        return decoded(decode(std::string_view(*v)), c, key, path);
+    }
+    std::optional<uint64_t> chain_id(const rocksdb::ReadOptions& ro) const;
+    std::optional<Cursor> cursor(const rocksdb::ReadOptions& ro) const;
+    std::optional<TokenBackfill> backfill(const rocksdb::ReadOptions& ro) const;
+    std::optional<IndexScope> scope(const rocksdb::ReadOptions& ro) const;
+    Totals totals(const rocksdb::ReadOptions& ro) const;
+    uint64_t meta_version(const rocksdb::ReadOptions& ro) const;
+    std::string next_meta_version(const rocksdb::ReadOptions& ro) const;
+    std::optional<BlockRecord> header(const rocksdb::ReadOptions& ro, BlockNum n) const;
+    std::optional<uint64_t> block_time(const rocksdb::ReadOptions& ro, BlockNum n) const;
+    /// Whether a supply reading is on the chain `ro` shows: see Store::put_token_meta.
+    bool on_chain(const rocksdb::ReadOptions& ro, const TokenMeta& m) const;
+    std::optional<TokenMeta> token_meta(const rocksdb::ReadOptions& ro, const Address& token) const;
+    std::optional<TokenStats> stats(const rocksdb::ReadOptions& ro, const Address& token) const;
+    Balance balance(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder) const;
+    /// Balance at the end of block n, from the history rows.
+    Balance balance_at(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder,
+                       BlockNum n) const;
+    /// The transfer an index row (token_transfers, account_transfers) points at.
+    Transfer indexed_transfer(const rocksdb::ReadOptions& ro, Cf index, std::string_view index_key) const;
+
+    // --- row_writes.cpp
+    /// Moves a holder's balance from `before` to `after` in every row and
+    /// counter that depends on it: balances, the holders ranking, the
+    /// account's token list, holders and negative_balances.
+    /// `balance_order` and `account_token_order`, when given, order the
+    /// balances and account_tokens rows (see Writes::Put).
+    void write_balance_change(Writes& wb, const Address& token, const Address& holder, const Balance& before,
+                              const Balance& after, TokenStats& s, uint64_t balance_order = Writes::kKeyed,
+                              uint64_t account_token_order = Writes::kKeyed) const;
+    /// Writes a token's stats (or deletes them) and keeps the token rankings
+    /// by holders and by transfers in step.
+    void write_stats(Writes& wb, const Address& token, const std::optional<TokenStats>& before,
+                     const std::optional<TokenStats>& after) const;
+    /// Commits `wb` atomically: as ingested table files for a batch of at
+    /// least ingest_min_transfers transfers, else through the memtables.
+    void write(Writes& wb, size_t transfers, std::string_view what);
+    /// The test seam before a commit point: throws the injected failure.
+    void inject(CommitPoint p, std::string_view what) const;
+    /// In bulk mode, a family whose level 0 grew to `limit` files gets its
+    /// automatic compactions back.
+    void bound_level0(uint64_t limit);
+};
+
+}  // namespace erc20::storage

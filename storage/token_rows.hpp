@@ -1,0 +1,49 @@
+#pragma once
+// The column families of tokens: counters, metadata and the rankings. Each
+// family's layout, key and value codecs together; decoders return nullopt on
+// a corrupt row.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/keys.hpp"
+#include "storage/types.hpp"
+
+namespace erc20::storage {
+
+/// Per-token counters.
+///   key   : token (20), see token_key
+///   value : holders (8) | transfers (8) | negative_balances (8) | first_block (8) |
+///           last_block (8) | minted (length-prefixed) | burned (length-prefixed),
+///           see put_lp_balance (storage/codec.hpp)
+inline constexpr std::string_view kTokenStats{"token_stats"};
+inline constexpr size_t kTokenStatsCountersSize = 5 * 8;
+/// The counters and two empty amounts.
+inline constexpr size_t kTokenStatsMinSize = kTokenStatsCountersSize + 2;
+std::string encode_stats(const TokenStats& s);
+std::optional<TokenStats> decode_stats(std::string_view value);
+
+/// Token metadata from eth_call; not derived from logs.
+///   key   : token (20), see token_key
+///   value : flags (1) | supply_block (8) | decimals (1) | name (u16 len) | symbol (u16 len) |
+///           total_supply (u8 len, minimal big-endian) [| supply_hash (32) when flag 16]
+///   flags : 1 name, 2 symbol, 4 decimals, 8 total_supply, 16 supply_hash, 32 fallback
+///           (read at the node's latest block). Rows without flag 16 (older versions) carry
+///           no hash: their reading's block is unknown.
+inline constexpr std::string_view kTokenMeta{"token_meta"};
+/// flags, supply_block and decimals.
+inline constexpr size_t kTokenMetaFixedSize = 1 + 8 + 1;
+std::string encode_token_meta(const TokenMeta& m);
+std::optional<TokenMeta> decode_token_meta(std::string_view value);
+
+/// Tokens ranked by holders and by transfers, descending, ties by address.
+///   key   : ranking (1: 'h' holders, 't' transfers, see Ranking) | ~count (8) | token (20)
+///   value : empty
+inline constexpr std::string_view kTokenRank{"token_rank"};
+inline constexpr size_t kTokenRankKeySize = 1 + 8 + kAddressSize;
+std::string token_rank_key(Ranking ranking, uint64_t count, const Address& token);
+/// The token of a token_rank key. REQUIRES: key.size() == kTokenRankKeySize.
+inline Address token_rank_key_token(std::string_view key) { return get_fixed<Address>(key, 1 + 8); }
+
+}  // namespace erc20::storage

@@ -1,0 +1,130 @@
+#pragma once
+// The storage vocabulary: the rows the store takes and hands out (transfers,
+// headers, cursors, counters, token metadata) and the batches and results of
+// its writes. Plain data: nothing here knows about RocksDB.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/types.hpp"
+
+namespace erc20::storage {
+
+/// The side of a transfer an account is on, as bits (the value byte of an
+/// account_transfers row): kOut 1, kIn 2, kBoth 3 for a self transfer. As
+/// a filter, the set of sides to keep.
+enum class Direction : uint8_t { kNone = 0, kOut = 1, kIn = 2, kBoth = 3 };
+/// Whether two sets of sides share one.
+[[nodiscard]] constexpr bool overlaps(Direction a, Direction b) noexcept {
+    return (static_cast<uint8_t>(a) & static_cast<uint8_t>(b)) != 0;
+}
+
+/// A ranking of tokens (token_rank); the value is its keys' first byte.
+enum class Ranking : char { kHolders = 'h', kTransfers = 't' };
+
+/// One ERC20 Transfer event, as indexed.
+struct Transfer {
+    BlockNum block_num{0};
+    uint32_t log_index{0};
+    Hash txn_hash;
+    Address token;
+    Address from;
+    Address to;
+    U256 value;
+    friend bool operator==(const Transfer&, const Transfer&) = default;
+};
+
+struct BlockRecord {
+    BlockNum number{0};
+    Hash hash;
+    Hash parent_hash;
+    uint64_t timestamp{0};
+};
+
+struct Cursor {
+    BlockNum block_num{0};
+    Hash hash;
+};
+
+struct Totals {
+    uint64_t tokens{0};
+    uint64_t transfers{0};
+};
+
+struct TokenStats {
+    uint64_t holders{0};
+    uint64_t transfers{0};
+    uint64_t negative_balances{0};
+    BlockNum first_block{0};
+    BlockNum last_block{0};
+    Balance minted{0};
+    Balance burned{0};
+};
+
+/// Token metadata by eth_call. total_supply is one reading of totalSupply()
+/// at one block, named by number and hash (nullopt when the call reverted).
+struct TokenMeta {
+    std::optional<std::string> name;
+    std::optional<std::string> symbol;
+    std::optional<uint8_t> decimals;
+    std::optional<U256> total_supply;
+    BlockNum supply_block{0};         // the block total_supply was read at
+    std::optional<Hash> supply_hash;  // its hash; nullopt: unknown (rows of older versions)
+    /// Read at the node's latest block, because the node no longer had the
+    /// state of the indexed block (a pruned node during a backfill), so
+    /// supply_block may be above the indexed head.
+    bool supply_fallback{false};
+};
+
+/// Blocks [first, last.block_num] to apply in one atomic write.
+struct BlockBatch {
+    BlockNum first{0};
+    Cursor last;
+    /// REQUIRES: sorted by (block_num, log_index), every block_num in [first, last].
+    std::vector<Transfer> transfers;
+    /// Headers to keep for reorg detection (any subset of [first, last]).
+    std::vector<BlockRecord> headers;
+    /// Timestamps of blocks that hold transfers.
+    std::vector<std::pair<BlockNum, uint64_t>> block_times;
+    /// Headers below this block are dropped in the same write (0 = keep all).
+    BlockNum prune_headers_below{0};
+};
+
+struct ApplyResult {
+    size_t transfers{0};
+    std::vector<Address> new_tokens;
+    std::vector<Address> touched_tokens;
+};
+
+struct RollbackResult {
+    BlockNum from_block{0};  // the cursor before
+    size_t transfers_undone{0};
+    size_t tokens_removed{0};
+    std::vector<Address> touched_tokens;  // tokens that remain but lost transfers
+};
+
+/// What a database indexes: the --tokens filter (ascending; empty = every
+/// token) and the --start-block it was built from.
+struct IndexScope {
+    std::vector<Address> tokens;
+    BlockNum start_block{0};
+    friend bool operator==(const IndexScope&, const IndexScope&) = default;
+};
+
+/// An add-tokens in progress: `tokens` (ascending) are indexed up to
+/// next_block - 1; the rest, up to the cursor, is still to do.
+struct TokenBackfill {
+    std::vector<Address> tokens;
+    BlockNum next_block{0};
+    friend bool operator==(const TokenBackfill&, const TokenBackfill&) = default;
+};
+
+struct HolderItem {
+    Address holder;
+    Balance balance;
+};
+
+}  // namespace erc20::storage
