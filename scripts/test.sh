@@ -1,14 +1,86 @@
 #!/usr/bin/env bash
-# Installs what the tests need, builds, and runs every test (unit and e2e)
-# through ctest. Exits non-zero on any failure.
+# Installs what the tests need, builds, and runs every test:
+#   release  the Release build (build/) and every unit and e2e test through ctest
+#   asan     the unit tests under ASan + UBSan (the asan preset, build-asan/)
+#   fuzz     a smoke run of every fuzz/ target, FUZZ_SECONDS each (default 6,
+#            about a minute in all; the fuzz preset, build-fuzz/)
+#   tsan     e2e tests against the daemon under ThreadSanitizer (scripts/tsan.sh,
+#            build-tsan/)
+# Extra arguments go to the release ctest only (e.g. `scripts/test.sh -R e2e`).
+# ERC20_TEST_STAGES picks stages (default "release asan fuzz tsan"). Every
+# chosen stage runs even when an earlier one failed (a build failure stops
+# at once); the summary gives each stage's result and wall time, and the exit
+# code is non-zero when any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh build node
+stages=${ERC20_TEST_STAGES:-release asan fuzz tsan}
+for s in $stages; do
+  case "$s" in release|asan|fuzz|tsan) ;; *) echo "test.sh: unknown stage '$s' (release asan fuzz tsan)" >&2; exit 2 ;; esac
+done
+has() { [[ " $stages " == *" $1 "* ]]; }
+
+groups=(build node)
+if has asan || has fuzz || has tsan; then groups+=(sanitizers); fi
+scripts/install-deps.sh "${groups[@]}"
 echo "== npm packages for the e2e tests (anvil, solc, OpenZeppelin)"
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
-echo "== build"
-scripts/build.sh -DERC20_WERROR=ON
-echo "== tests"
-cd build
-ctest --output-on-failure -j2 "$@"
+
+summary=()
+failed=0
+# stage NAME COMMAND...: runs it, records the result and the wall time.
+stage() {
+  local name=$1 start rc=0
+  shift
+  start=$(date +%s)
+  "$@" || rc=$?
+  local secs=$(( $(date +%s) - start ))
+  local result=ok
+  [ "$rc" -eq 0 ] || { result="FAILED (exit $rc)"; failed=1; }
+  summary+=("$(printf '%-28s %5d s  %s' "$name" "$secs" "$result")")
+  return 0
+}
+# build_preset NAME: configure and build a preset quietly; its output only on failure.
+build_preset() {
+  local log=/tmp/erc20-test-build-$1.$$.log
+  if ! { cmake --preset "$1" && cmake --build --preset "$1"; } >"$log" 2>&1; then
+    tail -50 "$log" >&2
+    echo "test.sh: building the $1 preset failed (log $log)" >&2
+    return 1
+  fi
+  rm -f "$log"
+}
+abort_on_build_failure() {
+  if [ "$failed" -ne 0 ]; then
+    printf '%s\n' "${summary[@]}"
+    echo "test.sh: a build failed; stopping" >&2
+    exit 1
+  fi
+}
+
+if has release; then
+  echo "== build (build/, Release)"
+  stage "release build" scripts/build.sh -DERC20_WERROR=ON
+  abort_on_build_failure
+  echo "== tests (unit + e2e)"
+  stage "release ctest" bash -c 'cd build && ctest --output-on-failure -j2 "$@"' ctest "$@"
+fi
+if has asan; then
+  echo "== unit tests under ASan + UBSan (build-asan/)"
+  stage "asan build" build_preset asan
+  abort_on_build_failure
+  stage "asan ctest" ctest --preset asan
+fi
+if has fuzz; then
+  echo "== fuzz smoke: every fuzz/ target for ${FUZZ_SECONDS:-6} s (build-fuzz/)"
+  stage "fuzz build + smoke" scripts/fuzz.sh "${FUZZ_SECONDS:-6}"
+fi
+if has tsan; then
+  echo "== e2e against the daemon under TSan (build-tsan/)"
+  stage "tsan build + e2e" scripts/tsan.sh
+fi
+
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+[ "$failed" -eq 0 ] || { echo "test.sh: some stages failed" >&2; exit 1; }
+echo "test.sh: every stage passed"

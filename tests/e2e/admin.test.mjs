@@ -30,7 +30,7 @@ import { buildChain } from './lib/workload.mjs';
 import { erc20Transfers, balancesFromLogs, tokenStats, sortedHolders, balancesOf } from './lib/truth.mjs';
 import { startDaemon, waitForBlock, api, apiOk, allPages, tokenAddressOf, DAEMON_BIN } from './lib/daemon.mjs';
 import { startRpcProxy } from './lib/rpcproxy.mjs';
-import { createHarness, assert, parseArgs, FatalError, deepEqualWithPath } from './lib/harness.mjs';
+import { createHarness, assert, parseArgs, FatalError, deepEqualWithPath, kSlow } from './lib/harness.mjs';
 
 const args = parseArgs();
 const seed = Number(args.seed ?? 11);
@@ -444,11 +444,12 @@ try {
   t0 = Date.now();
   const backups = [];
   await h.check('3 backups (--json and human) taken while blocks are mined and applied: exit 0', async () => {
-    // The miner goes on until 2 blocks after the last backup (at most 60 blocks).
+    // The miner goes on until 2 blocks after the last backup (at most 60 blocks, more for a
+    // slow build: E2E_SLOW).
     let mined = 0;
     let stopAt = null;
     const miner = (async () => {
-      while (mined < 60 && (stopAt === null || mined < stopAt)) {
+      while (mined < 60 * kSlow && (stopAt === null || mined < stopAt)) {
         await w.step();
         mined++;
         await sleep(60);

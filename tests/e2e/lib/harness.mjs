@@ -5,6 +5,13 @@ import { inspect } from 'node:util';
 
 export { assert };
 
+/**
+ * How much slower than a plain build the daemon under test runs: E2E_SLOW (default 1).
+ * scripts/tsan.sh sets it for the ThreadSanitizer build (5-15x slower); it stretches
+ * global deadlines and workloads that must outlast the daemon's work, never an assertion.
+ */
+export const kSlow = Math.max(1, Number(process.env.E2E_SLOW ?? 1) || 1);
+
 export function createHarness(name, { timeoutMs = 170000 } = {}) {
   let passed = 0;
   let failed = 0;
@@ -14,11 +21,11 @@ export function createHarness(name, { timeoutMs = 170000 } = {}) {
   const log = (...a) => console.log(`[${name} ${elapsed()}]`, ...a);
 
   const deadline = setTimeout(() => {
-    console.log(`[${name}] global timeout of ${timeoutMs} ms reached`);
+    console.log(`[${name}] global timeout of ${timeoutMs * kSlow} ms reached`);
     failed++;
     console.log(`${passed} passed, ${failed} failed`);
     process.exit(1); // exit handler kills children and removes temp dirs
-  }, timeoutMs);
+  }, timeoutMs * kSlow);
   deadline.unref();
 
   return {
