@@ -78,7 +78,11 @@ struct Indexer::Impl {
                  [this](const ReorgUndone& u) { metadata->rolled_back(u.ancestor.block_num, u.rollback.touched_tokens); }),
           writer(store, options.write_batch_bytes, options.reorg_window,
                  [this](const storage::Cursor& last, const storage::ApplyResult& r) { written(last, r); }),
-          backfill_window(options.max_range, RangeWindow::First::kInitial) {}
+          backfill_window(options.max_range, RangeWindow::First::kInitial) {
+        // nodes[0] is the loop's own connection: idle whenever a call fails.
+        retrier.set_head_probe([this] { return nodes[0]->block_number(); },
+                               std::max<Clock::duration>(options.poll_interval, std::chrono::seconds(1)));
+    }
 
     // One connection per fetch worker; every call aborts once `cancel` is set.
     static std::vector<std::unique_ptr<RpcNode>> make_nodes(IndexerOptions& o, const std::atomic<bool>& cancel) {

@@ -1,6 +1,7 @@
 #include "indexer/retry.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -46,7 +47,16 @@ void Retrier::failed(std::stop_token& stop, const char* what, const rpc::RpcErro
     }
     const auto wait = backoff_.next(e);
     count_retry(what, e);
+    probe_head(what);
     sleep(stop, wait);
+}
+
+void Retrier::probe_head(const char* what) {
+    if (!head_probe_ || std::string_view(what) == "eth_blockNumber") return;
+    const auto now = Clock::now();
+    if (probed_at_ != Clock::time_point{} && now - probed_at_ < probe_every_) return;
+    probed_at_ = now;
+    if (auto head = head_probe_()) status_.node_block.store(*head);
 }
 
 void Retrier::succeeded(const char* what) {

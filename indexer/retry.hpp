@@ -80,6 +80,15 @@ class Retrier {
     void beat() const {
         if (heartbeat_) heartbeat_();
     }
+    /// While another call fails, asks the node for its head at most once per
+    /// `every` (eth_blockNumber often still answers when eth_getLogs is rate
+    /// limited or held), so that node_block and the lag in /v1/status,
+    /// /readyz and /metrics follow the node instead of freezing at the head
+    /// seen before the failure. A failed probe says and counts nothing.
+    void set_head_probe(std::function<rpc::Result<BlockNum>()> probe, Clock::duration every) {
+        head_probe_ = std::move(probe);
+        probe_every_ = every;
+    }
 
     /// Calls `f` (returning an rpc::Result) until it succeeds; between
     /// attempts, failed(). Halt::kStop once stopping; Halt::kControl when an
@@ -106,6 +115,11 @@ class Retrier {
     Control& control_;
     std::function<void()> heartbeat_;
     std::string failing_since_;  // the call that failed first; empty while the node answers
+    std::function<rpc::Result<BlockNum>()> head_probe_;
+    Clock::duration probe_every_{};
+    Clock::time_point probed_at_{};
+
+    void probe_head(const char* what);
 };
 
 }  // namespace erc20::indexer

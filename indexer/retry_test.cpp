@@ -128,3 +128,34 @@ TEST_CASE("a retried call gives up only on stop", "[indexer][retry]") {
         CHECK(calls == 0);
     }
 }
+
+TEST_CASE("while another call fails, the node's head is probed, at most once per period", "[indexer][retry]") {
+    Fixture f;
+    LiveStatus& status = f.status;
+    Retrier& retrier = f.retrier;
+    std::stop_token& token = f.token;
+    status.node_block.store(10);
+    int probes = 0;
+    BlockNum node_head = 13;
+    retrier.set_head_probe([&]() -> rpc::Result<BlockNum> { ++probes; return node_head; }, 1h);
+    int calls = 0;
+    auto r = retrier.call(token, "eth_getLogs", [&]() -> rpc::Result<uint64_t> {
+        if (calls++ < 3) return transport_error();
+        return uint64_t{1};
+    });
+    REQUIRE(r);
+    CHECK(probes == 1);  // three failures, one period
+    CHECK(status.node_block.load() == 13);
+
+    SECTION("a failing eth_blockNumber is not probed with itself") {
+        retrier.set_head_probe([&]() -> rpc::Result<BlockNum> { ++probes; return node_head; }, 0ms);
+        probes = 0;
+        retrier.failed(token, "eth_blockNumber", transport_error());
+        CHECK(probes == 0);
+    }
+    SECTION("a failed probe leaves the last head") {
+        retrier.set_head_probe([&]() -> rpc::Result<BlockNum> { ++probes; return transport_error(); }, 0ms);
+        retrier.failed(token, "eth_getLogs", transport_error());
+        CHECK(status.node_block.load() == 13);
+    }
+}
