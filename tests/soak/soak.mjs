@@ -182,7 +182,14 @@ let w = null;
 let setupHead = 0;
 try {
   h.log(`daemon ${DAEMON_BIN}; ${JSON.stringify(opt)}`);
-  anvil = await h.must('anvil starts', () => startAnvil({ args: ['--gas-limit', '100000000'] }));
+  // anvil keeps the state of the last 500 blocks in memory and, once the chain is longer, lowers
+  // that by one per block down to 10, moving older states to a disk cache. anvil_rollback and
+  // anvil_reorg rewind to the common ancestor's in-memory state only: one deeper than 10 blocks
+  // on a chain of more than ~1,000 blocks (20 min of soak) leaves an empty state behind (no code,
+  // every eth_call `0x`), which is what aborted the first hour run at 52.9 min (docs/soak.md).
+  // --prune-history N keeps the last N states in memory and never shrinks the limit; 100,000
+  // covers any run (an hour is ~2,600 blocks; anvil's RSS is sampled beside the daemon's).
+  anvil = await h.must('anvil starts', () => startAnvil({ args: ['--gas-limit', '100000000', '--prune-history', '100000'] }));
   w = new Workload(anvil.url, { seed: opt.seed, txPerBlock: [2, 30], log: (s) => h.log(s) });
   await h.must('deploy 3 TestTokens, TestNFT, Batcher, WeirdToken', () => w.setup());
   setupHead = w.head;
