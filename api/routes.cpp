@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/json.hpp"
+#include "api/memory_metrics.hpp"
 #include "common/hex.hpp"
 #include "common/metrics.hpp"
 
@@ -557,6 +558,7 @@ Response Router::handle(const Request& request) const {
         gauge("erc20_deepest_reorg_blocks", "deepest reorg undone since start", node.deepest_reorg);
         gauge("erc20_node_reachable", "1 while the node answers", node.node_reachable ? 1 : 0);
         gauge("erc20_db_size_bytes", "database size on disk: table files and write-ahead logs", store_.size_bytes());
+        out += render_memory_metrics(store_.memory());
         auto totals = fresh_view->totals();
         gauge("erc20_tokens", "tokens indexed", totals.tokens);
         gauge("erc20_transfers", "transfers indexed", totals.transfers);

@@ -79,22 +79,38 @@ let queries = null;
 let sampler = null;
 let code = 1;
 
+/** Gauge `name{kind="k"}` of a /metrics text, in MiB (throws when it is missing). */
+function gaugeMiB(text, name, kind) {
+  const m = new RegExp(`^${name}\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text);
+  if (!m) throw new Error(`no ${name}{kind="${kind}"} in /metrics`);
+  return Number(m[1]) / MiB;
+}
+
 /**
- * One line per sample: resources of the daemon and where the run stands. `memMiB` is what the
- * memtables take: erc20_db_size_bytes of /metrics (table files + memtables) minus the table files.
+ * One line per sample: resources of the daemon, what RocksDB and malloc say they hold
+ * (erc20_rocksdb_memory_bytes, erc20_malloc_bytes of /metrics), anvil's RSS, and where the run
+ * stands. `memMiB` is RocksDB's memtables.
  */
 async function takeSample(dbDir, note = '') {
-  const m = /^erc20_db_size_bytes (\d+)/m.exec((await api(daemon.port, '/metrics')).text);
-  if (!m) throw new Error('no erc20_db_size_bytes in /metrics');
-  const sstMiB = dirBytes(dbDir, (n) => n.endsWith('.sst')) / MiB;
-  const s = { min: minutesNow(), ...sampleProc(daemon.pid), dbMiB: dirBytes(dbDir) / MiB, memMiB: Math.max(0, Number(m[1]) / MiB - sstMiB) };
+  const text = (await api(daemon.port, '/metrics')).text;
+  const g = (name, kind) => gaugeMiB(text, name, kind);
+  const s = {
+    min: minutesNow(), ...sampleProc(daemon.pid), dbMiB: dirBytes(dbDir) / MiB,
+    memMiB: g('erc20_rocksdb_memory_bytes', 'memtables'), readersMiB: g('erc20_rocksdb_memory_bytes', 'table_readers'),
+    cacheMiB: g('erc20_rocksdb_memory_bytes', 'block_cache'), pinnedMiB: g('erc20_rocksdb_memory_bytes', 'block_cache_pinned'),
+    heapMiB: g('erc20_malloc_bytes', 'in_use'), freeMiB: g('erc20_malloc_bytes', 'free'), mmapMiB: g('erc20_malloc_bytes', 'mmapped'),
+    anvilMiB: sampleProc(anvil.pid).rssMiB,
+  };
   stats.samples.push(s);
   const q = queries ? queries.stats() : null;
   const nq = q ? [...q.routes.values()].reduce((a, r) => a + r.n, 0) : 0;
   const nf = q ? [...q.routes.values()].reduce((a, r) => a + r.failed, 0) : 0;
   const inj = stats.injected;
-  h.log(`sample ${stats.samples.length - 1}${note}: rss ${s.rssMiB.toFixed(1)} MiB (memtables ${s.memMiB.toFixed(1)}), fds ${s.fds} (sst ${s.sst}, sockets ${s.sockets}, deleted ${s.deleted}, other ${s.other}), ` +
-    `threads ${s.threads}, db ${s.dbMiB.toFixed(1)} MiB, node head ${w.head}, queries ${nq} (${nf} failed), ` +
+  const f = (v) => v.toFixed(1);
+  h.log(`sample ${stats.samples.length - 1}${note}: rss ${f(s.rssMiB)} MiB (rocksdb: memtables ${f(s.memMiB)}, table readers ${f(s.readersMiB)}, ` +
+    `block cache ${f(s.cacheMiB)} of it pinned ${f(s.pinnedMiB)}; malloc: in use ${f(s.heapMiB)}, free ${f(s.freeMiB)}, mmapped ${f(s.mmapMiB)}), ` +
+    `fds ${s.fds} (sst ${s.sst}, sockets ${s.sockets}, deleted ${s.deleted}, other ${s.other}), ` +
+    `threads ${s.threads}, db ${f(s.dbMiB)} MiB, anvil rss ${f(s.anvilMiB)} MiB, node head ${w.head}, queries ${nq} (${nf} failed), ` +
     `reorgs ${inj.reorg}/${inj.rollback}/${inj.revert}, outages ${stats.outages}, faults ${proxy.stats().total}, daemon reorgs ${daemon.reorgs().length}`);
   return s;
 }
