@@ -1,5 +1,6 @@
 #include "app/daemon.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <deque>
@@ -126,6 +127,7 @@ class StorageRecovery {
     // Returns true once the database is writable again, false when stopping
     // or when the failure turned out not to be one of I/O.
     bool wait_writable(std::stop_token& stop, const storage::StoreError& e) {
+        unwritable_.store(true);
         live_.state.store(static_cast<int>(indexer::State::kError));
         BlockNum at = 0;
         try {
@@ -173,14 +175,21 @@ class StorageRecovery {
                              std::chrono::duration<double>(std::chrono::steady_clock::now() - since_).count(), at);
             }
             resumed_logged_ = true;
+            unwritable_.store(false);
             return true;
         }
         return false;
     }
 
+    // True from a failure until writes work again: the stop then leaves the
+    // write-ahead log alone (RocksDB asserts on a sync of a log whose write
+    // failed, and on a read-only or failing disk nothing more reaches it).
+    [[nodiscard]] bool unwritable() const { return unwritable_.load(); }
+
   private:
     storage::Store& store_;
     indexer::LiveStatus& live_;
+    std::atomic<bool> unwritable_{false};
     bool failing_{false};
     bool resumed_logged_{false};
     BlockNum failing_at_{0};
@@ -348,8 +357,8 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
         }
     };
 
+    StorageRecovery recovery(*store, live);
     std::jthread ingest([&](std::stop_token stop) {
-        StorageRecovery recovery(*store, live);
         while (!stop.stop_requested()) {
             try {
                 indexer::Indexer ix(options, *store, live, control);
@@ -402,7 +411,12 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     server.stop();
     int exit_code = 0;
     try {
-        store->sync();
+        if (recovery.unwritable()) {
+            spdlog::info("storage: still not writable at the stop; the database holds block {} (nothing half-applied)",
+                         store->cursor() ? store->cursor()->block_num : 0);
+        } else {
+            store->sync();
+        }
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         exit_code = 1;
