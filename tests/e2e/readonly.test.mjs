@@ -16,8 +16,12 @@
 //     back is stop, e2fsck, mount, start. SIGTERM stops the daemon with exit code 0 on the read-only
 //     folder; after e2fsck and a fresh mount the restarted daemon reaches the head with everything
 //     == ground truth (nothing lost, nothing doubled).
-// A folder that becomes writable again while the daemon runs (and the daemon resuming by itself) is
-// in diskfull.test.mjs.
+//  3. a folder that becomes read-only and writable again while the daemon runs: the daemon as an
+//     unprivileged user (setpriv, as systemd's DynamicUser runs it), its --db folder's write
+//     permission removed (chmod -R a-w) and given back. With --ingest-min-transfers 1 every batch
+//     creates table files, which fails at once (EACCES; appends to the open WAL still work); the
+//     same checks while paused, then it resumes by itself with one line and ends == ground truth.
+// diskfull.test.mjs has the full disk and a read-only filesystem over the ingestion folder.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -65,12 +69,77 @@ const lines = [];
 const linesMatching = (re) => lines.filter((l) => re.test(l));
 const status = (port) => apiOk(port, '/v1/status');
 
-function daemonOn(db) {
+function daemonOn(db, { bin = DAEMON_BIN, extraArgs = [] } = {}) {
   return startDaemon({
-    rpcUrl: anvil.url, db, logLevel: 'info', pollMs: 100,
-    extraArgs: ['--memtable-mb', '16', '--cache-mb', '8'],
+    rpcUrl: anvil.url, db, logLevel: 'info', pollMs: 100, bin,
+    extraArgs: ['--memtable-mb', '16', '--cache-mb', '8', ...extraArgs],
     onStderrLine: (l) => lines.push(l),
   });
+}
+
+/** The paused checks: one error line matching `cause` and naming `db`, /readyz 503, exact. */
+async function checkPaused(chain, label, db, cause) {
+  const st = await h.must(`[${label}] ingestion stops: state error`, () => driveUntilError(chain));
+  h.log(`[${label}] paused at block ${st.block}, node at ${st.node_block}`);
+  await h.check(`[${label}] one error line naming the cause and the folder`, async () => {
+    await sleep(3000); // the retries meanwhile must not log again
+    const errs = linesMatching(/^\S+ \S+ error /);
+    assert.equal(errs.length, 1, errs.join('\n'));
+    assert.match(errs[0], /storage failure/);
+    assert.match(errs[0], cause);
+    assert.ok(errs[0].includes(db), errs[0]);
+  });
+  await h.check(`[${label}] /readyz answers 503 and the block does not move`, async () => {
+    const r = await api(daemon.port, '/readyz');
+    assert.equal(r.status, 503, r.text);
+    assert.equal((await status(daemon.port)).block, st.block);
+  });
+  const truth = await groundTruth(anvil.url, st.block);
+  await verifyAgainstTruth({ h, port: daemon.port, url: anvil.url, head: st.block, chain, label: `${label}, paused` }, truth);
+  return st;
+}
+
+/** Part 3: an unprivileged daemon whose folder loses its write permission and gets it back. */
+async function permissionsPart(chain) {
+  const tmp = makeTempDir('erc20-e2e-readonly-perm-');
+  fs.chmodSync(tmp, 0o755); // nobody passes through it
+  const db = `${tmp}/db`;
+  fs.mkdirSync(db);
+  fs.chownSync(db, 65534, 65534);
+  const wrapper = `${tmp}/as-nobody.sh`;
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups '${DAEMON_BIN}' "$@"\n`, { mode: 0o755 });
+  lines.length = 0;
+  daemon = await h.must('[permissions] the daemon starts as nobody (setpriv) with --ingest-min-transfers 1', () =>
+    daemonOn(db, { bin: wrapper, extraArgs: ['--ingest-min-transfers', '1'] }));
+  await chain.workload.run(2);
+  await h.must(`[permissions] it reaches head ${chain.workload.head}`, () => waitForBlock(daemon.port, chain.workload.head, 60000, daemon));
+  run('chmod', ['-R', 'a-w', db]);
+  h.log(`chmod -R a-w ${db}`);
+  await checkPaused(chain, 'permissions', db, /Permission denied|EACCES/i);
+  run('chmod', ['-R', 'u+w', db]);
+  h.log(`chmod -R u+w ${db}`);
+  await h.must('[permissions] resumes by itself: state following', async () => {
+    const until = Date.now() + 60000;
+    while ((await status(daemon.port)).state !== 'following') {
+      if (Date.now() > until) throw new Error(`not following after 60 s\n${daemon.logs()}`);
+      await sleep(100);
+    }
+  });
+  await h.check('[permissions] one line says it resumed', async () => {
+    const resumed = linesMatching(/storage: writable again/);
+    assert.equal(resumed.length, 1, resumed.join('\n'));
+  });
+  await chain.workload.run(2);
+  const head = chain.workload.head;
+  await h.must(`[permissions] reaches head ${head}`, () => waitForBlock(daemon.port, head, 60000, daemon));
+  const truth = await groundTruth(anvil.url, head);
+  await verifyAgainstTruth({ h, port: daemon.port, url: anvil.url, head, chain, label: 'permissions, resumed' }, truth);
+  await h.check('[permissions] /readyz 200; SIGTERM stops it with code 0', async () => {
+    assert.equal((await api(daemon.port, '/readyz')).status, 200);
+    const r = await daemon.stop('SIGTERM', 15000);
+    assert.equal(r.code, 0, JSON.stringify(r) + '\n' + daemon.logs());
+  });
+  daemon = null;
 }
 
 /** Mine traffic until the daemon reports state error; returns its frozen status. */
@@ -111,23 +180,7 @@ try {
   await h.must('the kernel remounted the filesystem read-only', async () => {
     assert.match(run('findmnt', ['-no', 'OPTIONS', dir]).trim(), /(^|,)(ro|emergency_ro)(,|$)/);
   });
-  const st = await h.must('ingestion stops: state error', () => driveUntilError(chain));
-  h.log(`paused at block ${st.block}, node at ${st.node_block}`);
-  await h.check('one error line naming the cause and the folder', async () => {
-    await sleep(3000); // the retries meanwhile must not log again
-    const errs = linesMatching(/^\S+ \S+ error /);
-    assert.equal(errs.length, 1, errs.join('\n'));
-    assert.match(errs[0], /storage failure/);
-    assert.match(errs[0], /Read-only file system|EROFS/i);
-    assert.ok(errs[0].includes(db), errs[0]);
-  });
-  await h.check('/readyz answers 503 and the block does not move', async () => {
-    const r = await api(daemon.port, '/readyz');
-    assert.equal(r.status, 503, r.text);
-    assert.equal((await status(daemon.port)).block, st.block);
-  });
-  const paused = await groundTruth(anvil.url, st.block);
-  await verifyAgainstTruth({ h, port: daemon.port, url: anvil.url, head: st.block, chain, label: 'read-only, paused' }, paused);
+  await checkPaused(chain, 'read-only', db, /Read-only file system|EROFS/i);
 
   // ---- 2. stop, e2fsck, mount, start -----------------------------------------------------------
   await h.check('SIGTERM stops the daemon with exit code 0 on the read-only folder', async () => {
@@ -158,6 +211,9 @@ try {
     assert.equal(r.code, 0, JSON.stringify(r) + '\n' + daemon.logs());
   });
   daemon = null;
+
+  // ---- 3. read-only by permissions, and writable again -----------------------------------------
+  await permissionsPart(chain);
 } catch (e) {
   if (!(e instanceof FatalError)) h.fail('unexpected error', e);
   if (daemon) console.log(daemon.logs().split('\n').slice(-30).join('\n'));
