@@ -31,6 +31,7 @@
 
 #include "common/hex.hpp"
 #include "storage/codec.hpp"
+#include "storage/memory_trim.hpp"
 #include "storage/schema.hpp"
 
 #include <spdlog/spdlog.h>
@@ -862,6 +863,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     db_options.db_write_buffer_size = options.write_buffer_bytes;
     db_options.max_total_wal_size = 64u << 20;
     db_options.info_log = std::make_shared<InfoLog>(options.read_only ? std::string() : path);
+    db_options.listeners.push_back(make_memory_trim_listener());
 
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
