@@ -7,9 +7,10 @@
 //        [--sample-every-s S (60)] [--daemon-log FILE]
 // (daemon binary: $ERC20_INDEXER_BIN, default <repo>/build/erc20-indexer; bench/soak.sh wraps it)
 //
-// 1. anvil (manual mining); the e2e Workload deploys three TestTokens (18, 6 and 0 decimals, a
-//    first mint above 2^190), a TestNFT (4-topic Transfer), a Batcher (several transfers in one
-//    transaction) and a WeirdToken (Transfer-topic logs that are not ERC20-shaped).
+// 1. anvil (manual mining, every block state kept in memory: see startAnvil below); the e2e
+//    Workload deploys three TestTokens (18, 6 and 0 decimals, a first mint above 2^190), a
+//    TestNFT (4-topic Transfer), a Batcher (several transfers in one transaction) and a
+//    WeirdToken (Transfer-topic logs that are not ERC20-shaped).
 // 2. The daemon follows anvil through lib/faultproxy.mjs, which fails `fault-rate` of the requests
 //    in every way the proxy knows (429, 5xx, timeouts, resets, truncated/malformed answers, -32603,
 //    lagging heads, null headers, reordered batches, missing logs) and refuses eth_getLogs over
