@@ -5,6 +5,7 @@
 
 #include "api/call.hpp"
 #include "api/distribution.hpp"
+#include "api/memory_metrics.hpp"
 #include "api/paging.hpp"
 #include "api/pins.hpp"
 #include "api/rows.hpp"
@@ -73,6 +74,7 @@ Response serve_metrics_text(Call& c) {
     gauge("erc20_deepest_reorg_blocks", "deepest reorg undone since start", node.deepest_reorg);
     gauge("erc20_node_reachable", "1 while the node answers", node.node_reachable ? 1 : 0);
     gauge("erc20_db_size_bytes", "database size on disk: table files and write-ahead logs", c.store.size_bytes());
+    out += render_memory_metrics(c.store.memory());
     auto totals = c.view->totals();
     gauge("erc20_tokens", "tokens indexed", totals.tokens);
     gauge("erc20_transfers", "transfers indexed", totals.transfers);

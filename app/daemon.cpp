@@ -1,5 +1,6 @@
 #include "app/daemon.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <deque>
@@ -125,6 +126,7 @@ class StorageRecovery {
     // Returns true once the database is writable again, false when stopping
     // or when the failure turned out not to be one of I/O.
     bool wait_writable(std::stop_token& stop, const storage::StoreError& e) {
+        unwritable_.store(true);
         live_.state.store(static_cast<int>(indexer::State::kError));
         BlockNum at = 0;
         try {
@@ -172,14 +174,21 @@ class StorageRecovery {
                              std::chrono::duration<double>(std::chrono::steady_clock::now() - since_).count(), at);
             }
             resumed_logged_ = true;
+            unwritable_.store(false);
             return true;
         }
         return false;
     }
 
+    // True from a failure until writes work again: the stop then leaves the
+    // write-ahead log alone (RocksDB asserts on a sync of a log whose write
+    // failed, and on a read-only or failing disk nothing more reaches it).
+    [[nodiscard]] bool unwritable() const { return unwritable_.load(); }
+
   private:
     storage::Store& store_;
     indexer::LiveStatus& live_;
+    std::atomic<bool> unwritable_{false};
     bool failing_{false};
     bool resumed_logged_{false};
     BlockNum failing_at_{0};
@@ -310,8 +319,7 @@ void log_indexer_stopped(indexer::LiveStatus& live, const std::exception& e) {
 // failure waits for the database to be writable again, after any other
 // failure until an operator asks for a rollback or reindex.
 void ingest(std::stop_token stop, const indexer::IndexerOptions& options, storage::Store& store,
-            indexer::LiveStatus& live, indexer::Control& control) {
-    StorageRecovery recovery(store, live);
+            indexer::LiveStatus& live, indexer::Control& control, StorageRecovery& recovery) {
     while (!stop.stop_requested()) {
         try {
             indexer::Indexer ix(options, store, live, control);
@@ -418,7 +426,8 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
 
     indexer::IndexerOptions options = indexer_options(s, rpc_options);
     options.heartbeat = heartbeat(*store, live, rate);
-    std::jthread ingest_thread([&](std::stop_token stop) { ingest(stop, options, *store, live, control); });
+    StorageRecovery recovery(*store, live);
+    std::jthread ingest_thread([&](std::stop_token stop) { ingest(stop, options, *store, live, control, recovery); });
 
     wait_for_stop(signals, args);
     notify("STOPPING=1");
@@ -430,7 +439,12 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     server.stop();
     int exit_code = 0;
     try {
-        store->sync();
+        if (recovery.unwritable()) {
+            spdlog::info("storage: still not writable at the stop; the database holds block {} (nothing half-applied)",
+                         store->cursor() ? store->cursor()->block_num : 0);
+        } else {
+            store->sync();
+        }
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         exit_code = 1;

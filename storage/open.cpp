@@ -13,6 +13,7 @@
 #include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
 
+#include "storage/memory_trim.hpp"
 #include "storage/store_impl.hpp"
 
 namespace erc20::storage {
@@ -86,6 +87,7 @@ rocksdb::DBOptions make_db_options(const std::string& path, const StoreOptions& 
     db_options.db_write_buffer_size = options.write_buffer_bytes;
     db_options.max_total_wal_size = 64u << 20;
     db_options.info_log = std::make_shared<InfoLog>(options.read_only ? std::string() : path);
+    db_options.listeners.push_back(make_memory_trim_listener());
     return db_options;
 }
 

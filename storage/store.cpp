@@ -239,6 +239,17 @@ std::optional<Cursor> Store::checkpoint(const std::string& dir) {
     return Store::open(dir, ro)->cursor();
 }
 
+Store::Memory Store::memory() const {
+    Memory m;
+    auto& db = *impl_->db;
+    db.GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables, &m.memtables);
+    db.GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &m.table_readers);
+    // One cache serves every family: read it once.
+    db.GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &m.block_cache);
+    db.GetIntProperty(rocksdb::DB::Properties::kBlockCachePinnedUsage, &m.block_cache_pinned);
+    return m;
+}
+
 uint64_t Store::size_bytes() const {
     uint64_t total = 0;
     for (auto* h : impl_->cfs) {

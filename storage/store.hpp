@@ -195,6 +195,18 @@ class Store {
     /// IDENTITY, LOCK). The one figure that status, /v1/status, the
     /// erc20_db_size_bytes metric and the compaction log lines report.
     [[nodiscard]] uint64_t size_bytes() const;
+    /// What RocksDB holds in memory, in bytes (the erc20_rocksdb_memory_bytes
+    /// metric): memtables (active, immutable and pinned, all families),
+    /// table readers outside the block cache, the block cache's usage and of
+    /// it the part pinned (index and filter blocks of level-0 files, blocks an
+    /// open iterator holds).
+    struct Memory {
+        uint64_t memtables = 0;
+        uint64_t table_readers = 0;
+        uint64_t block_cache = 0;
+        uint64_t block_cache_pinned = 0;
+    };
+    [[nodiscard]] Memory memory() const;
 
     /// The state behind the store, internal to storage/ (storage/store_impl.hpp).
     struct Impl;

@@ -746,6 +746,14 @@ try {
     assert.equal(sample(mt, 'erc20_lag_blocks').value, st.lag_blocks);
     assert.equal(sample(mt, 'erc20_reorgs_total').value, st.reorgs_total);
     assert.ok(sample(mt, 'erc20_db_size_bytes').value > 0);
+    // What RocksDB and the allocator hold (docs/soak.md reads them).
+    for (const kind of ['memtables', 'table_readers', 'block_cache', 'block_cache_pinned']) {
+      assert.equal(mt.types.get('erc20_rocksdb_memory_bytes'), 'gauge');
+      assert.ok(sample(mt, 'erc20_rocksdb_memory_bytes', { kind }) !== undefined, `erc20_rocksdb_memory_bytes{kind="${kind}"}`);
+    }
+    assert.ok(sample(mt, 'erc20_rocksdb_memory_bytes', { kind: 'memtables' }).value > 0, 'memtables hold their arena');
+    for (const kind of ['in_use', 'free', 'mmapped']) assert.ok(sample(mt, 'erc20_malloc_bytes', { kind }) !== undefined, `erc20_malloc_bytes{kind="${kind}"}`);
+    assert.ok(sample(mt, 'erc20_malloc_bytes', { kind: 'in_use' }).value > 0);
     for (const m of ['eth_getLogs', 'eth_blockNumber', 'eth_chainId']) {
       assert.ok(mt.samples.some((s) => s.name === 'erc20_rpc_requests_total' && s.labels.method?.startsWith(m) && s.value > 0), `rpc method ${m}`);
     }

@@ -12,7 +12,8 @@
 //     line, and reaches the head with everything == ground truth (nothing lost, nothing doubled);
 //  3. the same with a read-only folder: the folder of the table files that large batches write
 //     before their ingestion becomes a read-only filesystem, then writable again (Linux refuses
-//     `mount -o remount,ro` while the WAL is open for writing).
+//     `mount -o remount,ro` while the WAL is open for writing). A whole --db filesystem turning
+//     read-only under the daemon (an ext4 error, errors=remount-ro) is readonly.test.mjs.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { startAnvil } from './lib/chain.mjs';

@@ -7,9 +7,10 @@
 //        [--sample-every-s S (60)] [--daemon-log FILE]
 // (daemon binary: $ERC20_INDEXER_BIN, default <repo>/build/erc20-indexer; bench/soak.sh wraps it)
 //
-// 1. anvil (manual mining); the e2e Workload deploys three TestTokens (18, 6 and 0 decimals, a
-//    first mint above 2^190), a TestNFT (4-topic Transfer), a Batcher (several transfers in one
-//    transaction) and a WeirdToken (Transfer-topic logs that are not ERC20-shaped).
+// 1. anvil (manual mining, every block state kept in memory: see startAnvil below); the e2e
+//    Workload deploys three TestTokens (18, 6 and 0 decimals, a first mint above 2^190), a
+//    TestNFT (4-topic Transfer), a Batcher (several transfers in one transaction) and a
+//    WeirdToken (Transfer-topic logs that are not ERC20-shaped).
 // 2. The daemon follows anvil through lib/faultproxy.mjs, which fails `fault-rate` of the requests
 //    in every way the proxy knows (429, 5xx, timeouts, resets, truncated/malformed answers, -32603,
 //    lagging heads, null headers, reordered batches, missing logs) and refuses eth_getLogs over
@@ -79,22 +80,38 @@ let queries = null;
 let sampler = null;
 let code = 1;
 
+/** Gauge `name{kind="k"}` of a /metrics text, in MiB (throws when it is missing). */
+function gaugeMiB(text, name, kind) {
+  const m = new RegExp(`^${name}\\{kind="${kind}"\\} (\\d+)`, 'm').exec(text);
+  if (!m) throw new Error(`no ${name}{kind="${kind}"} in /metrics`);
+  return Number(m[1]) / MiB;
+}
+
 /**
- * One line per sample: resources of the daemon and where the run stands. `memMiB` is what the
- * memtables take: erc20_db_size_bytes of /metrics (table files + memtables) minus the table files.
+ * One line per sample: resources of the daemon, what RocksDB and malloc say they hold
+ * (erc20_rocksdb_memory_bytes, erc20_malloc_bytes of /metrics), anvil's RSS, and where the run
+ * stands. `memMiB` is RocksDB's memtables.
  */
 async function takeSample(dbDir, note = '') {
-  const m = /^erc20_db_size_bytes (\d+)/m.exec((await api(daemon.port, '/metrics')).text);
-  if (!m) throw new Error('no erc20_db_size_bytes in /metrics');
-  const sstMiB = dirBytes(dbDir, (n) => n.endsWith('.sst')) / MiB;
-  const s = { min: minutesNow(), ...sampleProc(daemon.pid), dbMiB: dirBytes(dbDir) / MiB, memMiB: Math.max(0, Number(m[1]) / MiB - sstMiB) };
+  const text = (await api(daemon.port, '/metrics')).text;
+  const g = (name, kind) => gaugeMiB(text, name, kind);
+  const s = {
+    min: minutesNow(), ...sampleProc(daemon.pid), dbMiB: dirBytes(dbDir) / MiB,
+    memMiB: g('erc20_rocksdb_memory_bytes', 'memtables'), readersMiB: g('erc20_rocksdb_memory_bytes', 'table_readers'),
+    cacheMiB: g('erc20_rocksdb_memory_bytes', 'block_cache'), pinnedMiB: g('erc20_rocksdb_memory_bytes', 'block_cache_pinned'),
+    heapMiB: g('erc20_malloc_bytes', 'in_use'), freeMiB: g('erc20_malloc_bytes', 'free'), mmapMiB: g('erc20_malloc_bytes', 'mmapped'),
+    anvilMiB: sampleProc(anvil.pid).rssMiB,
+  };
   stats.samples.push(s);
   const q = queries ? queries.stats() : null;
   const nq = q ? [...q.routes.values()].reduce((a, r) => a + r.n, 0) : 0;
   const nf = q ? [...q.routes.values()].reduce((a, r) => a + r.failed, 0) : 0;
   const inj = stats.injected;
-  h.log(`sample ${stats.samples.length - 1}${note}: rss ${s.rssMiB.toFixed(1)} MiB (memtables ${s.memMiB.toFixed(1)}), fds ${s.fds} (sst ${s.sst}, sockets ${s.sockets}, deleted ${s.deleted}, other ${s.other}), ` +
-    `threads ${s.threads}, db ${s.dbMiB.toFixed(1)} MiB, node head ${w.head}, queries ${nq} (${nf} failed), ` +
+  const f = (v) => v.toFixed(1);
+  h.log(`sample ${stats.samples.length - 1}${note}: rss ${f(s.rssMiB)} MiB (rocksdb: memtables ${f(s.memMiB)}, table readers ${f(s.readersMiB)}, ` +
+    `block cache ${f(s.cacheMiB)} of it pinned ${f(s.pinnedMiB)}; malloc: in use ${f(s.heapMiB)}, free ${f(s.freeMiB)}, mmapped ${f(s.mmapMiB)}), ` +
+    `fds ${s.fds} (sst ${s.sst}, sockets ${s.sockets}, deleted ${s.deleted}, other ${s.other}), ` +
+    `threads ${s.threads}, db ${f(s.dbMiB)} MiB, anvil rss ${f(s.anvilMiB)} MiB, node head ${w.head}, queries ${nq} (${nf} failed), ` +
     `reorgs ${inj.reorg}/${inj.rollback}/${inj.revert}, outages ${stats.outages}, faults ${proxy.stats().total}, daemon reorgs ${daemon.reorgs().length}`);
   return s;
 }
@@ -182,7 +199,14 @@ let w = null;
 let setupHead = 0;
 try {
   h.log(`daemon ${DAEMON_BIN}; ${JSON.stringify(opt)}`);
-  anvil = await h.must('anvil starts', () => startAnvil({ args: ['--gas-limit', '100000000'] }));
+  // anvil keeps the state of the last 500 blocks in memory and, once the chain is longer, lowers
+  // that by one per block down to 10, moving older states to a disk cache. anvil_rollback and
+  // anvil_reorg rewind to the common ancestor's in-memory state only: one deeper than 10 blocks
+  // on a chain of more than ~1,000 blocks (20 min of soak) leaves an empty state behind (no code,
+  // every eth_call `0x`), which is what aborted the first hour run at 52.9 min (docs/soak.md).
+  // --prune-history N keeps the last N states in memory and never shrinks the limit; 100,000
+  // covers any run (an hour is ~2,600 blocks; anvil's RSS is sampled beside the daemon's).
+  anvil = await h.must('anvil starts', () => startAnvil({ args: ['--gas-limit', '100000000', '--prune-history', '100000'] }));
   w = new Workload(anvil.url, { seed: opt.seed, txPerBlock: [2, 30], log: (s) => h.log(s) });
   await h.must('deploy 3 TestTokens, TestNFT, Batcher, WeirdToken', () => w.setup());
   setupHead = w.head;

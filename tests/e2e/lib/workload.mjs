@@ -387,21 +387,35 @@ export class Workload {
     if (unexpected) await this.resync();
   }
 
-  /** Reload the model from the chain (only after an unexpected revert). */
+  /**
+   * Reload the model from the chain (after an unexpected revert, a reorg or a rollback). Throws,
+   * naming the node as the cause, when a token has no code any more: a node that lost its state
+   * (anvil rewinding to a state it no longer keeps in memory, see tests/soak/soak.mjs) answers
+   * every eth_call with `0x`. Neither retried nor skipped: the chain itself is broken, and a
+   * model rebuilt from it would hide that from every check that follows.
+   */
   async resync() {
     this.stats.resyncs++;
+    const head = await blockNumber(this.url);
+    const codes = await rpcBatch(this.url, this.tokens.map((t) => ['eth_getCode', [t, 'latest']]));
+    const lost = this.tokens.filter((t, i) => !codes[i] || codes[i] === '0x');
+    if (lost.length) throw new Error(`the node lost its state: no code at token ${lost.join(', ')} at head ${head}`);
     const holders = [...this.accounts, ...this.externals];
     const calls = [];
     for (const t of this.tokens) for (const a of holders) calls.push(['eth_call', [{ to: t, data: calldata('TestToken', 'balanceOf', [a]) }, 'latest']]);
     const res = await rpcBatch(this.url, calls);
+    const word = (v, what) => {
+      if (typeof v !== 'string' || !/^0x[0-9a-f]{64}$/i.test(v)) throw new Error(`${what} at head ${head}: the node answered ${JSON.stringify(v)}, not a 32-byte word`);
+      return BigInt(v);
+    };
     let i = 0;
-    for (const t of this.tokens) for (const a of holders) this.bal.get(t).set(a, BigInt(res[i++]));
+    for (const t of this.tokens) for (const a of holders) this.bal.get(t).set(a, word(res[i++], `balanceOf(${a}) on ${t}`));
     const keys = [...this.allow.keys()];
     const ares = await rpcBatch(this.url, keys.map((k) => {
       const [t, o, s] = k.split('|');
       return ['eth_call', [{ to: t, data: calldata('TestToken', 'allowance', [o, s]) }, 'latest']];
     }));
-    keys.forEach((k, j) => this.allow.set(k, BigInt(ares[j])));
+    keys.forEach((k, j) => this.allow.set(k, word(ares[j], `allowance ${k}`)));
     if (this.extras) {
       const ids = [...this.nftOwner.keys()];
       const ores = await rpcBatch(this.url, ids.map((id) => ['eth_call', [{ to: this.nft, data: calldata('TestNFT', 'ownerOf', [id]) }, 'latest']]), { raw: true });
