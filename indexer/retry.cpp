@@ -47,16 +47,22 @@ void Retrier::failed(std::stop_token& stop, const char* what, const rpc::RpcErro
     }
     const auto wait = backoff_.next(e);
     count_retry(what, e);
-    probe_head(what);
-    sleep(stop, wait);
+    // The probe goes after the wait, so that a Retry-After covers it too.
+    if (sleep(stop, wait) && !control_.pending()) probe_head(stop, what);
 }
 
-void Retrier::probe_head(const char* what) {
+void Retrier::probe_head(std::stop_token& stop, const char* what) {
     if (!head_probe_ || std::string_view(what) == "eth_blockNumber") return;
     const auto now = Clock::now();
     if (probed_at_ != Clock::time_point{} && now - probed_at_ < probe_every_) return;
     probed_at_ = now;
-    if (auto head = head_probe_()) status_.node_block.store(*head);
+    auto head = head_probe_();
+    if (head) {
+        status_.node_block.store(*head);
+    } else if (head.error().retry_after_ms) {
+        // The probe was rate limited: the retry that follows waits as asked.
+        sleep(stop, std::chrono::milliseconds(*head.error().retry_after_ms));
+    }
 }
 
 void Retrier::succeeded(const char* what) {

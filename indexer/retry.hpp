@@ -80,8 +80,8 @@ class Retrier {
     void beat() const {
         if (heartbeat_) heartbeat_();
     }
-    /// While another call fails, asks the node for its head at most once per
-    /// `every` (eth_blockNumber often still answers when eth_getLogs is rate
+    /// While another call fails, asks the node for its head after the
+    /// backoff's wait, at most once per `every` (eth_blockNumber often still answers when eth_getLogs is rate
     /// limited or held), so that node_block and the lag in /v1/status,
     /// /readyz and /metrics follow the node instead of freezing at the head
     /// seen before the failure. A failed probe says and counts nothing.
@@ -119,7 +119,7 @@ class Retrier {
     Clock::duration probe_every_{};
     Clock::time_point probed_at_{};
 
-    void probe_head(const char* what);
+    void probe_head(std::stop_token& stop, const char* what);
 };
 
 }  // namespace erc20::indexer

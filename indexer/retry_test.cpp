@@ -153,6 +153,17 @@ TEST_CASE("while another call fails, the node's head is probed, at most once per
         retrier.failed(token, "eth_blockNumber", transport_error());
         CHECK(probes == 0);
     }
+    SECTION("a rate-limited probe makes the retry wait its Retry-After") {
+        retrier.set_head_probe([&]() -> rpc::Result<BlockNum> {
+            auto e = transport_error();
+            e.kind = rpc::RpcError::Kind::kRateLimited;
+            e.retry_after_ms = 60;
+            return e;
+        }, 0ms);
+        const auto t0 = Clock::now();
+        retrier.failed(token, "eth_getLogs", transport_error());
+        CHECK(Clock::now() - t0 >= 60ms);
+    }
     SECTION("a failed probe leaves the last head") {
         retrier.set_head_probe([&]() -> rpc::Result<BlockNum> { ++probes; return transport_error(); }, 0ms);
         retrier.failed(token, "eth_getLogs", transport_error());
