@@ -28,6 +28,7 @@ echo "== npm packages for the e2e tests (anvil, solc, OpenZeppelin)"
 
 summary=()
 failed=0
+last_rc=0
 # stage NAME COMMAND...: runs it, records the result and the wall time.
 stage() {
   local name=$1 start rc=0
@@ -36,6 +37,7 @@ stage() {
   "$@" || rc=$?
   local secs=$(( $(date +%s) - start ))
   local result=ok
+  last_rc=$rc
   [ "$rc" -eq 0 ] || { result="FAILED (exit $rc)"; failed=1; }
   summary+=("$(printf '%-28s %5d s  %s' "$name" "$secs" "$result")")
   return 0
@@ -50,8 +52,9 @@ build_preset() {
   fi
   rm -f "$log"
 }
+# After a build stage: stop when that build failed (a failed test stage before it does not stop the run).
 abort_on_build_failure() {
-  if [ "$failed" -ne 0 ]; then
+  if [ "$last_rc" -ne 0 ]; then
     printf '%s\n' "${summary[@]}"
     echo "test.sh: a build failed; stopping" >&2
     exit 1
