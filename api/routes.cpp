@@ -207,7 +207,8 @@ Page transfer_page(const storage::View& v, size_t limit, Read read) {
 Response serve_token_transfers(Call& c) {
     auto range = c.block_range();
     if (failed(range)) return c.fail(std::get<ApiError>(range));
-    const auto [from, to] = std::get<0>(range);
+    // Not a structured binding: clang 14 cannot capture those.
+    const BlockNum from = std::get<0>(range).first, to = std::get<0>(range).second;
     const Address token = c.addrs[0];
     return list_answer(c, ListSpec{kTransferColumns, PositionKind::kTransfer,
                                    [token, from, to](const storage::View& v, const std::string& pos, size_t limit) {
@@ -276,7 +277,8 @@ Response serve_balances(Call& c) {
 Response serve_account_transfers(Call& c) {
     auto range = c.block_range();
     if (failed(range)) return c.fail(std::get<ApiError>(range));
-    const auto [from, to] = std::get<0>(range);
+    // Not a structured binding: clang 14 cannot capture those.
+    const BlockNum from = std::get<0>(range).first, to = std::get<0>(range).second;
     auto direction = c.q.choice("direction", {"in", "out", "any"}, "any");
     if (failed(direction)) return c.fail(std::get<ApiError>(direction));
     const std::string& dir = std::get<std::string>(direction);
