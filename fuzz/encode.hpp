@@ -63,7 +63,9 @@ inline bool same_header(const rpc::BlockHeader& a, const rpc::BlockHeader& b) {
 inline bool answer_kind(rpc::RpcError::Kind k, bool get_logs, bool call) {
     using K = rpc::RpcError::Kind;
     if (k == K::kMalformed || k == K::kRpcError || k == K::kRateLimited) return true;
-    return (get_logs && k == K::kRangeTooLarge) || (call && k == K::kReverted);
+    // eth_call also says when the node lacks the block or its state (an
+    // EIP-1898 read by hash of a pruned or unknown block): kUnavailable.
+    return (get_logs && k == K::kRangeTooLarge) || (call && (k == K::kReverted || k == K::kUnavailable));
 }
 
 }  // namespace erc20::fuzz
