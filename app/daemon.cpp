@@ -362,19 +362,42 @@ void wait_for_stop(const sigset_t& signals, const std::vector<std::string>& args
     }
 }
 
-}  // namespace
-
-int run_daemon(const config::Settings& settings, const std::vector<std::string>& args) {
-    config::Settings s = settings;
-    setup_logging(s);
-
-    // Signals are taken by sigwait in this thread only.
+// SIGINT, SIGTERM and SIGHUP, blocked here so that only sigwait in the
+// calling thread takes them (threads started later inherit the mask).
+sigset_t block_signals() {
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    return signals;
+}
+
+// The stop's last write: the WAL synced, unless writes are still failing.
+// Returns the exit code.
+int final_sync(storage::Store& store, const StorageRecovery& recovery) {
+    try {
+        if (recovery.unwritable()) {
+            spdlog::info("storage: still not writable at the stop; the database holds block {} (nothing half-applied)",
+                         store.cursor() ? store.cursor()->block_num : 0);
+        } else {
+            store.sync();
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int run_daemon(const config::Settings& settings, const std::vector<std::string>& args) {
+    config::Settings s = settings;
+    setup_logging(s);
+
+    const sigset_t signals = block_signals();
 
     std::string token_problem;
     const auto token =
@@ -437,18 +460,7 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     control.cancel_all("the daemon is stopping");
     jobs.stop();  // a backup finishes; a rollback waiting for the indexer was just refused
     server.stop();
-    int exit_code = 0;
-    try {
-        if (recovery.unwritable()) {
-            spdlog::info("storage: still not writable at the stop; the database holds block {} (nothing half-applied)",
-                         store->cursor() ? store->cursor()->block_num : 0);
-        } else {
-            store->sync();
-        }
-    } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
-        exit_code = 1;
-    }
+    const int exit_code = final_sync(*store, recovery);
     // The server, the router's pinned snapshots and the store close in
     // reverse order of construction as this scope ends.
     spdlog::info("stopped");
