@@ -18,14 +18,7 @@ if [ ${#targets[@]} -eq 0 ]; then
   for d in fuzz/corpus/*/; do targets+=("$(basename "$d")"); done
 fi
 
-# The build's output only when it fails.
-mkdir -p build-fuzz
-if ! { { [ -f build-fuzz/CMakeCache.txt ] || cmake --preset fuzz; } && cmake --build --preset fuzz; } \
-    >build-fuzz/build.log 2>&1; then
-  tail -50 build-fuzz/build.log >&2
-  echo "fuzz.sh: building the fuzz preset failed (log build-fuzz/build.log)" >&2
-  exit 1
-fi
+scripts/build-preset.sh fuzz
 
 mkdir -p build-fuzz/artifacts build-fuzz/logs
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"

@@ -42,16 +42,6 @@ stage() {
   summary+=("$(printf '%-28s %5d s  %s' "$name" "$secs" "$result")")
   return 0
 }
-# build_preset NAME: configure and build a preset quietly; its output only on failure.
-build_preset() {
-  local log=/tmp/erc20-test-build-$1.$$.log
-  if ! { cmake --preset "$1" && cmake --build --preset "$1"; } >"$log" 2>&1; then
-    tail -50 "$log" >&2
-    echo "test.sh: building the $1 preset failed (log $log)" >&2
-    return 1
-  fi
-  rm -f "$log"
-}
 # After a build stage: stop when that build failed (a failed test stage before it does not stop the run).
 abort_on_build_failure() {
   if [ "$last_rc" -ne 0 ]; then
@@ -70,7 +60,7 @@ if has release; then
 fi
 if has asan; then
   echo "== unit tests under ASan + UBSan (build-asan/)"
-  stage "asan build" build_preset asan
+  stage "asan build" scripts/build-preset.sh asan
   abort_on_build_failure
   stage "asan ctest" ctest --preset asan
 fi

@@ -23,14 +23,7 @@ cd "$(dirname "$0")/.."
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(core admin)
 
-# The build's output only when it fails.
-mkdir -p build-tsan
-if ! { { [ -f build-tsan/CMakeCache.txt ] || cmake --preset tsan; } && cmake --build --preset tsan; } \
-    >build-tsan/build.log 2>&1; then
-  tail -50 build-tsan/build.log >&2
-  echo "tsan.sh: building the tsan preset failed (log build-tsan/build.log)" >&2
-  exit 1
-fi
+scripts/build-preset.sh tsan
 
 reports=$PWD/build-tsan/tsan-reports
 rm -rf "$reports"
