@@ -135,7 +135,7 @@ const Reference &reference() {
     TempDir dir;
     auto options = store_options();
     options.fault = [&r](storage::CommitPoint p) -> std::optional<std::string> {
-      if (p != storage::CommitPoint::kTokenMeta)
+      if (p != storage::CommitPoint::kPutTokenMeta)
         r.commits[p] += 1; // the metadata thread's come when they come
       return std::nullopt;
     };
@@ -287,7 +287,7 @@ TEST_CASE("a failing token metadata write is retried, not fatal",
   // The first three metadata writes fail (one per token): before the fix an
   // exception on the metadata thread ended the process.
   options.fault = [&](storage::CommitPoint p) -> std::optional<std::string> {
-    if (p != storage::CommitPoint::kTokenMeta || meta_writes++ >= 3)
+    if (p != storage::CommitPoint::kPutTokenMeta || meta_writes++ >= 3)
       return std::nullopt;
     return "read-only file system (injected)";
   };

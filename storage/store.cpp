@@ -24,7 +24,7 @@ const char* to_string(CommitPoint p) noexcept {
         case CommitPoint::kApplyBatch: return "apply (write batch)";
         case CommitPoint::kApplyIngest: return "apply (ingestion)";
         case CommitPoint::kRollback: return "rollback";
-        case CommitPoint::kTokenMeta: return "token metadata";
+        case CommitPoint::kPutTokenMeta: return "token metadata";
     }
     return "unknown";
 }
@@ -85,7 +85,7 @@ std::optional<BlockRecord> Store::header_at_or_below(BlockNum n) const {
 bool Store::put_token_meta(const Address& token, const TokenMeta& meta) {
     Impl& d = *impl_;
     std::lock_guard lock(d.meta_mutex);
-    d.inject(CommitPoint::kTokenMeta, "write token metadata");
+    d.inject(CommitPoint::kPutTokenMeta, "write token metadata");
     rocksdb::ReadOptions ro;
     if (!d.on_chain(ro, meta)) return false;
     rocksdb::WriteBatch batch;

@@ -48,7 +48,7 @@ enum class CommitPoint {
     kApplyBatch,   // apply() through one WriteBatch
     kApplyIngest,  // apply() through IngestExternalFiles, after its table files are written
     kRollback,     // rollback()
-    kTokenMeta,    // put_token_meta()
+    kPutTokenMeta,    // put_token_meta()
 };
 [[nodiscard]] const char* to_string(CommitPoint p) noexcept;
 

@@ -22,7 +22,6 @@
 #include <rocksdb/options.h>
 
 #include "storage/rocks.hpp"
-// store.hpp before schema.hpp: CommitPoint::kTokenMeta would shadow the family name otherwise.
 #include "storage/store.hpp"
 #include "storage/schema.hpp"
 #include "storage/writes.hpp"

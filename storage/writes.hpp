@@ -10,7 +10,6 @@
 
 #include <rocksdb/slice.h>
 
-// store.hpp before schema.hpp: CommitPoint::kTokenMeta would shadow the family name otherwise.
 #include "storage/store.hpp"
 #include "storage/schema.hpp"
 
