@@ -11,7 +11,8 @@
 namespace erc20::admin {
 namespace {
 
-std::optional<uint64_t> decimal_param(const std::map<std::string, std::string>& params, const std::string& name) {
+std::optional<uint64_t> decimal_param(const std::map<std::string, std::string>& params,
+                                      const std::string& name) {
     auto it = params.find(name);
     if (it == params.end()) return std::nullopt;
     return parse_decimal_u64(it->second);
@@ -20,8 +21,11 @@ std::optional<uint64_t> decimal_param(const std::map<std::string, std::string>& 
 api::AdminAnswer rewind_answer(const indexer::RewindResult& r) {
     api::JsonWriter w;
     w.begin_object().field("from_block", r.from_block);
-    if (r.to_block) w.field("to_block", *r.to_block); else w.field_null("to_block");
-    w.field("transfers_undone", uint64_t{r.transfers_undone}).field("tokens_removed", uint64_t{r.tokens_removed});
+    if (r.to_block) w.field("to_block", *r.to_block);
+    else
+        w.field_null("to_block");
+    w.field("transfers_undone", uint64_t{r.transfers_undone})
+        .field("tokens_removed", uint64_t{r.tokens_removed});
     w.end_object();
     return {200, w.take()};
 }
@@ -34,13 +38,17 @@ api::AdminAnswer add_tokens(const Context& ctx, const std::map<std::string, std:
     } catch (const config::ConfigError& e) {
         return api::admin_error(400, "bad_address", e.what());
     }
-    if (tokens.empty()) return api::admin_error(400, "bad_tokens", "add-tokens needs tokens, comma-separated addresses");
+    if (tokens.empty())
+        return api::admin_error(400, "bad_tokens",
+                                "add-tokens needs tokens, comma-separated addresses");
     auto r = ctx.add_tokens(std::move(tokens));
     api::JsonWriter w;
     w.begin_object().key("tokens").begin_array();
     for (const auto& t : r.tokens) w.string(to_hex(t));
     w.end_array().field("from_block", r.from_block);
-    if (r.to_block) w.field("to_block", *r.to_block); else w.field_null("to_block");
+    if (r.to_block) w.field("to_block", *r.to_block);
+    else
+        w.field_null("to_block");
     w.end_object();
     return {200, w.take()};
 }
@@ -57,7 +65,8 @@ api::AdminAnswer status_answer(const Context& ctx) {
     api::JsonWriter w;
     w.begin_object();
     if (cursor) w.field("block", cursor->block_num).field("block_hash", to_hex(cursor->hash));
-    else w.field_null("block").field_null("block_hash");
+    else
+        w.field_null("block").field_null("block_hash");
     w.field("node_block", node.node_block);
     uint64_t at = cursor ? cursor->block_num : 0;
     w.field("lag_blocks", node.node_block > at ? node.node_block - at : uint64_t{0});
@@ -68,7 +77,8 @@ api::AdminAnswer status_answer(const Context& ctx) {
     w.field("tokens", totals.tokens).field("transfers", totals.transfers);
     w.field("reorgs_total", node.reorgs_total);
     if (node.admin_job) write_admin_job(w.key("admin_job"), *node.admin_job);
-    else w.field_null("admin_job");
+    else
+        w.field_null("admin_job");
     w.end_object();
     return {200, w.take()};
 }
@@ -81,7 +91,9 @@ api::AdminAnswer verify_answer(const indexer::VerifyReport& report) {
     for (const auto& m : report.mismatches) {
         w.begin_object().field("token", to_hex(m.token)).field("holder", to_hex(m.holder));
         w.field("indexed", to_dec_string(m.indexed));
-        if (m.chain) w.field("chain", to_dec_string(*m.chain)); else w.field_null("chain");
+        if (m.chain) w.field("chain", to_dec_string(*m.chain));
+        else
+            w.field_null("chain");
         if (!m.error.empty()) w.field("error", m.error);
         w.end_object();
     }
@@ -89,12 +101,14 @@ api::AdminAnswer verify_answer(const indexer::VerifyReport& report) {
     return {200, w.take()};
 }
 
-std::variant<api::AdminAnswer, Task> prepare_verify(const Context& ctx,
-                                                         const std::map<std::string, std::string>& params) {
+std::variant<api::AdminAnswer, Task> prepare_verify(
+    const Context& ctx, const std::map<std::string, std::string>& params) {
     std::optional<Address> token;
     if (auto it = params.find("token"); it != params.end()) {
         token = parse_address(it->second);
-        if (!token) return api::admin_error(400, "bad_address", "token '" + it->second + "' is not an address");
+        if (!token)
+            return api::admin_error(400, "bad_address",
+                                    "token '" + it->second + "' is not an address");
     }
     uint64_t sample = 0;
     if (params.count("sample")) {
@@ -105,27 +119,32 @@ std::variant<api::AdminAnswer, Task> prepare_verify(const Context& ctx,
     return Task([&ctx, token, sample](const ProgressFn& progress) {
         auto view = ctx.store.view();
         rpc::Client client(ctx.rpc);
-        auto report = indexer::verify(view, client, token, sample, [&](size_t checked, size_t total) {
-            return progress(Progress{checked, total, "balances"});
-        });
+        auto report =
+            indexer::verify(view, client, token, sample, [&](size_t checked, size_t total) {
+                return progress(Progress{checked, total, "balances"});
+            });
         if (!report.complete) return stopping("verify");
         return verify_answer(report);
     });
 }
 
-std::variant<api::AdminAnswer, Task> prepare_backup(const Context& ctx,
-                                                         const std::map<std::string, std::string>& params) {
+std::variant<api::AdminAnswer, Task> prepare_backup(
+    const Context& ctx, const std::map<std::string, std::string>& params) {
     auto it = params.find("to");
-    if (it == params.end() || it->second.empty()) return api::admin_error(400, "bad_to", "backup needs to, a folder path");
+    if (it == params.end() || it->second.empty())
+        return api::admin_error(400, "bad_to", "backup needs to, a folder path");
     if (std::filesystem::exists(it->second)) {
         return api::admin_error(400, "exists", "backup folder " + it->second + " already exists");
     }
     return Task([&ctx, dir = it->second](const ProgressFn&) {
-        if (std::filesystem::exists(dir)) return api::admin_error(400, "exists", "backup folder " + dir + " already exists");
+        if (std::filesystem::exists(dir))
+            return api::admin_error(400, "exists", "backup folder " + dir + " already exists");
         auto cursor = ctx.store.checkpoint(dir);
         api::JsonWriter w;
         w.begin_object().field("path", dir);
-        if (cursor) w.field("block", cursor->block_num); else w.field_null("block");
+        if (cursor) w.field("block", cursor->block_num);
+        else
+            w.field_null("block");
         w.end_object();
         return api::AdminAnswer{200, w.take()};
     });
@@ -141,14 +160,17 @@ Task compact_task(const Context& ctx) {
         });
         if (!go_on) return stopping("compaction");
         api::JsonWriter w;
-        w.begin_object().field("db_size_bytes_before", before).field("db_size_bytes_after", ctx.store.size_bytes());
+        w.begin_object()
+            .field("db_size_bytes_before", before)
+            .field("db_size_bytes_after", ctx.store.size_bytes());
         w.end_object();
         return api::AdminAnswer{200, w.take()};
     };
 }
 
 Task rewind_task(const Context& ctx, std::optional<BlockNum> to, bool reindex) {
-    return [&ctx, to, reindex](const ProgressFn&) { return rewind_answer(ctx.rewind(to, reindex)); };
+    return
+        [&ctx, to, reindex](const ProgressFn&) { return rewind_answer(ctx.rewind(to, reindex)); };
 }
 
 // Runs a task, translating what it throws into a 500 answer.
@@ -164,19 +186,25 @@ Task guarded(Task task) {
 
 }  // namespace
 
-std::variant<api::AdminAnswer, Task> prepare_action(const Context& ctx, const std::string& action,
-                                                         const std::map<std::string, std::string>& params) {
+std::variant<api::AdminAnswer, Task> prepare_action(
+    const Context& ctx, const std::string& action,
+    const std::map<std::string, std::string>& params) {
     try {
         std::variant<api::AdminAnswer, Task> out;
         if (action == "status") return status_answer(ctx);
         if (action == "rollback") {
             auto to = decimal_param(params, "to_block");
-            if (!to) return api::admin_error(400, "bad_to_block", "rollback needs to_block, a decimal block number");
+            if (!to)
+                return api::admin_error(400, "bad_to_block",
+                                        "rollback needs to_block, a decimal block number");
             out = rewind_task(ctx, *to, false);
         } else if (action == "reindex") {
             auto from = decimal_param(params, "from_block");
-            if (!from) return api::admin_error(400, "bad_from_block", "reindex needs from_block, a decimal block number");
-            out = rewind_task(ctx, *from == 0 ? std::nullopt : std::optional<BlockNum>(*from - 1), true);
+            if (!from)
+                return api::admin_error(400, "bad_from_block",
+                                        "reindex needs from_block, a decimal block number");
+            out = rewind_task(ctx, *from == 0 ? std::nullopt : std::optional<BlockNum>(*from - 1),
+                              true);
         } else if (action == "verify") {
             out = prepare_verify(ctx, params);
         } else if (action == "backup") {

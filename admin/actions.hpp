@@ -50,7 +50,8 @@ using Task = std::function<api::AdminAnswer(const ProgressFn&)>;
 /// action), and a task for a long one (verify, compact, backup, rollback,
 /// reindex): the daemon runs it as an admin job, the CLI on a stopped
 /// database in place.
-std::variant<api::AdminAnswer, Task> prepare_action(const Context& ctx, const std::string& action,
-                                                         const std::map<std::string, std::string>& params);
+std::variant<api::AdminAnswer, Task> prepare_action(
+    const Context& ctx, const std::string& action,
+    const std::map<std::string, std::string>& params);
 
 }  // namespace erc20::admin

@@ -34,25 +34,29 @@ struct Fixture {
         store.reset();
         std::filesystem::remove_all(dir);
     }
-    std::variant<api::AdminAnswer, admin::Task> prepare(const std::string& action,
-                                                        const std::map<std::string, std::string>& params = {}) {
+    std::variant<api::AdminAnswer, admin::Task> prepare(
+        const std::string& action, const std::map<std::string, std::string>& params = {}) {
         return admin::prepare_action(ctx, action, params);
     }
     // The answer of a quick action or a refusal.
-    api::AdminAnswer answer(const std::string& action, const std::map<std::string, std::string>& params = {}) {
+    api::AdminAnswer answer(const std::string& action,
+                            const std::map<std::string, std::string>& params = {}) {
         auto p = prepare(action, params);
         REQUIRE(std::holds_alternative<api::AdminAnswer>(p));
         return std::get<api::AdminAnswer>(p);
     }
     // The answer of a long action, run here.
-    api::AdminAnswer run(const std::string& action, const std::map<std::string, std::string>& params = {}) {
+    api::AdminAnswer run(const std::string& action,
+                         const std::map<std::string, std::string>& params = {}) {
         auto p = prepare(action, params);
         REQUIRE(std::holds_alternative<admin::Task>(p));
         return std::get<admin::Task>(p)([](const admin::Progress&) { return true; });
     }
 };
 
-bool has(const api::AdminAnswer& a, const std::string& text) { return a.body.find(text) != std::string::npos; }
+bool has(const api::AdminAnswer& a, const std::string& text) {
+    return a.body.find(text) != std::string::npos;
+}
 }  // namespace
 
 TEST_CASE("admin actions refuse unknown actions and bad parameters", "[admin][actions]") {
@@ -81,8 +85,8 @@ TEST_CASE("rollback and reindex rewind to the block they name", "[admin][actions
     f.run("reindex", {{"from_block", "0"}});
     REQUIRE(f.rewinds.size() == 3);
     CHECK(f.rewinds[0] == std::make_pair(std::optional<BlockNum>(20), false));
-    CHECK(f.rewinds[1] == std::make_pair(std::optional<BlockNum>(9), true));   // to before block 10
-    CHECK(f.rewinds[2] == std::make_pair(std::optional<BlockNum>(), true));    // before every block
+    CHECK(f.rewinds[1] == std::make_pair(std::optional<BlockNum>(9), true));  // to before block 10
+    CHECK(f.rewinds[2] == std::make_pair(std::optional<BlockNum>(), true));   // before every block
     SECTION("a task that throws answers 500") {
         f.rewind_throws = true;
         auto failed = f.run("rollback", {{"to_block", "1"}});
@@ -102,7 +106,9 @@ TEST_CASE("status, add-tokens and backup answer as documented", "[admin][actions
 
     auto add = f.answer("add-tokens", {{"tokens", "0x00000000000000000000000000000000000000bb"}});
     CHECK(add.status == 200);
-    CHECK(add.body == R"({"tokens":["0x00000000000000000000000000000000000000bb"],"from_block":0,"to_block":30})");
+    CHECK(
+        add.body ==
+        R"({"tokens":["0x00000000000000000000000000000000000000bb"],"from_block":0,"to_block":30})");
     REQUIRE(f.added.size() == 1);
 
     const std::string to = (f.dir / "backup").string();

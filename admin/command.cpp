@@ -1,8 +1,8 @@
 #include "admin/command.hpp"
 
 #include <cmath>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -39,7 +39,8 @@ int wait_for_job(const config::CommandOptions& c, const std::string& base, const
     simdjson::dom::element doc;
     uint64_t id = 0;
     if (parser.parse(accepted).get(doc) != simdjson::SUCCESS || !read_field(doc["job"]["id"], id)) {
-        std::cerr << "erc20-indexer " << c.name << ": unreadable answer (HTTP 202): " << accepted << "\n";
+        std::cerr << "erc20-indexer " << c.name << ": unreadable answer (HTTP 202): " << accepted
+                  << "\n";
         return 1;
     }
     ProgressLine line(c);
@@ -47,8 +48,8 @@ int wait_for_job(const config::CommandOptions& c, const std::string& base, const
         auto a = http_request("GET", base + "/admin/v1/jobs/" + std::to_string(id), token, 10);
         if (a.status != 200 || parser.parse(a.body).get(doc) != simdjson::SUCCESS) {
             line.finish();
-            std::cerr << "erc20-indexer " << c.name << ": lost admin job " << id << " (HTTP " << a.status << ") "
-                      << a.error << a.body << "\n";
+            std::cerr << "erc20-indexer " << c.name << ": lost admin job " << id << " (HTTP "
+                      << a.status << ") " << a.error << a.body << "\n";
             return 1;
         }
         auto job = doc["job"];
@@ -58,7 +59,8 @@ int wait_for_job(const config::CommandOptions& c, const std::string& base, const
             line.finish();
             uint64_t status = 500;
             read_field(job["result_status"], status);
-            return print_answer(c, static_cast<unsigned>(status), simdjson::to_string(job["result"]));
+            return print_answer(c, static_cast<unsigned>(status),
+                                simdjson::to_string(job["result"]));
         }
         uint64_t done = 0, total = 0;
         double elapsed = 0;
@@ -92,7 +94,8 @@ int wait_for_reindex(const std::string& base, bool json) {
         auto a = http_request("GET", base + "/v1/status", "", 10);
         simdjson::dom::element doc;
         if (a.status != 200 || parser.parse(a.body).get(doc) != simdjson::SUCCESS) {
-            std::cerr << "\nerc20-indexer reindex: the daemon stopped answering (" << a.error << ")\n";
+            std::cerr << "\nerc20-indexer reindex: the daemon stopped answering (" << a.error
+                      << ")\n";
             return 1;
         }
         std::string_view state = "?";
@@ -104,19 +107,24 @@ int wait_for_reindex(const std::string& base, bool json) {
             first_block = block;
             have_first = true;
         }
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        double bps = secs > 0 ? static_cast<double>(block - std::min(block, first_block)) / secs : 0;
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        double bps =
+            secs > 0 ? static_cast<double>(block - std::min(block, first_block)) / secs : 0;
         if (!json) {
             double frac = node ? static_cast<double>(block) / static_cast<double>(node) : 1.0;
             int filled = static_cast<int>(std::lround(std::min(1.0, frac) * 30));
             double eta = bps > 0 ? static_cast<double>(node - std::min(node, block)) / bps : 0;
             std::fprintf(stderr, "\r[%s%s] block %llu of %llu  %.0f blocks/s  ETA %.0fs   ",
                          std::string(static_cast<size_t>(filled), '#').c_str(),
-                         std::string(static_cast<size_t>(30 - filled), '.').c_str(), static_cast<unsigned long long>(block),
+                         std::string(static_cast<size_t>(30 - filled), '.').c_str(),
+                         static_cast<unsigned long long>(block),
                          static_cast<unsigned long long>(node), bps, eta);
         }
         if (state != "reindexing" && state != "starting") {
-            if (!json) std::fprintf(stderr, "\nreindex: caught up at block %llu (%s)\n", static_cast<unsigned long long>(block), std::string(state).c_str());
+            if (!json)
+                std::fprintf(stderr, "\nreindex: caught up at block %llu (%s)\n",
+                             static_cast<unsigned long long>(block), std::string(state).c_str());
             return state == "error" ? 1 : 0;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -136,7 +144,8 @@ int run_online(const config::Parsed& parsed, const std::string& base) {
     }
     const auto token = read_token_file(s.admin_token_file);
     if (!token) {
-        std::cerr << "erc20-indexer " << c.name << ": cannot read --admin-token-file '" << s.admin_token_file << "'\n";
+        std::cerr << "erc20-indexer " << c.name << ": cannot read --admin-token-file '"
+                  << s.admin_token_file << "'\n";
         return 2;
     }
     std::string q;
@@ -148,12 +157,14 @@ int run_online(const config::Parsed& parsed, const std::string& base) {
     }
     int rc = a.status == 202 ? wait_for_job(c, base, *token, a.body)
                              : print_answer(c, static_cast<unsigned>(a.status), a.body);
-    if (rc == 0 && (c.name == "reindex" || c.name == "add-tokens") && c.wait) rc = wait_for_reindex(base, c.json);
+    if (rc == 0 && (c.name == "reindex" || c.name == "add-tokens") && c.wait)
+        rc = wait_for_reindex(base, c.json);
     return rc;
 }
 
 // The database of a stopped daemon, opened read-write; nullptr (said on stderr) when it cannot be.
-std::unique_ptr<storage::Store> open_offline(const config::Parsed& parsed, const std::string& base) {
+std::unique_ptr<storage::Store> open_offline(const config::Parsed& parsed,
+                                             const std::string& base) {
     const auto& s = parsed.settings;
     const auto& c = parsed.command;
     try {
@@ -167,8 +178,9 @@ std::unique_ptr<storage::Store> open_offline(const config::Parsed& parsed, const
         }
         return storage::Store::open(s.db, options);
     } catch (const storage::StoreError& e) {
-        std::cerr << "erc20-indexer " << c.name << ": " << e.what() << "\n(nothing answers on " << base
-                  << "; if the daemon runs with another --listen, pass the same --config or --listen)\n";
+        std::cerr
+            << "erc20-indexer " << c.name << ": " << e.what() << "\n(nothing answers on " << base
+            << "; if the daemon runs with another --listen, pass the same --config or --listen)\n";
         return nullptr;
     }
 }
@@ -176,7 +188,8 @@ std::unique_ptr<storage::Store> open_offline(const config::Parsed& parsed, const
 // What the actions see of a stopped daemon: a one-off reading of the node,
 // rewinds and add-tokens straight on the database.
 Context offline_context(storage::Store& store, const rpc::ClientOptions& rpc_options) {
-    return Context{store, rpc_options,
+    return Context{store,
+                   rpc_options,
                    [rpc_options] {
                        api::NodeStatus n;
                        n.state = "stopped";
@@ -191,7 +204,9 @@ Context offline_context(storage::Store& store, const rpc::ClientOptions& rpc_opt
                        rpc::Client client(rpc_options);
                        return indexer::rewind(store, client, to);
                    },
-                   [&store](std::vector<Address> tokens) { return indexer::begin_add_tokens(store, std::move(tokens)); }};
+                   [&store](std::vector<Address> tokens) {
+                       return indexer::begin_add_tokens(store, std::move(tokens));
+                   }};
 }
 
 // The daemon is not running: the action runs here, on the database directly.
@@ -223,7 +238,8 @@ int run_offline(const config::Parsed& parsed, const std::string& base) {
         std::cerr << "reindex: the daemon is not running; blocks are re-ingested when it starts\n";
     }
     if (rc == 0 && c.name == "add-tokens" && !c.json) {
-        std::cerr << "add-tokens: the daemon is not running; the tokens are indexed when it starts\n";
+        std::cerr
+            << "add-tokens: the daemon is not running; the tokens are indexed when it starts\n";
     }
     return rc;
 }

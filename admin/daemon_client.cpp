@@ -14,7 +14,8 @@ size_t collect(char* data, size_t size, size_t n, void* out) {
 
 }  // namespace
 
-HttpAnswer http_request(const std::string& method, const std::string& url, const std::string& token, long timeout_s) {
+HttpAnswer http_request(const std::string& method, const std::string& url, const std::string& token,
+                        long timeout_s) {
     HttpAnswer a;
     CURL* curl = curl_easy_init();
     if (!curl) {
@@ -35,7 +36,8 @@ HttpAnswer http_request(const std::string& method, const std::string& url, const
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     CURLcode rc = curl_easy_perform(curl);
     if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &a.status);
-    else a.error = curl_easy_strerror(rc);
+    else
+        a.error = curl_easy_strerror(rc);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
     return a;

@@ -18,8 +18,8 @@ struct HttpAnswer {
 /// `method` (GET or POST, with an empty body) of `url`, with
 /// "Authorization: Bearer <token>" when `token` is not empty. Connecting
 /// times out after 1 s, the whole request after `timeout_s`.
-[[nodiscard]] HttpAnswer http_request(const std::string& method, const std::string& url, const std::string& token,
-                                      long timeout_s);
+[[nodiscard]] HttpAnswer http_request(const std::string& method, const std::string& url,
+                                      const std::string& token, long timeout_s);
 
 /// http://HOST:PORT of the daemon's --listen ("0.0.0.0" and "::" become the
 /// loopback address; an IPv6 host is bracketed).

@@ -28,7 +28,8 @@ TEST_CASE("query values are escaped", "[admin][client]") {
 }
 
 TEST_CASE("a token file's first line is the token", "[admin][client]") {
-    const auto path = std::filesystem::temp_directory_path() / ("erc20-token-" + std::to_string(std::random_device{}()));
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("erc20-token-" + std::to_string(std::random_device{}()));
     std::ofstream(path) << "secret-token-0123 \r\nsecond line\n";
     CHECK(admin::read_token_file(path.string()) == "secret-token-0123");
     std::ofstream(path, std::ios::trunc).flush();
@@ -38,13 +39,16 @@ TEST_CASE("a token file's first line is the token", "[admin][client]") {
 }
 
 TEST_CASE("the client reaches a daemon's API with its bearer token", "[admin][client]") {
-    const auto dir = std::filesystem::temp_directory_path() / ("erc20-client-test-" + std::to_string(std::random_device{}()));
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("erc20-client-test-" + std::to_string(std::random_device{}()));
     auto store = storage::Store::open(dir.string(), {});
     api::RouterOptions options;
     options.admin_token = "0123456789abcdef";
-    options.admin = [](const std::string& action, const std::map<std::string, std::string>& params) {
+    options.admin = [](const std::string& action,
+                       const std::map<std::string, std::string>& params) {
         auto it = params.find("to");
-        return api::AdminAnswer{200, "{\"action\":\"" + action + "\",\"to\":\"" + (it == params.end() ? "" : it->second) + "\"}"};
+        return api::AdminAnswer{200, "{\"action\":\"" + action + "\",\"to\":\"" +
+                                         (it == params.end() ? "" : it->second) + "\"}"};
     };
     {
         api::Router router(*store, {}, options);
@@ -54,7 +58,9 @@ TEST_CASE("the client reaches a daemon's API with its bearer token", "[admin][cl
         CHECK(admin::http_request("GET", base + "/healthz", "", 2).status == 200);
         auto refused = admin::http_request("POST", base + "/admin/v1/backup", "wrong", 2);
         CHECK(refused.status == 401);
-        auto ok = admin::http_request("POST", base + "/admin/v1/backup?to=" + admin::url_escape("/b c"), options.admin_token, 2);
+        auto ok =
+            admin::http_request("POST", base + "/admin/v1/backup?to=" + admin::url_escape("/b c"),
+                                options.admin_token, 2);
         CHECK(ok.status == 200);
         CHECK(ok.body == R"({"action":"backup","to":"/b c"})");
         server.stop();

@@ -19,8 +19,8 @@ std::string rfc3339_now() {
     return buf;
 }
 
-api::AdminAnswer job_answer(unsigned status, const api::AdminJobStatus& job, const std::string& code = {},
-                            const std::string& message = {}) {
+api::AdminAnswer job_answer(unsigned status, const api::AdminJobStatus& job,
+                            const std::string& code = {}, const std::string& message = {}) {
     api::JsonWriter w;
     w.begin_object();
     if (!code.empty()) {
@@ -39,12 +39,14 @@ Jobs::~Jobs() { stop(); }
 
 api::AdminAnswer Jobs::submit(const std::string& action, Task task) {
     std::lock_guard lock(mutex_);
-    if (stopping_) return api::admin_error(503, "stopping", "the daemon is stopping: no new admin jobs");
+    if (stopping_)
+        return api::admin_error(503, "stopping", "the daemon is stopping: no new admin jobs");
     if (running_) {
         const auto& job = jobs_.at(*running_);
-        return job_answer(409, snapshot(job), "busy",
-                          job.status.action + " (job " + std::to_string(job.status.id) +
-                              ") is running; one admin job runs at a time: ask again when it has ended");
+        return job_answer(
+            409, snapshot(job), "busy",
+            job.status.action + " (job " + std::to_string(job.status.id) +
+                ") is running; one admin job runs at a time: ask again when it has ended");
     }
     const uint64_t id = next_id_++;
     Job job;
@@ -66,8 +68,9 @@ api::AdminAnswer Jobs::get(const std::string& id) const {
     std::lock_guard lock(mutex_);
     auto it = n ? jobs_.find(*n) : jobs_.end();
     if (it == jobs_.end()) {
-        return api::admin_error(404, "unknown_job",
-                           "no admin job '" + id + "' (the last " + std::to_string(kKeptJobs) + " are kept)");
+        return api::admin_error(
+            404, "unknown_job",
+            "no admin job '" + id + "' (the last " + std::to_string(kKeptJobs) + " are kept)");
     }
     return job_answer(200, snapshot(it->second));
 }
@@ -94,7 +97,8 @@ void Jobs::stop() {
 api::AdminJobStatus Jobs::snapshot(const Job& job) const {
     api::AdminJobStatus s = job.status;
     if (s.state == "running") {
-        s.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.started).count();
+        s.elapsed_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - job.started).count();
     }
     return s;
 }
@@ -118,13 +122,14 @@ void Jobs::run(uint64_t id, const Task& task) {
     api::AdminAnswer answer = task([this, id](const Progress& p) { return report(id, p); });
     std::lock_guard lock(mutex_);
     auto& job = jobs_.at(id);  // a running job is never evicted: at most one runs
-    job.status.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - job.started).count();
+    job.status.elapsed_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - job.started).count();
     job.status.state = answer.status == 200 ? "done" : "failed";
     job.status.result_status = answer.status;
     job.status.result = std::move(answer.body);
     running_.reset();
-    spdlog::info("admin job {}: {} {} in {:.1f} s (HTTP {})", id, job.status.action, job.status.state,
-                 job.status.elapsed_s, answer.status);
+    spdlog::info("admin job {}: {} {} in {:.1f} s (HTTP {})", id, job.status.action,
+                 job.status.state, job.status.elapsed_s, answer.status);
 }
 
 bool Jobs::report(uint64_t id, const Progress& p) {

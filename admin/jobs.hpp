@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "api/admin_job.hpp"
 #include "admin/actions.hpp"
+#include "api/admin_job.hpp"
 
 namespace erc20::admin {
 

@@ -7,7 +7,9 @@
 using namespace erc20;
 
 namespace {
-bool has(const api::AdminAnswer& a, const std::string& text) { return a.body.find(text) != std::string::npos; }
+bool has(const api::AdminAnswer& a, const std::string& text) {
+    return a.body.find(text) != std::string::npos;
+}
 
 // Waits until job 1's answer says it ended.
 api::AdminAnswer wait_ended(const admin::Jobs& jobs) {
@@ -34,7 +36,9 @@ TEST_CASE("admin jobs run one at a time and keep their result", "[admin][jobs]")
     CHECK(has(started, "\"id\":1"));
     CHECK(jobs.running());
 
-    auto busy = jobs.submit("verify", [](const admin::ProgressFn&) { return api::AdminAnswer{200, "{}"}; });
+    auto busy = jobs.submit("verify", [](const admin::ProgressFn&) {
+        return api::AdminAnswer{200, "{}"};
+    });
     CHECK(busy.status == 409);
     CHECK(has(busy, "\"code\":\"busy\""));
 
@@ -61,7 +65,8 @@ TEST_CASE("a stopping worker refuses new jobs and tells the running one", "[admi
     jobs.request_stop();
     stop_requested.set_value();
     CHECK_FALSE(asked_to_go_on.get_future().get());
-    CHECK(jobs.submit("compact", [](const admin::ProgressFn&) { return api::AdminAnswer{}; }).status == 503);
+    CHECK(jobs.submit("compact", [](const admin::ProgressFn&) { return api::AdminAnswer{}; })
+              .status == 503);
     jobs.stop();
     CHECK(has(jobs.get("1"), "\"state\":\"failed\""));
 }

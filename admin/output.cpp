@@ -44,14 +44,14 @@ void print_status(simdjson::dom::element doc, std::ostream& out) {
     double size = 0;
     if (auto e = doc["db_size_bytes"]; !e.error()) size = double(e.value());
     out << "state:        " << field("state") << "\n"
-              << "block:        " << field("block") << " (" << field("block_hash") << ")\n"
-              << "node block:   " << field("node_block") << (field("node_reachable") == "no" ? " (unreachable)" : "")
-              << "\n"
-              << "lag:          " << field("lag_blocks") << " blocks\n"
-              << "transfers/s:  " << field("transfers_per_s") << " (last minute)\n"
-              << "tokens:       " << field("tokens") << "\n"
-              << "transfers:    " << field("transfers") << "\n"
-              << "database:     " << human_bytes(size) << " on disk\n";
+        << "block:        " << field("block") << " (" << field("block_hash") << ")\n"
+        << "node block:   " << field("node_block")
+        << (field("node_reachable") == "no" ? " (unreachable)" : "") << "\n"
+        << "lag:          " << field("lag_blocks") << " blocks\n"
+        << "transfers/s:  " << field("transfers_per_s") << " (last minute)\n"
+        << "tokens:       " << field("tokens") << "\n"
+        << "transfers:    " << field("transfers") << "\n"
+        << "database:     " << human_bytes(size) << " on disk\n";
     if (auto job = doc["admin_job"]; !job.error() && job.value().is_object()) {
         std::string_view action;
         uint64_t id = 0, done = 0, total = 0;
@@ -61,7 +61,8 @@ void print_status(simdjson::dom::element doc, std::ostream& out) {
         read_field(job["id"], id);
         read_field(job["elapsed_s"], elapsed);
         out << "admin job:    " << action << " (job " << id << ")";
-        if (read_field(job["progress"]["done"], done) && read_field(job["progress"]["total"], total) &&
+        if (read_field(job["progress"]["done"], done) &&
+            read_field(job["progress"]["total"], total) &&
             read_field(job["progress"]["unit"], unit)) {
             out << ", " << done << " of " << total << " " << unit;
         }
@@ -70,8 +71,8 @@ void print_status(simdjson::dom::element doc, std::ostream& out) {
 }
 
 // Human output of an action's JSON answer; returns the exit code.
-int print_answer(const config::CommandOptions& c, unsigned status, const std::string& body, std::ostream& out,
-                 std::ostream& err) {
+int print_answer(const config::CommandOptions& c, unsigned status, const std::string& body,
+                 std::ostream& out, std::ostream& err) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     if (parser.parse(body).get(doc) != simdjson::SUCCESS) {
@@ -82,8 +83,10 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
         std::string_view message = "unknown error";
         read_field(doc["error"]["message"], message);
         if (c.json) out << body << "\n";
-        else err << "erc20-indexer " << c.name << ": " << message << "\n";
-        return status == 400 && c.name == "add-tokens" ? 2 : 1;  // a refused --tokens is a bad option
+        else
+            err << "erc20-indexer " << c.name << ": " << message << "\n";
+        return status == 400 && c.name == "add-tokens" ? 2
+                                                       : 1;  // a refused --tokens is a bad option
     }
     if (c.name == "verify") {
         simdjson::dom::array mismatches;
@@ -102,12 +105,12 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
                 read_field(m["indexed"], indexed);
                 read_field(m["chain"], chain);
                 out << "MISMATCH token " << token << " holder " << holder << ": indexed " << indexed
-                          << ", balanceOf " << chain;
+                    << ", balanceOf " << chain;
                 if (m["error"].get(error) == simdjson::SUCCESS) out << " (" << error << ")";
                 out << "\n";
             }
-            out << "verify: block " << block << ", " << tokens << " tokens, " << checked << " balances checked, "
-                      << mismatches.size() << " mismatches\n";
+            out << "verify: block " << block << ", " << tokens << " tokens, " << checked
+                << " balances checked, " << mismatches.size() << " mismatches\n";
         }
         return mismatches.size() == 0 ? 0 : 1;
     }
@@ -120,27 +123,29 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
         print_status(doc, out);
     } else if ((c.name == "rollback" || c.name == "reindex") && field("to_block") != "-" &&
                std::stoull(field("to_block")) >= std::stoull(field("from_block"))) {
-        out << c.name << ": nothing to undo, the cursor is at block " << field("from_block") << "\n";
+        out << c.name << ": nothing to undo, the cursor is at block " << field("from_block")
+            << "\n";
     } else if (c.name == "rollback" || c.name == "reindex") {
         out << c.name << ": cursor moved from block " << field("from_block") << " to "
-                  << (field("to_block") == "-" ? std::string("before the first block") : "block " + field("to_block"))
-                  << ", " << field("transfers_undone") << " transfers and " << field("tokens_removed")
-                  << " tokens undone\n";
+            << (field("to_block") == "-" ? std::string("before the first block")
+                                         : "block " + field("to_block"))
+            << ", " << field("transfers_undone") << " transfers and " << field("tokens_removed")
+            << " tokens undone\n";
     } else if (c.name == "add-tokens") {
         simdjson::dom::array tokens;
         read_field(doc["tokens"], tokens);
-        out << "add-tokens: indexing " << tokens.size() << " tokens from block " << field("from_block") << " to "
-                  << field("to_block") << ", then following them with the others (state `reindexing` meanwhile)\n";
+        out << "add-tokens: indexing " << tokens.size() << " tokens from block "
+            << field("from_block") << " to " << field("to_block")
+            << ", then following them with the others (state `reindexing` meanwhile)\n";
     } else if (c.name == "backup") {
         out << "backup: " << field("path") << " holds the database at block " << field("block")
-                  << "; to restore, stop the daemon and copy the folder in place of --db\n";
+            << "; to restore, stop the daemon and copy the folder in place of --db\n";
     } else if (c.name == "compact") {
-        out << "compact: " << field("db_size_bytes_before") << " -> " << field("db_size_bytes_after")
-                  << " bytes\n";
+        out << "compact: " << field("db_size_bytes_before") << " -> "
+            << field("db_size_bytes_after") << " bytes\n";
     }
     return 0;
 }
-
 
 void ProgressLine::show(uint64_t done, uint64_t total, std::string_view unit, double elapsed_s) {
     if (quiet_) return;

@@ -20,8 +20,8 @@ struct AdminJobStatus {
     uint64_t done{0};              // progress: `done` of `total` `unit`
     uint64_t total{0};             // 0: the action has no measure of its progress
     std::string unit;
-    unsigned result_status{0};     // once ended: the action's HTTP status
-    std::string result;            // once ended: the action's JSON answer
+    unsigned result_status{0};  // once ended: the action's HTTP status
+    std::string result;         // once ended: the action's JSON answer
 };
 
 /// Writes `job` as one JSON object: id, action, state, started, elapsed_s,

@@ -61,7 +61,8 @@ OrError<std::optional<BlockNum>> Call::past_block() const {
     if (failed(b)) return b;
     const auto block = std::get<0>(b);
     if (block && *block > head->block_num) {
-        return bad_request("block_out_of_range", "block " + std::to_string(*block) + " is above the indexed head " +
+        return bad_request("block_out_of_range", "block " + std::to_string(*block) +
+                                                     " is above the indexed head " +
                                                      std::to_string(head->block_num));
     }
     return block;
@@ -81,7 +82,8 @@ OrError<std::pair<BlockNum, BlockNum>> Call::block_range() const {
 void write_block(JsonWriter& w, const storage::View& v) {
     auto c = v.cursor();
     if (c) w.field("block", c->block_num);
-    else w.field_null("block");
+    else
+        w.field_null("block");
 }
 
 }  // namespace erc20::api

@@ -24,7 +24,8 @@ Distribution distribution_of(std::span<const Balance> balances) {
         if (j <= 10) top10 += x;
         if (j <= 100) top100 += x;
         squares += x * x;
-        // Gini = sum over ascending rank i of (2i - n - 1) x_i / (n * supply); j is the descending rank.
+        // Gini = sum over ascending rank i of (2i - n - 1) x_i / (n * supply); j is the descending
+        // rank.
         gini_num += cpp_int(n + 1 - 2 * j) * x;
         running += x;
         if (!nakamoto && running * 2 > d.supply) nakamoto = static_cast<uint64_t>(j);

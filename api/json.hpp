@@ -12,10 +12,28 @@ namespace erc20::api {
 
 class JsonWriter {
   public:
-    JsonWriter& begin_object() { value_prefix(); out_ += '{'; first_.push_back(true); return *this; }
-    JsonWriter& end_object() { out_ += '}'; first_.pop_back(); return *this; }
-    JsonWriter& begin_array() { value_prefix(); out_ += '['; first_.push_back(true); return *this; }
-    JsonWriter& end_array() { out_ += ']'; first_.pop_back(); return *this; }
+    JsonWriter& begin_object() {
+        value_prefix();
+        out_ += '{';
+        first_.push_back(true);
+        return *this;
+    }
+    JsonWriter& end_object() {
+        out_ += '}';
+        first_.pop_back();
+        return *this;
+    }
+    JsonWriter& begin_array() {
+        value_prefix();
+        out_ += '[';
+        first_.push_back(true);
+        return *this;
+    }
+    JsonWriter& end_array() {
+        out_ += ']';
+        first_.pop_back();
+        return *this;
+    }
 
     JsonWriter& key(std::string_view k) {
         comma();
@@ -24,14 +42,34 @@ class JsonWriter {
         after_key_ = true;
         return *this;
     }
-    JsonWriter& string(std::string_view v) { value_prefix(); append_string(v); return *this; }
-    JsonWriter& number(uint64_t v) { value_prefix(); out_ += std::to_string(v); return *this; }
+    JsonWriter& string(std::string_view v) {
+        value_prefix();
+        append_string(v);
+        return *this;
+    }
+    JsonWriter& number(uint64_t v) {
+        value_prefix();
+        out_ += std::to_string(v);
+        return *this;
+    }
     JsonWriter& number(double v);
-    JsonWriter& boolean(bool v) { value_prefix(); out_ += v ? "true" : "false"; return *this; }
-    JsonWriter& null() { value_prefix(); out_ += "null"; return *this; }
+    JsonWriter& boolean(bool v) {
+        value_prefix();
+        out_ += v ? "true" : "false";
+        return *this;
+    }
+    JsonWriter& null() {
+        value_prefix();
+        out_ += "null";
+        return *this;
+    }
     /// A value that is already JSON text (an answer embedded in another).
     /// REQUIRES: `json` is one valid JSON value.
-    JsonWriter& raw(std::string_view json) { value_prefix(); out_ += json; return *this; }
+    JsonWriter& raw(std::string_view json) {
+        value_prefix();
+        out_ += json;
+        return *this;
+    }
 
     template <class T>
     JsonWriter& field(std::string_view k, const T& v) {
@@ -39,7 +77,10 @@ class JsonWriter {
         write(v);
         return *this;
     }
-    JsonWriter& field_null(std::string_view k) { key(k); return null(); }
+    JsonWriter& field_null(std::string_view k) {
+        key(k);
+        return null();
+    }
 
     [[nodiscard]] std::string take() { return std::move(out_); }
     [[nodiscard]] const std::string& str() const { return out_; }
@@ -56,7 +97,8 @@ class JsonWriter {
     template <class T>
     void write(const std::optional<T>& v) {
         if (v) write(*v);
-        else null();
+        else
+            null();
     }
 
     void comma() {

@@ -22,7 +22,8 @@ void family(std::string& out, const char* name, const char* help,
 std::string render_memory_metrics(const storage::Store::Memory& rocksdb) {
     std::string out;
     family(out, "erc20_rocksdb_memory_bytes",
-           "memory RocksDB holds: memtables, table readers outside the block cache, block cache usage and its "
+           "memory RocksDB holds: memtables, table readers outside the block cache, block cache "
+           "usage and its "
            "pinned part",
            {{"memtables", rocksdb.memtables},
             {"table_readers", rocksdb.table_readers},
@@ -31,7 +32,8 @@ std::string render_memory_metrics(const storage::Store::Memory& rocksdb) {
     // One walk over every arena's free lists: cheap next to a scrape.
     const struct mallinfo2 mi = mallinfo2();
     family(out, "erc20_malloc_bytes",
-           "heap of the allocator (glibc mallinfo2, all arenas): in use, free but kept, in mmapped chunks",
+           "heap of the allocator (glibc mallinfo2, all arenas): in use, free but kept, in mmapped "
+           "chunks",
            {{"in_use", mi.uordblks}, {"free", mi.fordblks}, {"mmapped", mi.hblkhd}});
     return out;
 }

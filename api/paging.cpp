@@ -12,11 +12,14 @@ std::string encode_cursor(uint64_t pin_id, const std::string& position) {
     std::string raw;
     append_be64(raw, pin_id);
     raw += position;
-    return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size())).substr(2);
+    return to_hex(
+               std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()))
+        .substr(2);
 }
 
 // (pin id, position) of a cursor; nullopt for one this server never gave out.
-std::optional<std::pair<uint64_t, std::string>> decode_cursor(const std::string& cursor, PositionKind kind) {
+std::optional<std::pair<uint64_t, std::string>> decode_cursor(const std::string& cursor,
+                                                              PositionKind kind) {
     auto raw = parse_hex_digits(cursor);
     if (!raw || raw->size() < 9) return std::nullopt;
     std::string position(raw->begin() + 8, raw->end());
@@ -34,8 +37,8 @@ struct ExportState {
 // ?format=ndjson or csv: the whole list, read kExportPage items at a time.
 Response export_answer(const Call& call, const ListSpec& spec, const std::string& fmt) {
     if (call.q.get("limit") || call.q.get("cursor")) {
-        return call.fail(bad_request("bad_parameter",
-                                     "limit and cursor do not apply to format=" + fmt + ", which streams the whole list"));
+        return call.fail(bad_request("bad_parameter", "limit and cursor do not apply to format=" +
+                                                          fmt + ", which streams the whole list"));
     }
     const std::string etag = call.validator(*call.view);
     if (auto r304 = call.not_modified(etag)) return *r304;
@@ -51,7 +54,8 @@ Response export_answer(const Call& call, const ListSpec& spec, const std::string
         st->started = true;
         for (const auto& row : page.rows) {
             if (csv) append_csv_row(out, row);
-            else append_ndjson_row(out, row);
+            else
+                append_ndjson_row(out, row);
         }
         st->position = page.next;
         st->done = page.next.empty();
@@ -71,7 +75,9 @@ Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
         position = std::move(decoded->second);
         view = call.pins.find(decoded->first);
         if (view) pin_id = decoded->first;
-        else view = call.view;  // an expired pin continues on the current snapshot from the same position
+        else
+            view = call.view;  // an expired pin continues on the current snapshot from the same
+                               // position
     } else {
         std::tie(pin_id, view) = call.pins.for_state(call.view);
     }
@@ -81,7 +87,8 @@ Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
     JsonWriter w;
     w.begin_object();
     if (spec.block) w.field("block", *spec.block);
-    else write_block(w, *view);
+    else
+        write_block(w, *view);
     w.key("items").begin_array();
     for (const auto& row : page.rows) write_row(w, row);
     w.end_array();
@@ -100,12 +107,17 @@ Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
 
 bool valid_position(PositionKind kind, const std::string& p) {
     switch (kind) {
-        case PositionKind::kTokenRank: return p.size() == 28;  // ~count (8) | token (20)
+        case PositionKind::kTokenRank:
+            return p.size() == 28;   // ~count (8) | token (20)
         case PositionKind::kHolder:  // 0xff - magnitude length (1) | ~magnitude | holder (20)
-            return p.size() >= 21 && p.size() <= 21 + 64 && p.size() == 21 + size_t(0xff - static_cast<uint8_t>(p[0]));
-        case PositionKind::kIndex: return p.size() == 8;
-        case PositionKind::kTransfer: return p.size() == 12;  // block_num (8) | log_index (4)
-        case PositionKind::kToken: return p.size() == 20;
+            return p.size() >= 21 && p.size() <= 21 + 64 &&
+                   p.size() == 21 + size_t(0xff - static_cast<uint8_t>(p[0]));
+        case PositionKind::kIndex:
+            return p.size() == 8;
+        case PositionKind::kTransfer:
+            return p.size() == 12;  // block_num (8) | log_index (4)
+        case PositionKind::kToken:
+            return p.size() == 20;
     }
     return false;
 }

@@ -32,7 +32,8 @@ enum class PositionKind {
 [[nodiscard]] bool valid_position(PositionKind kind, const std::string& p);
 [[nodiscard]] std::string transfer_position(const storage::Transfer& t);
 /// REQUIRES: p empty or valid_position(kTransfer, p).
-[[nodiscard]] std::optional<std::pair<BlockNum, uint32_t>> decode_transfer_position(const std::string& p);
+[[nodiscard]] std::optional<std::pair<BlockNum, uint32_t>> decode_transfer_position(
+    const std::string& p);
 [[nodiscard]] std::string token_position(const Address& token);
 /// REQUIRES: p empty or valid_position(kToken, p).
 [[nodiscard]] std::optional<Address> decode_token_position(const std::string& p);

@@ -11,7 +11,8 @@ TEST_CASE("positions round-trip and malformed ones are refused", "[api][paging]"
     t.log_index = 0x0a0b0c0d;
     const std::string p = api::transfer_position(t);
     CHECK(api::valid_position(PositionKind::kTransfer, p));
-    CHECK(api::decode_transfer_position(p) == std::make_pair(BlockNum{0x0102030405060708}, uint32_t{0x0a0b0c0d}));
+    CHECK(api::decode_transfer_position(p) ==
+          std::make_pair(BlockNum{0x0102030405060708}, uint32_t{0x0a0b0c0d}));
     CHECK_FALSE(api::decode_transfer_position(""));
     CHECK_FALSE(api::valid_position(PositionKind::kTransfer, p.substr(1)));
 

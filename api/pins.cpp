@@ -12,7 +12,8 @@ uint64_t random_salt() { return uint64_t{std::random_device{}()} << 32 | std::ra
 
 }  // namespace
 
-Pins::Pins(std::chrono::seconds ttl, size_t max_pinned) : ttl_(ttl), max_(max_pinned), salt_(random_salt()) {}
+Pins::Pins(std::chrono::seconds ttl, size_t max_pinned)
+    : ttl_(ttl), max_(max_pinned), salt_(random_salt()) {}
 
 std::map<uint64_t, Pins::Pin>::iterator Pins::drop(std::map<uint64_t, Pin>::iterator it) {
     auto s = by_state_.find(it->second.state);
@@ -26,8 +27,9 @@ void Pins::expire() {
         it = now - it->second.used > ttl_ ? drop(it) : std::next(it);
     }
     while (pins_.size() > max_) {
-        drop(std::min_element(pins_.begin(), pins_.end(),
-                              [](const auto& a, const auto& b) { return a.second.used < b.second.used; }));
+        drop(std::min_element(pins_.begin(), pins_.end(), [](const auto& a, const auto& b) {
+            return a.second.used < b.second.used;
+        }));
     }
 }
 
@@ -67,14 +69,16 @@ uint64_t Pins::hash_of(std::string_view key) const {
 }
 
 Pins::Holders Pins::past_holders(const storage::View& v, const Address& token, BlockNum block_num) {
-    const std::string key = to_hex(token) + "@" + std::to_string(block_num) + "@" + to_hex(v.cursor()->hash);
+    const std::string key =
+        to_hex(token) + "@" + std::to_string(block_num) + "@" + to_hex(v.cursor()->hash);
     {
         std::lock_guard lock(mutex_);
         for (const auto& [k, cached] : past_holders_) {
             if (k == key) return cached;
         }
     }
-    auto computed = std::make_shared<const std::vector<storage::HolderItem>>(v.holders_at(token, block_num));
+    auto computed =
+        std::make_shared<const std::vector<storage::HolderItem>>(v.holders_at(token, block_num));
     std::lock_guard lock(mutex_);
     past_holders_.emplace_back(key, computed);
     if (past_holders_.size() > 8) past_holders_.erase(past_holders_.begin());

@@ -19,7 +19,13 @@ std::string joined(const Names& names) {
 
 Response error_response(const ApiError& e) {
     JsonWriter w;
-    w.begin_object().key("error").begin_object().field("code", e.code).field("message", e.message).end_object().end_object();
+    w.begin_object()
+        .key("error")
+        .begin_object()
+        .field("code", e.code)
+        .field("message", e.message)
+        .end_object()
+        .end_object();
     return Response{e.status, w.take()};
 }
 
@@ -27,8 +33,12 @@ AdminAnswer admin_error(unsigned status, const std::string& code, const std::str
     return {status, error_response({status, code, message}).body};
 }
 
-ApiError bad_request(std::string code, std::string message) { return {400, std::move(code), std::move(message)}; }
-ApiError bad_cursor() { return bad_request("bad_cursor", "cursor is not one this server gave out"); }
+ApiError bad_request(std::string code, std::string message) {
+    return {400, std::move(code), std::move(message)};
+}
+ApiError bad_cursor() {
+    return bad_request("bad_cursor", "cursor is not one this server gave out");
+}
 
 std::optional<std::string> percent_decode(std::string_view s) {
     std::string out;
@@ -58,9 +68,12 @@ OrError<Query> Query::parse(std::string_view qs) {
         if (part.empty()) continue;
         auto eq = part.find('=');
         auto key = percent_decode(part.substr(0, eq));
-        auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
-        if (!key || !value) return bad_request("bad_query", "malformed percent-encoding in the query string");
-        if (q.params_.count(*key)) return bad_request("bad_parameter", "parameter '" + *key + "' given twice");
+        auto value =
+            percent_decode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+        if (!key || !value)
+            return bad_request("bad_query", "malformed percent-encoding in the query string");
+        if (q.params_.count(*key))
+            return bad_request("bad_parameter", "parameter '" + *key + "' given twice");
         q.params_.emplace(std::move(*key), std::move(*value));
     }
     return q;
@@ -70,8 +83,9 @@ std::optional<ApiError> Query::only(const std::vector<std::string_view>& allowed
     for (const auto& [k, v] : params_) {
         if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
         const std::string names = joined(allowed);
-        return bad_request("unknown_parameter",
-                           "unknown parameter '" + k + "'" + (names.empty() ? "" : " (accepted: " + names + ")"));
+        return bad_request(
+            "unknown_parameter",
+            "unknown parameter '" + k + "'" + (names.empty() ? "" : " (accepted: " + names + ")"));
     }
     return std::nullopt;
 }
@@ -86,8 +100,8 @@ OrError<size_t> Query::limit() const {
     if (!v) return kDefaultLimit;
     auto n = parse_decimal_u64(*v);
     if (!n || *n == 0 || *n > kMaxLimit) {
-        return bad_request("bad_limit",
-                           "limit must be an integer from 1 to " + std::to_string(kMaxLimit) + ", got '" + *v + "'");
+        return bad_request("bad_limit", "limit must be an integer from 1 to " +
+                                            std::to_string(kMaxLimit) + ", got '" + *v + "'");
     }
     return static_cast<size_t>(*n);
 }
@@ -97,23 +111,27 @@ OrError<std::optional<BlockNum>> Query::block_num(const std::string& name) const
     if (!v) return std::optional<BlockNum>{};
     auto n = parse_decimal_u64(*v);
     if (!n || *n > (~uint64_t{0} >> 1)) {
-        return bad_request("bad_" + name, name + " must be a non-negative decimal integer, got '" + *v + "'");
+        return bad_request("bad_" + name,
+                           name + " must be a non-negative decimal integer, got '" + *v + "'");
     }
     return std::optional<BlockNum>{*n};
 }
 
-OrError<std::string> Query::choice(const std::string& name, std::initializer_list<std::string_view> allowed,
+OrError<std::string> Query::choice(const std::string& name,
+                                   std::initializer_list<std::string_view> allowed,
                                    std::string fallback) const {
     const std::string* v = get(name);
     if (!v) return fallback;
     if (std::find(allowed.begin(), allowed.end(), *v) != allowed.end()) return *v;
-    return bad_request("bad_" + name, name + " must be one of " + joined(allowed) + ", got '" + *v + "'");
+    return bad_request("bad_" + name,
+                       name + " must be one of " + joined(allowed) + ", got '" + *v + "'");
 }
 
 OrError<TokenOrder> Query::token_order() const {
     auto order = choice("order", {"holders", "transfers"}, "holders");
     if (failed(order)) return std::get<ApiError>(std::move(order));
-    return std::get<std::string>(order) == "holders" ? TokenOrder::kHolders : TokenOrder::kTransfers;
+    return std::get<std::string>(order) == "holders" ? TokenOrder::kHolders
+                                                     : TokenOrder::kTransfers;
 }
 
 OrError<std::vector<Address>> Query::exclude() const {
@@ -124,7 +142,9 @@ OrError<std::vector<Address>> Query::exclude() const {
             auto item = rest.substr(0, comma);
             if (!item.empty()) {
                 auto a = parse_address(item);
-                if (!a) return bad_request("bad_address", "'" + std::string(item) + "' in exclude is not an address");
+                if (!a)
+                    return bad_request("bad_address",
+                                       "'" + std::string(item) + "' in exclude is not an address");
                 out.push_back(*a);
             }
             if (comma == std::string_view::npos) break;

@@ -62,7 +62,8 @@ class Query {
     /// A block number parameter (block, from_block, to_block), below 2^63.
     [[nodiscard]] OrError<std::optional<BlockNum>> block_num(const std::string& name) const;
     /// One of `allowed`, or `fallback` when absent.
-    [[nodiscard]] OrError<std::string> choice(const std::string& name, std::initializer_list<std::string_view> allowed,
+    [[nodiscard]] OrError<std::string> choice(const std::string& name,
+                                              std::initializer_list<std::string_view> allowed,
                                               std::string fallback) const;
     /// ?order= of /v1/tokens: holders (default) or transfers.
     [[nodiscard]] OrError<TokenOrder> token_order() const;

@@ -44,10 +44,14 @@ TEST_CASE("limits, block numbers, choices and exclude lists are checked", "[api]
     CHECK(std::get<0>(parsed("block=7").block_num("block")) == BlockNum{7});
     CHECK(api::failed(parsed("block=-1").block_num("block")));
     CHECK(api::failed(parsed("block=9223372036854775808").block_num("block")));
-    CHECK(std::get<api::TokenOrder>(parsed("order=transfers").token_order()) == api::TokenOrder::kTransfers);
+    CHECK(std::get<api::TokenOrder>(parsed("order=transfers").token_order()) ==
+          api::TokenOrder::kTransfers);
     CHECK(std::get<api::TokenOrder>(parsed("").token_order()) == api::TokenOrder::kHolders);
     CHECK(std::get<api::ApiError>(parsed("order=size").token_order()).code == "bad_order");
-    auto ex = parsed("exclude=0x00000000000000000000000000000000000000bb,,0x00000000000000000000000000000000000000aa").exclude();
+    auto ex = parsed(
+                  "exclude=0x00000000000000000000000000000000000000bb,,"
+                  "0x00000000000000000000000000000000000000aa")
+                  .exclude();
     REQUIRE_FALSE(api::failed(ex));
     REQUIRE(std::get<0>(ex).size() == 2);
     CHECK(std::get<0>(ex)[0].bytes[19] == 0xaa);  // sorted

@@ -19,7 +19,8 @@ namespace {
 // Constant-time comparison for the bearer token.
 bool same_secret(std::string_view a, std::string_view b) {
     unsigned diff = a.size() == b.size() ? 0 : 1;
-    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
+    for (size_t i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
     return diff == 0 && !b.empty();
 }
 
@@ -35,7 +36,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }
 
 storage::Ranking storage_ranking(TokenOrder order) {
-    return order == TokenOrder::kHolders ? storage::Ranking::kHolders : storage::Ranking::kTransfers;
+    return order == TokenOrder::kHolders ? storage::Ranking::kHolders
+                                         : storage::Ranking::kTransfers;
 }
 
 // ---------------------------------------------------------------------------
@@ -48,32 +50,38 @@ Response serve_healthz(Call& c) { return c.with_route(Response{200, "{\"status\"
 Response serve_readyz(Call& c) {
     std::string reason;
     if (!c.head) reason = "nothing indexed yet";
-    else if (c.node.node_block == 0) reason = "the node has not answered yet";
-    else if (c.node.state == "error") reason = "ingestion stopped with an error (see the log)";
-    else if (!c.node.node_reachable) reason = "the node is unreachable";
+    else if (c.node.node_block == 0)
+        reason = "the node has not answered yet";
+    else if (c.node.state == "error")
+        reason = "ingestion stopped with an error (see the log)";
+    else if (!c.node.node_reachable)
+        reason = "the node is unreachable";
     else if (c.lag > c.options.ready_max_lag) {
         reason = "lag of " + std::to_string(c.lag) + " blocks exceeds --ready-max-lag " +
                  std::to_string(c.options.ready_max_lag);
     }
     if (!reason.empty()) return c.fail({503, "not_ready", reason});
-    return c.with_route(Response{200, "{\"ready\":true,\"lag_blocks\":" + std::to_string(c.lag) + "}"});
+    return c.with_route(
+        Response{200, "{\"ready\":true,\"lag_blocks\":" + std::to_string(c.lag) + "}"});
 }
 
 Response serve_metrics_text(Call& c) {
     std::string out = metrics::registry().render();
     auto gauge = [&](const char* name, const char* help, uint64_t v, const char* type = "gauge") {
-        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-               std::to_string(v) + "\n";
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+               name + " " + std::to_string(v) + "\n";
     };
     const auto& node = c.node;
     gauge("erc20_indexed_block", "last applied block", c.head ? c.head->block_num : 0);
     gauge("erc20_node_block", "the node's latest block", node.node_block);
     gauge("erc20_lag_blocks", "node block minus indexed block", c.lag);
-    gauge("erc20_transfers_applied_total", "transfers applied since start", node.transfers_applied, "counter");
+    gauge("erc20_transfers_applied_total", "transfers applied since start", node.transfers_applied,
+          "counter");
     gauge("erc20_reorgs_total", "reorgs undone since start", node.reorgs_total, "counter");
     gauge("erc20_deepest_reorg_blocks", "deepest reorg undone since start", node.deepest_reorg);
     gauge("erc20_node_reachable", "1 while the node answers", node.node_reachable ? 1 : 0);
-    gauge("erc20_db_size_bytes", "database size on disk: table files and write-ahead logs", c.store.size_bytes());
+    gauge("erc20_db_size_bytes", "database size on disk: table files and write-ahead logs",
+          c.store.size_bytes());
     out += render_memory_metrics(c.store.memory());
     auto totals = c.view->totals();
     gauge("erc20_tokens", "tokens indexed", totals.tokens);
@@ -87,13 +95,16 @@ Response serve_status(Call& c) {
     JsonWriter w;
     w.begin_object();
     if (auto chain = c.view->chain_id()) w.field("chain_id", *chain);
-    else w.field_null("chain_id");
+    else
+        w.field_null("chain_id");
     write_block(w, *c.view);
     if (c.head) w.field("block_hash", to_hex(c.head->hash));
-    else w.field_null("block_hash");
+    else
+        w.field_null("block_hash");
     // Unknown (null) until the node first answers after a start.
     if (node.node_block != 0) w.field("node_block", node.node_block).field("lag_blocks", c.lag);
-    else w.field_null("node_block").field_null("lag_blocks");
+    else
+        w.field_null("node_block").field_null("lag_blocks");
     w.field("state", node.state);
     w.field("node_reachable", node.node_reachable);
     w.field("tokens", totals.tokens);
@@ -103,7 +114,8 @@ Response serve_status(Call& c) {
     w.field("transfers_per_s", node.transfers_per_s);
     w.field("db_size_bytes", c.store.size_bytes());
     if (node.admin_job) write_admin_job(w.key("admin_job"), *node.admin_job);
-    else w.field_null("admin_job");
+    else
+        w.field_null("admin_job");
     w.field("version", c.options.version);
     w.end_object();
     return c.finish(w, {});  // shows the node's live state too: its ETag hashes the body
@@ -113,16 +125,17 @@ Response serve_tokens(Call& c) {
     auto order = c.q.token_order();
     if (failed(order)) return c.fail(std::get<ApiError>(order));
     const storage::Ranking ranking = storage_ranking(std::get<TokenOrder>(order));
-    return list_answer(c, ListSpec{kTokenColumns, PositionKind::kTokenRank,
-                                   [ranking](const storage::View& v, const std::string& pos, size_t limit) {
-                                       Page page;
-                                       for (const auto& t : v.tokens_ranked(ranking, pos, limit, page.next)) {
-                                           if (auto s = v.token_stats(t)) {
-                                               page.rows.push_back(token_row(t, *s, v.token_meta(t)));
-                                           }
-                                       }
-                                       return page;
-                                   }});
+    return list_answer(
+        c, ListSpec{kTokenColumns, PositionKind::kTokenRank,
+                    [ranking](const storage::View& v, const std::string& pos, size_t limit) {
+                        Page page;
+                        for (const auto& t : v.tokens_ranked(ranking, pos, limit, page.next)) {
+                            if (auto s = v.token_stats(t)) {
+                                page.rows.push_back(token_row(t, *s, v.token_meta(t)));
+                            }
+                        }
+                        return page;
+                    }});
 }
 
 Response serve_token(Call& c) {
@@ -159,14 +172,15 @@ Response serve_holders(Call& c) {
         return list_answer(c, ListSpec{kHolderColumns, PositionKind::kIndex,
                                        past_holders_pager(c.pins, token, *block_num), *block_num});
     }
-    return list_answer(c, ListSpec{kHolderColumns, PositionKind::kHolder,
-                                   [token](const storage::View& v, const std::string& pos, size_t limit) {
-                                       Page page;
-                                       for (const auto& h : v.holders(token, pos, limit, page.next)) {
-                                           page.rows.push_back(holder_row(h.holder, h.balance));
-                                       }
-                                       return page;
-                                   }});
+    return list_answer(
+        c, ListSpec{kHolderColumns, PositionKind::kHolder,
+                    [token](const storage::View& v, const std::string& pos, size_t limit) {
+                        Page page;
+                        for (const auto& h : v.holders(token, pos, limit, page.next)) {
+                            page.rows.push_back(holder_row(h.holder, h.balance));
+                        }
+                        return page;
+                    }});
 }
 
 Response serve_holder(Call& c) {
@@ -177,12 +191,16 @@ Response serve_holder(Call& c) {
     if (auto r304 = c.not_modified(etag)) return *r304;
     const Address& token = c.addrs[0];
     const Address& account = c.addrs[1];
-    const Balance b = block_num ? c.view->balance_at(token, account, *block_num) : c.view->balance(token, account);
+    const Balance b = block_num ? c.view->balance_at(token, account, *block_num)
+                                : c.view->balance(token, account);
     JsonWriter w;
     w.begin_object();
     if (block_num) w.field("block", *block_num);
-    else write_block(w, *c.view);
-    w.field("token", to_hex(token)).field("account", to_hex(account)).field("balance", to_dec_string(b));
+    else
+        write_block(w, *c.view);
+    w.field("token", to_hex(token))
+        .field("account", to_hex(account))
+        .field("balance", to_dec_string(b));
     w.end_object();
     return c.finish(w, etag);
 }
@@ -197,7 +215,8 @@ Page transfer_page(const storage::View& v, size_t limit, Read read) {
     BlockTimes times(v);
     auto transfer_of = [](const Item& item) -> const storage::Transfer& {
         if constexpr (std::is_same_v<Item, storage::Transfer>) return item;
-        else return item.transfer;
+        else
+            return item.transfer;
     };
     for (const auto& t : items) page.rows.push_back(transfer_row(transfer_of(t), times));
     if (more) page.next = transfer_position(transfer_of(items.back()));
@@ -210,12 +229,14 @@ Response serve_token_transfers(Call& c) {
     // Not a structured binding: clang 14 cannot capture those.
     const BlockNum from = std::get<0>(range).first, to = std::get<0>(range).second;
     const Address token = c.addrs[0];
-    return list_answer(c, ListSpec{kTransferColumns, PositionKind::kTransfer,
-                                   [token, from, to](const storage::View& v, const std::string& pos, size_t limit) {
-                                       return transfer_page<storage::Transfer>(v, limit, [&](size_t n) {
-                                           return v.token_transfers(token, from, to, decode_transfer_position(pos), n);
-                                       });
-                                   }});
+    return list_answer(
+        c, ListSpec{
+               kTransferColumns, PositionKind::kTransfer,
+               [token, from, to](const storage::View& v, const std::string& pos, size_t limit) {
+                   return transfer_page<storage::Transfer>(v, limit, [&](size_t n) {
+                       return v.token_transfers(token, from, to, decode_transfer_position(pos), n);
+                   });
+               }});
 }
 
 Response serve_distribution(Call& c) {
@@ -230,7 +251,8 @@ Response serve_distribution(Call& c) {
     // Balances in rank order (descending), excluded addresses left out.
     std::vector<Balance> balances;
     auto take = [&](const storage::HolderItem& h) {
-        if (!std::binary_search(exclude.begin(), exclude.end(), h.holder)) balances.push_back(h.balance);
+        if (!std::binary_search(exclude.begin(), exclude.end(), h.holder))
+            balances.push_back(h.balance);
     };
     if (block_num) {
         for (const auto& h : *c.pins.past_holders(*c.view, c.addrs[0], *block_num)) take(h);
@@ -245,13 +267,22 @@ Response serve_distribution(Call& c) {
     JsonWriter w;
     w.begin_object();
     if (block_num) w.field("block", *block_num);
-    else write_block(w, *c.view);
-    w.field("token", to_hex(c.addrs[0])).field("holders", d.holders).field("supply", d.supply.str());
+    else
+        write_block(w, *c.view);
+    w.field("token", to_hex(c.addrs[0]))
+        .field("holders", d.holders)
+        .field("supply", d.supply.str());
     if (const auto& k = d.concentration) {
-        w.field("top10_share", k->top10_share).field("top100_share", k->top100_share).field("gini", k->gini);
+        w.field("top10_share", k->top10_share)
+            .field("top100_share", k->top100_share)
+            .field("gini", k->gini);
         w.field("nakamoto", k->nakamoto).field("hhi", k->hhi);
     } else {
-        w.field_null("top10_share").field_null("top100_share").field_null("gini").field_null("nakamoto").field_null("hhi");
+        w.field_null("top10_share")
+            .field_null("top100_share")
+            .field_null("gini")
+            .field_null("nakamoto")
+            .field_null("hhi");
     }
     w.end_object();
     return c.finish(w, etag);
@@ -259,19 +290,21 @@ Response serve_distribution(Call& c) {
 
 Response serve_balances(Call& c) {
     const Address account = c.addrs[0];
-    return list_answer(c, ListSpec{kBalanceColumns, PositionKind::kToken,
-                                   [account](const storage::View& v, const std::string& pos, size_t limit) {
-                                       Page page;
-                                       auto tokens = v.account_tokens(account, decode_token_position(pos), limit + 1);
-                                       const bool more = tokens.size() > limit;
-                                       if (more) tokens.resize(limit);
-                                       for (const auto& t : tokens) {
-                                           page.rows.push_back(Row{{"token", to_hex(t)},
-                                                                   {"balance", to_dec_string(v.balance(t, account))}});
-                                       }
-                                       if (more) page.next = token_position(tokens.back());
-                                       return page;
-                                   }});
+    return list_answer(
+        c, ListSpec{
+               kBalanceColumns, PositionKind::kToken,
+               [account](const storage::View& v, const std::string& pos, size_t limit) {
+                   Page page;
+                   auto tokens = v.account_tokens(account, decode_token_position(pos), limit + 1);
+                   const bool more = tokens.size() > limit;
+                   if (more) tokens.resize(limit);
+                   for (const auto& t : tokens) {
+                       page.rows.push_back(Row{{"token", to_hex(t)},
+                                               {"balance", to_dec_string(v.balance(t, account))}});
+                   }
+                   if (more) page.next = token_position(tokens.back());
+                   return page;
+               }});
 }
 
 Response serve_account_transfers(Call& c) {
@@ -288,15 +321,19 @@ Response serve_account_transfers(Call& c) {
     std::optional<Address> token;
     if (const std::string* t = c.q.get("token")) {
         token = parse_address(*t);
-        if (!token) return c.fail(bad_request("bad_address", "token '" + *t + "' is not an address"));
+        if (!token)
+            return c.fail(bad_request("bad_address", "token '" + *t + "' is not an address"));
     }
     const Address account = c.addrs[0];
     return list_answer(
         c, ListSpec{kTransferColumns, PositionKind::kTransfer,
-                    [account, token, dirs, from, to](const storage::View& v, const std::string& pos, size_t limit) {
-                        return transfer_page<storage::View::AccountTransfer>(v, limit, [&](size_t n) {
-                            return v.account_transfers(account, token, dirs, from, to, decode_transfer_position(pos), n);
-                        });
+                    [account, token, dirs, from, to](const storage::View& v, const std::string& pos,
+                                                     size_t limit) {
+                        return transfer_page<storage::View::AccountTransfer>(
+                            v, limit, [&](size_t n) {
+                                return v.account_transfers(account, token, dirs, from, to,
+                                                           decode_transfer_position(pos), n);
+                            });
                     }});
 }
 
@@ -310,9 +347,9 @@ enum class Needs {
 };
 
 struct RouteSpec {
-    std::string_view path;                   // template: {token} and {account} are addresses
+    std::string_view path;  // template: {token} and {account} are addresses
     Needs needs;
-    std::vector<std::string_view> params;    // the query parameters it accepts
+    std::vector<std::string_view> params;  // the query parameters it accepts
     Response (*handler)(Call&);
     std::vector<std::string_view> segments;  // of `path`, filled once
 };
@@ -325,14 +362,32 @@ std::vector<RouteSpec> make_route_table() {
         {"/v1/status", Needs::kStatus, {}, serve_status, {}},
         {"/v1/tokens", Needs::kData, {"limit", "cursor", "order", "format"}, serve_tokens, {}},
         {"/v1/tokens/{token}", Needs::kData, {}, serve_token, {}},
-        {"/v1/tokens/{token}/holders", Needs::kData, {"limit", "cursor", "block", "format"}, serve_holders, {}},
+        {"/v1/tokens/{token}/holders",
+         Needs::kData,
+         {"limit", "cursor", "block", "format"},
+         serve_holders,
+         {}},
         {"/v1/tokens/{token}/holders/{account}", Needs::kData, {"block"}, serve_holder, {}},
-        {"/v1/tokens/{token}/transfers", Needs::kData, {"limit", "cursor", "from_block", "to_block", "format"},
-         serve_token_transfers, {}},
-        {"/v1/tokens/{token}/distribution", Needs::kData, {"exclude", "block"}, serve_distribution, {}},
-        {"/v1/accounts/{account}/balances", Needs::kData, {"limit", "cursor", "format"}, serve_balances, {}},
-        {"/v1/accounts/{account}/transfers", Needs::kData,
-         {"token", "direction", "from_block", "to_block", "limit", "cursor", "format"}, serve_account_transfers, {}},
+        {"/v1/tokens/{token}/transfers",
+         Needs::kData,
+         {"limit", "cursor", "from_block", "to_block", "format"},
+         serve_token_transfers,
+         {}},
+        {"/v1/tokens/{token}/distribution",
+         Needs::kData,
+         {"exclude", "block"},
+         serve_distribution,
+         {}},
+        {"/v1/accounts/{account}/balances",
+         Needs::kData,
+         {"limit", "cursor", "format"},
+         serve_balances,
+         {}},
+        {"/v1/accounts/{account}/transfers",
+         Needs::kData,
+         {"token", "direction", "from_block", "to_block", "limit", "cursor", "format"},
+         serve_account_transfers,
+         {}},
     };
     for (auto& r : table) r.segments = split_path(r.path);
     return table;
@@ -344,14 +399,16 @@ const std::vector<RouteSpec>& route_table() {
 }
 
 // The route whose template `parts` match, with the path arguments; nullptr for none.
-const RouteSpec* match(const std::vector<std::string_view>& parts, std::vector<std::string_view>& args) {
+const RouteSpec* match(const std::vector<std::string_view>& parts,
+                       std::vector<std::string_view>& args) {
     for (const auto& r : route_table()) {
         if (r.segments.size() != parts.size()) continue;
         std::vector<std::string_view> a;
         bool matched = true;
         for (size_t i = 0; i < parts.size() && matched; ++i) {
             if (r.segments[i].front() == '{') a.push_back(parts[i]);
-            else matched = r.segments[i] == parts[i];
+            else
+                matched = r.segments[i] == parts[i];
         }
         if (matched) {
             args = std::move(a);
@@ -367,21 +424,25 @@ std::optional<Response> prepare_data(Call& c) {
     for (auto a : c.args) {
         auto parsed = parse_address(a);
         if (!parsed) {
-            return c.fail(bad_request("bad_address",
-                                      "'" + std::string(a) + "' is not an address (0x followed by 40 hex digits)"));
+            return c.fail(bad_request(
+                "bad_address",
+                "'" + std::string(a) + "' is not an address (0x followed by 40 hex digits)"));
         }
         c.addrs.push_back(*parsed);
     }
     if (c.route.rfind("/v1/tokens/", 0) == 0) {
         c.stats = c.view->token_stats(c.addrs[0]);
-        if (!c.stats) return c.fail({404, "unknown_token", "no transfers of token " + to_hex(c.addrs[0]) + " are indexed"});
+        if (!c.stats)
+            return c.fail({404, "unknown_token",
+                           "no transfers of token " + to_hex(c.addrs[0]) + " are indexed"});
     }
     return std::nullopt;
 }
 
 // POST /admin/v1/{action} and GET /admin/v1/jobs/{id}: the bearer token and
 // the method are checked here, the rest is the daemon's (RouterOptions).
-Response admin_answer(const Request& request, std::string_view path, std::string_view qs, const RouterOptions& options) {
+Response admin_answer(const Request& request, std::string_view path, std::string_view qs,
+                      const RouterOptions& options) {
     constexpr std::string_view kJobs = "/admin/v1/jobs/";
     const bool job_route = path.rfind(kJobs, 0) == 0 && path.size() > kJobs.size();
     const std::string route = job_route ? "/admin/v1/jobs/{id}" : "/admin/v1/{action}";
@@ -391,25 +452,31 @@ Response admin_answer(const Request& request, std::string_view path, std::string
         return er;
     };
     if (options.admin_token.empty() || !options.admin) {
-        return reply({404, "admin_off", "the admin API is off: start the daemon with --admin-token-file"});
+        return reply(
+            {404, "admin_off", "the admin API is off: start the daemon with --admin-token-file"});
     }
     const std::string_view auth = request.authorization;
     constexpr std::string_view kBearer = "Bearer ";
-    if (auth.rfind(kBearer, 0) != 0 || !same_secret(auth.substr(kBearer.size()), options.admin_token)) {
+    if (auth.rfind(kBearer, 0) != 0 ||
+        !same_secret(auth.substr(kBearer.size()), options.admin_token)) {
         return reply({401, "unauthorized", "missing or wrong bearer token"});
     }
     const std::string_view method = job_route ? "GET" : "POST";
     if (request.method != method) {
-        Response er = reply({405, "method_not_allowed", job_route ? "admin jobs are read with GET" : "admin actions are POST"});
+        Response er =
+            reply({405, "method_not_allowed",
+                   job_route ? "admin jobs are read with GET" : "admin actions are POST"});
         er.allow = std::string(method);
         return er;
     }
     auto parsed = Query::parse(qs);
     if (failed(parsed)) return reply(std::get<ApiError>(parsed));
-    if (job_route && !options.admin_job) return reply({404, "unknown_job", "this daemon runs no admin jobs"});
+    if (job_route && !options.admin_job)
+        return reply({404, "unknown_job", "this daemon runs no admin jobs"});
     constexpr std::string_view kAdmin = "/admin/v1/";
     AdminAnswer a = job_route ? options.admin_job(std::string(path.substr(kJobs.size())))
-                              : options.admin(std::string(path.substr(kAdmin.size())), std::get<Query>(parsed).all());
+                              : options.admin(std::string(path.substr(kAdmin.size())),
+                                              std::get<Query>(parsed).all());
     Response r{a.status, std::move(a.body)};
     r.route = route;
     return r;
@@ -434,7 +501,8 @@ Response Router::handle(const Request& request) const {
     const std::string_view target = request.target;
     const auto qpos = target.find('?');
     const std::string_view path = target.substr(0, qpos);
-    const std::string_view qs = qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
+    const std::string_view qs =
+        qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
     if (path.rfind("/admin/v1/", 0) == 0) return admin_answer(request, path, qs, options_);
 
     std::vector<std::string_view> args;
@@ -446,10 +514,12 @@ Response Router::handle(const Request& request) const {
     }
     auto parsed = Query::parse(qs);
     const Query none;
-    Call c{request, route->path, failed(parsed) ? none : std::get<Query>(parsed), std::move(args), options_, *pins_,
+    Call c{request,         route->path, failed(parsed) ? none : std::get<Query>(parsed),
+           std::move(args), options_,    *pins_,
            store_};
     if (request.method != "GET" && request.method != "HEAD") {
-        Response r = c.fail({405, "method_not_allowed", "only GET is allowed on " + std::string(route->path)});
+        Response r = c.fail(
+            {405, "method_not_allowed", "only GET is allowed on " + std::string(route->path)});
         r.allow = "GET, HEAD";
         return r;
     }
@@ -458,7 +528,9 @@ Response Router::handle(const Request& request) const {
         c.node = status_ ? status_() : NodeStatus{};
         c.view = std::make_shared<const storage::View>(store_.view());
         c.head = c.view->cursor();
-        c.lag = c.head && c.node.node_block > c.head->block_num ? c.node.node_block - c.head->block_num : 0;
+        c.lag = c.head && c.node.node_block > c.head->block_num
+                    ? c.node.node_block - c.head->block_num
+                    : 0;
     }
     if (route->needs == Needs::kData) {
         if (auto r = prepare_data(c)) return *r;

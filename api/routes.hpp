@@ -28,8 +28,8 @@ struct NodeStatus {
     uint64_t reorgs_total{0};
     uint64_t deepest_reorg{0};
     uint64_t transfers_applied{0};
-    double transfers_per_s{0};                  // over the last minute
-    std::optional<AdminJobStatus> admin_job;    // the admin job running now
+    double transfers_per_s{0};                // over the last minute
+    std::optional<AdminJobStatus> admin_job;  // the admin job running now
 };
 using StatusProvider = std::function<NodeStatus()>;
 
@@ -48,9 +48,10 @@ struct AdminAnswer {
 };
 /// An admin action's refusal or failure, {"error": {"code", "message"}} as
 /// every error answer of the API.
-[[nodiscard]] AdminAnswer admin_error(unsigned status, const std::string& code, const std::string& message);
-using AdminHandler =
-    std::function<AdminAnswer(const std::string& action, const std::map<std::string, std::string>& params)>;
+[[nodiscard]] AdminAnswer admin_error(unsigned status, const std::string& code,
+                                      const std::string& message);
+using AdminHandler = std::function<AdminAnswer(const std::string& action,
+                                               const std::map<std::string, std::string>& params)>;
 
 struct Response {
     Response() = default;

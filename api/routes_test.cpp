@@ -15,7 +15,8 @@ struct Fixture {
                                 ("erc20-routes-test-" + std::to_string(std::random_device{}()));
     std::unique_ptr<storage::Store> store = storage::Store::open(dir.string(), {});
     std::unique_ptr<api::Router> router = std::make_unique<api::Router>(
-        *store, [] { return api::NodeStatus{12, "following", true, 0, 0, 0}; }, api::RouterOptions{});
+        *store, [] { return api::NodeStatus{12, "following", true, 0, 0, 0}; },
+        api::RouterOptions{});
     Address token = *parse_address("0x00000000000000000000000000000000000000aa");
 
     Fixture() {
@@ -30,7 +31,8 @@ struct Fixture {
             t.value = U256(100 * (i % 3 + 1));
             ts.push_back(t);
         }
-        store->apply(storage::BlockBatch{1, storage::Cursor{10, {}}, ts, {}, {{10, 1700000000}}, 0});
+        store->apply(
+            storage::BlockBatch{1, storage::Cursor{10, {}}, ts, {}, {{10, 1700000000}}, 0});
     }
     ~Fixture() {
         router.reset();  // releases pinned snapshots before the store closes
@@ -51,7 +53,8 @@ TEST_CASE("token and holders answers carry the block and exact amounts", "[api][
     auto h = f.get("/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limit=2");
     CHECK(h.status == 200);
     // 300 (holder 3), then ties at 200 by address: holder 2, holder 5.
-    CHECK(h.body.find("\"address\":\"0x0000000000000000000000000000000000000003\",\"balance\":\"300\"") !=
+    CHECK(h.body.find(
+              "\"address\":\"0x0000000000000000000000000000000000000003\",\"balance\":\"300\"") !=
           std::string::npos);
     CHECK(h.body.find("\"next_cursor\":\"") != std::string::npos);
     auto t = f.get("/v1/tokens/0x00000000000000000000000000000000000000aa/transfers?limit=10");
@@ -70,25 +73,42 @@ TEST_CASE("bad input gets a JSON 4xx", "[api][routes]") {
              {"/v1/tokens/0xZZ", 400, "bad_address"},
              {"/v1/tokens/0x00000000000000000000000000000000000000ab", 404, "unknown_token"},
              {"/v1/nope", 404, "not_found"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limit=0", 400, "bad_limit"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limit=abc", 400, "bad_limit"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limit=100000", 400, "bad_limit"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limit=-1", 400, "bad_limit"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?cursor=hzz", 400, "bad_cursor"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?cursor=00", 400, "bad_cursor"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?cursor=000000000000000000ff", 400, "bad_cursor"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?block=11", 400, "block_out_of_range"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?format=xml", 400, "bad_format"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?format=csv&limit=5", 400, "bad_parameter"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limit=0", 400,
+              "bad_limit"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limit=abc", 400,
+              "bad_limit"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limit=100000", 400,
+              "bad_limit"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limit=-1", 400,
+              "bad_limit"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?cursor=hzz", 400,
+              "bad_cursor"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?cursor=00", 400,
+              "bad_cursor"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/"
+              "holders?cursor=000000000000000000ff",
+              400, "bad_cursor"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?block=11", 400,
+              "block_out_of_range"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?format=xml", 400,
+              "bad_format"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?format=csv&limit=5",
+              400, "bad_parameter"},
              {"/v1/tokens?order=size", 400, "bad_order"},
-             {"/v1/accounts/0x0000000000000000000000000000000000000001/transfers?direction=up", 400, "bad_direction"},
+             {"/v1/accounts/0x0000000000000000000000000000000000000001/transfers?direction=up", 400,
+              "bad_direction"},
              {"/v1/accounts/0x01/balances", 400, "bad_address"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/distribution?exclude=0x1", 400, "bad_address"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limt=5", 400, "unknown_parameter"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/transfers?from_block=1e9", 400, "bad_from_block"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/transfers?to_block=99999999999999999999999", 400,
-              "bad_to_block"},
-             {"/v1/tokens/0x00000000000000000000000000000000000000aa/transfers?cursor=x123", 400, "bad_cursor"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/distribution?exclude=0x1", 400,
+              "bad_address"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/holders?limt=5", 400,
+              "unknown_parameter"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/transfers?from_block=1e9", 400,
+              "bad_from_block"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/"
+              "transfers?to_block=99999999999999999999999",
+              400, "bad_to_block"},
+             {"/v1/tokens/0x00000000000000000000000000000000000000aa/transfers?cursor=x123", 400,
+              "bad_cursor"},
              {"/v1/tokens?cursor=%zz", 400, "bad_query"},
              {"/v1/tokens/../../etc/passwd", 404, "not_found"},
          }) {
@@ -108,7 +128,9 @@ TEST_CASE("walking holder pages yields every holder once", "[api][routes]") {
     for (int pages = 0; pages < 10; ++pages) {
         auto r = f.get(target);
         REQUIRE(r.status == 200);
-        for (size_t p = r.body.find("\"address\""); p != std::string::npos; p = r.body.find("\"address\"", p + 1)) ++seen;
+        for (size_t p = r.body.find("\"address\""); p != std::string::npos;
+             p = r.body.find("\"address\"", p + 1))
+            ++seen;
         auto c = r.body.find("\"next_cursor\":\"");
         if (c == std::string::npos) break;
         auto start = c + 15;
@@ -119,7 +141,8 @@ TEST_CASE("walking holder pages yields every holder once", "[api][routes]") {
     CHECK(seen == 5);
 }
 
-TEST_CASE("admin jobs: GET /admin/v1/jobs/{id}, POST actions, the running job in /v1/status", "[api][routes][admin]") {
+TEST_CASE("admin jobs: GET /admin/v1/jobs/{id}, POST actions, the running job in /v1/status",
+          "[api][routes][admin]") {
     Fixture f;
     const std::string token = "0123456789abcdef";
     std::string asked;
@@ -139,13 +162,17 @@ TEST_CASE("admin jobs: GET /admin/v1/jobs/{id}, POST actions, the running job in
     job.done = 3;
     job.total = 9;
     job.unit = "balances";
-    api::Router router(*f.store, [job] {
-        api::NodeStatus n{12, "following", true, 0, 0, 0};
-        n.admin_job = job;
-        return n;
-    }, options);
+    api::Router router(
+        *f.store,
+        [job] {
+            api::NodeStatus n{12, "following", true, 0, 0, 0};
+            n.admin_job = job;
+            return n;
+        },
+        options);
     const std::string auth = "Bearer " + token;
-    auto call = [&](std::string_view method, std::string_view target, std::string_view authorization) {
+    auto call = [&](std::string_view method, std::string_view target,
+                    std::string_view authorization) {
         return router.handle(api::Request{method, target, {}, authorization});
     };
 
@@ -171,10 +198,12 @@ TEST_CASE("admin jobs: GET /admin/v1/jobs/{id}, POST actions, the running job in
         auto r = router.handle("GET", "/v1/status");
         CHECK(r.status == 200);
         CHECK(r.body.find("\"admin_job\":{\"id\":7,\"action\":\"verify\",\"state\":\"running\","
-                          "\"started\":\"2026-12-01T21:00:00Z\",\"elapsed_s\":0") != std::string::npos);
+                          "\"started\":\"2026-12-01T21:00:00Z\",\"elapsed_s\":0") !=
+              std::string::npos);
         CHECK(r.body.find("\"progress\":{\"done\":3,\"total\":9,\"unit\":\"balances\"},"
                           "\"result_status\":null,\"result\":null}") != std::string::npos);
-        CHECK(r.body.find("\"db_size_bytes\":" + std::to_string(f.store->size_bytes())) != std::string::npos);
+        CHECK(r.body.find("\"db_size_bytes\":" + std::to_string(f.store->size_bytes())) !=
+              std::string::npos);
         CHECK(r.body.find("\"transfers_per_s\":") != std::string::npos);
         CHECK(f.get("/v1/status").body.find("\"admin_job\":null") != std::string::npos);
     }

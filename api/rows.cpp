@@ -22,11 +22,13 @@ Field opt_string(const std::optional<std::string>& s) { return s ? Field(*s) : F
 
 }  // namespace
 
-const Columns kTokenColumns{"address",        "name",    "symbol", "decimals", "total_supply",
-                            "total_supply_block", "indexed_supply", "minted", "burned",   "holders",
-                            "transfers",      "negative_balances", "first_block", "last_block"};
+const Columns kTokenColumns{
+    "address",        "name",      "symbol", "decimals", "total_supply", "total_supply_block",
+    "indexed_supply", "minted",    "burned", "holders",  "transfers",    "negative_balances",
+    "first_block",    "last_block"};
 const Columns kHolderColumns{"address", "balance"};
-const Columns kTransferColumns{"block", "timestamp", "tx_hash", "log_index", "token", "from", "to", "value"};
+const Columns kTransferColumns{"block", "timestamp", "tx_hash", "log_index",
+                               "token", "from",      "to",      "value"};
 const Columns kBalanceColumns{"token", "balance"};
 
 void write_row(JsonWriter& w, const Row& row) {
@@ -34,9 +36,12 @@ void write_row(JsonWriter& w, const Row& row) {
     for (const auto& [k, v] : row) {
         w.key(k);
         if (std::holds_alternative<std::monostate>(v)) w.null();
-        else if (auto* s = std::get_if<std::string>(&v)) w.string(*s);
-        else if (auto* n = std::get_if<uint64_t>(&v)) w.number(*n);
-        else w.number(std::get<double>(v));
+        else if (auto* s = std::get_if<std::string>(&v))
+            w.string(*s);
+        else if (auto* n = std::get_if<uint64_t>(&v))
+            w.number(*n);
+        else
+            w.number(std::get<double>(v));
     }
     w.end_object();
 }
@@ -76,15 +81,19 @@ void append_csv_header(std::string& out, const Columns& columns) {
     out += "\r\n";
 }
 
-Row token_row(const Address& token, const storage::TokenStats& s, const std::optional<storage::TokenMeta>& meta) {
+Row token_row(const Address& token, const storage::TokenStats& s,
+              const std::optional<storage::TokenMeta>& meta) {
     Row r;
     r.emplace_back("address", to_hex(token));
     r.emplace_back("name", meta ? opt_string(meta->name) : Field());
     r.emplace_back("symbol", meta ? opt_string(meta->symbol) : Field());
     r.emplace_back("decimals", meta && meta->decimals ? Field(uint64_t{*meta->decimals}) : Field());
-    r.emplace_back("total_supply", meta && meta->total_supply ? Field(to_dec_string(*meta->total_supply)) : Field());
+    r.emplace_back("total_supply", meta && meta->total_supply
+                                       ? Field(to_dec_string(*meta->total_supply))
+                                       : Field());
     // The block total_supply was read at; unknown (null) for a reading of an older version.
-    r.emplace_back("total_supply_block", meta && meta->supply_hash ? Field(uint64_t{meta->supply_block}) : Field());
+    r.emplace_back("total_supply_block",
+                   meta && meta->supply_hash ? Field(uint64_t{meta->supply_block}) : Field());
     r.emplace_back("indexed_supply", to_dec_string(Balance(s.minted - s.burned)));
     r.emplace_back("minted", to_dec_string(s.minted));
     r.emplace_back("burned", to_dec_string(s.burned));
@@ -101,7 +110,8 @@ Row holder_row(const Address& holder, const Balance& balance) {
 }
 
 std::optional<uint64_t> BlockTimes::at(BlockNum block_num) {
-    if (!last_ || last_->first != block_num) last_ = std::make_pair(block_num, view_.block_time(block_num));
+    if (!last_ || last_->first != block_num)
+        last_ = std::make_pair(block_num, view_.block_time(block_num));
     return last_->second;
 }
 

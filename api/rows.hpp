@@ -36,7 +36,8 @@ void append_csv_row(std::string& out, const Row& row);
 /// The CSV header line of `columns`.
 void append_csv_header(std::string& out, const Columns& columns);
 
-Row token_row(const Address& token, const storage::TokenStats& s, const std::optional<storage::TokenMeta>& meta);
+Row token_row(const Address& token, const storage::TokenStats& s,
+              const std::optional<storage::TokenMeta>& meta);
 Row holder_row(const Address& holder, const Balance& balance);
 
 /// Block timestamps of one page: transfers of a page mostly share blocks.

@@ -5,7 +5,8 @@
 using namespace erc20;
 
 TEST_CASE("a row renders the same cells as JSON, NDJSON and CSV", "[api][rows]") {
-    const api::Row row{{"name", std::string("a,\"b\"")}, {"n", uint64_t{7}}, {"x", 0.5}, {"none", api::Field{}}};
+    const api::Row row{
+        {"name", std::string("a,\"b\"")}, {"n", uint64_t{7}}, {"x", 0.5}, {"none", api::Field{}}};
     api::JsonWriter w;
     api::write_row(w, row);
     CHECK(w.str() == R"({"name":"a,\"b\"","n":7,"x":0.5,"none":null})");

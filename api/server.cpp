@@ -23,17 +23,20 @@ using tcp = asio::ip::tcp;
 namespace {
 
 std::string error_json(std::string_view code, std::string_view message) {
-    return std::string("{\"error\":{\"code\":\"") + std::string(code) + "\",\"message\":\"" + std::string(message) + "\"}}";
+    return std::string("{\"error\":{\"code\":\"") + std::string(code) + "\",\"message\":\"" +
+           std::string(message) + "\"}}";
 }
 
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(tcp::socket socket, const Router& router, const ServerOptions& options, std::atomic<size_t>& active)
+    Session(tcp::socket socket, const Router& router, const ServerOptions& options,
+            std::atomic<size_t>& active)
         : stream_(std::move(socket)), router_(router), options_(options), active_(active) {}
     ~Session() { active_.fetch_sub(1); }
 
     void start() {
-        asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
+        asio::dispatch(stream_.get_executor(),
+                       beast::bind_front_handler(&Session::read, shared_from_this()));
     }
 
   private:
@@ -43,11 +46,12 @@ class Session : public std::enable_shared_from_this<Session> {
     void read() {
         if (!first_ && buffer_.size() == 0) {
             stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-            stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
-                if (ec) return self->close();
-                self->buffer_.commit(n);
-                self->read_request();
-            });
+            stream_.async_read_some(buffer_.prepare(4096),
+                                    [self = shared_from_this()](beast::error_code ec, size_t n) {
+                                        if (ec) return self->close();
+                                        self->buffer_.commit(n);
+                                        self->read_request();
+                                    });
             return;
         }
         read_request();
@@ -59,15 +63,19 @@ class Session : public std::enable_shared_from_this<Session> {
         parser_->header_limit(static_cast<uint32_t>(options_.header_limit));
         parser_->body_limit(options_.body_limit);
         stream_.expires_after(std::chrono::seconds(options_.read_timeout_s));
-        http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+        http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }
 
     void on_read(beast::error_code ec, size_t) {
-        if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+            ec == asio::error::operation_aborted) {
             return close();
         }
-        if (ec == http::error::header_limit) return send_error(431, "headers_too_large", "request headers exceed the limit");
-        if (ec == http::error::body_limit) return send_error(413, "body_too_large", "request body exceeds the limit");
+        if (ec == http::error::header_limit)
+            return send_error(431, "headers_too_large", "request headers exceed the limit");
+        if (ec == http::error::body_limit)
+            return send_error(413, "body_too_large", "request body exceeds the limit");
         if (ec) {
             if (ec == asio::error::connection_reset || ec == asio::error::eof) return close();
             return send_error(400, "bad_request", "malformed HTTP request");
@@ -80,19 +88,23 @@ class Session : public std::enable_shared_from_this<Session> {
             auto t = req.target();
             auto inm = req[http::field::if_none_match];
             auto auth = req[http::field::authorization];
-            r = router_.handle(Request{std::string_view(m.data(), m.size()), std::string_view(t.data(), t.size()),
+            r = router_.handle(Request{std::string_view(m.data(), m.size()),
+                                       std::string_view(t.data(), t.size()),
                                        std::string_view(inm.data(), inm.size()),
                                        std::string_view(auth.data(), auth.size())});
         } catch (const std::exception& e) {
-            spdlog::error("http: {} failed: {}", std::string(req.target().data(), req.target().size()), e.what());
+            spdlog::error("http: {} failed: {}",
+                          std::string(req.target().data(), req.target().size()), e.what());
             r = Response{500, error_json("internal", "internal error")};
             r.route = "unmatched";
         }
         route_ = r.route;
         status_ = r.status;
         keep_alive_ = req.keep_alive();
-        if (r.stream && req.method() != http::verb::head) return stream(std::move(r), req.version());
-        auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), req.version());
+        if (r.stream && req.method() != http::verb::head)
+            return stream(std::move(r), req.version());
+        auto res = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(r.status), req.version());
         res->set(http::field::server, "erc20-indexer");
         if (r.status != 304) res->set(http::field::content_type, r.content_type);
         if (!r.etag.empty()) res->set(http::field::etag, r.etag);
@@ -119,10 +131,11 @@ class Session : public std::enable_shared_from_this<Session> {
         header_->keep_alive(keep_alive_);
         serializer_.emplace(*header_);
         stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-        http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, size_t) {
-            if (ec) return self->close();
-            self->next_chunk();
-        });
+        http::async_write_header(stream_, *serializer_,
+                                 [self = shared_from_this()](beast::error_code ec, size_t) {
+                                     if (ec) return self->close();
+                                     self->next_chunk();
+                                 });
     }
 
     void next_chunk() {
@@ -134,7 +147,8 @@ class Session : public std::enable_shared_from_this<Session> {
                 if (!more) break;
             }
         } catch (const std::exception& e) {
-            // Headers are out: all that is left is to cut the stream, which the client sees as an error.
+            // Headers are out: all that is left is to cut the stream, which the client sees as an
+            // error.
             spdlog::error("http: export failed: {}", e.what());
             return close();
         }
@@ -142,29 +156,34 @@ class Session : public std::enable_shared_from_this<Session> {
         auto after = [self = shared_from_this(), more](beast::error_code ec, size_t) {
             if (ec) return self->close();
             if (more) return self->next_chunk();
-            asio::async_write(self->stream_, http::make_chunk_last(), [self](beast::error_code ec2, size_t) {
-                self->record();
-                if (ec2 || !self->keep_alive_) return self->close();
-                self->read();
-            });
+            asio::async_write(self->stream_, http::make_chunk_last(),
+                              [self](beast::error_code ec2, size_t) {
+                                  self->record();
+                                  if (ec2 || !self->keep_alive_) return self->close();
+                                  self->read();
+                              });
         };
         if (chunk_.empty()) return after({}, 0);
         asio::async_write(stream_, http::make_chunk(asio::buffer(chunk_)), std::move(after));
     }
 
     void record() {
-        const std::string labels = "route=\"" + route_ + "\",status=\"" + std::to_string(status_) + "\"";
+        const std::string labels =
+            "route=\"" + route_ + "\",status=\"" + std::to_string(status_) + "\"";
         auto& m = metrics::registry();
         m.inc("erc20_http_requests_total", "HTTP requests by route and status", labels);
-        m.observe("erc20_http_request_duration_seconds", "HTTP request latency", "route=\"" + route_ + "\"",
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+        m.observe(
+            "erc20_http_request_duration_seconds", "HTTP request latency",
+            "route=\"" + route_ + "\"",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
     }
 
     void send_error(unsigned status, std::string_view code, std::string_view message) {
         route_ = "unmatched";
         status_ = status;
         started_ = std::chrono::steady_clock::now();
-        auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
+        auto res = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(status), 11);
         res->set(http::field::content_type, "application/json");
         res->keep_alive(false);
         res->body() = error_json(code, message);
@@ -174,11 +193,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
     void write(std::shared_ptr<http::response<http::string_body>> res) {
         stream_.expires_after(std::chrono::seconds(options_.read_timeout_s));
-        http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-            self->record();
-            if (ec || !res->keep_alive()) return self->close();
-            self->read();
-        });
+        http::async_write(stream_, *res,
+                          [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                              self->record();
+                              if (ec || !res->keep_alive()) return self->close();
+                              self->read();
+                          });
     }
 
     void close() {
@@ -215,26 +235,29 @@ struct Server::Impl {
     std::atomic<size_t> active{0};
     bool running = false;
 
-    Impl(ServerOptions o, const Router& r) : options(std::move(o)), router(r), ioc(static_cast<int>(options.threads)) {}
+    Impl(ServerOptions o, const Router& r)
+        : options(std::move(o)), router(r), ioc(static_cast<int>(options.threads)) {}
 
     void accept() {
-        acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-            if (ec) {
-                if (ec == asio::error::operation_aborted) return;
-                spdlog::warn("http: accept failed: {}", ec.message());
-            } else if (active.load() >= options.max_connections) {
-                beast::error_code ignored;
-                socket.close(ignored);
-            } else {
-                active.fetch_add(1);
-                std::make_shared<Session>(std::move(socket), router, options, active)->start();
-            }
-            accept();
-        });
+        acceptor.async_accept(
+            asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+                if (ec) {
+                    if (ec == asio::error::operation_aborted) return;
+                    spdlog::warn("http: accept failed: {}", ec.message());
+                } else if (active.load() >= options.max_connections) {
+                    beast::error_code ignored;
+                    socket.close(ignored);
+                } else {
+                    active.fetch_add(1);
+                    std::make_shared<Session>(std::move(socket), router, options, active)->start();
+                }
+                accept();
+            });
     }
 };
 
-Server::Server(ServerOptions options, const Router& router) : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+Server::Server(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
 
 Server::~Server() { stop(); }
 
@@ -249,8 +272,8 @@ void Server::start() {
     if (!ec) d.acceptor.bind(endpoint, ec);
     if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-        throw std::runtime_error("cannot listen on " + d.options.host + ":" + std::to_string(d.options.port) + ": " +
-                                 ec.message());
+        throw std::runtime_error("cannot listen on " + d.options.host + ":" +
+                                 std::to_string(d.options.port) + ": " + ec.message());
     }
     d.accept();
     d.running = true;

@@ -9,18 +9,18 @@
 #include <thread>
 
 #include <pthread.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #ifdef ERC20_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "api/routes.hpp"
-#include "api/server.hpp"
 #include "admin/actions.hpp"
 #include "admin/daemon_client.hpp"
 #include "admin/jobs.hpp"
+#include "api/routes.hpp"
+#include "api/server.hpp"
 #include "common/hex.hpp"
 #include "common/json.hpp"
 #include "indexer/indexer.hpp"
@@ -50,13 +50,17 @@ class Rate {
         std::lock_guard lock(mutex_);
         auto now = std::chrono::steady_clock::now();
         samples_.emplace_back(now, total);
-        while (samples_.size() > 2 && now - samples_.front().first > std::chrono::seconds(60)) samples_.pop_front();
+        while (samples_.size() > 2 && now - samples_.front().first > std::chrono::seconds(60))
+            samples_.pop_front();
     }
     double per_second() {
         std::lock_guard lock(mutex_);
         if (samples_.size() < 2) return 0;
-        double secs = std::chrono::duration<double>(samples_.back().first - samples_.front().first).count();
-        return secs > 0 ? static_cast<double>(samples_.back().second - samples_.front().second) / secs : 0;
+        double secs =
+            std::chrono::duration<double>(samples_.back().first - samples_.front().first).count();
+        return secs > 0
+                   ? static_cast<double>(samples_.back().second - samples_.front().second) / secs
+                   : 0;
     }
 
   private:
@@ -71,7 +75,8 @@ std::optional<std::string> read_token(const std::string& path, std::string& prob
         return std::nullopt;
     }
     if (!token || token->size() < 16) {  // nullopt here: an empty file
-        problem = "--admin-token-file '" + path + "' must hold a token of at least 16 characters on its first line";
+        problem = "--admin-token-file '" + path +
+                  "' must hold a token of at least 16 characters on its first line";
         return std::nullopt;
     }
     return token;
@@ -90,26 +95,32 @@ std::optional<std::string> resolve_scope(const storage::Store& store, config::Se
     if (!stored) return std::nullopt;
     std::string in_progress;
     if (auto job = store.token_backfill()) {
-        in_progress = " (an add-tokens of " + describe_tokens(job->tokens) + " is in progress; they join it when it ends)";
+        in_progress = " (an add-tokens of " + describe_tokens(job->tokens) +
+                      " is in progress; they join it when it ends)";
     }
     if (s.given.count("tokens") && s.tokens != stored->tokens) {
-        return "--tokens " + describe_tokens(s.tokens) + " differs from the --tokens stored with the database " + s.db +
-               ": " + describe_tokens(stored->tokens) + in_progress + ". Ways out: start with --tokens " +
+        return "--tokens " + describe_tokens(s.tokens) +
+               " differs from the --tokens stored with the database " + s.db + ": " +
+               describe_tokens(stored->tokens) + in_progress + ". Ways out: start with --tokens " +
                (stored->tokens.empty() ? std::string("''") : describe_tokens(stored->tokens)) +
                " or without --tokens (the stored value is used); add tokens to this database with "
-               "`erc20-indexer add-tokens --tokens A,B` (then give the new set or no --tokens); or index another "
+               "`erc20-indexer add-tokens --tokens A,B` (then give the new set or no --tokens); or "
+               "index another "
                "set into a new --db folder (a full reindex)";
     }
     if (s.given.count("start-block") && s.start_block != stored->start_block) {
-        return "--start-block " + std::to_string(s.start_block) + " differs from the --start-block stored with the database " +
-               s.db + ": " + std::to_string(stored->start_block) + ". Ways out: start with --start-block " +
-               std::to_string(stored->start_block) + " or without --start-block (the stored value is used); "
-               "re-ingest blocks with `erc20-indexer reindex --from-block N`; or start from another block in a new "
+        return "--start-block " + std::to_string(s.start_block) +
+               " differs from the --start-block stored with the database " + s.db + ": " +
+               std::to_string(stored->start_block) + ". Ways out: start with --start-block " +
+               std::to_string(stored->start_block) +
+               " or without --start-block (the stored value is used); "
+               "re-ingest blocks with `erc20-indexer reindex --from-block N`; or start from "
+               "another block in a new "
                "--db folder (a full reindex)";
     }
     if (!s.given.count("tokens") || !s.given.count("start-block")) {
-        spdlog::info("database {}: using its stored --tokens {} --start-block {}", s.db, describe_tokens(stored->tokens),
-                     stored->start_block);
+        spdlog::info("database {}: using its stored --tokens {} --start-block {}", s.db,
+                     describe_tokens(stored->tokens), stored->start_block);
     }
     s.tokens = stored->tokens;
     s.start_block = stored->start_block;
@@ -121,7 +132,8 @@ std::optional<std::string> resolve_scope(const storage::Store& store, config::Se
 // (1 s, doubling to 30 s) and resumes by itself once a write succeeds.
 class StorageRecovery {
   public:
-    StorageRecovery(storage::Store& store, indexer::LiveStatus& live) : store_(store), live_(live) {}
+    StorageRecovery(storage::Store& store, indexer::LiveStatus& live)
+        : store_(store), live_(live) {}
 
     // Returns true once the database is writable again, false when stopping
     // or when the failure turned out not to be one of I/O.
@@ -138,9 +150,11 @@ class StorageRecovery {
         // A retry that fails again before any block was applied is the same
         // failure: one line for it, not one per retry.
         if (!failing_ || at != failing_at_) {
-            spdlog::error("storage failure, ingestion paused at block {}: {} (database {}); the HTTP API keeps "
-                          "serving block {}; retrying by itself once space or write access is back",
-                          at, e.what(), store_.path(), at);
+            spdlog::error(
+                "storage failure, ingestion paused at block {}: {} (database {}); the HTTP API "
+                "keeps "
+                "serving block {}; retrying by itself once space or write access is back",
+                at, e.what(), store_.path(), at);
             failing_ = true;
             failing_at_ = at;
             resumed_logged_ = false;
@@ -170,8 +184,11 @@ class StorageRecovery {
                 continue;
             }
             if (!resumed_logged_) {
-                spdlog::info("storage: writable again after {:.0f} s; resuming ingestion after block {}",
-                             std::chrono::duration<double>(std::chrono::steady_clock::now() - since_).count(), at);
+                spdlog::info(
+                    "storage: writable again after {:.0f} s; resuming ingestion after block {}",
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - since_)
+                        .count(),
+                    at);
             }
             resumed_logged_ = true;
             unwritable_.store(false);
@@ -202,13 +219,16 @@ namespace {
 // in --log-format json is one valid JSON object whatever the message holds.
 class JsonEscapedMessage : public spdlog::custom_flag_formatter {
   public:
-    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    void format(const spdlog::details::log_msg& msg, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
         thread_local std::string escaped;
         escaped.clear();
         append_json_escaped(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
         dest.append(escaped.data(), escaped.data() + escaped.size());
     }
-    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonEscapedMessage>(); }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<JsonEscapedMessage>();
+    }
 };
 }  // namespace
 
@@ -217,7 +237,8 @@ void setup_logging(const config::Settings& s) {
     if (!logger) logger = spdlog::stderr_logger_mt("erc20-indexer");
     spdlog::set_default_logger(logger);
     if (s.log_format == "json") {
-        auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+        auto formatter =
+            std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
         formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
             R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
         spdlog::set_formatter(std::move(formatter));
@@ -249,7 +270,8 @@ api::RouterOptions router_options(const config::Settings& s, const std::string& 
     options.version = ERC20_INDEXER_VERSION;
     options.ready_max_lag = s.ready_max_lag;
     options.admin_token = admin_token;
-    options.admin = [&admin_ctx, &jobs](const std::string& action, const std::map<std::string, std::string>& params) {
+    options.admin = [&admin_ctx, &jobs](const std::string& action,
+                                        const std::map<std::string, std::string>& params) {
         auto prepared = admin::prepare_action(admin_ctx, action, params);
         if (auto* answer = std::get_if<api::AdminAnswer>(&prepared)) return std::move(*answer);
         return jobs.submit(action, std::move(std::get<admin::Task>(prepared)));
@@ -258,7 +280,8 @@ api::RouterOptions router_options(const config::Settings& s, const std::string& 
     return options;
 }
 
-indexer::IndexerOptions indexer_options(const config::Settings& s, const rpc::ClientOptions& rpc_options) {
+indexer::IndexerOptions indexer_options(const config::Settings& s,
+                                        const rpc::ClientOptions& rpc_options) {
     indexer::IndexerOptions options;
     options.rpc = rpc_options;
     options.start_block = s.start_block;
@@ -274,7 +297,8 @@ indexer::IndexerOptions indexer_options(const config::Settings& s, const rpc::Cl
 }
 
 // What the indexer knows beyond the database, for the API.
-api::StatusProvider status_provider(const indexer::LiveStatus& live, Rate& rate, const admin::Jobs& jobs) {
+api::StatusProvider status_provider(const indexer::LiveStatus& live, Rate& rate,
+                                    const admin::Jobs& jobs) {
     return [&live, &rate, &jobs] {
         api::NodeStatus n;
         n.node_block = live.node_block.load();
@@ -291,9 +315,10 @@ api::StatusProvider status_provider(const indexer::LiveStatus& live, Rate& rate,
 
 // The indexer's heartbeat: feeds the watchdog, samples the rate, and tells
 // systemd the state, block and lag every 2 s.
-std::function<void()> heartbeat(const storage::Store& store, const indexer::LiveStatus& live, Rate& rate) {
-    auto last_status = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now() -
-                                                                               std::chrono::seconds(10));
+std::function<void()> heartbeat(const storage::Store& store, const indexer::LiveStatus& live,
+                                Rate& rate) {
+    auto last_status = std::make_shared<std::chrono::steady_clock::time_point>(
+        std::chrono::steady_clock::now() - std::chrono::seconds(10));
     return [&store, &live, &rate, last_status] {
         notify("WATCHDOG=1");
         rate.sample(live.transfers_applied.load());
@@ -303,8 +328,10 @@ std::function<void()> heartbeat(const storage::Store& store, const indexer::Live
             auto cursor = store.cursor();
             uint64_t at = cursor ? cursor->block_num : 0;
             uint64_t node = live.node_block.load();
-            notify("STATUS=" + std::string(indexer::to_string(static_cast<indexer::State>(live.state.load()))) +
-                   ": block " + std::to_string(at) + ", lag " + std::to_string(node > at ? node - at : 0) + " blocks");
+            notify("STATUS=" +
+                   std::string(indexer::to_string(static_cast<indexer::State>(live.state.load()))) +
+                   ": block " + std::to_string(at) + ", lag " +
+                   std::to_string(node > at ? node - at : 0) + " blocks");
         }
     };
 }
@@ -312,7 +339,9 @@ std::function<void()> heartbeat(const storage::Store& store, const indexer::Live
 void log_indexer_stopped(indexer::LiveStatus& live, const std::exception& e) {
     live.state.store(static_cast<int>(indexer::State::kError));
     spdlog::error("indexer stopped: {}", e.what());
-    spdlog::error("the HTTP API keeps serving the last indexed state; a rollback or reindex resumes ingestion");
+    spdlog::error(
+        "the HTTP API keeps serving the last indexed state; a rollback or reindex resumes "
+        "ingestion");
 }
 
 // The ingestion thread: runs the indexer until a stop; after a storage I/O
@@ -379,8 +408,10 @@ sigset_t block_signals() {
 int final_sync(storage::Store& store, const StorageRecovery& recovery) {
     try {
         if (recovery.unwritable()) {
-            spdlog::info("storage: still not writable at the stop; the database holds block {} (nothing half-applied)",
-                         store.cursor() ? store.cursor()->block_num : 0);
+            spdlog::info(
+                "storage: still not writable at the stop; the database holds block {} (nothing "
+                "half-applied)",
+                store.cursor() ? store.cursor()->block_num : 0);
         } else {
             store.sync();
         }
@@ -400,8 +431,8 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     const sigset_t signals = block_signals();
 
     std::string token_problem;
-    const auto token =
-        s.admin_token_file.empty() ? std::optional<std::string>("") : read_token(s.admin_token_file, token_problem);
+    const auto token = s.admin_token_file.empty() ? std::optional<std::string>("")
+                                                  : read_token(s.admin_token_file, token_problem);
     if (!token) {
         spdlog::error("{}", token_problem);
         return 2;
@@ -425,7 +456,10 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     rpc_options.url = s.rpc_url;
     rpc_options.timeout = std::chrono::milliseconds(s.rpc_timeout_ms);
 
-    admin::Context admin_ctx{*store, rpc_options, node_status, [&rate] { return rate.per_second(); },
+    admin::Context admin_ctx{*store,
+                             rpc_options,
+                             node_status,
+                             [&rate] { return rate.per_second(); },
                              [&control](std::optional<BlockNum> to, bool reindex) {
                                  return control.request_rewind(to, reindex).get();
                              },
@@ -443,14 +477,16 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
         spdlog::error("{}", e.what());
         return 1;
     }
-    spdlog::info("erc20-indexer {}: database {}, node {}, API on http://{}:{}{}", ERC20_INDEXER_VERSION, s.db,
-                 s.rpc_url, s.listen_host, server.port(), admin_token.empty() ? "" : ", admin API on");
+    spdlog::info("erc20-indexer {}: database {}, node {}, API on http://{}:{}{}",
+                 ERC20_INDEXER_VERSION, s.db, s.rpc_url, s.listen_host, server.port(),
+                 admin_token.empty() ? "" : ", admin API on");
     notify("READY=1");
 
     indexer::IndexerOptions options = indexer_options(s, rpc_options);
     options.heartbeat = heartbeat(*store, live, rate);
     StorageRecovery recovery(*store, live);
-    std::jthread ingest_thread([&](std::stop_token stop) { ingest(stop, options, *store, live, control, recovery); });
+    std::jthread ingest_thread(
+        [&](std::stop_token stop) { ingest(stop, options, *store, live, control, recovery); });
 
     wait_for_stop(signals, args);
     notify("STOPPING=1");

@@ -23,7 +23,8 @@ void print_version() {
 #else
     constexpr const char* kNotify = "no (built with -DERC20_SYSTEMD=OFF)";
 #endif
-    std::cout << "erc20-indexer " << ERC20_INDEXER_VERSION << " (systemd notify: " << kNotify << ")\n";
+    std::cout << "erc20-indexer " << ERC20_INDEXER_VERSION << " (systemd notify: " << kNotify
+              << ")\n";
 }
 
 void usage(std::ostream& out) {

@@ -92,38 +92,43 @@ struct Options {
     uint64_t holders{100'000};
     uint32_t tokens{50};
     uint64_t seed{1};
-    std::string db;             // empty: <work>/db, removed at the end
+    std::string db;  // empty: <work>/db, removed at the end
     uint32_t blocks_per_answer{30};
     uint64_t write_batch_mb{erc20::storage::kDefaultWriteBatchBytes >> 20};
-    bool serial{false};         // decode and apply on one thread
-    bool bulk{true};            // Store::begin_bulk, as the daemon's backfill
+    bool serial{false};  // decode and apply on one thread
+    bool bulk{true};     // Store::begin_bulk, as the daemon's backfill
     bool quick{false};
     bool compact{true};
-    bool keep{false};           // keep the work folder (answers and database)
+    bool keep{false};  // keep the work folder (answers and database)
 };
 
 [[noreturn]] void usage(int code) {
-    std::fprintf(code == 0 ? stdout : stderr,
-                 "usage: replay [options]\n"
-                 "  --transfers N          ERC20 transfers to generate and replay (default 1000000)\n"
-                 "  --holders N            holder addresses (default 100000)\n"
-                 "  --tokens N             token contracts (default 50)\n"
-                 "  --seed S               generator seed (default 1)\n"
-                 "  --db DIR               database folder, must be absent or empty; kept at the end\n"
-                 "                         (default: a temporary folder, removed at the end)\n"
-                 "  --blocks-per-answer N  blocks per eth_getLogs answer (default 30: ~4,500 transfers,\n"
-                 "                         ~3.4 MB of JSON)\n"
-                 "  --write-batch-mb N     limit of one Store::apply batch, as the daemon's option: consecutive\n"
-                 "                         answers merge until a batch holds N MiB / kApplyBytesPerTransfer\n"
-                 "                         transfers (the daemon's BatchWriter; default %zu)\n"
-                 "  --serial               decode, batch and apply on one thread (default: decode on a\n"
-                 "                         second thread, batch and apply on the main thread, like the daemon)\n"
-                 "  --no-bulk              keep RocksDB's automatic compactions on during the replay (default:\n"
-                 "                         Store::begin_bulk defers them, as the daemon's backfill does)\n"
-                 "  --quick                100000 transfers (smoke run)\n"
-                 "  --no-compact           skip Store::compact() at the end\n"
-                 "  --keep                 keep the temporary folder (answers and database)\n",
-                 erc20::storage::kDefaultWriteBatchBytes >> 20);
+    std::fprintf(
+        code == 0 ? stdout : stderr,
+        "usage: replay [options]\n"
+        "  --transfers N          ERC20 transfers to generate and replay (default 1000000)\n"
+        "  --holders N            holder addresses (default 100000)\n"
+        "  --tokens N             token contracts (default 50)\n"
+        "  --seed S               generator seed (default 1)\n"
+        "  --db DIR               database folder, must be absent or empty; kept at the end\n"
+        "                         (default: a temporary folder, removed at the end)\n"
+        "  --blocks-per-answer N  blocks per eth_getLogs answer (default 30: ~4,500 transfers,\n"
+        "                         ~3.4 MB of JSON)\n"
+        "  --write-batch-mb N     limit of one Store::apply batch, as the daemon's option: "
+        "consecutive\n"
+        "                         answers merge until a batch holds N MiB / "
+        "kApplyBytesPerTransfer\n"
+        "                         transfers (the daemon's BatchWriter; default %zu)\n"
+        "  --serial               decode, batch and apply on one thread (default: decode on a\n"
+        "                         second thread, batch and apply on the main thread, like the "
+        "daemon)\n"
+        "  --no-bulk              keep RocksDB's automatic compactions on during the replay "
+        "(default:\n"
+        "                         Store::begin_bulk defers them, as the daemon's backfill does)\n"
+        "  --quick                100000 transfers (smoke run)\n"
+        "  --no-compact           skip Store::compact() at the end\n"
+        "  --keep                 keep the temporary folder (answers and database)\n",
+        erc20::storage::kDefaultWriteBatchBytes >> 20);
     std::exit(code);
 }
 
@@ -151,28 +156,43 @@ Options parse_options(int argc, char** argv) {
             return argv[++i];
         };
         if (a == "--help" || a == "-h") usage(0);
-        else if (a == "--transfers") { o.transfers = parse_u64("--transfers", next()); transfers_set = true; }
-        else if (a == "--holders") o.holders = parse_u64("--holders", next());
-        else if (a == "--tokens") o.tokens = static_cast<uint32_t>(parse_u64("--tokens", next()));
-        else if (a == "--seed") o.seed = parse_u64("--seed", next());
-        else if (a == "--db") o.db = next();
-        else if (a == "--blocks-per-answer") o.blocks_per_answer = static_cast<uint32_t>(parse_u64("--blocks-per-answer", next()));
-        else if (a == "--write-batch-mb") o.write_batch_mb = parse_u64("--write-batch-mb", next());
-        else if (a == "--serial") o.serial = true;
-        else if (a == "--no-bulk") o.bulk = false;
-        else if (a == "--quick") o.quick = true;
-        else if (a == "--no-compact") o.compact = false;
-        else if (a == "--keep") o.keep = true;
+        else if (a == "--transfers") {
+            o.transfers = parse_u64("--transfers", next());
+            transfers_set = true;
+        } else if (a == "--holders")
+            o.holders = parse_u64("--holders", next());
+        else if (a == "--tokens")
+            o.tokens = static_cast<uint32_t>(parse_u64("--tokens", next()));
+        else if (a == "--seed")
+            o.seed = parse_u64("--seed", next());
+        else if (a == "--db")
+            o.db = next();
+        else if (a == "--blocks-per-answer")
+            o.blocks_per_answer = static_cast<uint32_t>(parse_u64("--blocks-per-answer", next()));
+        else if (a == "--write-batch-mb")
+            o.write_batch_mb = parse_u64("--write-batch-mb", next());
+        else if (a == "--serial")
+            o.serial = true;
+        else if (a == "--no-bulk")
+            o.bulk = false;
+        else if (a == "--quick")
+            o.quick = true;
+        else if (a == "--no-compact")
+            o.compact = false;
+        else if (a == "--keep")
+            o.keep = true;
         else {
             std::fprintf(stderr, "replay: unknown option '%s'\n", argv[i]);
             usage(2);
         }
     }
     if (o.quick && !transfers_set) o.transfers = 100'000;
-    if (o.transfers == 0 || o.holders < 2 || o.tokens == 0 || o.blocks_per_answer == 0 || o.write_batch_mb == 0 ||
-        o.write_batch_mb > (uint64_t{1} << 20)) {
-        std::fprintf(stderr, "replay: --transfers, --tokens and --blocks-per-answer must be > 0, --holders >= 2, "
-                             "--write-batch-mb in 1..1048576\n");
+    if (o.transfers == 0 || o.holders < 2 || o.tokens == 0 || o.blocks_per_answer == 0 ||
+        o.write_batch_mb == 0 || o.write_batch_mb > (uint64_t{1} << 20)) {
+        std::fprintf(
+            stderr,
+            "replay: --transfers, --tokens and --blocks-per-answer must be > 0, --holders >= 2, "
+            "--write-batch-mb in 1..1048576\n");
         std::exit(2);
     }
     return o;
@@ -205,7 +225,9 @@ class Rng {
         s_[3] = rotl(s_[3], 45);
         return result;
     }
-    uint64_t below(uint64_t n) { return static_cast<uint64_t>((static_cast<u128>(next()) * n) >> 64); }
+    uint64_t below(uint64_t n) {
+        return static_cast<uint64_t>((static_cast<u128>(next()) * n) >> 64);
+    }
     double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
   private:
@@ -218,7 +240,8 @@ class Zipf {
   public:
     Zipf(size_t n, double s) : cdf_(n) {
         double sum = 0;
-        for (size_t k = 0; k < n; ++k) cdf_[k] = sum += 1.0 / std::pow(static_cast<double>(k + 1), s);
+        for (size_t k = 0; k < n; ++k)
+            cdf_[k] = sum += 1.0 / std::pow(static_cast<double>(k + 1), s);
         for (auto& c : cdf_) c /= sum;
         cdf_.back() = 1.0;
     }
@@ -385,7 +408,8 @@ class Generator {
         start_answer();
 
         while (emitted_ < o_.transfers) {
-            const uint64_t in_block = std::min<uint64_t>(100 + rng_.below(101), o_.transfers - emitted_);
+            const uint64_t in_block =
+                std::min<uint64_t>(100 + rng_.below(101), o_.transfers - emitted_);
             const Hash bhash = block_hash(o_.seed, block);
             uint64_t produced = 0;
             uint32_t log_index = static_cast<uint32_t>(rng_.below(4));
@@ -398,7 +422,8 @@ class Generator {
                 const int logs_in_txn = 1 + (u < 0.2) + (u < 0.1);
                 for (int j = 0; j < logs_in_txn && produced < in_block; ++j) {
                     if (rng_.unit() < 0.01) {  // an ERC721 Transfer: 4 topics, empty data
-                        append_nft_log(body, logs_in_answer, block, bhash, txn, txn_index, log_index++);
+                        append_nft_log(body, logs_in_answer, block, bhash, txn, txn_index,
+                                       log_index++);
                         ++erc721_;
                     }
                     const GenTransfer tr = next_transfer();
@@ -431,10 +456,11 @@ class Generator {
         uint64_t positive_holders = 0;
         for (auto v : positive_holder) positive_holders += v;
         stats << "blocks " << blocks_ << "\nanswers " << answer_no << "\njson_bytes " << json_bytes_
-              << "\nholders_touched " << holders_touched << "\npositive_holders " << positive_holders
-              << "\npositive_pairs " << positive_pairs << "\nmints " << mints_ << "\nburns " << burns_
-              << "\nzero_value " << zero_value_ << "\nself " << self_ << "\nerc721_logs " << erc721_
-              << "\nfailed_sender_picks " << failed_sender_ << "\ntop_token_share "
+              << "\nholders_touched " << holders_touched << "\npositive_holders "
+              << positive_holders << "\npositive_pairs " << positive_pairs << "\nmints " << mints_
+              << "\nburns " << burns_ << "\nzero_value " << zero_value_ << "\nself " << self_
+              << "\nerc721_logs " << erc721_ << "\nfailed_sender_picks " << failed_sender_
+              << "\ntop_token_share "
               << static_cast<double>(token_count_0_) / static_cast<double>(o_.transfers) << "\n";
         if (!stats) throw std::runtime_error("cannot write stats");
     }
@@ -450,10 +476,13 @@ class Generator {
     uint64_t holder_of(uint32_t t, uint64_t rank) const {
         if (rank < kHot) return rank;
         const auto& pt = per_token_[t];
-        return static_cast<uint64_t>((static_cast<u128>(rank) * pt.perm_a + pt.perm_b) % o_.holders);
+        return static_cast<uint64_t>((static_cast<u128>(rank) * pt.perm_a + pt.perm_b) %
+                                     o_.holders);
     }
     uint64_t pick_holder(uint32_t t) { return holder_of(t, holder_zipf_.sample(rng_)); }
-    u128& balance(uint32_t t, uint64_t h) { return balances_[static_cast<uint64_t>(t) * o_.holders + h]; }
+    u128& balance(uint32_t t, uint64_t h) {
+        return balances_[static_cast<uint64_t>(t) * o_.holders + h];
+    }
 
     u128 mint_amount(uint32_t t) {
         u128 v = 1 + rng_.below(999);
@@ -484,7 +513,7 @@ class Generator {
             // Initial distributions: each token mints to its own top-ranked
             // holders in rank order (the first one mint per token).
             const auto t = emitted_ < o_.tokens ? static_cast<uint32_t>(emitted_)
-                                                 : static_cast<uint32_t>(token_zipf_.sample(rng_));
+                                                : static_cast<uint32_t>(token_zipf_.sample(rng_));
             auto& pt = per_token_[t];
             const uint64_t h = holder_of(t, pt.minted_ranks++ % o_.holders);
             return mint(t, h, mint_amount(t));
@@ -595,7 +624,8 @@ class Generator {
         }
         for (const auto& [t, h] : picks) {
             auto it = balances_.find(static_cast<uint64_t>(t) * o_.holders + h);
-            f << "balance " << t << ' ' << h << ' ' << dec_of(it == balances_.end() ? 0 : it->second) << '\n';
+            f << "balance " << t << ' ' << h << ' '
+              << dec_of(it == balances_.end() ? 0 : it->second) << '\n';
         }
         for (uint32_t t = 0; t < std::min<uint32_t>(o_.tokens, 8); ++t) {
             uint64_t holders = 0;
@@ -683,7 +713,8 @@ struct FolderSize {
 FolderSize folder_size(const fs::path& dir) {
     FolderSize s;
     std::error_code ec;
-    for (const auto& e : fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec)) {
+    for (const auto& e :
+         fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec)) {
         if (!e.is_regular_file(ec)) continue;
         const uint64_t n = e.file_size(ec);
         if (ec) continue;
@@ -758,8 +789,10 @@ std::unordered_map<std::string, std::string> read_stats(const fs::path& p) {
 std::string human_bytes(double b) {
     char buf[32];
     if (b >= 1 << 30) std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1 << 30));
-    else if (b >= 1 << 20) std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1 << 20));
-    else std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024);
+    else if (b >= 1 << 20)
+        std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1 << 20));
+    else
+        std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024);
     return buf;
 }
 
@@ -797,8 +830,8 @@ using erc20::indexer::FetchedRange;
 // What a fetch worker does with an answer (indexer/fetch.cpp fetch_range):
 // decode, extract, sort. The answers carry logs only: a header for every
 // block is made up afterwards (the network's part, not a stage).
-FetchedRange decode_answer(simdjson::ondemand::parser& parser, const AnswerRef& a, std::string& body, uint64_t seed,
-                           Stage& decode, Stage& extract) {
+FetchedRange decode_answer(simdjson::ondemand::parser& parser, const AnswerRef& a,
+                           std::string& body, uint64_t seed, Stage& decode, Stage& extract) {
     const Lap l0 = lap();
     auto logs = erc20::rpc::decode_logs(parser, body);
     if (!logs) throw std::runtime_error(a.file + ": " + logs.error().to_string());
@@ -832,8 +865,8 @@ FetchedRange decode_answer(simdjson::ondemand::parser& parser, const AnswerRef& 
 // the main thread's part.
 struct Writer {
     erc20::indexer::BatchWriter batches;
-    Stage batching;      // BatchWriter::add and flush: appending ranges to the batch, handing it over
-    double wait{0};      // waiting for the write in flight before a hand-over
+    Stage batching;  // BatchWriter::add and flush: appending ranges to the batch, handing it over
+    double wait{0};  // waiting for the write in flight before a hand-over
 
     void add(FetchedRange&& r, BlockNum head) {
         const Lap l0 = lap();
@@ -861,8 +894,8 @@ struct AnswerQueue {
     size_t transfers{0};
     size_t peak_transfers{0};
     size_t limit{0};
-    bool done{false};      // the decode thread has pushed its last answer (or failed)
-    bool stopped{false};   // the writer gave up: the decode thread stops
+    bool done{false};     // the decode thread has pushed its last answer (or failed)
+    bool stopped{false};  // the writer gave up: the decode thread stops
     std::exception_ptr error;
 };
 
@@ -890,25 +923,29 @@ int run(const Options& o) {
     const fs::path db_path = o.db.empty() ? work / "db" : fs::path(o.db);
 
     std::printf("erc20-indexer replay benchmark\n");
-    std::printf("  machine      : %u cores (hardware_concurrency), %s\n", std::thread::hardware_concurrency(),
-                cpu_model().c_str());
+    std::printf("  machine      : %u cores (hardware_concurrency), %s\n",
+                std::thread::hardware_concurrency(), cpu_model().c_str());
     // simdjson::builtin_implementation() lives in libsimdjson.so and names the
     // library's own build (Debian's: fallback), not this program's: the
     // On-Demand code inlined into rpc/decode.cpp (built with the same flags as
     // this file, or the parser types would not link) is the one the
     // SIMDJSON_BUILTIN_IMPLEMENTATION macro names. Stage 1 (structural
     // indexing) is dispatched at run time to get_active_implementation().
-    std::printf("  libraries    : RocksDB %d.%d.%d, simdjson %d.%d.%d: On-Demand stage 2 compiled as simdjson::%s "
-                "(set by -march), stage 1 dispatched at run time to %s; libsimdjson.so's builtin_implementation(): %s\n",
-                ROCKSDB_MAJOR, ROCKSDB_MINOR, ROCKSDB_PATCH, int{simdjson::SIMDJSON_VERSION_MAJOR},
-                int{simdjson::SIMDJSON_VERSION_MINOR}, int{simdjson::SIMDJSON_VERSION_REVISION},
-                SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION),
-                simdjson::get_active_implementation()->name().c_str(),
-                simdjson::builtin_implementation()->name().c_str());
+    std::printf(
+        "  libraries    : RocksDB %d.%d.%d, simdjson %d.%d.%d: On-Demand stage 2 compiled as "
+        "simdjson::%s "
+        "(set by -march), stage 1 dispatched at run time to %s; libsimdjson.so's "
+        "builtin_implementation(): %s\n",
+        ROCKSDB_MAJOR, ROCKSDB_MINOR, ROCKSDB_PATCH, int{simdjson::SIMDJSON_VERSION_MAJOR},
+        int{simdjson::SIMDJSON_VERSION_MINOR}, int{simdjson::SIMDJSON_VERSION_REVISION},
+        SIMDJSON_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION),
+        simdjson::get_active_implementation()->name().c_str(),
+        simdjson::builtin_implementation()->name().c_str());
 #ifdef NDEBUG
     std::printf("  build        : NDEBUG (release)\n");
 #else
-    std::printf("  build        : assertions on (NOT a release build: figures are not representative)\n");
+    std::printf(
+        "  build        : assertions on (NOT a release build: figures are not representative)\n");
 #endif
 
     const auto gen_t0 = Clock::now();
@@ -919,7 +956,8 @@ int run(const Options& o) {
     {
         std::ifstream f(work / "index.txt");
         AnswerRef a;
-        while (f >> a.from >> a.to >> a.file >> a.logs >> a.transfers >> a.bytes) answers.push_back(a);
+        while (f >> a.from >> a.to >> a.file >> a.logs >> a.transfers >> a.bytes)
+            answers.push_back(a);
     }
     if (answers.empty()) throw std::runtime_error("no answers generated");
     const BlockNum last_block = answers.back().to;
@@ -929,18 +967,23 @@ int run(const Options& o) {
         total_json += a.bytes;
         max_body = std::max(max_body, a.bytes);
     }
-    std::printf("  workload     : %" PRIu64 " transfers (%s mints, %s burns, %s zero-value, %s self) + %s ERC721 logs\n",
-                o.transfers, stats["mints"].c_str(), stats["burns"].c_str(), stats["zero_value"].c_str(),
-                stats["self"].c_str(), stats["erc721_logs"].c_str());
+    std::printf("  workload     : %" PRIu64
+                " transfers (%s mints, %s burns, %s zero-value, %s self) + %s ERC721 logs\n",
+                o.transfers, stats["mints"].c_str(), stats["burns"].c_str(),
+                stats["zero_value"].c_str(), stats["self"].c_str(), stats["erc721_logs"].c_str());
     std::printf("                 %u tokens (Zipf s=1.1, busiest %.1f%% of transfers), %" PRIu64
-                " holders (Zipf s=1.0; %s touched, %s hold a positive balance; %s positive (token, holder) pairs)\n",
-                o.tokens, 100.0 * std::stod(stats["top_token_share"]), o.holders, stats["holders_touched"].c_str(),
-                stats["positive_holders"].c_str(), stats["positive_pairs"].c_str());
-    std::printf("                 %s blocks (%" PRIu64 "-%" PRIu64 ", %.0f transfers/block), seed %" PRIu64 "\n",
+                " holders (Zipf s=1.0; %s touched, %s hold a positive balance; %s positive (token, "
+                "holder) pairs)\n",
+                o.tokens, 100.0 * std::stod(stats["top_token_share"]), o.holders,
+                stats["holders_touched"].c_str(), stats["positive_holders"].c_str(),
+                stats["positive_pairs"].c_str());
+    std::printf("                 %s blocks (%" PRIu64 "-%" PRIu64
+                ", %.0f transfers/block), seed %" PRIu64 "\n",
                 stats["blocks"].c_str(), answers.front().from, last_block,
                 static_cast<double>(o.transfers) / std::stod(stats["blocks"]), o.seed);
     // The batches the writer will form: the daemon's rule on the generator's counts.
-    const size_t batch_limit = erc20::indexer::batch_limit(static_cast<size_t>(o.write_batch_mb << 20));
+    const size_t batch_limit =
+        erc20::indexer::batch_limit(static_cast<size_t>(o.write_batch_mb << 20));
     uint64_t planned_batches = 0;
     {
         size_t transfers_in = 0;  // BatchWriter::full(): handed over once it holds the limit
@@ -953,29 +996,43 @@ int run(const Options& o) {
         }
         if (transfers_in > 0) ++planned_batches;
     }
-    std::printf("  answers      : %zu eth_getLogs bodies of %u blocks, %.0f transfers/answer, %s JSON/body avg "
-                "(max %s), %s total; generated in %.1f s (not measured)\n",
-                answers.size(), o.blocks_per_answer, static_cast<double>(o.transfers) / static_cast<double>(answers.size()),
-                human_bytes(static_cast<double>(total_json) / static_cast<double>(answers.size())).c_str(),
-                human_bytes(static_cast<double>(max_body)).c_str(), human_bytes(static_cast<double>(total_json)).c_str(),
-                gen_s);
-    std::printf("  batches      : %" PRIu64 " Store::apply batches when full, %.0f transfers/batch (%.1f answers/batch): "
-                "--write-batch-mb %" PRIu64 " / kApplyBytesPerTransfer %zu B = handed over once it holds %zu transfers%s\n",
-                planned_batches, static_cast<double>(o.transfers) / static_cast<double>(planned_batches),
-                static_cast<double>(answers.size()) / static_cast<double>(planned_batches), o.write_batch_mb,
-                erc20::storage::kApplyBytesPerTransfer, batch_limit,
-                o.serial ? "" : "; pipelined, a batch is handed over as soon as nothing more is decoded (the daemon's rule)");
+    std::printf(
+        "  answers      : %zu eth_getLogs bodies of %u blocks, %.0f transfers/answer, %s JSON/body "
+        "avg "
+        "(max %s), %s total; generated in %.1f s (not measured)\n",
+        answers.size(), o.blocks_per_answer,
+        static_cast<double>(o.transfers) / static_cast<double>(answers.size()),
+        human_bytes(static_cast<double>(total_json) / static_cast<double>(answers.size())).c_str(),
+        human_bytes(static_cast<double>(max_body)).c_str(),
+        human_bytes(static_cast<double>(total_json)).c_str(), gen_s);
+    std::printf("  batches      : %" PRIu64
+                " Store::apply batches when full, %.0f transfers/batch (%.1f answers/batch): "
+                "--write-batch-mb %" PRIu64
+                " / kApplyBytesPerTransfer %zu B = handed over once it holds %zu transfers%s\n",
+                planned_batches,
+                static_cast<double>(o.transfers) / static_cast<double>(planned_batches),
+                static_cast<double>(answers.size()) / static_cast<double>(planned_batches),
+                o.write_batch_mb, erc20::storage::kApplyBytesPerTransfer, batch_limit,
+                o.serial ? ""
+                         : "; pipelined, a batch is handed over as soon as nothing more is decoded "
+                           "(the daemon's rule)");
     if (o.serial) {
-        std::printf("  threads      : serial (--serial): read, decode, extract, sort, batch and apply one at a time (the "
-                    "apply on the writer's thread while the main thread waits for it)\n");
+        std::printf(
+            "  threads      : serial (--serial): read, decode, extract, sort, batch and apply one "
+            "at a time (the "
+            "apply on the writer's thread while the main thread waits for it)\n");
     } else {
-        std::printf("  threads      : pipelined: read, decode, extract and sort on a decode thread -> queue of at most "
-                    "%zu transfers (2 batches) -> batch on the main thread -> Store::apply on indexer::BatchWriter's "
-                    "writer thread, as in the daemon\n",
-                    2 * batch_limit);
+        std::printf(
+            "  threads      : pipelined: read, decode, extract and sort on a decode thread -> "
+            "queue of at most "
+            "%zu transfers (2 batches) -> batch on the main thread -> Store::apply on "
+            "indexer::BatchWriter's "
+            "writer thread, as in the daemon\n",
+            2 * batch_limit);
     }
     std::printf("  store        : %s; batches of >= %zu transfers ingested as table files\n",
-                o.bulk ? "bulk mode (Store::begin_bulk: automatic compactions deferred, as in the daemon's backfill; "
+                o.bulk ? "bulk mode (Store::begin_bulk: automatic compactions deferred, as in the "
+                         "daemon's backfill; "
                          "the compaction below is the one the daemon runs before following)"
                        : "normal settings (--no-bulk: automatic compactions on)",
                 erc20::storage::StoreOptions{}.ingest_min_transfers);
@@ -988,7 +1045,7 @@ int run(const Options& o) {
     double decoder_wait = 0;              // the decode thread waiting on a full queue
     double writer_wait = 0;               // the writer waiting for a decoded answer
     size_t queue_peak = 0;
-    Clock::time_point e2e_t0, e2e_t1;     // the first decode's start, the last apply's end
+    Clock::time_point e2e_t0, e2e_t1;  // the first decode's start, the last apply's end
     const long rss_before = peak_rss_kib();
     const double cpu_t0 = cpu_seconds();
     auto store = erc20::storage::Store::open(db_path.string(), erc20::storage::StoreOptions{});
@@ -996,7 +1053,10 @@ int run(const Options& o) {
     if (o.bulk) store->begin_bulk();
     // The daemon's writer; the replay's head is the last block, so headers are
     // kept as at the end of a backfill (the window below it, and each batch's last).
-    Writer writer{erc20::indexer::BatchWriter(*store, static_cast<size_t>(o.write_batch_mb << 20), kReorgWindow, {}), {}, 0};
+    Writer writer{erc20::indexer::BatchWriter(*store, static_cast<size_t>(o.write_batch_mb << 20),
+                                              kReorgWindow, {}),
+                  {},
+                  0};
     // Reads answer i (the network's job: not a stage) and decodes it.
     auto read_and_decode = [&](simdjson::ondemand::parser& parser, size_t i) {
         const auto& a = answers[i];
@@ -1012,7 +1072,8 @@ int run(const Options& o) {
         simdjson::ondemand::parser parser;
         for (size_t i = 0; i < answers.size(); ++i) {
             writer.add(read_and_decode(parser, i), last_block);
-            if (writer.batches.full()) writer.hand_over();  // everything is at hand: only a full batch goes
+            if (writer.batches.full())
+                writer.hand_over();  // everything is at hand: only a full batch goes
             writer.batches.finish();
         }
         writer.hand_over();
@@ -1030,7 +1091,8 @@ int run(const Options& o) {
                     std::unique_lock lock(q.mutex);
                     const auto w0 = Clock::now();
                     q.not_full.wait(lock, [&] {
-                        return q.stopped || q.answers.empty() || q.transfers + d.transfers.size() <= q.limit;
+                        return q.stopped || q.answers.empty() ||
+                               q.transfers + d.transfers.size() <= q.limit;
                     });
                     decoder_wait += seconds_since(w0);
                     if (q.stopped) break;
@@ -1100,8 +1162,8 @@ int run(const Options& o) {
     const Stage applying{written.apply_wall, written.apply_cpu};
     const uint64_t replayed = written.transfers;
     if (o.serial && written.batches != planned_batches) {
-        throw std::runtime_error("applied " + std::to_string(written.batches) + " batches, planned " +
-                                 std::to_string(planned_batches));
+        throw std::runtime_error("applied " + std::to_string(written.batches) +
+                                 " batches, planned " + std::to_string(planned_batches));
     }
     const uint64_t live_estimate = store->size_bytes();
     const auto close_t0 = Clock::now();
@@ -1118,17 +1180,21 @@ int run(const Options& o) {
     // of the last apply; serial, the sum of the stages (file reads excluded).
     const double end_to_end = o.serial ? front.wall + back.wall : e2e_wall;
     if (o.serial) {
-        std::printf("\nthroughput (%" PRIu64 " transfers, %" PRIu64 " logs, %" PRIu64 " batches), serial (--serial): "
+        std::printf("\nthroughput (%" PRIu64 " transfers, %" PRIu64 " logs, %" PRIu64
+                    " batches), serial (--serial): "
                     "wall time, and CPU time of the one replay thread\n",
                     replayed, total_logs, written.batches);
     } else {
-        std::printf("\nthroughput (%" PRIu64 " transfers, %" PRIu64 " logs, %" PRIu64 " batches), pipelined: "
+        std::printf("\nthroughput (%" PRIu64 " transfers, %" PRIu64 " logs, %" PRIu64
+                    " batches), pipelined: "
                     "wall time, and CPU time of the thread that runs the stage\n",
                     replayed, total_logs, written.batches);
     }
-    std::printf("  %-15s %9s %14s   %9s %14s\n", "stage", "wall s", "transfers/s", "CPU s", "transfers/CPU-s");
+    std::printf("  %-15s %9s %14s   %9s %14s\n", "stage", "wall s", "transfers/s", "CPU s",
+                "transfers/CPU-s");
     auto row = [&](const char* name, double wall, double cpu, const char* note) {
-        std::printf("  %-15s %9.3f %14.0f   %9.3f %14.0f  %s\n", name, wall, n / wall, cpu, n / cpu, note);
+        std::printf("  %-15s %9.3f %14.0f   %9.3f %14.0f  %s\n", name, wall, n / wall, cpu, n / cpu,
+                    note);
     };
     const char* front_thread = o.serial ? "" : "[decode thread]";
     const char* back_thread = o.serial ? "" : "[main thread]";
@@ -1136,10 +1202,12 @@ int run(const Options& o) {
     char detail[96];
     char note[160];
     auto with_thread = [&](const char* thread) {
-        std::snprintf(note, sizeof note, "%s%s%s", thread, thread[0] != '\0' && detail[0] != '\0' ? " " : "", detail);
+        std::snprintf(note, sizeof note, "%s%s%s", thread,
+                      thread[0] != '\0' && detail[0] != '\0' ? " " : "", detail);
         return note;
     };
-    std::snprintf(detail, sizeof detail, "(%.0f MB/s of JSON on CPU)", static_cast<double>(total_json) / 1e6 / decoding.cpu);
+    std::snprintf(detail, sizeof detail, "(%.0f MB/s of JSON on CPU)",
+                  static_cast<double>(total_json) / 1e6 / decoding.cpu);
     row("decode", decoding.wall, decoding.cpu, with_thread(front_thread));
     detail[0] = '\0';
     row("extract+sort", extracting.wall, extracting.cpu, with_thread(front_thread));
@@ -1152,64 +1220,86 @@ int run(const Options& o) {
     detail[0] = '\0';
     row("batch+apply", back.wall, back.cpu, with_thread(o.serial ? "" : "[main + writer threads]"));
     if (o.serial) {
-        std::snprintf(note, sizeof note, "(decode+extract+batch+apply, one thread; %.3f s of wall from the first "
-                      "decode to the last apply, with the file reads)", e2e_wall);
+        std::snprintf(note, sizeof note,
+                      "(decode+extract+batch+apply, one thread; %.3f s of wall from the first "
+                      "decode to the last apply, with the file reads)",
+                      e2e_wall);
     } else {
-        std::snprintf(note, sizeof note, "(wall from the first decode to the end of the last apply, 3 threads; "
+        std::snprintf(note, sizeof note,
+                      "(wall from the first decode to the end of the last apply, 3 threads; "
                       "CPU of the three threads' stages)");
     }
     row("end to end", end_to_end, front.cpu + back.cpu, note);
-    std::printf("  %-15s %9s %14.0f   %9s %14.0f  %s\n", "overlapped", "",
-                n / std::max({front.wall, writer.batching.wall, applying.wall}), "",
-                n / std::max({front.cpu, writer.batching.cpu, applying.cpu}),
-                o.serial ? "(bound if each stage ran on its own thread: 1/max(decode+extract, batch, apply))"
-                         : "(bound of this pipeline: 1/max(decode+extract, batch, apply))");
+    std::printf(
+        "  %-15s %9s %14.0f   %9s %14.0f  %s\n", "overlapped", "",
+        n / std::max({front.wall, writer.batching.wall, applying.wall}), "",
+        n / std::max({front.cpu, writer.batching.cpu, applying.cpu}),
+        o.serial
+            ? "(bound if each stage ran on its own thread: 1/max(decode+extract, batch, apply))"
+            : "(bound of this pipeline: 1/max(decode+extract, batch, apply))");
     std::printf("  %-15s %9.3f %14.0f  (closing the store)\n", "+ close", end_to_end + close_s,
                 n / (end_to_end + close_s));
-    std::printf("  batches        : %" PRIu64 " of %" PRIu64 "-%" PRIu64 " transfers (%.0f avg)\n", written.batches,
-                written.min_transfers, written.max_transfers, n / static_cast<double>(written.batches));
+    std::printf("  batches        : %" PRIu64 " of %" PRIu64 "-%" PRIu64 " transfers (%.0f avg)\n",
+                written.batches, written.min_transfers, written.max_transfers,
+                n / static_cast<double>(written.batches));
     if (o.serial) {
-        std::printf("  file reads     : %.3f s wall, %.3f s CPU (the network's stand-in: not in the stages)\n",
-                    reading.wall, reading.cpu);
+        std::printf(
+            "  file reads     : %.3f s wall, %.3f s CPU (the network's stand-in: not in the "
+            "stages)\n",
+            reading.wall, reading.cpu);
     } else {
-        std::printf("  decode thread  : %.3f s CPU in all, incl. file reads (the network's stand-in) %.3f s wall / "
-                    "%.3f s CPU; waited %.3f s on a full queue (peak %zu transfers queued)\n",
-                    decoder_cpu, reading.wall, reading.cpu, decoder_wait, queue_peak);
-        std::printf("  main thread    : waited %.3f s for decoded answers (the first one's read and decode included), "
-                    "%.3f s for the write in flight before a hand-over\n",
-                    writer_wait, writer.wait);
+        std::printf(
+            "  decode thread  : %.3f s CPU in all, incl. file reads (the network's stand-in) %.3f "
+            "s wall / "
+            "%.3f s CPU; waited %.3f s on a full queue (peak %zu transfers queued)\n",
+            decoder_cpu, reading.wall, reading.cpu, decoder_wait, queue_peak);
+        std::printf(
+            "  main thread    : waited %.3f s for decoded answers (the first one's read and decode "
+            "included), "
+            "%.3f s for the write in flight before a hand-over\n",
+            writer_wait, writer.wait);
     }
-    std::printf("  process CPU    : %.3f s over %.3f s of wall time (all threads, incl. RocksDB flushes and "
-                "compactions, file reads) = %.0f transfers per process-CPU-second\n",
-                replay_cpu, replay_wall + close_s, n / replay_cpu);
+    std::printf(
+        "  process CPU    : %.3f s over %.3f s of wall time (all threads, incl. RocksDB flushes "
+        "and "
+        "compactions, file reads) = %.0f transfers per process-CPU-second\n",
+        replay_cpu, replay_wall + close_s, n / replay_cpu);
     std::printf("\nmemory\n");
     std::printf("  peak RSS     : %s after the replay (%s before opening the store)\n",
                 human_bytes(static_cast<double>(rss_replay) * 1024).c_str(),
                 human_bytes(static_cast<double>(rss_before) * 1024).c_str());
 
     std::printf("\ndatabase size\n");
-    std::printf("  on disk      : %s before close (Store::size_bytes: SST + WAL)\n", human_bytes(static_cast<double>(live_estimate)).c_str());
-    std::printf("  after replay : %s in %" PRIu64 " files (%s SST, %s WAL) = %.1f bytes/transfer (%.1f SST only)\n",
+    std::printf("  on disk      : %s before close (Store::size_bytes: SST + WAL)\n",
+                human_bytes(static_cast<double>(live_estimate)).c_str());
+    std::printf("  after replay : %s in %" PRIu64
+                " files (%s SST, %s WAL) = %.1f bytes/transfer (%.1f SST only)\n",
                 human_bytes(static_cast<double>(before.total)).c_str(), before.files,
-                human_bytes(static_cast<double>(before.sst)).c_str(), human_bytes(static_cast<double>(before.wal)).c_str(),
+                human_bytes(static_cast<double>(before.sst)).c_str(),
+                human_bytes(static_cast<double>(before.wal)).c_str(),
                 static_cast<double>(before.total) / n, static_cast<double>(before.sst) / n);
 
     // Reopen through the Store and check the result against the generator.
     int failures = 0;
     {
         const auto reopen_t0 = Clock::now();
-        auto reopened = erc20::storage::Store::open(db_path.string(), erc20::storage::StoreOptions{});
+        auto reopened =
+            erc20::storage::Store::open(db_path.string(), erc20::storage::StoreOptions{});
         const double reopen_s = seconds_since(reopen_t0);
         const FolderSize flushed = folder_size(db_path);
-        std::printf("  reopened     : %s in %" PRIu64 " files (%s SST, %s WAL) = %.1f bytes/transfer (%.1f SST only); "
+        std::printf("  reopened     : %s in %" PRIu64
+                    " files (%s SST, %s WAL) = %.1f bytes/transfer (%.1f SST only); "
                     "Store::open took %.2f s (WAL recovery into L0)\n",
                     human_bytes(static_cast<double>(flushed.total)).c_str(), flushed.files,
-                    human_bytes(static_cast<double>(flushed.sst)).c_str(), human_bytes(static_cast<double>(flushed.wal)).c_str(),
-                    static_cast<double>(flushed.total) / n, static_cast<double>(flushed.sst) / n, reopen_s);
+                    human_bytes(static_cast<double>(flushed.sst)).c_str(),
+                    human_bytes(static_cast<double>(flushed.wal)).c_str(),
+                    static_cast<double>(flushed.total) / n, static_cast<double>(flushed.sst) / n,
+                    reopen_s);
         auto view = reopened->view();
         const auto totals = view.totals();
         if (totals.transfers != replayed || totals.tokens != o.tokens) {
-            std::printf("  CHECK FAILED : totals %" PRIu64 " transfers / %" PRIu64 " tokens, expected %" PRIu64 " / %u\n",
+            std::printf("  CHECK FAILED : totals %" PRIu64 " transfers / %" PRIu64
+                        " tokens, expected %" PRIu64 " / %u\n",
                         totals.transfers, totals.tokens, replayed, o.tokens);
             ++failures;
         }
@@ -1221,9 +1311,11 @@ int run(const Options& o) {
                 uint64_t t = 0, h = 0;
                 std::string want;
                 f >> t >> h >> want;
-                const auto got = erc20::to_dec_string(view.balance(token_address(o.seed, t), holder_address(o.seed, h)));
+                const auto got = erc20::to_dec_string(
+                    view.balance(token_address(o.seed, t), holder_address(o.seed, h)));
                 if (got != want) {
-                    std::printf("  CHECK FAILED : balance of holder %" PRIu64 " in token %" PRIu64 " is %s, expected %s\n",
+                    std::printf("  CHECK FAILED : balance of holder %" PRIu64 " in token %" PRIu64
+                                " is %s, expected %s\n",
                                 h, t, got.c_str(), want.c_str());
                     ++failures;
                 }
@@ -1232,14 +1324,16 @@ int run(const Options& o) {
                 f >> t >> want;
                 const auto s = view.token_stats(token_address(o.seed, t));
                 if (!s || s->holders != want) {
-                    std::printf("  CHECK FAILED : token %" PRIu64 " has %" PRIu64 " holders, expected %" PRIu64 "\n", t,
-                                s ? s->holders : 0, want);
+                    std::printf("  CHECK FAILED : token %" PRIu64 " has %" PRIu64
+                                " holders, expected %" PRIu64 "\n",
+                                t, s ? s->holders : 0, want);
                     ++failures;
                 }
             }
             ++checked;
         }
-        std::printf("  check        : %s (%" PRIu64 " balances and holder counts compared with the generator)\n",
+        std::printf("  check        : %s (%" PRIu64
+                    " balances and holder counts compared with the generator)\n",
                     failures == 0 ? "ok" : "FAILED", checked);
     }
 
@@ -1247,22 +1341,26 @@ int run(const Options& o) {
     if (o.compact) {
         const auto c0 = Clock::now();
         {
-            auto store2 = erc20::storage::Store::open(db_path.string(), erc20::storage::StoreOptions{});
+            auto store2 =
+                erc20::storage::Store::open(db_path.string(), erc20::storage::StoreOptions{});
             store2->compact();
         }
         const double compact_s = seconds_since(c0);
         const auto cfs = column_family_sizes(db_path.string());
         const FolderSize after = folder_size(db_path);
         compacted_per_transfer = static_cast<double>(after.total) / n;
-        std::printf("  compacted    : %s in %" PRIu64 " files (%s SST) = %.1f bytes/transfer (%.1f SST only); "
+        std::printf("  compacted    : %s in %" PRIu64
+                    " files (%s SST) = %.1f bytes/transfer (%.1f SST only); "
                     "Store::compact() took %.1f s\n",
                     human_bytes(static_cast<double>(after.total)).c_str(), after.files,
-                    human_bytes(static_cast<double>(after.sst)).c_str(), static_cast<double>(after.total) / n,
-                    static_cast<double>(after.sst) / n, compact_s);
+                    human_bytes(static_cast<double>(after.sst)).c_str(),
+                    static_cast<double>(after.total) / n, static_cast<double>(after.sst) / n,
+                    compact_s);
         std::printf("  per column family after compaction (bytes/transfer, keys):\n");
         for (const auto& c : cfs) {
             if (c.sst_bytes == 0) continue;
-            std::printf("    %-18s %8.1f  %12" PRIu64 "\n", c.name.c_str(), static_cast<double>(c.sst_bytes) / n, c.keys);
+            std::printf("    %-18s %8.1f  %12" PRIu64 "\n", c.name.c_str(),
+                        static_cast<double>(c.sst_bytes) / n, c.keys);
         }
         std::printf("  peak RSS     : %s including the compaction\n",
                     human_bytes(static_cast<double>(peak_rss_kib()) * 1024).c_str());
@@ -1270,16 +1368,20 @@ int run(const Options& o) {
 
     char e2e_target[96];
     if (o.serial) {
-        std::snprintf(e2e_target, sizeof e2e_target, "not measured (--serial; one thread: %.0f/s)", n / end_to_end);
-    } else {
-        std::snprintf(e2e_target, sizeof e2e_target, "%s (%.0f/s)", n / end_to_end >= 300000 ? "met" : "NOT met",
+        std::snprintf(e2e_target, sizeof e2e_target, "not measured (--serial; one thread: %.0f/s)",
                       n / end_to_end);
+    } else {
+        std::snprintf(e2e_target, sizeof e2e_target, "%s (%.0f/s)",
+                      n / end_to_end >= 300000 ? "met" : "NOT met", n / end_to_end);
     }
-    std::printf("\ntargets: >= 300000 transfers/s end to end (pipelined wall, first decode to last apply): %s; "
-                "peak RSS < 1 GiB: %s; <= 150 bytes/transfer after compaction: %s\n",
-                e2e_target, rss_replay < (1L << 20) ? "met" : "NOT met",
-                compacted_per_transfer < 0 ? "not measured (--no-compact)"
-                                           : compacted_per_transfer <= 150 ? "met" : "NOT met");
+    std::printf(
+        "\ntargets: >= 300000 transfers/s end to end (pipelined wall, first decode to last apply): "
+        "%s; "
+        "peak RSS < 1 GiB: %s; <= 150 bytes/transfer after compaction: %s\n",
+        e2e_target, rss_replay < (1L << 20) ? "met" : "NOT met",
+        compacted_per_transfer < 0      ? "not measured (--no-compact)"
+        : compacted_per_transfer <= 150 ? "met"
+                                        : "NOT met");
     return failures == 0 ? 0 : 1;
 }
 

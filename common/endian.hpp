@@ -17,14 +17,18 @@ template <class UInt>
 constexpr UInt byteswap(UInt v) noexcept {
     static_assert(std::is_unsigned_v<UInt>);
     if constexpr (sizeof(UInt) == 8) return __builtin_bswap64(v);
-    else if constexpr (sizeof(UInt) == 4) return __builtin_bswap32(v);
-    else if constexpr (sizeof(UInt) == 2) return __builtin_bswap16(v);
-    else return v;
+    else if constexpr (sizeof(UInt) == 4)
+        return __builtin_bswap32(v);
+    else if constexpr (sizeof(UInt) == 2)
+        return __builtin_bswap16(v);
+    else
+        return v;
 }
 template <class UInt>
 constexpr UInt to_big(UInt v) noexcept {
     if constexpr (std::endian::native == std::endian::big) return v;
-    else return byteswap(v);
+    else
+        return byteswap(v);
 }
 }  // namespace endian_detail
 
@@ -46,17 +50,29 @@ inline void store_be(Byte* p, UInt v) noexcept {
 }
 
 template <class Byte>
-[[nodiscard]] inline uint64_t load_be64(const Byte* p) noexcept { return load_be<uint64_t>(p); }
+[[nodiscard]] inline uint64_t load_be64(const Byte* p) noexcept {
+    return load_be<uint64_t>(p);
+}
 template <class Byte>
-[[nodiscard]] inline uint32_t load_be32(const Byte* p) noexcept { return load_be<uint32_t>(p); }
+[[nodiscard]] inline uint32_t load_be32(const Byte* p) noexcept {
+    return load_be<uint32_t>(p);
+}
 template <class Byte>
-[[nodiscard]] inline uint16_t load_be16(const Byte* p) noexcept { return load_be<uint16_t>(p); }
+[[nodiscard]] inline uint16_t load_be16(const Byte* p) noexcept {
+    return load_be<uint16_t>(p);
+}
 template <class Byte>
-inline void store_be64(Byte* p, uint64_t v) noexcept { store_be(p, v); }
+inline void store_be64(Byte* p, uint64_t v) noexcept {
+    store_be(p, v);
+}
 template <class Byte>
-inline void store_be32(Byte* p, uint32_t v) noexcept { store_be(p, v); }
+inline void store_be32(Byte* p, uint32_t v) noexcept {
+    store_be(p, v);
+}
 template <class Byte>
-inline void store_be16(Byte* p, uint16_t v) noexcept { store_be(p, v); }
+inline void store_be16(Byte* p, uint16_t v) noexcept {
+    store_be(p, v);
+}
 
 /// The big-endian integer at `s[at]`. REQUIRES: at + its size <= s.size().
 [[nodiscard]] inline uint64_t load_be64(std::string_view s, size_t at = 0) noexcept {

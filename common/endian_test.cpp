@@ -32,7 +32,8 @@ TEST_CASE("big-endian helpers put the most significant byte first", "[common][en
         CHECK(b[7] == 0xfe);
         CHECK(b[11] == 7);
         CHECK(load_be64(b.data()) == ~uint64_t{0} - 1);
-        CHECK(load_be32(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), 8) == 7);
+        CHECK(load_be32(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), 8) ==
+              7);
     }
 }
 

@@ -12,8 +12,10 @@ constexpr uint64_t kRoundConstants[24] = {
     0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
     0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
     0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
-constexpr int kRotations[24] = {1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14, 27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44};
-constexpr int kLanes[24] = {10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4, 15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1};
+constexpr int kRotations[24] = {1,  3,  6,  10, 15, 21, 28, 36, 45, 55, 2,  14,
+                                27, 41, 56, 8,  25, 43, 62, 18, 39, 61, 20, 44};
+constexpr int kLanes[24] = {10, 7,  11, 17, 18, 3, 5,  16, 8,  21, 24, 4,
+                            15, 23, 19, 13, 12, 2, 20, 14, 22, 9,  6,  1};
 
 constexpr uint64_t rotl(uint64_t x, int n) { return (x << n) | (x >> (64 - n)); }
 
@@ -66,7 +68,8 @@ Hash keccak256(std::span<const uint8_t> data) noexcept {
     return h;
 }
 
-bool bloom_may_contain(const std::array<uint8_t, 256>& bloom, std::span<const uint8_t> value) noexcept {
+bool bloom_may_contain(const std::array<uint8_t, 256>& bloom,
+                       std::span<const uint8_t> value) noexcept {
     Hash h = keccak256(value);
     for (size_t i = 0; i < 6; i += 2) {
         unsigned bit = ((unsigned{h.bytes[i]} << 8) | h.bytes[i + 1]) & 2047u;

@@ -14,6 +14,7 @@ namespace erc20 {
 
 /// Whether a header's logs bloom may contain `value` (an address or a topic):
 /// false means certainly not; true may be a false positive.
-[[nodiscard]] bool bloom_may_contain(const std::array<uint8_t, 256>& bloom, std::span<const uint8_t> value) noexcept;
+[[nodiscard]] bool bloom_may_contain(const std::array<uint8_t, 256>& bloom,
+                                     std::span<const uint8_t> value) noexcept;
 
 }  // namespace erc20

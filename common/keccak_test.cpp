@@ -10,12 +10,14 @@ using namespace erc20;
 
 namespace {
 Hash keccak_of(std::string_view s) {
-    return keccak256(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+    return keccak256(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
 }
 }  // namespace
 
 TEST_CASE("keccak256 matches Ethereum's known digests", "[common][keccak]") {
-    CHECK(to_hex(keccak_of("")) == "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+    CHECK(to_hex(keccak_of("")) ==
+          "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
     CHECK(to_hex(keccak_of("Transfer(address,address,uint256)")) ==
           "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef");
     CHECK(to_hex(keccak_of("transfer(address,uint256)")).substr(0, 10) == "0xa9059cbb");

@@ -26,17 +26,21 @@ std::string format_double(double v) {
 }
 }  // namespace
 
-void Registry::inc(std::string_view name, std::string_view help, std::string_view labels, uint64_t by) {
+void Registry::inc(std::string_view name, std::string_view help, std::string_view labels,
+                   uint64_t by) {
     std::lock_guard lock(mutex_);
     auto it = families_.find(name);
-    if (it == families_.end()) it = families_.emplace(std::string(name), Family{std::string(help), false, {}, {}}).first;
+    if (it == families_.end())
+        it = families_.emplace(std::string(name), Family{std::string(help), false, {}, {}}).first;
     it->second.counters[std::string(labels)] += by;
 }
 
-void Registry::observe(std::string_view name, std::string_view help, std::string_view labels, double seconds) {
+void Registry::observe(std::string_view name, std::string_view help, std::string_view labels,
+                       double seconds) {
     std::lock_guard lock(mutex_);
     auto it = families_.find(name);
-    if (it == families_.end()) it = families_.emplace(std::string(name), Family{std::string(help), true, {}, {}}).first;
+    if (it == families_.end())
+        it = families_.emplace(std::string(name), Family{std::string(help), true, {}, {}}).first;
     auto& h = it->second.histograms[std::string(labels)];
     if (h.buckets.empty()) h.buckets.assign(kBounds.size(), 0);
     for (size_t i = 0; i < kBounds.size(); ++i) {
@@ -52,13 +56,16 @@ std::string Registry::render() const {
     for (const auto& [name, f] : families_) {
         out += "# HELP " + name + " " + f.help + "\n";
         out += "# TYPE " + name + (f.histogram ? " histogram\n" : " counter\n");
-        for (const auto& [labels, v] : f.counters) out += series(name, labels) + " " + std::to_string(v) + "\n";
+        for (const auto& [labels, v] : f.counters)
+            out += series(name, labels) + " " + std::to_string(v) + "\n";
         for (const auto& [labels, h] : f.histograms) {
             for (size_t i = 0; i < kBounds.size(); ++i) {
-                out += series(name + "_bucket", labels, "le=\"" + format_double(kBounds[i]) + "\"") + " " +
-                       std::to_string(h.buckets[i]) + "\n";
+                out +=
+                    series(name + "_bucket", labels, "le=\"" + format_double(kBounds[i]) + "\"") +
+                    " " + std::to_string(h.buckets[i]) + "\n";
             }
-            out += series(name + "_bucket", labels, "le=\"+Inf\"") + " " + std::to_string(h.count) + "\n";
+            out += series(name + "_bucket", labels, "le=\"+Inf\"") + " " + std::to_string(h.count) +
+                   "\n";
             out += series(name + "_sum", labels) + " " + format_double(h.sum) + "\n";
             out += series(name + "_count", labels) + " " + std::to_string(h.count) + "\n";
         }

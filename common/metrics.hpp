@@ -16,10 +16,12 @@ class Registry {
   public:
     /// Adds `by` to counter `name` with `labels` (Prometheus label text without
     /// braces, e.g. `method="eth_getLogs",kind="timeout"`; empty for none).
-    void inc(std::string_view name, std::string_view help, std::string_view labels, uint64_t by = 1);
+    void inc(std::string_view name, std::string_view help, std::string_view labels,
+             uint64_t by = 1);
 
     /// Records one observation (in seconds) in histogram `name`.
-    void observe(std::string_view name, std::string_view help, std::string_view labels, double seconds);
+    void observe(std::string_view name, std::string_view help, std::string_view labels,
+                 double seconds);
 
     /// Every family in the text exposition format, sorted by name.
     [[nodiscard]] std::string render() const;

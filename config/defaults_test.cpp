@@ -59,7 +59,8 @@ TEST_CASE("README's option table shows the table's defaults", "[config][defaults
         REQUIRE(documented.count(name));
         const std::string& cell = documented.at(name);
         if (fallback.empty()) CHECK(cell.find('`') == std::string::npos);
-        else CHECK(cell == "`" + fallback + "`");
+        else
+            CHECK(cell == "`" + fallback + "`");
     }
     for (const auto& [name, cell] : documented) {
         INFO("README documents --" << name);
@@ -67,7 +68,8 @@ TEST_CASE("README's option table shows the table's defaults", "[config][defaults
     }
 }
 
-TEST_CASE("the example config sets each option to its default or shows it commented out", "[config][defaults]") {
+TEST_CASE("the example config sets each option to its default or shows it commented out",
+          "[config][defaults]") {
     const auto defaults = table_defaults();
     const std::regex entry(R"(^(# )?([a-z-]+) =\s*(.*?)\s*$)");
     std::istringstream example(read_source("config/erc20-indexer.conf.example"));

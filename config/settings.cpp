@@ -31,25 +31,32 @@ const std::vector<OptionSpec> kOptions{
     {"max-range", "2000", "most blocks per eth_getLogs request (shrinks when the node refuses)"},
     {"fetch-workers", "4", "block ranges fetched in parallel during backfill"},
     {"rpc-timeout-ms", "30000", "timeout of one JSON-RPC call"},
-    {"rpc-max-backoff-ms", "30000", "longest wait between retries of a failed call (exponential with jitter from 200 ms)"},
+    {"rpc-max-backoff-ms", "30000",
+     "longest wait between retries of a failed call (exponential with jitter from 200 ms)"},
     {"ready-max-lag", "64", "/readyz answers 503 while the lag exceeds this many blocks"},
     {"cache-mb", "256", "RocksDB block cache, MiB"},
     {"memtable-mb", "256", "RocksDB write buffers of all column families together, MiB"},
-    {"write-batch-mb", "128", "during backfill, consecutive ranges are written together in batches of up to this many MiB"},
-    {"ingest-min-transfers", "20000", "a batch of at least this many transfers is written as table files ingested into RocksDB instead of through its memtables"},
+    {"write-batch-mb", "128",
+     "during backfill, consecutive ranges are written together in batches of up to this many MiB"},
+    {"ingest-min-transfers", "20000",
+     "a batch of at least this many transfers is written as table files ingested into RocksDB "
+     "instead of through its memtables"},
 };
 
 std::string env_name(const std::string& option) {
     std::string s = "ERC20_INDEXER_";
-    for (char c : option) s.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    for (char c : option)
+        s.push_back(c == '-' ? '_'
+                             : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     return s;
 }
 
 uint64_t number(const std::string& option, const std::string& value, uint64_t min, uint64_t max) {
     auto n = parse_decimal_u64(value);
     if (!n || *n < min || *n > max) {
-        throw ConfigError("invalid value '" + value + "' for --" + option + ": expected an integer from " +
-                          std::to_string(min) + " to " + std::to_string(max));
+        throw ConfigError("invalid value '" + value + "' for --" + option +
+                          ": expected an integer from " + std::to_string(min) + " to " +
+                          std::to_string(max));
     }
     return *n;
 }
@@ -57,17 +64,20 @@ uint64_t number(const std::string& option, const std::string& value, uint64_t mi
 void parse_listen(const std::string& value, Settings& s) {
     auto colon = value.rfind(':');
     if (colon == std::string::npos || colon == 0) {
-        throw ConfigError("invalid value '" + value + "' for --listen: expected HOST:PORT, e.g. 127.0.0.1:8547");
+        throw ConfigError("invalid value '" + value +
+                          "' for --listen: expected HOST:PORT, e.g. 127.0.0.1:8547");
     }
     std::string host = value.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
     s.listen_host = host;
     s.listen_port = static_cast<uint16_t>(number("listen", value.substr(colon + 1), 0, 65535));
 }
 
 void parse_url(const std::string& value, Settings& s) {
     if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0) {
-        throw ConfigError("invalid value '" + value + "' for --rpc-url: expected an http:// or https:// URL");
+        throw ConfigError("invalid value '" + value +
+                          "' for --rpc-url: expected an http:// or https:// URL");
     }
     s.rpc_url = value;
 }
@@ -92,32 +102,51 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
     else if (name == "db") {
         if (value.empty()) throw ConfigError("invalid value '' for --db: expected a folder path");
         s.db = value;
-    } else if (name == "listen") parse_listen(value, s);
-    else if (name == "start-block") s.start_block = number(name, value, 0, ~uint64_t{0} >> 1);
-    else if (name == "confirmations") s.confirmations = number(name, value, 0, 1'000'000);
-    else if (name == "poll-interval-ms") s.poll_interval_ms = number(name, value, 10, 3'600'000);
-    else if (name == "reorg-window") s.reorg_window = number(name, value, 1, 1'000'000);
-    else if (name == "tokens") s.tokens = parse_address_list(name, value);
-    else if (name == "admin-token-file") s.admin_token_file = value;
+    } else if (name == "listen")
+        parse_listen(value, s);
+    else if (name == "start-block")
+        s.start_block = number(name, value, 0, ~uint64_t{0} >> 1);
+    else if (name == "confirmations")
+        s.confirmations = number(name, value, 0, 1'000'000);
+    else if (name == "poll-interval-ms")
+        s.poll_interval_ms = number(name, value, 10, 3'600'000);
+    else if (name == "reorg-window")
+        s.reorg_window = number(name, value, 1, 1'000'000);
+    else if (name == "tokens")
+        s.tokens = parse_address_list(name, value);
+    else if (name == "admin-token-file")
+        s.admin_token_file = value;
     else if (name == "log-level") {
-        if (value != "trace" && value != "debug" && value != "info" && value != "warn" && value != "error") {
-            throw ConfigError("invalid value '" + value + "' for --log-level: expected trace, debug, info, warn or error");
+        if (value != "trace" && value != "debug" && value != "info" && value != "warn" &&
+            value != "error") {
+            throw ConfigError("invalid value '" + value +
+                              "' for --log-level: expected trace, debug, info, warn or error");
         }
         s.log_level = value;
     } else if (name == "log-format") {
         if (value != "text" && value != "json") {
-            throw ConfigError("invalid value '" + value + "' for --log-format: expected text or json");
+            throw ConfigError("invalid value '" + value +
+                              "' for --log-format: expected text or json");
         }
         s.log_format = value;
-    } else if (name == "max-range") s.max_range = number(name, value, 1, 1'000'000);
-    else if (name == "fetch-workers") s.fetch_workers = number(name, value, 1, 64);
-    else if (name == "rpc-timeout-ms") s.rpc_timeout_ms = number(name, value, 100, 3'600'000);
-    else if (name == "rpc-max-backoff-ms") s.rpc_max_backoff_ms = number(name, value, 200, 3'600'000);
-    else if (name == "ready-max-lag") s.ready_max_lag = number(name, value, 0, 1'000'000'000);
-    else if (name == "cache-mb") s.cache_mb = number(name, value, 8, 1'048'576);
-    else if (name == "memtable-mb") s.memtable_mb = number(name, value, 16, 1'048'576);
-    else if (name == "write-batch-mb") s.write_batch_mb = number(name, value, 1, 65'536);
-    else if (name == "ingest-min-transfers") s.ingest_min_transfers = number(name, value, 1, 1'000'000'000);
+    } else if (name == "max-range")
+        s.max_range = number(name, value, 1, 1'000'000);
+    else if (name == "fetch-workers")
+        s.fetch_workers = number(name, value, 1, 64);
+    else if (name == "rpc-timeout-ms")
+        s.rpc_timeout_ms = number(name, value, 100, 3'600'000);
+    else if (name == "rpc-max-backoff-ms")
+        s.rpc_max_backoff_ms = number(name, value, 200, 3'600'000);
+    else if (name == "ready-max-lag")
+        s.ready_max_lag = number(name, value, 0, 1'000'000'000);
+    else if (name == "cache-mb")
+        s.cache_mb = number(name, value, 8, 1'048'576);
+    else if (name == "memtable-mb")
+        s.memtable_mb = number(name, value, 16, 1'048'576);
+    else if (name == "write-batch-mb")
+        s.write_batch_mb = number(name, value, 1, 65'536);
+    else if (name == "ingest-min-transfers")
+        s.ingest_min_transfers = number(name, value, 1, 1'000'000'000);
 }
 
 }  // namespace
@@ -147,7 +176,9 @@ std::vector<Address> parse_address_list(const std::string& option, const std::st
         while (!item.empty() && item.back() == ' ') item.pop_back();
         if (item.empty()) continue;
         auto a = parse_address(item);
-        if (!a) throw ConfigError("invalid value '" + item + "' in --" + option + ": expected 0x followed by 40 hex digits");
+        if (!a)
+            throw ConfigError("invalid value '" + item + "' in --" + option +
+                              ": expected 0x followed by 40 hex digits");
         out.push_back(*a);
     }
     std::sort(out.begin(), out.end());
@@ -176,29 +207,44 @@ struct CommandSpec {
 
 // What the admin commands use of the shared options: where the database and
 // the daemon are, and the node (read offline by status, verify and rewinds).
-const std::vector<std::string> kAdmin{"db", "listen", "admin-token-file", "rpc-url", "rpc-timeout-ms"};
+const std::vector<std::string> kAdmin{"db", "listen", "admin-token-file", "rpc-url",
+                                      "rpc-timeout-ms"};
 const CommandOption kJson{"json", Arg::kFlag, "print JSON for scripts"};
 
 const std::vector<CommandSpec> kCommands{
     {"run", "", "follow the chain into the database and serve the HTTP API", {"*"}, {}},
-    {"status", "", "where the index is: head, node head, lag, state, transfers/s, database size", kAdmin,
+    {"status",
+     "",
+     "where the index is: head, node head, lag, state, transfers/s, database size",
+     kAdmin,
      {kJson}},
-    {"reindex", "--from-block N [--wait]", "rewind derived state to before block N and re-ingest from N",
+    {"reindex",
+     "--from-block N [--wait]",
+     "rewind derived state to before block N and re-ingest from N",
      kAdmin,
      {{"from-block", Arg::kRequired, "first block to re-ingest"},
       {"wait", Arg::kFlag, "show progress until caught up again"},
       kJson}},
-    {"rollback", "--to-block N", "undo every block after N, then resume following", kAdmin,
+    {"rollback",
+     "--to-block N",
+     "undo every block after N, then resume following",
+     kAdmin,
      {{"to-block", Arg::kRequired, "last block to keep"}, kJson}},
-    {"verify", "[--token T] [--sample N]",
-     "compare indexed balances with balanceOf at the indexed head; exit 1 on any mismatch", kAdmin,
+    {"verify",
+     "[--token T] [--sample N]",
+     "compare indexed balances with balanceOf at the indexed head; exit 1 on any mismatch",
+     kAdmin,
      {{"token", Arg::kValue, "only this token"},
       {"sample", Arg::kValue, "holders per token to check, chosen at random (default 0: all)"},
       kJson}},
-    {"backup", "--to DIR", "write a consistent copy (RocksDB checkpoint) of the database to DIR", kAdmin,
+    {"backup",
+     "--to DIR",
+     "write a consistent copy (RocksDB checkpoint) of the database to DIR",
+     kAdmin,
      {{"to", Arg::kRequired, "folder to create (must not exist)"}, kJson}},
     {"compact", "", "full compaction of the database", kAdmin, {kJson}},
-    {"add-tokens", "--tokens A,B,...",
+    {"add-tokens",
+     "--tokens A,B,...",
      "index more tokens in a filtered database, from its stored start block on",
      kAdmin,
      {{"tokens", Arg::kRequired, "comma-separated token addresses to add"},
@@ -223,16 +269,20 @@ bool uses(const CommandSpec& spec, const std::string& option) {
 // shared ones it uses.
 po::options_description describe(const CommandSpec& spec) {
     po::options_description desc(std::string("Options of `erc20-indexer ") + spec.name + "`");
-    desc.add_options()("help,h", "print this help and exit")("version", "print the version and exit");
+    desc.add_options()("help,h", "print this help and exit")("version",
+                                                             "print the version and exit");
     for (const auto& o : spec.options) {
         if (o.arg == Arg::kFlag) desc.add_options()(o.name, o.help);
-        else desc.add_options()(o.name, po::value<std::string>(), o.help);
+        else
+            desc.add_options()(o.name, po::value<std::string>(), o.help);
     }
     desc.add_options()("config", po::value<std::string>()->value_name("FILE"),
                        "INI file with any of the options below (key = value)");
     for (const auto& o : kOptions) {
         if (!uses(spec, o.name)) continue;
-        desc.add_options()(o.name, po::value<std::string>()->value_name(std::string("(") + o.fallback + ")"), o.help);
+        desc.add_options()(
+            o.name, po::value<std::string>()->value_name(std::string("(") + o.fallback + ")"),
+            o.help);
     }
     return desc;
 }
@@ -266,8 +316,8 @@ po::variables_map parse_command_line(const CommandSpec& spec, const po::options_
         while (!name.empty() && name.front() == '-') name.erase(name.begin());
         const std::string others = commands_taking(name);
         if (!others.empty()) {
-            throw ConfigError("option --" + name + " does not apply to `erc20-indexer " + spec.name +
-                              "` (it is an option of " + others + ")" + see);
+            throw ConfigError("option --" + name + " does not apply to `erc20-indexer " +
+                              spec.name + "` (it is an option of " + others + ")" + see);
         }
         throw ConfigError(message_of(e) + see);
     } catch (po::error& e) {
@@ -279,11 +329,14 @@ po::variables_map parse_command_line(const CommandSpec& spec, const po::options_
 std::string help_text(const CommandSpec& spec, const po::options_description& desc) {
     std::ostringstream ss;
     const std::string_view usage = spec.usage;
-    ss << "Usage: erc20-indexer " << spec.name << " " << usage << (usage.empty() ? "" : " ") << "[options]\n\n"
+    ss << "Usage: erc20-indexer " << spec.name << " " << usage << (usage.empty() ? "" : " ")
+       << "[options]\n\n"
        << spec.summary << ".\n";
     if (std::string_view(spec.name) != "run") {
-        ss << "\nWith the daemon running (its --listen answers), the command goes through its admin\n"
-           << "API with the bearer token from --admin-token-file; with the daemon stopped, it opens\n"
+        ss << "\nWith the daemon running (its --listen answers), the command goes through its "
+              "admin\n"
+           << "API with the bearer token from --admin-token-file; with the daemon stopped, it "
+              "opens\n"
            << "the --db folder directly.\n";
     }
     ss << "\n"
@@ -296,8 +349,10 @@ std::string help_text(const CommandSpec& spec, const po::options_description& de
 }
 
 // The shared options the command uses: command line > environment > file.
-std::map<std::string, std::string> merge_sources(const CommandSpec& spec, const po::variables_map& cmdline,
-                                                 const std::string& config_file, const EnvLookup& env) {
+std::map<std::string, std::string> merge_sources(const CommandSpec& spec,
+                                                 const po::variables_map& cmdline,
+                                                 const std::string& config_file,
+                                                 const EnvLookup& env) {
     std::map<std::string, std::string> merged;
     if (!config_file.empty()) {
         std::ifstream in(config_file);
@@ -324,13 +379,15 @@ std::map<std::string, std::string> merge_sources(const CommandSpec& spec, const 
 }
 
 // The command's own options, validated.
-void read_command_options(const CommandSpec& spec, const po::variables_map& cmdline, CommandOptions& c) {
+void read_command_options(const CommandSpec& spec, const po::variables_map& cmdline,
+                          CommandOptions& c) {
     c.name = spec.name;
     c.json = cmdline.count("json") > 0;  // only a command that declares it gets past the parser
     c.wait = cmdline.count("wait") > 0;
     for (const auto& o : spec.options) {
         if (o.arg == Arg::kRequired && !cmdline.count(o.name)) {
-            throw ConfigError(std::string("`erc20-indexer ") + spec.name + "` needs --" + o.name + " (see --help)");
+            throw ConfigError(std::string("`erc20-indexer ") + spec.name + "` needs --" + o.name +
+                              " (see --help)");
         }
     }
     auto text = [&](std::string_view name) -> std::optional<std::string> {
@@ -348,12 +405,16 @@ void read_command_options(const CommandSpec& spec, const po::variables_map& cmdl
     }
     if (auto v = text("token")) {
         auto a = parse_address(*v);
-        if (!a) throw ConfigError("invalid value '" + *v + "' for --token: expected 0x followed by 40 hex digits");
+        if (!a)
+            throw ConfigError("invalid value '" + *v +
+                              "' for --token: expected 0x followed by 40 hex digits");
         c.token = *a;
     }
     if (auto v = text("tokens")) {
         c.tokens = parse_address_list("tokens", *v);
-        if (c.tokens.empty()) throw ConfigError("invalid value '" + *v + "' for --tokens: expected at least one address");
+        if (c.tokens.empty())
+            throw ConfigError("invalid value '" + *v +
+                              "' for --tokens: expected at least one address");
     }
 }
 
@@ -373,7 +434,8 @@ Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& 
     return parse_options("run", args, env);
 }
 
-Parsed parse_options(const std::string& command, const std::vector<std::string>& args, const EnvLookup& env) {
+Parsed parse_options(const std::string& command, const std::vector<std::string>& args,
+                     const EnvLookup& env) {
     const CommandSpec* spec = find_command(command);
     if (!spec) throw ConfigError("unknown command '" + command + "'");
     const po::options_description desc = describe(*spec);
@@ -392,7 +454,8 @@ Parsed parse_options(const std::string& command, const std::vector<std::string>&
 
     std::string config_file;
     if (cmdline.count("config")) config_file = cmdline["config"].as<std::string>();
-    else if (auto v = env("ERC20_INDEXER_CONFIG")) config_file = *v;
+    else if (auto v = env("ERC20_INDEXER_CONFIG"))
+        config_file = *v;
     Settings s;
     s.config_file = config_file;
     for (const auto& [k, v] : merge_sources(*spec, cmdline, config_file, env)) {

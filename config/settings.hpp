@@ -40,7 +40,7 @@ struct Settings {
     /// Every option at its default (option_table()).
     Settings();
 
-    std::string config_file;            // none
+    std::string config_file;  // none
     std::string rpc_url;
     std::string db;
     std::string listen_host;
@@ -49,19 +49,19 @@ struct Settings {
     uint64_t confirmations{0};
     uint64_t poll_interval_ms{0};
     uint64_t reorg_window{0};
-    std::vector<Address> tokens;        // empty: every token
-    std::string admin_token_file;       // empty: admin API off
-    std::string log_level;              // trace|debug|info|warn|error
-    std::string log_format;             // text|json
-    uint64_t max_range{0};              // blocks per eth_getLogs request
-    uint64_t fetch_workers{0};          // ranges in flight
+    std::vector<Address> tokens;   // empty: every token
+    std::string admin_token_file;  // empty: admin API off
+    std::string log_level;         // trace|debug|info|warn|error
+    std::string log_format;        // text|json
+    uint64_t max_range{0};         // blocks per eth_getLogs request
+    uint64_t fetch_workers{0};     // ranges in flight
     uint64_t rpc_timeout_ms{0};
-    uint64_t rpc_max_backoff_ms{0};     // longest wait between retries
+    uint64_t rpc_max_backoff_ms{0};  // longest wait between retries
     uint64_t ready_max_lag{0};
-    uint64_t cache_mb{0};               // RocksDB block cache
-    uint64_t write_batch_mb{0};         // backfill write batches
-    uint64_t ingest_min_transfers{0};   // batches written as ingested table files
-    uint64_t memtable_mb{0};            // RocksDB memtables, all column families
+    uint64_t cache_mb{0};              // RocksDB block cache
+    uint64_t write_batch_mb{0};        // backfill write batches
+    uint64_t ingest_min_transfers{0};  // batches written as ingested table files
+    uint64_t memtable_mb{0};           // RocksDB memtables, all column families
     /// The options set by the command line, the environment or the file (not
     /// by a default), by name: "tokens", "start-block", ...
     std::set<std::string> given;
@@ -79,7 +79,7 @@ struct CommandOptions {
     std::optional<BlockNum> to_block;
     std::optional<Address> token;
     std::vector<Address> tokens;  // add-tokens: sorted, without duplicates
-    uint64_t sample{0};  // 0: all holders
+    uint64_t sample{0};           // 0: all holders
     std::string to;
 };
 
@@ -103,7 +103,8 @@ Parsed parse_run_options(const std::vector<std::string>& args, const EnvLookup& 
 /// option the command does not take (named), or a missing required option.
 /// Keys of the --config file and ERC20_INDEXER_* variables that the command
 /// does not use are ignored (one file serves run and the admin commands).
-Parsed parse_options(const std::string& command, const std::vector<std::string>& args, const EnvLookup& env);
+Parsed parse_options(const std::string& command, const std::vector<std::string>& args,
+                     const EnvLookup& env);
 
 /// One line per command with its summary, for the top-level usage text.
 std::string commands_help();

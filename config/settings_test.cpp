@@ -40,8 +40,9 @@ TEST_CASE("command line beats environment beats file", "[config]") {
         std::ofstream f(path);
         f << "# comment\nconfirmations = 3\nstart-block = 7\ndb = /from/file\n";
     }
-    auto p = parse_run_options({"--config", path, "--confirmations", "5"},
-                               env_of({{"ERC20_INDEXER_CONFIRMATIONS", "4"}, {"ERC20_INDEXER_START_BLOCK", "8"}}));
+    auto p = parse_run_options(
+        {"--config", path, "--confirmations", "5"},
+        env_of({{"ERC20_INDEXER_CONFIRMATIONS", "4"}, {"ERC20_INDEXER_START_BLOCK", "8"}}));
     CHECK(p.settings.confirmations == 5);
     CHECK(p.settings.start_block == 8);
     CHECK(p.settings.db == "/from/file");
@@ -51,18 +52,24 @@ TEST_CASE("command line beats environment beats file", "[config]") {
 TEST_CASE("a bad value names the option and the value", "[config]") {
     CHECK_THROWS_WITH(parse_run_options({"--start-block", "-1"}, env_of({})),
                       Catch::Contains("--start-block") && Catch::Contains("'-1'"));
-    CHECK_THROWS_WITH(parse_run_options({"--confirmations", "abc"}, env_of({})), Catch::Contains("'abc'"));
-    CHECK_THROWS_WITH(parse_run_options({"--listen", "localhost"}, env_of({})), Catch::Contains("--listen"));
-    CHECK_THROWS_WITH(parse_run_options({"--listen", "127.0.0.1:70000"}, env_of({})), Catch::Contains("70000"));
+    CHECK_THROWS_WITH(parse_run_options({"--confirmations", "abc"}, env_of({})),
+                      Catch::Contains("'abc'"));
+    CHECK_THROWS_WITH(parse_run_options({"--listen", "localhost"}, env_of({})),
+                      Catch::Contains("--listen"));
+    CHECK_THROWS_WITH(parse_run_options({"--listen", "127.0.0.1:70000"}, env_of({})),
+                      Catch::Contains("70000"));
     CHECK_THROWS_WITH(parse_run_options({"--tokens", "0x12"}, env_of({})), Catch::Contains("0x12"));
-    CHECK_THROWS_WITH(parse_run_options({"--log-format", "xml"}, env_of({})), Catch::Contains("xml"));
-    CHECK_THROWS_WITH(parse_run_options({"--rpc-url", "ftp://x"}, env_of({})), Catch::Contains("--rpc-url"));
+    CHECK_THROWS_WITH(parse_run_options({"--log-format", "xml"}, env_of({})),
+                      Catch::Contains("xml"));
+    CHECK_THROWS_WITH(parse_run_options({"--rpc-url", "ftp://x"}, env_of({})),
+                      Catch::Contains("--rpc-url"));
     CHECK_THROWS_WITH(parse_run_options({}, env_of({{"ERC20_INDEXER_POLL_INTERVAL_MS", "soon"}})),
                       Catch::Contains("soon"));
 }
 
 TEST_CASE("unknown options and unreadable files stop start-up", "[config]") {
-    CHECK_THROWS_WITH(parse_run_options({"--rpc-uri", "http://x"}, env_of({})), Catch::Contains("rpc-uri"));
+    CHECK_THROWS_WITH(parse_run_options({"--rpc-uri", "http://x"}, env_of({})),
+                      Catch::Contains("rpc-uri"));
     CHECK_THROWS_WITH(parse_run_options({"--config", "/nonexistent/x.conf"}, env_of({})),
                       Catch::Contains("/nonexistent/x.conf"));
     std::string path = "/tmp/erc20-settings-test-unknown.conf";
@@ -75,9 +82,11 @@ TEST_CASE("unknown options and unreadable files stop start-up", "[config]") {
 }
 
 TEST_CASE("tokens, IPv6 listen addresses, help and version parse", "[config]") {
-    auto p = parse_run_options({"--tokens", "0x00000000000000000000000000000000000000aa, 0x00000000000000000000000000000000000000BB",
-                                "--listen", "[::1]:9000"},
-                               env_of({}));
+    auto p = parse_run_options(
+        {"--tokens",
+         "0x00000000000000000000000000000000000000aa, 0x00000000000000000000000000000000000000BB",
+         "--listen", "[::1]:9000"},
+        env_of({}));
     REQUIRE(p.settings.tokens.size() == 2);
     CHECK(p.settings.tokens[1].bytes[19] == 0xbb);
     CHECK(p.settings.listen_host == "::1");
@@ -93,16 +102,19 @@ TEST_CASE("options are never guessed from a prefix", "[config]") {
     CHECK_THROWS_WITH(parse_options("reindex", {"--token", a, "--from-block", "10"}, env_of({})),
                       Catch::Contains("--token"));
     CHECK_THROWS_WITH(parse_run_options({"--start", "5"}, env_of({})), Catch::Contains("--start"));
-    CHECK_THROWS_WITH(parse_options("rollback", {"--to", "5"}, env_of({})), Catch::Contains("--to"));
+    CHECK_THROWS_WITH(parse_options("rollback", {"--to", "5"}, env_of({})),
+                      Catch::Contains("--to"));
 }
 
 TEST_CASE("an option of another command is an error naming it", "[config]") {
     const std::string a = "0x00000000000000000000000000000000000000aa";
     CHECK_THROWS_WITH(parse_options("reindex", {"--tokens", a, "--from-block", "10"}, env_of({})),
-                      Catch::Contains("--tokens") && Catch::Contains("does not apply to `erc20-indexer reindex`"));
+                      Catch::Contains("--tokens") &&
+                          Catch::Contains("does not apply to `erc20-indexer reindex`"));
     CHECK_THROWS_WITH(parse_options("status", {"--confirmations", "3"}, env_of({})),
                       Catch::Contains("--confirmations") && Catch::Contains("run"));
-    CHECK_THROWS_WITH(parse_options("compact", {"--cache-mb", "64"}, env_of({})), Catch::Contains("--cache-mb"));
+    CHECK_THROWS_WITH(parse_options("compact", {"--cache-mb", "64"}, env_of({})),
+                      Catch::Contains("--cache-mb"));
     CHECK_THROWS_WITH(parse_run_options({"--from-block", "3"}, env_of({})),
                       Catch::Contains("--from-block") && Catch::Contains("reindex"));
     CHECK_THROWS_WITH(parse_options("frobnicate", {}, env_of({})), Catch::Contains("frobnicate"));
@@ -112,7 +124,8 @@ TEST_CASE("admin commands ignore the config keys and variables of run", "[config
     std::string path = "/tmp/erc20-settings-test-shared.conf";
     {
         std::ofstream f(path);
-        f << "db = /from/file\ntokens = 0x00000000000000000000000000000000000000aa\nconfirmations = 3\n"
+        f << "db = /from/file\ntokens = 0x00000000000000000000000000000000000000aa\nconfirmations "
+             "= 3\n"
              "log-level = debug\nstart-block = 9\n";
     }
     auto p = parse_options("reindex", {"--config", path, "--from-block", "10"},
@@ -126,14 +139,16 @@ TEST_CASE("admin commands ignore the config keys and variables of run", "[config
         std::ofstream f(path, std::ios::app);
         f << "colour = blue\n";
     }
-    CHECK_THROWS_WITH(parse_options("status", {"--config", path}, env_of({})), Catch::Contains("colour"));
+    CHECK_THROWS_WITH(parse_options("status", {"--config", path}, env_of({})),
+                      Catch::Contains("colour"));
     std::remove(path.c_str());
 }
 
 TEST_CASE("run records which options were given, tokens sorted without duplicates", "[config]") {
     const std::string a = "0x00000000000000000000000000000000000000aa";
     const std::string b = "0x00000000000000000000000000000000000000bb";
-    auto p = parse_run_options({"--tokens", b + "," + a + "," + b}, env_of({{"ERC20_INDEXER_START_BLOCK", "4"}}));
+    auto p = parse_run_options({"--tokens", b + "," + a + "," + b},
+                               env_of({{"ERC20_INDEXER_START_BLOCK", "4"}}));
     REQUIRE(p.settings.tokens.size() == 2);
     CHECK(p.settings.tokens[0].bytes[19] == 0xaa);
     CHECK(p.settings.given == std::set<std::string>{"start-block", "tokens"});
@@ -147,14 +162,17 @@ TEST_CASE("add-tokens takes --tokens as its own option", "[config]") {
     REQUIRE(p.command.tokens.size() == 1);
     CHECK(p.settings.tokens.empty());
     CHECK_THROWS_WITH(parse_options("add-tokens", {}, env_of({})), Catch::Contains("--tokens"));
-    CHECK_THROWS_WITH(parse_options("add-tokens", {"--tokens", ""}, env_of({})), Catch::Contains("--tokens"));
-    CHECK_THROWS_WITH(parse_options("add-tokens", {"--tokens", "0x12"}, env_of({})), Catch::Contains("0x12"));
+    CHECK_THROWS_WITH(parse_options("add-tokens", {"--tokens", ""}, env_of({})),
+                      Catch::Contains("--tokens"));
+    CHECK_THROWS_WITH(parse_options("add-tokens", {"--tokens", "0x12"}, env_of({})),
+                      Catch::Contains("0x12"));
 }
 
 // Found by fuzz/config.cpp: Boost 1.74 formats an unknown option's message by
 // replacing "%canonical_option%" with the name until none is left, so a name
 // that contains the placeholder looped forever and start-up hung.
-TEST_CASE("an unknown option named like a message placeholder is an error, not a hang", "[config]") {
+TEST_CASE("an unknown option named like a message placeholder is an error, not a hang",
+          "[config]") {
     const std::string path = "/tmp/erc20-settings-test-placeholder.conf";
     {
         std::ofstream f(path);

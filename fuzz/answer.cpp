@@ -57,7 +57,9 @@ void text(const std::string& input) {
     auto e = rpc::make_http_error(status, std::nullopt, input);
     FUZZ_CHECK(e.message.size() <= 5 + 3 + 2 + 200 + 3);
     using K = rpc::RpcError::Kind;
-    FUZZ_CHECK(e.kind == (status == 429 ? K::kRateLimited : status == 413 ? K::kRangeTooLarge : K::kHttpStatus));
+    FUZZ_CHECK(e.kind == (status == 429   ? K::kRateLimited
+                          : status == 413 ? K::kRangeTooLarge
+                                          : K::kHttpStatus));
 }
 
 }  // namespace
@@ -66,9 +68,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0) return 0;
     const std::string input(reinterpret_cast<const char*>(data) + 1, size - 1);
     switch (data[0] % 3) {
-        case 0: quantity(input); break;
-        case 1: call(input); break;
-        default: text(input); break;
+        case 0:
+            quantity(input);
+            break;
+        case 1:
+            call(input);
+            break;
+        default:
+            text(input);
+            break;
     }
     return 0;
 }

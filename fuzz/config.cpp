@@ -17,14 +17,16 @@
 using namespace erc20;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static const std::string path =
-        (std::filesystem::temp_directory_path() / ("erc20-fuzz-config-" + std::to_string(::getpid()) + ".conf"))
-            .string();
+    static const std::string path = (std::filesystem::temp_directory_path() /
+                                     ("erc20-fuzz-config-" + std::to_string(::getpid()) + ".conf"))
+                                        .string();
     {
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     }
-    const config::EnvLookup no_env = [](const std::string&) { return std::optional<std::string>{}; };
+    const config::EnvLookup no_env = [](const std::string&) {
+        return std::optional<std::string>{};
+    };
     try {
         const auto parsed = config::parse_options("run", {"--config", path}, no_env);
         const auto& s = parsed.settings;
@@ -35,8 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(s.log_level == "trace" || s.log_level == "debug" || s.log_level == "info" ||
                    s.log_level == "warn" || s.log_level == "error");
         FUZZ_CHECK(s.log_format == "text" || s.log_format == "json");
-    } catch (const config::ConfigError&) {
-    }
+    } catch (const config::ConfigError&) {}
     std::filesystem::remove(path);
     return 0;
 }

@@ -38,9 +38,10 @@ inline std::string log_json(const rpc::Log& log) {
 }
 
 inline std::string header_json(const rpc::BlockHeader& h) {
-    return R"({"number":)" + quoted(to_quantity(h.number)) + R"(,"hash":)" + quoted(to_hex(h.hash)) +
-           R"(,"parentHash":)" + quoted(to_hex(h.parent_hash)) + R"(,"timestamp":)" +
-           quoted(to_quantity(h.timestamp)) + R"(,"logsBloom":)" + quoted(to_hex(h.logs_bloom)) + "}";
+    return R"({"number":)" + quoted(to_quantity(h.number)) + R"(,"hash":)" +
+           quoted(to_hex(h.hash)) + R"(,"parentHash":)" + quoted(to_hex(h.parent_hash)) +
+           R"(,"timestamp":)" + quoted(to_quantity(h.timestamp)) + R"(,"logsBloom":)" +
+           quoted(to_hex(h.logs_bloom)) + "}";
 }
 
 inline bool same_log(const rpc::Log& a, const rpc::Log& b) {
@@ -65,7 +66,8 @@ inline bool answer_kind(rpc::RpcError::Kind k, bool get_logs, bool call) {
     if (k == K::kMalformed || k == K::kRpcError || k == K::kRateLimited) return true;
     // eth_call also says when the node lacks the block or its state (an
     // EIP-1898 read by hash of a pruned or unknown block): kUnavailable.
-    return (get_logs && k == K::kRangeTooLarge) || (call && (k == K::kReverted || k == K::kUnavailable));
+    return (get_logs && k == K::kRangeTooLarge) ||
+           (call && (k == K::kReverted || k == K::kUnavailable));
 }
 
 }  // namespace erc20::fuzz

@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(fuzz::answer_kind(header.error().kind, false, false));
         return 0;
     }
-    std::string again = fuzz::envelope(rpc::kSingleId, header.value() ? fuzz::header_json(**header) : "null");
+    std::string again =
+        fuzz::envelope(rpc::kSingleId, header.value() ? fuzz::header_json(**header) : "null");
     auto decoded = rpc::decode_header(parser, again);
     FUZZ_CHECK(decoded.ok());
     FUZZ_CHECK(decoded->has_value() == header->has_value());

@@ -55,7 +55,8 @@ struct Fixture {
             }
             Hash h;
             h.bytes[31] = static_cast<uint8_t>(n);
-            store->apply(storage::BlockBatch{n, storage::Cursor{n, h}, ts, {}, {{n, 1700000000 + n}}, 0});
+            store->apply(
+                storage::BlockBatch{n, storage::Cursor{n, h}, ts, {}, {{n, 1700000000 + n}}, 0});
         }
         store->put_token_meta(a, storage::TokenMeta{"Token \"A\"", "A\\", 18, U256(1) << 200, 6});
         api::RouterOptions options;
@@ -76,8 +77,16 @@ struct Fixture {
 
 bool documented(unsigned status) {
     switch (status) {
-        case 200: case 304: case 400: case 401: case 404: case 405: case 503: return true;
-        default: return false;
+        case 200:
+        case 304:
+        case 400:
+        case 401:
+        case 404:
+        case 405:
+        case 503:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -91,7 +100,8 @@ std::string next_cursor(simdjson::dom::parser& parser, const std::string& body) 
 
 void check(const api::Router& router, const api::Request& request, bool follow);
 
-void check_answer(const api::Router& router, const api::Request& request, const api::Response& r, bool follow) {
+void check_answer(const api::Router& router, const api::Request& request, const api::Response& r,
+                  bool follow) {
     static simdjson::dom::parser parser;
     FUZZ_CHECK(documented(r.status));
     if (r.stream) {
@@ -110,7 +120,8 @@ void check_answer(const api::Router& router, const api::Request& request, const 
         target.find('%') != std::string_view::npos) {
         return;
     }
-    const std::string next = std::string(target) + (target.find('?') == std::string_view::npos ? "?" : "&") +
+    const std::string next = std::string(target) +
+                             (target.find('?') == std::string_view::npos ? "?" : "&") +
                              "cursor=" + cursor;
     check(router, api::Request{request.method, next, {}, {}}, false);
 }

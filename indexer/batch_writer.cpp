@@ -21,7 +21,8 @@ size_t batch_limit(size_t write_batch_bytes) {
     return std::max<size_t>(1, write_batch_bytes / storage::kApplyBytesPerTransfer);
 }
 
-void append_range(storage::BlockBatch& batch, FetchedRange&& r, BlockNum node_head, uint64_t reorg_window) {
+void append_range(storage::BlockBatch& batch, FetchedRange&& r, BlockNum node_head,
+                  uint64_t reorg_window) {
     batch.last = storage::Cursor{r.to, r.headers.back().hash};
     const BlockNum keep_from = node_head > reorg_window ? node_head - reorg_window : 0;
     for (const auto& h : r.headers) {
@@ -45,15 +46,19 @@ void append_range(storage::BlockBatch& batch, FetchedRange&& r, BlockNum node_he
     batch.prune_headers_below = r.to > reorg_window ? r.to - reorg_window : 0;
 }
 
-BatchWriter::BatchWriter(storage::Store& store, size_t write_batch_bytes, uint64_t reorg_window, OnWritten on_written)
-    : store_(store), limit_(batch_limit(write_batch_bytes)), reorg_window_(reorg_window),
+BatchWriter::BatchWriter(storage::Store& store, size_t write_batch_bytes, uint64_t reorg_window,
+                         OnWritten on_written)
+    : store_(store),
+      limit_(batch_limit(write_batch_bytes)),
+      reorg_window_(reorg_window),
       on_written_(std::move(on_written)) {}
 
 BatchWriter::~BatchWriter() {
     if (!writing_.valid()) return;
     try {
         writing_.get();
-    } catch (...) {  // NOLINT(bugprone-empty-catch): the loop is unwinding from another error already
+    } catch (
+        ...) {  // NOLINT(bugprone-empty-catch): the loop is unwinding from another error already
     }
 }
 
@@ -79,7 +84,8 @@ std::optional<storage::Cursor> BatchWriter::tip() const {
 }
 
 bool BatchWriter::busy() const {
-    return writing_.valid() && writing_.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+    return writing_.valid() &&
+           writing_.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
 }
 
 void BatchWriter::flush() {
@@ -100,8 +106,8 @@ void BatchWriter::flush() {
         const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
         stats_.apply_wall += wall;  // read by the loop's thread only after finish()
         stats_.apply_cpu += thread_cpu_seconds() - c0;
-        spdlog::debug("wrote blocks {}-{}: {} transfers in {:.1f} ms", batch->first, batch->last.block_num,
-                      result.transfers, wall * 1e3);
+        spdlog::debug("wrote blocks {}-{}: {} transfers in {:.1f} ms", batch->first,
+                      batch->last.block_num, result.transfers, wall * 1e3);
         return result;
     });
 }

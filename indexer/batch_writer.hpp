@@ -32,7 +32,8 @@ inline constexpr auto kMaxBatchAge = std::chrono::seconds(2);
 /// Appends a range that follows `batch`'s last block: its transfers, the
 /// times of their blocks, the headers to keep (those within `reorg_window`
 /// of `node_head`, and the range's last: the cursor's).
-void append_range(storage::BlockBatch& batch, FetchedRange&& r, BlockNum node_head, uint64_t reorg_window);
+void append_range(storage::BlockBatch& batch, FetchedRange&& r, BlockNum node_head,
+                  uint64_t reorg_window);
 
 /// Wall and thread-CPU time of the writes, for bench/replay.
 struct WriteStats {
@@ -48,9 +49,11 @@ class BatchWriter {
   public:
     /// Called on the loop's thread once a write is done (from finish(),
     /// flush() or the destructor's wait): the batch's last block and the result.
-    using OnWritten = std::function<void(const storage::Cursor& last, const storage::ApplyResult& result)>;
+    using OnWritten =
+        std::function<void(const storage::Cursor& last, const storage::ApplyResult& result)>;
 
-    BatchWriter(storage::Store& store, size_t write_batch_bytes, uint64_t reorg_window, OnWritten on_written);
+    BatchWriter(storage::Store& store, size_t write_batch_bytes, uint64_t reorg_window,
+                OnWritten on_written);
     ~BatchWriter();  // waits for the write in flight (without calling on_written)
     BatchWriter(const BatchWriter&) = delete;
     BatchWriter& operator=(const BatchWriter&) = delete;
@@ -76,7 +79,9 @@ class BatchWriter {
     [[nodiscard]] bool busy() const;
     [[nodiscard]] bool full() const;
     [[nodiscard]] size_t limit() const { return limit_; }
-    [[nodiscard]] size_t pending_transfers() const { return pending_ ? pending_->transfers.size() : 0; }
+    [[nodiscard]] size_t pending_transfers() const {
+        return pending_ ? pending_->transfers.size() : 0;
+    }
     /// Every write so far (read after finish()).
     [[nodiscard]] const WriteStats& stats() const { return stats_; }
 

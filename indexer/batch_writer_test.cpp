@@ -34,7 +34,9 @@ struct Fixture {
     }
     BatchWriter writer(size_t transfers_per_batch, uint64_t window = 64) {
         return BatchWriter(*store, transfers_per_batch * storage::kApplyBytesPerTransfer, window,
-                           [this](const storage::Cursor& last, const storage::ApplyResult&) { written.push_back(last); });
+                           [this](const storage::Cursor& last, const storage::ApplyResult&) {
+                               written.push_back(last);
+                           });
     }
 };
 
@@ -75,7 +77,8 @@ TEST_CASE("a full batch is handed over whether or not more has arrived", "[index
     CHECK(w.should_hand_over(true));
 }
 
-TEST_CASE("a write keeps the headers within the window of the head, and the cursor's", "[indexer][writer]") {
+TEST_CASE("a write keeps the headers within the window of the head, and the cursor's",
+          "[indexer][writer]") {
     Fixture f;
     auto w = f.writer(1'000'000, 64);
     w.add(f.range(1, 100), 300);  // the window of head 300 starts at 236: only block 100's header

@@ -15,11 +15,16 @@ namespace erc20::indexer {
 
 const char* to_string(State s) noexcept {
     switch (s) {
-        case State::kStarting: return "starting";
-        case State::kBackfilling: return "backfilling";
-        case State::kFollowing: return "following";
-        case State::kReindexing: return "reindexing";
-        case State::kError: return "error";
+        case State::kStarting:
+            return "starting";
+        case State::kBackfilling:
+            return "backfilling";
+        case State::kFollowing:
+            return "following";
+        case State::kReindexing:
+            return "reindexing";
+        case State::kError:
+            return "error";
     }
     return "unknown";
 }
@@ -78,7 +83,8 @@ std::optional<Control::Rewind> Control::take() {
 void Control::cancel_all(const std::string& why) {
     std::lock_guard lock(mutex_);
     for (auto& r : queue_) r.done.set_exception(std::make_exception_ptr(std::runtime_error(why)));
-    for (auto& r : add_queue_) r.done.set_exception(std::make_exception_ptr(std::runtime_error(why)));
+    for (auto& r : add_queue_)
+        r.done.set_exception(std::make_exception_ptr(std::runtime_error(why)));
     queue_.clear();
     add_queue_.clear();
     closed_ = why.empty() ? "cancelled" : why;
@@ -116,7 +122,8 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
         if (step <= floor) break;
         auto r = store.rollback(storage::Cursor{step, Hash{}});
         add(r);
-        spdlog::info("rewind: block {} -> {} ({} transfers undone), going on", r.from_block, step, r.transfers_undone);
+        spdlog::info("rewind: block {} -> {} ({} transfers undone), going on", r.from_block, step,
+                     r.transfers_undone);
     }
     std::optional<storage::Cursor> to;
     if (to_block) {
@@ -130,7 +137,8 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
     add(store.rollback(to));
     out.touched_tokens.assign(touched.begin(), touched.end());
     if (!to_block || out.from_block > *to_block) {
-        spdlog::info("rewind: from block {} to {}, {} transfers undone, {} tokens removed", out.from_block,
+        spdlog::info("rewind: from block {} to {}, {} transfers undone, {} tokens removed",
+                     out.from_block,
                      to_block ? std::to_string(*to_block) : std::string("before the first block"),
                      out.transfers_undone, out.tokens_removed);
     }
@@ -143,14 +151,17 @@ AddTokensResult begin_add_tokens(storage::Store& store, std::vector<Address> tok
     if (tokens.empty()) throw AddTokensRefused("add-tokens needs at least one token");
     const auto scope = store.scope();
     if (!scope) {
-        throw AddTokensRefused("the database has no stored --tokens filter yet: start the daemon on it once");
+        throw AddTokensRefused(
+            "the database has no stored --tokens filter yet: start the daemon on it once");
     }
     if (scope->tokens.empty()) {
-        throw AddTokensRefused("the database indexes every token (it was built without --tokens): nothing to add");
+        throw AddTokensRefused(
+            "the database indexes every token (it was built without --tokens): nothing to add");
     }
     if (auto job = store.token_backfill()) {
-        throw AddTokensRefused("an add-tokens of " + to_hex_list(job->tokens) + " is in progress (at block " +
-                               std::to_string(job->next_block) + "): wait for it to finish");
+        throw AddTokensRefused("an add-tokens of " + to_hex_list(job->tokens) +
+                               " is in progress (at block " + std::to_string(job->next_block) +
+                               "): wait for it to finish");
     }
     std::vector<Address> already;
     std::set_intersection(tokens.begin(), tokens.end(), scope->tokens.begin(), scope->tokens.end(),
@@ -160,7 +171,8 @@ AddTokensResult begin_add_tokens(storage::Store& store, std::vector<Address> tok
     }
     store.begin_token_backfill(storage::TokenBackfill{tokens, scope->start_block});
     const auto cursor = store.cursor();
-    spdlog::info("add-tokens: {} from block {} to {}, then followed", to_hex_list(tokens), scope->start_block,
+    spdlog::info("add-tokens: {} from block {} to {}, then followed", to_hex_list(tokens),
+                 scope->start_block,
                  cursor ? std::to_string(cursor->block_num) : std::string("the cursor"));
     AddTokensResult out{std::move(tokens), scope->start_block, std::nullopt};
     if (cursor) out.to_block = cursor->block_num;

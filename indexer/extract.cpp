@@ -9,7 +9,8 @@ namespace {
 
 // A topic holds an address when its upper 12 bytes are zero.
 std::optional<Address> topic_address(const Hash& topic) noexcept {
-    if (!std::all_of(topic.bytes.begin(), topic.bytes.begin() + 12, [](uint8_t b) { return b == 0; })) {
+    if (!std::all_of(topic.bytes.begin(), topic.bytes.begin() + 12,
+                     [](uint8_t b) { return b == 0; })) {
         return std::nullopt;
     }
     Address a;
@@ -20,7 +21,8 @@ std::optional<Address> topic_address(const Hash& topic) noexcept {
 }  // namespace
 
 std::optional<storage::Transfer> extract_transfer(const rpc::Log& log) noexcept {
-    if (log.topic_count != 3 || log.data_size != 32 || log.topics[0] != kTransferTopic) return std::nullopt;
+    if (log.topic_count != 3 || log.data_size != 32 || log.topics[0] != kTransferTopic)
+        return std::nullopt;
     auto from = topic_address(log.topics[1]);
     auto to = topic_address(log.topics[2]);
     if (!from || !to) return std::nullopt;

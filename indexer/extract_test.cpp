@@ -24,7 +24,8 @@ rpc::Log erc20_log() {
 }  // namespace
 
 TEST_CASE("the transfer topic is keccak256 of the event signature", "[indexer][extract]") {
-    CHECK(to_hex(kTransferTopic) == "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef");
+    CHECK(to_hex(kTransferTopic) ==
+          "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef");
 }
 
 TEST_CASE("a 3-topic, 32-byte Transfer log is an ERC20 transfer", "[indexer][extract]") {

@@ -29,15 +29,17 @@ std::optional<rpc::RpcError> fetch_headers(Node& node, FetchedRange& r) {
         auto headers = node.headers(b, e);
         if (!headers) return headers.error();
         for (auto& h : headers.value()) {
-            if (!h) return inconsistent("header of a block in [" + std::to_string(b) + ", " +
-                                        std::to_string(e) + "] not found yet");
+            if (!h)
+                return inconsistent("header of a block in [" + std::to_string(b) + ", " +
+                                    std::to_string(e) + "] not found yet");
             r.headers.push_back(*h);
         }
     }
     for (size_t i = 0; i < r.headers.size(); ++i) {
         if (r.headers[i].number != r.from + i) return inconsistent("header numbers out of order");
         if (i > 0 && r.headers[i].parent_hash != r.headers[i - 1].hash) {
-            return inconsistent("headers of block " + std::to_string(r.from + i) + " and its parent do not link");
+            return inconsistent("headers of block " + std::to_string(r.from + i) +
+                                " and its parent do not link");
         }
     }
     return std::nullopt;
@@ -47,7 +49,8 @@ std::optional<rpc::RpcError> fetch_headers(Node& node, FetchedRange& r) {
 std::optional<rpc::RpcError> take_logs(FetchedRange& r, const std::vector<rpc::Log>& batch,
                                        std::vector<uint32_t>& logs_per_block) {
     for (const auto& log : batch) {
-        if (log.block_num < r.from || log.block_num > r.to) return inconsistent("log outside the requested range");
+        if (log.block_num < r.from || log.block_num > r.to)
+            return inconsistent("log outside the requested range");
         if (log.removed) return inconsistent("removed log");
         if (log.block_hash != r.headers[log.block_num - r.from].hash) {
             return inconsistent("log of block " + std::to_string(log.block_num) +
@@ -62,13 +65,15 @@ std::optional<rpc::RpcError> take_logs(FetchedRange& r, const std::vector<rpc::L
 // A block whose bloom may hold Transfer logs (of the wanted tokens) but for
 // which none came back: the node may not have caught up on its logs yet.
 // Ask again; a bloom false positive stays empty and is accepted.
-std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r, const std::vector<Address>& tokens,
+std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r,
+                                       const std::vector<Address>& tokens,
                                        std::vector<uint32_t>& logs_per_block) {
     auto bloom_says_maybe = [&](const rpc::BlockHeader& h) {
         if (!bloom_may_contain(h.logs_bloom, kTransferTopic.bytes)) return false;
         if (tokens.empty()) return true;
-        return std::any_of(tokens.begin(), tokens.end(),
-                           [&](const Address& a) { return bloom_may_contain(h.logs_bloom, a.bytes); });
+        return std::any_of(tokens.begin(), tokens.end(), [&](const Address& a) {
+            return bloom_may_contain(h.logs_bloom, a.bytes);
+        });
     };
     for (size_t i = 0; i < r.headers.size(); ++i) {
         if (logs_per_block[i] != 0 || !bloom_says_maybe(r.headers[i])) continue;
@@ -78,7 +83,8 @@ std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r, const std::v
             auto again = node.logs(b, b, kTransferTopic, tokens);
             if (!again) return again.error();
             if (again->empty()) continue;
-            spdlog::debug("eth_getLogs: block {} had no logs at first, {} on asking again", b, again->size());
+            spdlog::debug("eth_getLogs: block {} had no logs at first, {} on asking again", b,
+                          again->size());
             if (auto e = take_logs(r, again.value(), logs_per_block)) return e;
             r.log_count += again->size();
             break;
@@ -89,7 +95,8 @@ std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r, const std::v
 
 }  // namespace
 
-rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to, const std::vector<Address>& tokens) {
+rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
+                                      const std::vector<Address>& tokens) {
     FetchedRange r;
     r.from = from;
     r.to = to;
@@ -107,13 +114,15 @@ rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to, co
     for (size_t i = 1; i < r.transfers.size(); ++i) {
         if (r.transfers[i].block_num == r.transfers[i - 1].block_num &&
             r.transfers[i].log_index == r.transfers[i - 1].log_index) {
-            return inconsistent("duplicate log index in block " + std::to_string(r.transfers[i].block_num));
+            return inconsistent("duplicate log index in block " +
+                                std::to_string(r.transfers[i].block_num));
         }
     }
     return r;
 }
 
-Fetcher::Fetcher(const std::vector<Node*>& nodes, const std::vector<Address>& tokens, size_t max_queued)
+Fetcher::Fetcher(const std::vector<Node*>& nodes, const std::vector<Address>& tokens,
+                 size_t max_queued)
     : nodes_(nodes), tokens_(tokens), max_queued_(max_queued) {
     for (size_t i = nodes_.size(); i-- > 0;) free_.push_back(i);
 }
@@ -123,7 +132,8 @@ Fetcher::~Fetcher() { drain(); }
 void Fetcher::launch(BlockNum& next, BlockNum target, uint64_t range_size) {
     for (auto& f : inflight_) {
         if (f.failed->load()) return;
-        if (!f.released && f.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+        if (!f.released &&
+            f.result.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
             if (f.failed->load()) return;
             free_.push_back(f.node);
             f.released = true;
@@ -136,11 +146,14 @@ void Fetcher::launch(BlockNum& next, BlockNum target, uint64_t range_size) {
         Node* node = nodes_[ni];
         auto failed = std::make_shared<std::atomic<bool>>(false);
         const std::vector<Address>* tokens = &tokens_;
-        inflight_.push_back({ni, std::async(std::launch::async, [node, b = next, e, failed, tokens] {
-                                 auto r = fetch_range(*node, b, e, *tokens);
-                                 if (!r) failed->store(true);
-                                 return r;
-                             }), failed, false});
+        inflight_.push_back({ni,
+                             std::async(std::launch::async,
+                                        [node, b = next, e, failed, tokens] {
+                                            auto r = fetch_range(*node, b, e, *tokens);
+                                            if (!r) failed->store(true);
+                                            return r;
+                                        }),
+                             failed, false});
         next = e + 1;
     }
 }

@@ -24,7 +24,7 @@ struct FetchedRange {
     BlockNum to{0};
     std::vector<rpc::BlockHeader> headers;
     std::vector<storage::Transfer> transfers;  // sorted by (block_num, log_index)
-    size_t log_count{0};  // every log the node returned, ERC20-shaped or not
+    size_t log_count{0};                       // every log the node returned, ERC20-shaped or not
 };
 
 /// Fetches the logs of `tokens` (every token when empty) and the headers of
@@ -32,7 +32,8 @@ struct FetchedRange {
 /// header's, no duplicate log index. A block whose bloom may hold Transfer
 /// logs but returned none is asked again (twice). An inconsistent answer is
 /// kMalformed.
-rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to, const std::vector<Address>& tokens);
+rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
+                                      const std::vector<Address>& tokens);
 
 /// Ranges in flight, one per free node, fetched on their own threads and
 /// taken in block order. A node is free again once its range has arrived.
@@ -64,7 +65,7 @@ class Fetcher {
         size_t node;
         std::future<rpc::Result<FetchedRange>> result;
         std::shared_ptr<std::atomic<bool>> failed;  // set by the fetch when it failed
-        bool released{false};  // its node went back to the pool
+        bool released{false};                       // its node went back to the pool
     };
     const std::vector<Node*>& nodes_;
     const std::vector<Address>& tokens_;

@@ -26,14 +26,17 @@ namespace {
 
 double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 std::string format_eta(double seconds) {
     if (seconds < 0 || seconds > 1e8) return "?";
     auto s = static_cast<uint64_t>(seconds);
     char buf[32];
     std::snprintf(buf, sizeof buf, "%lluh%02llum%02llus", static_cast<unsigned long long>(s / 3600),
-                  static_cast<unsigned long long>(s / 60 % 60), static_cast<unsigned long long>(s % 60));
+                  static_cast<unsigned long long>(s / 60 % 60),
+                  static_cast<unsigned long long>(s % 60));
     return buf;
 }
 
@@ -48,7 +51,8 @@ struct Indexer::Impl {
     LiveStatus& status;
     Control& control;
     std::optional<BlockNum> reindex_until;
-    std::vector<std::unique_ptr<RpcNode>> nodes;  // one connection per fetch worker; [0] for the loop's calls
+    std::vector<std::unique_ptr<RpcNode>>
+        nodes;  // one connection per fetch worker; [0] for the loop's calls
     std::vector<Node*> node_ptrs;
     std::unique_ptr<MetadataWorker> metadata;
     std::optional<storage::Cursor> cursor;
@@ -71,24 +75,36 @@ struct Indexer::Impl {
     BlockNum backfill_logged_block{0};
 
     Impl(IndexerOptions o, storage::Store& s, LiveStatus& st, Control& c)
-        : options(std::move(o)), store(s), status(st), control(c), nodes(make_nodes(options, cancel)),
-          node_ptrs(pointers(nodes)), retrier(options.max_backoff, status, control, options.heartbeat),
+        : options(std::move(o)),
+          store(s),
+          status(st),
+          control(c),
+          nodes(make_nodes(options, cancel)),
+          node_ptrs(pointers(nodes)),
+          retrier(options.max_backoff, status, control, options.heartbeat),
           window(options.max_range),
           reorgs(store, *nodes.front(), retrier, status, options.reorg_window,
-                 [this](const ReorgUndone& u) { metadata->rolled_back(u.ancestor.block_num, u.rollback.touched_tokens); }),
+                 [this](const ReorgUndone& u) {
+                     metadata->rolled_back(u.ancestor.block_num, u.rollback.touched_tokens);
+                 }),
           writer(store, options.write_batch_bytes, options.reorg_window,
-                 [this](const storage::Cursor& last, const storage::ApplyResult& r) { written(last, r); }),
+                 [this](const storage::Cursor& last, const storage::ApplyResult& r) {
+                     written(last, r);
+                 }),
           backfill_window(options.max_range, RangeWindow::First::kInitial) {
         // nodes[0] is the loop's own connection: idle whenever a call fails.
-        retrier.set_head_probe([this] { return nodes[0]->block_number(); },
-                               std::max<Clock::duration>(options.poll_interval, std::chrono::seconds(1)));
+        retrier.set_head_probe(
+            [this] { return nodes[0]->block_number(); },
+            std::max<Clock::duration>(options.poll_interval, std::chrono::seconds(1)));
     }
 
     // One connection per fetch worker; every call aborts once `cancel` is set.
-    static std::vector<std::unique_ptr<RpcNode>> make_nodes(IndexerOptions& o, const std::atomic<bool>& cancel) {
+    static std::vector<std::unique_ptr<RpcNode>> make_nodes(IndexerOptions& o,
+                                                            const std::atomic<bool>& cancel) {
         o.rpc.cancel = &cancel;
         std::vector<std::unique_ptr<RpcNode>> out;
-        for (unsigned i = 0; i < std::max(1u, o.fetch_workers); ++i) out.push_back(std::make_unique<RpcNode>(o.rpc));
+        for (unsigned i = 0; i < std::max(1u, o.fetch_workers); ++i)
+            out.push_back(std::make_unique<RpcNode>(o.rpc));
         return out;
     }
     static std::vector<Node*> pointers(const std::vector<std::unique_ptr<RpcNode>>& nodes) {
@@ -122,10 +138,12 @@ struct Indexer::Impl {
                 auto r = rewind(store, nodes[0]->client(), req->to_block);
                 cursor = store.cursor();
                 if (metadata) {
-                    metadata->rolled_back(cursor ? std::optional<BlockNum>(cursor->block_num) : std::nullopt,
-                                          r.touched_tokens);
+                    metadata->rolled_back(
+                        cursor ? std::optional<BlockNum>(cursor->block_num) : std::nullopt,
+                        r.touched_tokens);
                 }
-                if (req->reindex && cursor && old_head > cursor->block_num) reindex_until = old_head;
+                if (req->reindex && cursor && old_head > cursor->block_num)
+                    reindex_until = old_head;
                 if (req->reindex && !cursor) reindex_until = old_head;
                 if (reindex_until) set_state(State::kReindexing);
                 progress_block = cursor ? cursor->block_num : 0;
@@ -155,10 +173,11 @@ struct Indexer::Impl {
             double bps = static_cast<double>(at - progress_block) / elapsed;
             double tps = static_cast<double>(transfers - progress_transfers) / elapsed;
             double eta = bps > 0 ? static_cast<double>(target - std::min(target, at)) / bps : -1;
-            spdlog::info("{}: block {} of {} ({:.1f}%), {:.0f} blocks/s, {:.0f} transfers/s, ETA {}",
-                         to_string(static_cast<State>(status.state.load())), at, target,
-                         target ? 100.0 * static_cast<double>(at) / static_cast<double>(target) : 100.0, bps, tps,
-                         format_eta(eta));
+            spdlog::info(
+                "{}: block {} of {} ({:.1f}%), {:.0f} blocks/s, {:.0f} transfers/s, ETA {}",
+                to_string(static_cast<State>(status.state.load())), at, target,
+                target ? 100.0 * static_cast<double>(at) / static_cast<double>(target) : 100.0, bps,
+                tps, format_eta(eta));
         }
         progress_at = now;
         progress_block = at;
@@ -199,17 +218,23 @@ struct Indexer::Impl {
         const bool had_cursor = store.cursor().has_value();
         const storage::IndexScope given{options.tokens, options.start_block};
         if (store.bind_chain(chain_id, given)) {
-            const std::string what = "--tokens " + (given.tokens.empty() ? std::string("(every token)") : to_hex_list(given.tokens)) +
-                                     " --start-block " + std::to_string(given.start_block);
+            const std::string what =
+                "--tokens " +
+                (given.tokens.empty() ? std::string("(every token)") : to_hex_list(given.tokens)) +
+                " --start-block " + std::to_string(given.start_block);
             if (had_cursor) {
-                spdlog::info("database without a stored --tokens/--start-block (built by an older version): "
-                             "adopting this start's {} and storing them", what);
+                spdlog::info(
+                    "database without a stored --tokens/--start-block (built by an older version): "
+                    "adopting this start's {} and storing them",
+                    what);
             } else {
                 spdlog::info("new database: {} stored with it", what);
             }
         }
         const auto scope = store.scope();
-        if (!scope) throw storage::StoreError("no stored --tokens/--start-block after binding the database");
+        if (!scope)
+            throw storage::StoreError(
+                "no stored --tokens/--start-block after binding the database");
         options.tokens = scope->tokens;
         options.start_block = scope->start_block;
     }
@@ -225,7 +250,8 @@ struct Indexer::Impl {
         if (auto job = store.token_backfill()) {
             // An add-tokens first; the cursor waits, reorgs are undone.
             was_following = false;
-            if (reorgs.check_tip(stop, cursor, *head) == TipCheck::kOurs) backfill_step(stop, *job, *head);
+            if (reorgs.check_tip(stop, cursor, *head) == TipCheck::kOurs)
+                backfill_step(stop, *job, *head);
             return;
         }
         const BlockNum next = cursor ? cursor->block_num + 1 : options.start_block;
@@ -244,7 +270,8 @@ struct Indexer::Impl {
         if (reorgs.check_tip(stop, cursor, head) != TipCheck::kOurs) return;
         if (store.bulk() && !end_bulk()) return;
         if (!was_following) {
-            spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0, head);
+            spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0,
+                         head);
             was_following = true;
         }
         reindex_until.reset();
@@ -259,12 +286,13 @@ struct Indexer::Impl {
         const uint64_t before = store.size_bytes();
         spdlog::info("backfill done: compacting the database ({:.1f} MiB on disk)", mib(before));
         if (!store.end_bulk()) {
-            spdlog::info("compaction interrupted after {:.1f} s; automatic compactions take over", seconds_since(t0));
+            spdlog::info("compaction interrupted after {:.1f} s; automatic compactions take over",
+                         seconds_since(t0));
             return false;
         }
         const uint64_t after = store.size_bytes();
-        spdlog::info("compacted in {:.1f} s: {:.1f} MiB -> {:.1f} MiB on disk ({} bytes)", seconds_since(t0),
-                     mib(before), mib(after), after);
+        spdlog::info("compacted in {:.1f} s: {:.1f} MiB -> {:.1f} MiB on disk ({} bytes)",
+                     seconds_since(t0), mib(before), mib(after), after);
         return true;
     }
 
@@ -286,7 +314,8 @@ struct Indexer::Impl {
     // Does `r` follow the block the writer stands on? False on a reorg.
     [[nodiscard]] bool follows_tip(const FetchedRange& r) const {
         const auto t = writer.tip() ? writer.tip() : cursor;
-        return !(t && r.from == t->block_num + 1 && known(t->hash) && r.headers.front().parent_hash != t->hash);
+        return !(t && r.from == t->block_num + 1 && known(t->hash) &&
+                 r.headers.front().parent_hash != t->hash);
     }
 
     // Fetches [next, target] through a window of ranges in flight, applied
@@ -296,7 +325,8 @@ struct Indexer::Impl {
     void ingest(std::stop_token& stop, BlockNum head, BlockNum next, BlockNum target) {
         // Ranges that arrived and wait to be written are bounded by the write batch.
         const size_t max_queued =
-            nodes.size() + std::max<size_t>(1, writer.limit() / static_cast<size_t>(kTargetLogsPerRequest));
+            nodes.size() +
+            std::max<size_t>(1, writer.limit() / static_cast<size_t>(kTargetLogsPerRequest));
         Fetcher fetcher(node_ptrs, options.tokens, max_queued);
         writer.drop_pending();  // anything left from a step that threw is re-fetched
         BlockNum b = next;
@@ -326,7 +356,8 @@ struct Indexer::Impl {
                 break;
             }
             const int state = status.state.load();
-            if (state == static_cast<int>(State::kBackfilling) || state == static_cast<int>(State::kReindexing)) {
+            if (state == static_cast<int>(State::kBackfilling) ||
+                state == static_cast<int>(State::kReindexing)) {
                 log_progress(target, cursor && cursor->block_num >= target);
             }
             window.fit(blocks, logs);
@@ -342,7 +373,8 @@ struct Indexer::Impl {
     // A range failed: the others are drained (their Retry-After counts too),
     // the window shrinks when the range was too large, then the backoff.
     void fetch_failed(std::stop_token& stop, Fetcher& fetcher, rpc::RpcError e) {
-        if (auto others = fetcher.drain()) e.retry_after_ms = std::max(e.retry_after_ms.value_or(0), *others);
+        if (auto others = fetcher.drain())
+            e.retry_after_ms = std::max(e.retry_after_ms.value_or(0), *others);
         if (e.kind == rpc::RpcError::Kind::kTimeout && window.size() > 1) {
             window.halve();
             retrier.failed(stop, "eth_getLogs", e);
@@ -351,7 +383,8 @@ struct Indexer::Impl {
             const uint64_t span = window.size();
             window.refused(e, from);
             count_retry("eth_getLogs", e);
-            spdlog::info("eth_getLogs: node refused {} blocks per request, now {}", span, window.size());
+            spdlog::info("eth_getLogs: node refused {} blocks per request, now {}", span,
+                         window.size());
             if (e.retry_after_ms) control.wait(stop, std::chrono::milliseconds(*e.retry_after_ms));
         } else {
             retrier.failed(stop, "eth_getLogs", e);
@@ -379,13 +412,16 @@ struct Indexer::Impl {
         std::optional<rpc::RpcError> failed;
         bool reorged = false;
         const size_t logs = fetch_backfill(job, head, target, batch, failed, reorged);
-        if (batch.last.block_num + 1 != batch.first && apply_backfill(job, batch, target, logs)) return;
+        if (batch.last.block_num + 1 != batch.first && apply_backfill(job, batch, target, logs))
+            return;
         if (reorged) {
-            spdlog::warn("add-tokens: a block the node serves differs from the stored header (a reorg): "
-                         "undoing it first, then going on");
+            spdlog::warn(
+                "add-tokens: a block the node serves differs from the stored header (a reorg): "
+                "undoing it first, then going on");
             retrier.sleep(stop, options.poll_interval);
         } else if (failed) {
-            if (failed->kind == rpc::RpcError::Kind::kRangeTooLarge || failed->kind == rpc::RpcError::Kind::kTimeout) {
+            if (failed->kind == rpc::RpcError::Kind::kRangeTooLarge ||
+                failed->kind == rpc::RpcError::Kind::kTimeout) {
                 backfill_window.halve();
             }
             retrier.failed(stop, "eth_getLogs", *failed);
@@ -398,7 +434,8 @@ struct Indexer::Impl {
     // as they follow without a gap, a failure or a header that differs from
     // the stored one (a reorg). Returns the logs appended.
     size_t fetch_backfill(const storage::TokenBackfill& job, BlockNum head, BlockNum target,
-                          storage::BlockBatch& batch, std::optional<rpc::RpcError>& failed, bool& reorged) {
+                          storage::BlockBatch& batch, std::optional<rpc::RpcError>& failed,
+                          bool& reorged) {
         Fetcher fetcher(node_ptrs, job.tokens, nodes.size());
         BlockNum b = job.next_block;
         fetcher.launch(b, target, backfill_window.size());
@@ -422,7 +459,8 @@ struct Indexer::Impl {
     }
 
     // Writes what was fetched with the progress row; true when it was the last step.
-    bool apply_backfill(const storage::TokenBackfill& job, storage::BlockBatch& batch, BlockNum target, size_t logs) {
+    bool apply_backfill(const storage::TokenBackfill& job, storage::BlockBatch& batch,
+                        BlockNum target, size_t logs) {
         batch.headers.clear();
         batch.prune_headers_below = 0;
         const bool finish = batch.last.block_num == target;
@@ -442,8 +480,9 @@ struct Indexer::Impl {
         const double secs = std::chrono::duration<double>(now - backfill_logged).count();
         if (secs < 5.0 || at == target) return;
         const double bps = static_cast<double>(at - std::min(at, backfill_logged_block)) / secs;
-        spdlog::info("add-tokens: block {} of {}, {:.0f} blocks/s, {} transfers so far, ETA {}", at, target, bps,
-                     backfill_transfers, format_eta(bps > 0 ? static_cast<double>(target - at) / bps : -1));
+        spdlog::info("add-tokens: block {} of {}, {:.0f} blocks/s, {} transfers so far, ETA {}", at,
+                     target, bps, backfill_transfers,
+                     format_eta(bps > 0 ? static_cast<double>(target - at) / bps : -1));
         backfill_logged = now;
         backfill_logged_block = at;
     }
@@ -452,16 +491,19 @@ struct Indexer::Impl {
         const auto scope = store.scope();
         if (!scope) throw storage::StoreError("no stored --tokens after an add-tokens");
         options.tokens = scope->tokens;
-        spdlog::info("add-tokens: done: {} indexed from block {} to {} ({} transfers, {:.1f} s); following {} tokens",
-                     to_hex_list(job.tokens), options.start_block, cursor ? cursor->block_num : 0, backfill_transfers,
-                     seconds_since(backfill_started), options.tokens.size());
+        spdlog::info(
+            "add-tokens: done: {} indexed from block {} to {} ({} transfers, {:.1f} s); following "
+            "{} tokens",
+            to_hex_list(job.tokens), options.start_block, cursor ? cursor->block_num : 0,
+            backfill_transfers, seconds_since(backfill_started), options.tokens.size());
         backfill_started = {};
         backfill_transfers = 0;
         backfill_window.reset();
     }
 };
 
-Indexer::Indexer(IndexerOptions options, storage::Store& store, LiveStatus& status, Control& control)
+Indexer::Indexer(IndexerOptions options, storage::Store& store, LiveStatus& status,
+                 Control& control)
     : impl_(std::make_unique<Impl>(std::move(options), store, status, control)) {}
 Indexer::~Indexer() = default;
 

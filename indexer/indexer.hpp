@@ -33,8 +33,8 @@ struct IndexerOptions {
     uint64_t reorg_window{256};
     /// empty: every token. Extended by a finished add-tokens (the stored filter).
     std::vector<Address> tokens;
-    uint64_t max_range{2000};      // most blocks per eth_getLogs request
-    unsigned fetch_workers{4};     // ranges in flight during backfill
+    uint64_t max_range{2000};   // most blocks per eth_getLogs request
+    unsigned fetch_workers{4};  // ranges in flight during backfill
     /// Consecutive ranges are merged into one write of up to this many bytes
     /// (storage::kApplyBytesPerTransfer per transfer) during a backfill.
     size_t write_batch_bytes{storage::kDefaultWriteBatchBytes};
@@ -45,8 +45,8 @@ struct IndexerOptions {
 };
 
 struct RewindResult {
-    BlockNum from_block{0};              // the cursor before
-    std::optional<BlockNum> to_block;    // the cursor after (nullopt: nothing applied)
+    BlockNum from_block{0};            // the cursor before
+    std::optional<BlockNum> to_block;  // the cursor after (nullopt: nothing applied)
     size_t transfers_undone{0};
     size_t tokens_removed{0};
     std::vector<Address> touched_tokens;  // remaining tokens whose supply may have moved
@@ -66,9 +66,9 @@ class AddTokensRefused : public std::runtime_error {
 };
 
 struct AddTokensResult {
-    std::vector<Address> tokens;      // the tokens being added, ascending
-    BlockNum from_block{0};           // the stored --start-block
-    std::optional<BlockNum> to_block; // the cursor: indexed up to here, then followed
+    std::vector<Address> tokens;       // the tokens being added, ascending
+    BlockNum from_block{0};            // the stored --start-block
+    std::optional<BlockNum> to_block;  // the cursor: indexed up to here, then followed
 };
 
 /// Starts adding `tokens` to the database's stored --tokens filter: records

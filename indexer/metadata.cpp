@@ -48,7 +48,8 @@ void MetadataWorker::rolled_back(std::optional<BlockNum> to, const std::vector<A
         touched_.insert(touched.begin(), touched.end());
         const BlockNum b = to ? *to : kAll;
         // kAll sorts above every block but means "below all of them".
-        if (!rolled_back_ || b == kAll || (*rolled_back_ != kAll && b < *rolled_back_)) rolled_back_ = b;
+        if (!rolled_back_ || b == kAll || (*rolled_back_ != kAll && b < *rolled_back_))
+            rolled_back_ = b;
     }
     wake_.notify_all();
 }
@@ -65,13 +66,17 @@ void MetadataWorker::scan() {
     std::set<Address> fresh, stale;
     recent_.clear();
     covered_from_ = head >= kRecentBlocks ? head - kRecentBlocks : 0;
-    view.for_each_token([&](const Address& t, const storage::TokenStats& s, const std::optional<storage::TokenMeta>& m) {
+    view.for_each_token([&](const Address& t, const storage::TokenStats& s,
+                            const std::optional<storage::TokenMeta>& m) {
         if (!m) fresh.insert(t);
-        else if (!m->supply_hash || s.last_block > m->supply_block) stale.insert(t);
-        else if (m->supply_block >= covered_from_) recent_[m->supply_block].push_back(t);
+        else if (!m->supply_hash || s.last_block > m->supply_block)
+            stale.insert(t);
+        else if (m->supply_block >= covered_from_)
+            recent_[m->supply_block].push_back(t);
     });
-    spdlog::info("metadata: {} tokens to fetch, {} supplies to read again (scan of {:.1f} s)", fresh.size(),
-                 stale.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    spdlog::info("metadata: {} tokens to fetch, {} supplies to read again (scan of {:.1f} s)",
+                 fresh.size(), stale.size(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     std::lock_guard lock(mutex_);
     new_.insert(fresh.begin(), fresh.end());
     touched_.insert(stale.begin(), stale.end());
@@ -99,7 +104,9 @@ void MetadataWorker::loop(std::stop_token stop) {
         bool rescan = false;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait_for(lock, stop, 2s, [&] { return scan_ || rolled_back_ || !new_.empty() || !touched_.empty(); });
+            wake_.wait_for(lock, stop, 2s, [&] {
+                return scan_ || rolled_back_ || !new_.empty() || !touched_.empty();
+            });
             if (stop.stop_requested()) return;
             std::swap(rolled_back, rolled_back_);
             std::swap(rescan, scan_);
@@ -143,8 +150,8 @@ void MetadataWorker::loop(std::stop_token stop) {
 // One batch request of each token's calls (totalSupply, then name, symbol,
 // decimals when full) at `at`, for the tokens `which`, into `answers`.
 // False when the batch itself failed.
-bool MetadataWorker::call_at(const std::vector<Address>& tokens, const std::vector<size_t>& which, bool full,
-                             const rpc::BlockId& at, Answers& answers) {
+bool MetadataWorker::call_at(const std::vector<Address>& tokens, const std::vector<size_t>& which,
+                             bool full, const rpc::BlockId& at, Answers& answers) {
     const size_t per = full ? 4 : 1;
     std::vector<std::pair<Address, std::vector<uint8_t>>> calls;
     for (size_t i : which) {
@@ -157,14 +164,16 @@ bool MetadataWorker::call_at(const std::vector<Address>& tokens, const std::vect
     }
     auto answer = client_.call_batch(calls, at);
     if (!answer) {
-        spdlog::debug("metadata: batch of {} calls failed: {}", calls.size(), answer.error().to_string());
+        spdlog::debug("metadata: batch of {} calls failed: {}", calls.size(),
+                      answer.error().to_string());
         if (auto ms = answer.error().retry_after_ms) {
             not_before_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(*ms);
         }
         return false;
     }
     for (size_t k = 0; k < which.size(); ++k) {
-        for (size_t j = 0; j < per; ++j) answers[which[k] * per + j] = std::move(answer.value()[k * per + j]);
+        for (size_t j = 0; j < per; ++j)
+            answers[which[k] * per + j] = std::move(answer.value()[k * per + j]);
     }
     return true;
 }
@@ -172,8 +181,8 @@ bool MetadataWorker::call_at(const std::vector<Address>& tokens, const std::vect
 // Every token's calls at the indexed block by hash; those the node cannot
 // answer there again at its latest block. Per token, where its calls ran;
 // nullopt when nothing could be asked.
-std::optional<std::vector<MetadataWorker::At>> MetadataWorker::call_all(const std::vector<Address>& tokens, bool full,
-                                                                        Answers& answers) {
+std::optional<std::vector<MetadataWorker::At>> MetadataWorker::call_all(
+    const std::vector<Address>& tokens, bool full, Answers& answers) {
     const size_t per = full ? 4 : 1;
     const auto cursor = store_.cursor();
     if (!cursor) return std::nullopt;
@@ -228,7 +237,8 @@ void MetadataWorker::fetch(const std::vector<Address>& tokens, bool full) {
 }
 
 // Writes one token's answers (from answers[first]) read at `at`.
-void MetadataWorker::store(const Address& token, bool full, const At& at, const Answers& answers, size_t first) {
+void MetadataWorker::store(const Address& token, bool full, const At& at, const Answers& answers,
+                           size_t first) {
     // Only a revert or an answer gives a value (or null); other failures retry later.
     bool retry = false;
     auto bytes = [&](size_t k) -> std::optional<std::vector<uint8_t>> {
@@ -265,8 +275,8 @@ void MetadataWorker::store(const Address& token, bool full, const At& at, const 
         return;
     }
     attempts_.erase(token);
-    if (retry && !full) return;  // keep the last good totalSupply
-    if (retry) meta.supply_hash.reset();  // no reading: its block is unknown
+    if (retry && !full) return;            // keep the last good totalSupply
+    if (retry) meta.supply_hash.reset();   // no reading: its block is unknown
     if (!view.token_stats(token)) return;  // removed by a reorg meanwhile
     bool written = false;
     try {
@@ -283,10 +293,11 @@ void MetadataWorker::store(const Address& token, bool full, const At& at, const 
     }
     if (meta.supply_hash) recent_[at.num].push_back(token);
     spdlog::debug("metadata: {} totalSupply {} at block {} ({}{})", to_hex(token),
-                  meta.total_supply ? to_dec_string(*meta.total_supply) : std::string("null"), at.num,
-                  to_hex(at.hash), at.fallback ? ", the node's latest" : "");
+                  meta.total_supply ? to_dec_string(*meta.total_supply) : std::string("null"),
+                  at.num, to_hex(at.hash), at.fallback ? ", the node's latest" : "");
     if (full) {
-        spdlog::debug("metadata: {} is {} ({})", to_hex(token), meta.symbol.value_or("?"), meta.name.value_or("?"));
+        spdlog::debug("metadata: {} is {} ({})", to_hex(token), meta.symbol.value_or("?"),
+                      meta.name.value_or("?"));
     }
 }
 

@@ -61,7 +61,8 @@ class MetadataWorker {
     void scan();
     bool forget_readings_above(BlockNum to);
     void fetch(const std::vector<Address>& tokens, bool full);
-    std::optional<std::vector<At>> call_all(const std::vector<Address>& tokens, bool full, Answers& answers);
+    std::optional<std::vector<At>> call_all(const std::vector<Address>& tokens, bool full,
+                                            Answers& answers);
     bool call_at(const std::vector<Address>& tokens, const std::vector<size_t>& which, bool full,
                  const rpc::BlockId& at, Answers& answers);
     void store(const Address& token, bool full, const At& at, const Answers& answers, size_t first);
@@ -75,12 +76,13 @@ class MetadataWorker {
     std::set<Address> touched_;
     bool scan_{true};                      // queue from the database (start, deep rollback)
     std::optional<BlockNum> rolled_back_;  // lowest rollback target not yet handled (kNone: all)
-    std::set<Address> retry_new_;      // failed; back into new_ on the next retry round
+    std::set<Address> retry_new_;          // failed; back into new_ on the next retry round
     std::set<Address> retry_touched_;
     std::chrono::steady_clock::time_point last_retry_{};
     /// No call before this: a node that answered Retry-After is not asked again earlier.
     std::chrono::steady_clock::time_point not_before_{};
-    static constexpr int kMaxAttempts = 20;  // rounds 3 s apart before a failing call counts as null
+    static constexpr int kMaxAttempts =
+        20;                            // rounds 3 s apart before a failing call counts as null
     std::map<Address, int> attempts_;  // failed rounds per token (worker thread only)
     /// Readings written at recent blocks, so a rollback finds the tokens it
     /// made stale without reading every token (worker thread only). It holds

@@ -26,7 +26,8 @@ class Node {
     /// "latest", "safe", "finalized"; nullopt when the node does not know the tag.
     virtual rpc::Result<std::optional<rpc::BlockHeader>> header(std::string_view tag) = 0;
     /// Headers [from, to] in block order; nullopt where the node answered null.
-    virtual rpc::Result<std::vector<std::optional<rpc::BlockHeader>>> headers(BlockNum from, BlockNum to) = 0;
+    virtual rpc::Result<std::vector<std::optional<rpc::BlockHeader>>> headers(BlockNum from,
+                                                                              BlockNum to) = 0;
     /// eth_getLogs over [from, to], topics[0] == topic0, any of `addresses` (all when empty).
     virtual rpc::Result<std::vector<rpc::Log>> logs(BlockNum from, BlockNum to, const Hash& topic0,
                                                     std::span<const Address> addresses) = 0;
@@ -46,7 +47,8 @@ class RpcNode final : public Node {
     rpc::Result<std::optional<rpc::BlockHeader>> header(std::string_view tag) override {
         return client_.header(tag);
     }
-    rpc::Result<std::vector<std::optional<rpc::BlockHeader>>> headers(BlockNum from, BlockNum to) override {
+    rpc::Result<std::vector<std::optional<rpc::BlockHeader>>> headers(BlockNum from,
+                                                                      BlockNum to) override {
         return client_.headers(from, to);
     }
     rpc::Result<std::vector<rpc::Log>> logs(BlockNum from, BlockNum to, const Hash& topic0,

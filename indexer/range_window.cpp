@@ -12,7 +12,8 @@ uint64_t RangeWindow::first_size() const {
 }
 
 void RangeWindow::fit(uint64_t blocks, size_t logs) {
-    const double per_block = std::max(1e-3, static_cast<double>(logs) / static_cast<double>(std::max<uint64_t>(1, blocks)));
+    const double per_block = std::max(
+        1e-3, static_cast<double>(logs) / static_cast<double>(std::max<uint64_t>(1, blocks)));
     const auto fitted = static_cast<uint64_t>(std::max(1.0, kTargetLogsPerRequest / per_block));
     size_ = std::clamp<uint64_t>(std::min(fitted, size_ * 2), 1, max_);
 }

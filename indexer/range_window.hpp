@@ -24,7 +24,8 @@ class RangeWindow {
     /// How the first range relates to --max-range.
     enum class First {
         kClamped,  // kInitialRange, at most max_range (the main ingestion)
-        kInitial,  // kInitialRange even above max_range (an add-tokens' first step, as it always was)
+        kInitial,  // kInitialRange even above max_range (an add-tokens' first step, as it always
+                   // was)
     };
     /// REQUIRES: max_range >= 1 (0 is taken as 1).
     explicit RangeWindow(uint64_t max_range, First first = First::kClamped);

@@ -19,7 +19,8 @@ rpc::RpcError too_large(std::optional<BlockNum> suggested_to = std::nullopt) {
 
 }  // namespace
 
-TEST_CASE("the range window starts small and grows at most twofold up to --max-range", "[indexer][window]") {
+TEST_CASE("the range window starts small and grows at most twofold up to --max-range",
+          "[indexer][window]") {
     RangeWindow w(2000);
     CHECK(w.size() == kInitialRange);
     w.fit(10, 0);  // sparse: grow
@@ -39,7 +40,8 @@ TEST_CASE("the range window starts small and grows at most twofold up to --max-r
     }
 }
 
-TEST_CASE("the range window follows the density to about 10,000 logs per answer", "[indexer][window]") {
+TEST_CASE("the range window follows the density to about 10,000 logs per answer",
+          "[indexer][window]") {
     RangeWindow w(2000);
     for (int i = 0; i < 10; ++i) w.fit(w.size(), 0);
     REQUIRE(w.size() == 2000);
@@ -49,7 +51,8 @@ TEST_CASE("the range window follows the density to about 10,000 logs per answer"
     CHECK(w.size() == 1);
 }
 
-TEST_CASE("the range window shrinks when the node refuses a range or times out", "[indexer][window]") {
+TEST_CASE("the range window shrinks when the node refuses a range or times out",
+          "[indexer][window]") {
     RangeWindow w(2000);
     for (int i = 0; i < 10; ++i) w.fit(w.size(), 0);
     REQUIRE(w.size() == 2000);
@@ -76,8 +79,9 @@ TEST_CASE("the range window shrinks when the node refuses a range or times out",
     }
 }
 
-TEST_CASE("on a node that refuses more than N logs the window shrinks until it answers, then grows back",
-          "[indexer][window]") {
+TEST_CASE(
+    "on a node that refuses more than N logs the window shrinks until it answers, then grows back",
+    "[indexer][window]") {
     indexer::testing::FakeChainOptions o;
     o.max_logs = 40;
     o.max_transfers_per_block = 6;

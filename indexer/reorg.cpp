@@ -19,12 +19,17 @@ constexpr BlockNum kWalkStep = 32;
 
 }  // namespace
 
-Reorgs::Reorgs(storage::Store& store, Node& node, Retrier& retrier, LiveStatus& status, uint64_t reorg_window,
-               OnUndone on_undone)
-    : store_(store), node_(node), retrier_(retrier), status_(status), window_(reorg_window),
+Reorgs::Reorgs(storage::Store& store, Node& node, Retrier& retrier, LiveStatus& status,
+               uint64_t reorg_window, OnUndone on_undone)
+    : store_(store),
+      node_(node),
+      retrier_(retrier),
+      status_(status),
+      window_(reorg_window),
       on_undone_(std::move(on_undone)) {}
 
-TipCheck Reorgs::check_tip(std::stop_token& stop, std::optional<storage::Cursor>& cursor, BlockNum node_head) {
+TipCheck Reorgs::check_tip(std::stop_token& stop, std::optional<storage::Cursor>& cursor,
+                           BlockNum node_head) {
     if (!cursor) return TipCheck::kOurs;
     BlockNum at = cursor->block_num;
     Hash ours = cursor->hash;
@@ -41,11 +46,14 @@ TipCheck Reorgs::check_tip(std::stop_token& stop, std::optional<storage::Cursor>
     return undo(stop, cursor, node_head) ? TipCheck::kReorged : TipCheck::kHalted;
 }
 
-Retried<storage::BlockRecord> Reorgs::find_ancestor(std::stop_token& stop, const storage::Cursor& old) {
+Retried<storage::BlockRecord> Reorgs::find_ancestor(std::stop_token& stop,
+                                                    const storage::Cursor& old) {
     const BlockNum window_floor = old.block_num > window_ ? old.block_num - window_ : 0;
     for (BlockNum hi = old.block_num;;) {
-        const BlockNum lo = hi >= window_floor + kWalkStep - 1 ? hi - (kWalkStep - 1) : window_floor;
-        auto node = retrier_.call(stop, "eth_getBlockByNumber", [&] { return node_.headers(lo, hi); });
+        const BlockNum lo =
+            hi >= window_floor + kWalkStep - 1 ? hi - (kWalkStep - 1) : window_floor;
+        auto node =
+            retrier_.call(stop, "eth_getBlockByNumber", [&] { return node_.headers(lo, hi); });
         if (!node) return node.halt();
         for (BlockNum b = hi + 1; b-- > lo;) {
             auto stored = store_.header(b);
@@ -57,9 +65,11 @@ Retried<storage::BlockRecord> Reorgs::find_ancestor(std::stop_token& stop, const
             status_.state.store(static_cast<int>(State::kError));
             throw std::runtime_error(
                 "reorg deeper than the stored window: the node no longer has indexed block " +
-                std::to_string(old.block_num) + " (" + to_hex(old.hash) + ") and no common block was found down to " +
-                std::to_string(lo) + " (--reorg-window " + std::to_string(window_) +
-                "). Recover with `erc20-indexer rollback --to-block N` to a block below the fork, or "
+                std::to_string(old.block_num) + " (" + to_hex(old.hash) +
+                ") and no common block was found down to " + std::to_string(lo) +
+                " (--reorg-window " + std::to_string(window_) +
+                "). Recover with `erc20-indexer rollback --to-block N` to a block below the fork, "
+                "or "
                 "`erc20-indexer reindex --from-block N`.");
         }
         hi = lo - 1;
@@ -70,21 +80,25 @@ Retried<storage::BlockRecord> Reorgs::find_ancestor(std::stop_token& stop, const
 // is broken or on another network, and an operator must decide.
 std::optional<Halt> Reorgs::check_finalized(std::stop_token& stop, const storage::Cursor& old,
                                             const storage::BlockRecord& ancestor) {
-    auto finalized = retrier_.call(stop, "eth_getBlockByNumber(finalized)", [&] { return node_.header("finalized"); });
+    auto finalized = retrier_.call(stop, "eth_getBlockByNumber(finalized)",
+                                   [&] { return node_.header("finalized"); });
     if (!finalized) return finalized.halt();
     if (*finalized && ancestor.number < (**finalized).number) {
         status_.state.store(static_cast<int>(State::kError));
         throw std::runtime_error(
-            "reorg below the finalized block: indexed block " + std::to_string(old.block_num) + " (" +
-            to_hex(old.hash) + ") is gone, the common ancestor " + std::to_string(ancestor.number) +
-            " is below the node's finalized block " + std::to_string((**finalized).number) +
+            "reorg below the finalized block: indexed block " + std::to_string(old.block_num) +
+            " (" + to_hex(old.hash) + ") is gone, the common ancestor " +
+            std::to_string(ancestor.number) + " is below the node's finalized block " +
+            std::to_string((**finalized).number) +
             ". Recover with `erc20-indexer rollback --to-block " + std::to_string(ancestor.number) +
-            "` or `erc20-indexer reindex --from-block " + std::to_string(ancestor.number + 1) + "`.");
+            "` or `erc20-indexer reindex --from-block " + std::to_string(ancestor.number + 1) +
+            "`.");
     }
     return std::nullopt;
 }
 
-Retried<ReorgUndone> Reorgs::undo(std::stop_token& stop, std::optional<storage::Cursor>& cursor, BlockNum node_head) {
+Retried<ReorgUndone> Reorgs::undo(std::stop_token& stop, std::optional<storage::Cursor>& cursor,
+                                  BlockNum node_head) {
     const storage::Cursor old = *cursor;
     auto ancestor = find_ancestor(stop, old);
     if (!ancestor) return ancestor.halt();
@@ -95,10 +109,13 @@ Retried<ReorgUndone> Reorgs::undo(std::stop_token& stop, std::optional<storage::
     out.depth = old.block_num - ancestor->number;
     status_.reorgs_total.fetch_add(1);
     if (out.depth > status_.deepest_reorg.load()) status_.deepest_reorg.store(out.depth);
-    spdlog::info("reorg: old head {} ({}), node head {}, common ancestor {} ({}), depth {}, {} transfers undone, {} "
-                 "tokens removed",
-                 old.block_num, short_hash(old.hash), node_head, ancestor->number, short_hash(ancestor->hash),
-                 out.depth, out.rollback.transfers_undone, out.rollback.tokens_removed);
+    spdlog::info(
+        "reorg: old head {} ({}), node head {}, common ancestor {} ({}), depth {}, {} transfers "
+        "undone, {} "
+        "tokens removed",
+        old.block_num, short_hash(old.hash), node_head, ancestor->number,
+        short_hash(ancestor->hash), out.depth, out.rollback.transfers_undone,
+        out.rollback.tokens_removed);
     cursor = out.ancestor;
     if (on_undone_) on_undone_(out);
     return out;

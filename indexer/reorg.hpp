@@ -38,14 +38,15 @@ class Reorgs {
     /// metadata worker forgets the readings above the ancestor).
     using OnUndone = std::function<void(const ReorgUndone&)>;
 
-    Reorgs(storage::Store& store, Node& node, Retrier& retrier, LiveStatus& status, uint64_t reorg_window,
-           OnUndone on_undone);
+    Reorgs(storage::Store& store, Node& node, Retrier& retrier, LiveStatus& status,
+           uint64_t reorg_window, OnUndone on_undone);
 
     /// Is the block `cursor` stands on still the node's (whose head is
     /// `node_head`)? Undoes a reorg (moving `cursor`) when not. When the node
     /// is below the cursor, its block at that height is compared with the
     /// stored header there: a match is a lagging node, not a reorg.
-    TipCheck check_tip(std::stop_token& stop, std::optional<storage::Cursor>& cursor, BlockNum node_head);
+    TipCheck check_tip(std::stop_token& stop, std::optional<storage::Cursor>& cursor,
+                       BlockNum node_head);
 
     /// Walks back from `cursor` to the last block whose stored hash the node
     /// still has and undoes everything after it in one write; `cursor` moves
@@ -53,7 +54,8 @@ class Reorgs {
     /// (nothing written). Throws std::runtime_error (state kError) when no
     /// common block is within the window or the ancestor is below the node's
     /// finalized block. REQUIRES: cursor.
-    Retried<ReorgUndone> undo(std::stop_token& stop, std::optional<storage::Cursor>& cursor, BlockNum node_head);
+    Retried<ReorgUndone> undo(std::stop_token& stop, std::optional<storage::Cursor>& cursor,
+                              BlockNum node_head);
 
   private:
     Retried<storage::BlockRecord> find_ancestor(std::stop_token& stop, const storage::Cursor& old);

@@ -50,13 +50,15 @@ struct Fixture {
     }
 
     Reorgs reorgs(uint64_t window = kWindow) {
-        return Reorgs(*store, *node, retrier, status, window, [this](const ReorgUndone& u) { undone.push_back(u); });
+        return Reorgs(*store, *node, retrier, status, window,
+                      [this](const ReorgUndone& u) { undone.push_back(u); });
     }
 
     // Indexes from the cursor to the chain's head in ranges of kRange blocks.
     void index_to_head() {
-        BatchWriter writer(*store, 1u << 30, kWindow,
-                           [this](const storage::Cursor& last, const storage::ApplyResult&) { cursor = last; });
+        BatchWriter writer(
+            *store, 1u << 30, kWindow,
+            [this](const storage::Cursor& last, const storage::ApplyResult&) { cursor = last; });
         const BlockNum head = chain.head();
         for (BlockNum b = cursor ? cursor->block_num + 1 : 1; b <= head; b += kRange) {
             auto r = fetch_range(*node, b, std::min(head, b + kRange - 1), {});
@@ -74,7 +76,8 @@ struct Fixture {
         CHECK(view.totals().transfers == chain.transfers().size());
         for (const auto& token_address : chain.tokens()) {
             for (const auto& holder : chain.holders()) {
-                CHECK(view.balance(token_address, holder) == static_cast<Balance>(chain.balance(token_address, holder)));
+                CHECK(view.balance(token_address, holder) ==
+                      static_cast<Balance>(chain.balance(token_address, holder)));
             }
         }
     }
@@ -105,7 +108,8 @@ TEST_CASE("a reorg deeper than one range walks back to the common ancestor", "[i
     Fixture f(100);
     f.index_to_head();
     auto reorgs = f.reorgs();
-    f.chain.reorg(45, 110);  // blocks 56.. replaced: several fetched ranges, more than one walk step
+    f.chain.reorg(45,
+                  110);  // blocks 56.. replaced: several fetched ranges, more than one walk step
     CHECK(reorgs.check_tip(f.token, f.cursor, 110) == TipCheck::kReorged);
     REQUIRE(f.cursor);
     CHECK(f.cursor->block_num == 55);
@@ -118,7 +122,8 @@ TEST_CASE("a reorg deeper than one range walks back to the common ancestor", "[i
     f.check_matches_chain();
 }
 
-TEST_CASE("a node below the cursor with the same blocks is lagging, with other blocks a reorg", "[indexer][reorg]") {
+TEST_CASE("a node below the cursor with the same blocks is lagging, with other blocks a reorg",
+          "[indexer][reorg]") {
     Fixture f(100);
     f.index_to_head();
     auto reorgs = f.reorgs();

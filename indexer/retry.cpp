@@ -9,21 +9,24 @@
 
 namespace erc20::indexer {
 
-Backoff::Backoff(std::chrono::milliseconds max_backoff, uint64_t seed) : max_(max_backoff), jitter_(seed) {}
+Backoff::Backoff(std::chrono::milliseconds max_backoff, uint64_t seed)
+    : max_(max_backoff), jitter_(seed) {}
 
 Clock::duration Backoff::next(const rpc::RpcError& e) {
     using namespace std::chrono_literals;
     backoff_ = backoff_ == Clock::duration{} ? std::min<Clock::duration>(200ms, max_)
                                              : std::min<Clock::duration>(backoff_ * 2, max_);
     const auto half = std::chrono::duration_cast<std::chrono::milliseconds>(backoff_).count() / 2;
-    Clock::duration wait =
-        std::chrono::milliseconds(half + static_cast<int64_t>(jitter_() % static_cast<uint64_t>(half + 1)));
-    if (e.retry_after_ms) wait = std::max<Clock::duration>(wait, std::chrono::milliseconds(*e.retry_after_ms));
+    Clock::duration wait = std::chrono::milliseconds(
+        half + static_cast<int64_t>(jitter_() % static_cast<uint64_t>(half + 1)));
+    if (e.retry_after_ms)
+        wait = std::max<Clock::duration>(wait, std::chrono::milliseconds(*e.retry_after_ms));
     return wait;
 }
 
 void count_retry(const char* what, const rpc::RpcError& e) {
-    metrics::registry().inc("erc20_ingest_retries_total", "failed node calls the indexer retried, by call and kind",
+    metrics::registry().inc("erc20_ingest_retries_total",
+                            "failed node calls the indexer retried, by call and kind",
                             std::string("call=\"") + what + "\",kind=\"" + e.kind_name() + "\"");
 }
 

@@ -81,10 +81,10 @@ class Retrier {
         if (heartbeat_) heartbeat_();
     }
     /// While another call fails, asks the node for its head after the
-    /// backoff's wait, at most once per `every` (eth_blockNumber often still answers when eth_getLogs is rate
-    /// limited or held), so that node_block and the lag in /v1/status,
-    /// /readyz and /metrics follow the node instead of freezing at the head
-    /// seen before the failure. A failed probe says and counts nothing.
+    /// backoff's wait, at most once per `every` (eth_blockNumber often still answers when
+    /// eth_getLogs is rate limited or held), so that node_block and the lag in /v1/status, /readyz
+    /// and /metrics follow the node instead of freezing at the head seen before the failure. A
+    /// failed probe says and counts nothing.
     void set_head_probe(std::function<rpc::Result<BlockNum>()> probe, Clock::duration every) {
         head_probe_ = std::move(probe);
         probe_every_ = every;
@@ -96,7 +96,8 @@ class Retrier {
     /// wait for the node to come back; nothing is half done, as writes happen
     /// only in apply and rollback).
     template <class F>
-    auto call(std::stop_token& stop, const char* what, F&& f) -> Retried<std::decay_t<decltype(f().value())>> {
+    auto call(std::stop_token& stop, const char* what, F&& f)
+        -> Retried<std::decay_t<decltype(f().value())>> {
         while (!stop.stop_requested()) {
             auto r = f();
             if (r) {

@@ -35,7 +35,8 @@ bool within(Clock::duration d, std::chrono::milliseconds lo, std::chrono::millis
 
 }  // namespace
 
-TEST_CASE("the backoff doubles from 200 ms to its cap, jittered over the upper half", "[indexer][retry]") {
+TEST_CASE("the backoff doubles from 200 ms to its cap, jittered over the upper half",
+          "[indexer][retry]") {
     Backoff b(1000ms, 1);
     const auto e = transport_error();
     CHECK(within(b.next(e), 100ms, 200ms));
@@ -129,7 +130,8 @@ TEST_CASE("a retried call gives up only on stop", "[indexer][retry]") {
     }
 }
 
-TEST_CASE("while another call fails, the node's head is probed, at most once per period", "[indexer][retry]") {
+TEST_CASE("while another call fails, the node's head is probed, at most once per period",
+          "[indexer][retry]") {
     Fixture f;
     LiveStatus& status = f.status;
     Retrier& retrier = f.retrier;
@@ -137,7 +139,12 @@ TEST_CASE("while another call fails, the node's head is probed, at most once per
     status.node_block.store(10);
     int probes = 0;
     BlockNum node_head = 13;
-    retrier.set_head_probe([&]() -> rpc::Result<BlockNum> { ++probes; return node_head; }, 1h);
+    retrier.set_head_probe(
+        [&]() -> rpc::Result<BlockNum> {
+            ++probes;
+            return node_head;
+        },
+        1h);
     int calls = 0;
     auto r = retrier.call(token, "eth_getLogs", [&]() -> rpc::Result<uint64_t> {
         if (calls++ < 3) return transport_error();
@@ -148,24 +155,36 @@ TEST_CASE("while another call fails, the node's head is probed, at most once per
     CHECK(status.node_block.load() == 13);
 
     SECTION("a failing eth_blockNumber is not probed with itself") {
-        retrier.set_head_probe([&]() -> rpc::Result<BlockNum> { ++probes; return node_head; }, 0ms);
+        retrier.set_head_probe(
+            [&]() -> rpc::Result<BlockNum> {
+                ++probes;
+                return node_head;
+            },
+            0ms);
         probes = 0;
         retrier.failed(token, "eth_blockNumber", transport_error());
         CHECK(probes == 0);
     }
     SECTION("a rate-limited probe makes the retry wait its Retry-After") {
-        retrier.set_head_probe([&]() -> rpc::Result<BlockNum> {
-            auto e = transport_error();
-            e.kind = rpc::RpcError::Kind::kRateLimited;
-            e.retry_after_ms = 60;
-            return e;
-        }, 0ms);
+        retrier.set_head_probe(
+            [&]() -> rpc::Result<BlockNum> {
+                auto e = transport_error();
+                e.kind = rpc::RpcError::Kind::kRateLimited;
+                e.retry_after_ms = 60;
+                return e;
+            },
+            0ms);
         const auto t0 = Clock::now();
         retrier.failed(token, "eth_getLogs", transport_error());
         CHECK(Clock::now() - t0 >= 60ms);
     }
     SECTION("a failed probe leaves the last head") {
-        retrier.set_head_probe([&]() -> rpc::Result<BlockNum> { ++probes; return transport_error(); }, 0ms);
+        retrier.set_head_probe(
+            [&]() -> rpc::Result<BlockNum> {
+                ++probes;
+                return transport_error();
+            },
+            0ms);
         retrier.failed(token, "eth_getLogs", transport_error());
         CHECK(status.node_block.load() == 13);
     }

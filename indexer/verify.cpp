@@ -10,7 +10,8 @@ namespace {
 
 constexpr size_t kCallsPerBatch = 100;
 
-std::vector<storage::HolderItem> pick_holders(const storage::View& view, const Address& token, uint64_t sample) {
+std::vector<storage::HolderItem> pick_holders(const storage::View& view, const Address& token,
+                                              uint64_t sample) {
     std::vector<storage::HolderItem> out;
     std::mt19937_64 rng(0x5eed);
     std::string pos, next;
@@ -32,7 +33,8 @@ std::vector<storage::HolderItem> pick_holders(const storage::View& view, const A
 }
 
 // How many balances verify checks: each token's holders, or `sample` of them.
-size_t balances_to_check(const storage::View& view, const std::vector<Address>& tokens, uint64_t sample) {
+size_t balances_to_check(const storage::View& view, const std::vector<Address>& tokens,
+                         uint64_t sample) {
     size_t total = 0;
     for (const auto& t : tokens) {
         auto stats = view.token_stats(t);
@@ -44,8 +46,8 @@ size_t balances_to_check(const storage::View& view, const std::vector<Address>& 
 
 }  // namespace
 
-VerifyReport verify(const storage::View& view, rpc::Client& client, std::optional<Address> token, uint64_t sample,
-                    const VerifyProgress& progress) {
+VerifyReport verify(const storage::View& view, rpc::Client& client, std::optional<Address> token,
+                    uint64_t sample, const VerifyProgress& progress) {
     VerifyReport report;
     auto cursor = view.cursor();
     if (!cursor) return report;
@@ -64,7 +66,9 @@ VerifyReport verify(const storage::View& view, rpc::Client& client, std::optiona
     }
     report.tokens = tokens.size();
     const size_t total = progress ? balances_to_check(view, tokens, sample) : 0;
-    auto go_on = [&] { return !progress || progress(report.checked, std::max(total, report.checked)); };
+    auto go_on = [&] {
+        return !progress || progress(report.checked, std::max(total, report.checked));
+    };
     if (!go_on()) {
         report.complete = false;
         return report;
@@ -74,7 +78,8 @@ VerifyReport verify(const storage::View& view, rpc::Client& client, std::optiona
         for (size_t start = 0; start < holders.size(); start += kCallsPerBatch) {
             size_t end = std::min(holders.size(), start + kCallsPerBatch);
             std::vector<std::pair<Address, std::vector<uint8_t>>> calls;
-            for (size_t i = start; i < end; ++i) calls.emplace_back(t, rpc::encode_balance_of(holders[i].holder));
+            for (size_t i = start; i < end; ++i)
+                calls.emplace_back(t, rpc::encode_balance_of(holders[i].holder));
             auto answer = client.call_batch(calls, report.block);
             for (int attempt = 1; !answer && attempt < 4; ++attempt) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));

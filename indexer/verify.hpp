@@ -40,7 +40,7 @@ using VerifyProgress = std::function<bool(size_t checked, size_t total)>;
 /// `sample` of each chosen at random when sample > 0, by batched eth_call
 /// balanceOf at the view's block. Transport failures are retried a few times,
 /// then reported as mismatches with the error.
-VerifyReport verify(const storage::View& view, rpc::Client& client, std::optional<Address> token, uint64_t sample,
-                    const VerifyProgress& progress = {});
+VerifyReport verify(const storage::View& view, rpc::Client& client, std::optional<Address> token,
+                    uint64_t sample, const VerifyProgress& progress = {});
 
 }  // namespace erc20::indexer

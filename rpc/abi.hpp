@@ -12,10 +12,10 @@
 namespace erc20::rpc {
 
 /// 4-byte selectors of the ERC20 metadata calls.
-std::vector<uint8_t> selector_name();         // name()        0x06fdde03
-std::vector<uint8_t> selector_symbol();       // symbol()      0x95d89b41
-std::vector<uint8_t> selector_decimals();     // decimals()    0x313ce567
-std::vector<uint8_t> selector_total_supply(); // totalSupply() 0x18160ddd
+std::vector<uint8_t> selector_name();          // name()        0x06fdde03
+std::vector<uint8_t> selector_symbol();        // symbol()      0x95d89b41
+std::vector<uint8_t> selector_decimals();      // decimals()    0x313ce567
+std::vector<uint8_t> selector_total_supply();  // totalSupply() 0x18160ddd
 /// balanceOf(holder) 0x70a08231 + the holder as a 32-byte word.
 std::vector<uint8_t> encode_balance_of(const Address& holder);
 

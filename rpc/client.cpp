@@ -25,15 +25,24 @@ namespace erc20::rpc {
 
 const char* RpcError::kind_name() const noexcept {
     switch (kind) {
-        case Kind::kTransport: return "transport";
-        case Kind::kTimeout: return "timeout";
-        case Kind::kHttpStatus: return "http_status";
-        case Kind::kRateLimited: return "rate_limited";
-        case Kind::kMalformed: return "malformed";
-        case Kind::kRpcError: return "rpc_error";
-        case Kind::kRangeTooLarge: return "range_too_large";
-        case Kind::kReverted: return "reverted";
-        case Kind::kUnavailable: return "unavailable";
+        case Kind::kTransport:
+            return "transport";
+        case Kind::kTimeout:
+            return "timeout";
+        case Kind::kHttpStatus:
+            return "http_status";
+        case Kind::kRateLimited:
+            return "rate_limited";
+        case Kind::kMalformed:
+            return "malformed";
+        case Kind::kRpcError:
+            return "rpc_error";
+        case Kind::kRangeTooLarge:
+            return "range_too_large";
+        case Kind::kReverted:
+            return "reverted";
+        case Kind::kUnavailable:
+            return "unavailable";
     }
     return "unknown";
 }
@@ -241,8 +250,9 @@ struct Client::Impl {
         auto& m = metrics::registry();
         m.inc("erc20_rpc_requests_total", "JSON-RPC requests sent to the node", labels);
         auto finish = [&](const RpcError* e) {
-            m.observe("erc20_rpc_request_duration_seconds", "JSON-RPC request latency", labels,
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+            m.observe(
+                "erc20_rpc_request_duration_seconds", "JSON-RPC request latency", labels,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
             if (e) {
                 m.inc("erc20_rpc_errors_total", "JSON-RPC failures by method and kind",
                       labels + ",kind=\"" + e->kind_name() + "\"");
@@ -371,8 +381,7 @@ Result<std::vector<uint8_t>> Client::call(const Address& to, std::span<const uin
 }
 
 Result<std::vector<Result<std::vector<uint8_t>>>> Client::call_batch(
-    std::span<const std::pair<Address, std::vector<uint8_t>>> calls,
-    const BlockId& block) {
+    std::span<const std::pair<Address, std::vector<uint8_t>>> calls, const BlockId& block) {
     using Out = std::vector<Result<std::vector<uint8_t>>>;
     if (calls.empty()) return Out{};
     std::string& r = impl_->request;

@@ -25,14 +25,14 @@ namespace erc20::rpc {
 struct BlockId {
     std::variant<std::monostate, BlockNum, Hash> at;
     BlockId() = default;
-    BlockId(std::nullopt_t) {}                         // NOLINT(google-explicit-constructor): latest
-    BlockId(BlockNum n) : at(n) {}                     // NOLINT(google-explicit-constructor)
-    BlockId(const Hash& h) : at(h) {}                  // NOLINT(google-explicit-constructor)
+    BlockId(std::nullopt_t) {}         // NOLINT(google-explicit-constructor): latest
+    BlockId(BlockNum n) : at(n) {}     // NOLINT(google-explicit-constructor)
+    BlockId(const Hash& h) : at(h) {}  // NOLINT(google-explicit-constructor)
 };
 
 struct ClientOptions {
     std::string url{"http://127.0.0.1:8545"};
-    std::chrono::milliseconds timeout{30'000};          // whole call
+    std::chrono::milliseconds timeout{30'000};  // whole call
     std::chrono::milliseconds connect_timeout{5'000};
     /// When set and true, calls in flight abort and new calls fail at once
     /// (kTransport, "cancelled"): a stop request need not wait for a timeout.
@@ -81,8 +81,7 @@ class Client {
 
     /// Several eth_call in one batch request; per-call results in order.
     Result<std::vector<Result<std::vector<uint8_t>>>> call_batch(
-        std::span<const std::pair<Address, std::vector<uint8_t>>> calls,
-        const BlockId& block);
+        std::span<const std::pair<Address, std::vector<uint8_t>>> calls, const BlockId& block);
 
   private:
     struct Impl;

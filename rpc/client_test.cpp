@@ -53,8 +53,8 @@ std::string log_json(std::vector<std::pair<std::string, std::string>> fields = {
             std::erase_if(members, [&](auto& m) { return m.first == name.substr(1); });
             continue;
         }
-        auto it = std::find_if(members.begin(), members.end(),
-                               [&](auto& m) { return m.first == name; });
+        auto it =
+            std::find_if(members.begin(), members.end(), [&](auto& m) { return m.first == name; });
         if (it != members.end()) {
             it->second = field.second;
         } else {
@@ -138,10 +138,11 @@ TEST_CASE("decode_logs reads other topic counts and data sizes", "[rpc][decode]"
         CHECK(r->at(0).data_word == std::array<uint8_t, 32>{});
     }
     SECTION("5 topics keep the first 4 and the real count") {
-        auto r = logs_of(answer(
-            "[" + log_json({{"topics", "[" + quote(kTransfer) + "," + quote(kFrom) + "," +
-                                           quote(kTo) + "," + id + "," + quote(kTxnHash) + "]"}}) +
-            "]"));
+        auto r = logs_of(
+            answer("[" +
+                   log_json({{"topics", "[" + quote(kTransfer) + "," + quote(kFrom) + "," +
+                                            quote(kTo) + "," + id + "," + quote(kTxnHash) + "]"}}) +
+                   "]"));
         REQUIRE(r.ok());
         CHECK(r->at(0).topic_count == 5);
         CHECK(r->at(0).topics[3].bytes[31] == 7);
@@ -162,8 +163,8 @@ TEST_CASE("decode_logs reads other topic counts and data sizes", "[rpc][decode]"
         CHECK(r->at(0).topic_count == 255);
     }
     SECTION("data longer than a word keeps the first word") {
-        auto r = logs_of(answer(
-            "[" + log_json({{"data", quote(kAmount + std::string(64, 'f'))}}) + "]"));
+        auto r = logs_of(
+            answer("[" + log_json({{"data", quote(kAmount + std::string(64, 'f'))}}) + "]"));
         REQUIRE(r.ok());
         CHECK(r->at(0).data_size == 64);
         CHECK(r->at(0).data_word[31] == 0x2a);
@@ -187,8 +188,8 @@ TEST_CASE("decode_logs reads other topic counts and data sizes", "[rpc][decode]"
     }
     SECTION("unknown fields are ignored") {
         const std::string extra = R"({"a":[1,{"b":null}]})";
-        auto r = logs_of(answer(
-            "[" + log_json({{"blockTimestamp", R"("0x65")"}, {"extra", extra}}) + "]"));
+        auto r = logs_of(
+            answer("[" + log_json({{"blockTimestamp", R"("0x65")"}, {"extra", extra}}) + "]"));
         REQUIRE(r.ok());
         CHECK(r->at(0).log_index == 0x1a);
     }
@@ -255,9 +256,9 @@ TEST_CASE("decode_logs rejects malformed logs", "[rpc][decode]") {
                                   "]")) == Kind::kMalformed);
         CHECK(kind_of_logs(answer("[" + log_json({{"blockHash", quote(kBlockHash + "b")}}) +
                                   "]")) == Kind::kMalformed);
-        CHECK(kind_of_logs(answer("[" + log_json({{"topics", "[" + quote(kTransfer.substr(0, 64)) +
-                                                                 "]"}}) +
-                                  "]")) == Kind::kMalformed);
+        CHECK(kind_of_logs(
+                  answer("[" + log_json({{"topics", "[" + quote(kTransfer.substr(0, 64)) + "]"}}) +
+                         "]")) == Kind::kMalformed);
     }
     SECTION("wrong shapes") {
         CHECK(kind_of_logs(answer(R"({"logs":[]})")) == Kind::kMalformed);
@@ -358,11 +359,11 @@ TEST_CASE("JSON-RPC error objects are classified", "[rpc][decode]") {
     SECTION("range messages without a suggestion") {
         for (const char* message :
              {"eth_getLogs block range too large", "Block Range is too large",
-              "exceed maximum block range: 50000",
-              "Log response size exceeded", "limit exceeded", "too many blocks"}) {
+              "exceed maximum block range: 50000", "Log response size exceeded", "limit exceeded",
+              "too many blocks"}) {
             INFO(message);
-            auto r = logs_of(error_answer(R"({"code":-32000,"message":")" +
-                                          std::string(message) + R"("})"));
+            auto r = logs_of(
+                error_answer(R"({"code":-32000,"message":")" + std::string(message) + R"("})"));
             REQUIRE_FALSE(r.ok());
             CHECK(r.error().kind == Kind::kRangeTooLarge);
             CHECK_FALSE(r.error().suggested_to);
@@ -396,12 +397,13 @@ TEST_CASE("JSON-RPC error objects are classified", "[rpc][decode]") {
         }
     }
     SECTION("a block or state the node lacks is unavailable") {
-        for (const char* error :
-             {R"({"code":-32000,"message":"header not found"})",
-              R"({"code":-32000,"message":"missing trie node 7c2f (path ) state 0x7c2f is not available"})",
-              R"({"code":-32000,"message":"header for hash not found"})",
-              R"({"code":-32000,"message":"unknown block"})",
-              R"({"code":-32001,"message":"Resource not found"})"}) {
+        for (
+            const char* error :
+            {R"({"code":-32000,"message":"header not found"})",
+             R"({"code":-32000,"message":"missing trie node 7c2f (path ) state 0x7c2f is not available"})",
+             R"({"code":-32000,"message":"header for hash not found"})",
+             R"({"code":-32000,"message":"unknown block"})",
+             R"({"code":-32001,"message":"Resource not found"})"}) {
             INFO(error);
             auto r = call_of(error_answer(error));
             REQUIRE_FALSE(r.ok());
@@ -415,8 +417,7 @@ TEST_CASE("JSON-RPC error objects are classified", "[rpc][decode]") {
     }
     SECTION("error objects of the wrong shape are malformed") {
         CHECK(kind_of_logs(error_answer(R"("boom")")) == Kind::kMalformed);
-        CHECK(kind_of_logs(error_answer(R"({"code":"x","message":"boom"})")) ==
-              Kind::kMalformed);
+        CHECK(kind_of_logs(error_answer(R"({"code":"x","message":"boom"})")) == Kind::kMalformed);
     }
 }
 
@@ -575,9 +576,9 @@ TEST_CASE("HTTP failures map to error kinds", "[rpc][decode]") {
 TEST_CASE("RpcError names its kind and prints its details", "[rpc]") {
     RpcError e;
     const std::pair<Kind, std::string_view> names[] = {
-        {Kind::kTransport, "transport"},         {Kind::kTimeout, "timeout"},
-        {Kind::kHttpStatus, "http_status"},      {Kind::kRateLimited, "rate_limited"},
-        {Kind::kMalformed, "malformed"},         {Kind::kRpcError, "rpc_error"},
+        {Kind::kTransport, "transport"},           {Kind::kTimeout, "timeout"},
+        {Kind::kHttpStatus, "http_status"},        {Kind::kRateLimited, "rate_limited"},
+        {Kind::kMalformed, "malformed"},           {Kind::kRpcError, "rpc_error"},
         {Kind::kRangeTooLarge, "range_too_large"}, {Kind::kReverted, "reverted"},
         {Kind::kUnavailable, "unavailable"},
     };
@@ -741,10 +742,13 @@ TEST_CASE("Client reuses one connection and sends well-formed requests", "[rpc][
     auto requests = node.requests();
     REQUIRE(requests.size() == 6);
     CHECK(requests[0] == R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]})");
-    CHECK(requests[1] == R"({"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[{"fromBlock":"0x1","toBlock":"0x2","topics":[")" +
-                             kTransfer + R"("],"address":[")" + kToken + R"("]}]})");
-    CHECK(requests[2] ==
-          R"([{"jsonrpc":"2.0","id":0,"method":"eth_getBlockByNumber","params":["0xa",false]},{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["0xb",false]}])");
+    CHECK(
+        requests[1] ==
+        R"({"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[{"fromBlock":"0x1","toBlock":"0x2","topics":[")" +
+            kTransfer + R"("],"address":[")" + kToken + R"("]}]})");
+    CHECK(
+        requests[2] ==
+        R"([{"jsonrpc":"2.0","id":0,"method":"eth_getBlockByNumber","params":["0xa",false]},{"jsonrpc":"2.0","id":1,"method":"eth_getBlockByNumber","params":["0xb",false]}])");
     CHECK(requests[3] == R"([{"jsonrpc":"2.0","id":0,"method":"eth_call","params":[{"to":")" +
                              kToken + R"(","data":"0x313ce567"},"0x5"]}])");
     CHECK(requests[4] == R"({"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":")" +
@@ -781,10 +785,9 @@ TEST_CASE("Client maps HTTP statuses, timeouts and refused connections", "[rpc][
         CHECK(r.error().http_status == 503);
     }
     SECTION("a suggestion that does not shrink the range is dropped") {
-        FakeNode node({{200,
-                        error_answer(R"({"code":-32005,"message":"try [0x1, 0x64]"})"), "", 0},
-                       {200,
-                        error_answer(R"({"code":-32005,"message":"try [0x1, 0x10]"})"), "", 0}});
+        FakeNode node(
+            {{200, error_answer(R"({"code":-32005,"message":"try [0x1, 0x64]"})"), "", 0},
+             {200, error_answer(R"({"code":-32005,"message":"try [0x1, 0x10]"})"), "", 0}});
         Client client({.url = node.url()});
         auto topic = parse_hash(kTransfer);
         auto r = client.logs(1, 100, *topic, {});
@@ -794,9 +797,9 @@ TEST_CASE("Client maps HTTP statuses, timeouts and refused connections", "[rpc][
         CHECK(r.error().suggested_to == BlockNum{16});
     }
     SECTION("an unknown tag is nullopt") {
-        FakeNode node({{200, error_answer(R"({"code":-32000,"message":"safe block not found"})"),
-                        "", 0},
-                       {200, answer("null"), "", 0}});
+        FakeNode node(
+            {{200, error_answer(R"({"code":-32000,"message":"safe block not found"})"), "", 0},
+             {200, answer("null"), "", 0}});
         Client client({.url = node.url()});
         auto safe = client.header("safe");
         REQUIRE(safe.ok());

@@ -484,9 +484,13 @@ RpcError make_rpc_error(Method method, int64_t code, std::string_view message,
                         std::string_view data, std::optional<BlockNum> data_to) {
     static constexpr std::string_view kRateLimit[] = {
         "rate limit", "too many requests", "request rate", "rate exceeded", "exceeded rate"};
-    static constexpr std::string_view kRange[] = {
-        "more than 10000 results", "block range", "range is too large", "response size",
-        "query returned more than", "limit exceeded", "too many"};
+    static constexpr std::string_view kRange[] = {"more than 10000 results",
+                                                  "block range",
+                                                  "range is too large",
+                                                  "response size",
+                                                  "query returned more than",
+                                                  "limit exceeded",
+                                                  "too many"};
     static constexpr std::string_view kExecution[] = {
         "revert", "execution", "invalid opcode", "out of gas", "invalid jump", "stack underflow"};
 
@@ -522,7 +526,8 @@ RpcError make_rpc_error(Method method, int64_t code, std::string_view message,
     // anvil: -32001 "Resource not found" for an unknown hash.
     static constexpr std::string_view kUnavailable[] = {
         "missing trie node", "header not found", "block not found", "hash not found",
-        "unknown block", "unknown hash", "pruned", "not available", "historical state"};
+        "unknown block",     "unknown hash",     "pruned",          "not available",
+        "historical state"};
     if (method == Method::kCall && (code == -32001 || contains_any(lower, kUnavailable))) {
         e.kind = Kind::kUnavailable;
         return e;
@@ -601,8 +606,8 @@ Result<std::vector<uint8_t>> decode_call(od::parser& parser, std::string& body) 
 Result<std::vector<Result<std::vector<uint8_t>>>> decode_call_batch(od::parser& parser,
                                                                     std::string& body,
                                                                     size_t count) {
-    std::vector<Result<std::vector<uint8_t>>> out(count, Result<std::vector<uint8_t>>(
-                                                             std::vector<uint8_t>{}));
+    std::vector<Result<std::vector<uint8_t>>> out(
+        count, Result<std::vector<uint8_t>>(std::vector<uint8_t>{}));
     auto error = decode_batch<std::vector<uint8_t>>(
         parser, body, count, Method::kCall, decode_bytes_value,
         [&](size_t i, std::vector<uint8_t>&& ret,

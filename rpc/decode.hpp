@@ -69,8 +69,8 @@ enum class Method {
                                                std::string& body);
 
 /// eth_getBlockByNumber: a header, or nullopt for a null result.
-[[nodiscard]] Result<std::optional<BlockHeader>> decode_header(
-    simdjson::ondemand::parser& parser, std::string& body);
+[[nodiscard]] Result<std::optional<BlockHeader>> decode_header(simdjson::ondemand::parser& parser,
+                                                               std::string& body);
 
 /// A batch of `count` eth_getBlockByNumber answers with ids 0..count-1, in
 /// any order; entry i answers id i. A per-item error fails the whole call

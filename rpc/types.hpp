@@ -32,7 +32,7 @@ struct Log {
     Hash block_hash;
     Hash txn_hash;
     Address address;
-    uint8_t topic_count{0};       // real number of topics (may exceed 4 only in broken answers)
+    uint8_t topic_count{0};        // real number of topics (may exceed 4 only in broken answers)
     std::array<Hash, 4> topics{};  // first min(topic_count, 4) are set
     uint32_t data_size{0};
     std::array<uint8_t, 32> data_word{};  // first 32 bytes of data, zero-padded
@@ -42,15 +42,15 @@ struct Log {
 /// Why an RPC call failed. The retry policy switches on `kind`.
 struct RpcError {
     enum class Kind {
-        kTransport,     // connect refused/reset, DNS, TLS: curl error
-        kTimeout,       // no complete answer within the timeout
-        kHttpStatus,    // HTTP status other than 200 (see http_status)
-        kRateLimited,   // HTTP 429 (see retry_after_ms)
-        kMalformed,     // truncated or malformed JSON, wrong shape, missing id
-        kRpcError,      // a JSON-RPC error object (see code, message)
-        kRangeTooLarge, // eth_getLogs range/result-size rejection (see suggested_to)
-        kReverted,      // eth_call reverted (execution error)
-        kUnavailable,   // eth_call: the node lacks that block or its state (pruned, unknown hash)
+        kTransport,      // connect refused/reset, DNS, TLS: curl error
+        kTimeout,        // no complete answer within the timeout
+        kHttpStatus,     // HTTP status other than 200 (see http_status)
+        kRateLimited,    // HTTP 429 (see retry_after_ms)
+        kMalformed,      // truncated or malformed JSON, wrong shape, missing id
+        kRpcError,       // a JSON-RPC error object (see code, message)
+        kRangeTooLarge,  // eth_getLogs range/result-size rejection (see suggested_to)
+        kReverted,       // eth_call reverted (execution error)
+        kUnavailable,    // eth_call: the node lacks that block or its state (pruned, unknown hash)
     };
     Kind kind{Kind::kTransport};
     int http_status{0};
@@ -67,8 +67,8 @@ struct RpcError {
 template <class T>
 class Result {
   public:
-    Result(T value) : v_(std::move(value)) {}                // NOLINT(google-explicit-constructor)
-    Result(RpcError error) : v_(std::move(error)) {}         // NOLINT(google-explicit-constructor)
+    Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+    Result(RpcError error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
     [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
     T& value() & { return std::get<0>(v_); }

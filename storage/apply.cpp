@@ -14,15 +14,16 @@ namespace {
 
 void check_continues(const std::optional<Cursor>& cur, const BlockBatch& batch) {
     if (cur && batch.first != cur->block_num + 1) {
-        throw StoreError("apply: batch starts at block " + std::to_string(batch.first) + " but the cursor is at " +
-                         std::to_string(cur->block_num));
+        throw StoreError("apply: batch starts at block " + std::to_string(batch.first) +
+                         " but the cursor is at " + std::to_string(cur->block_num));
     }
     if (batch.last.block_num + 1 < batch.first) throw StoreError("apply: empty or inverted batch");
 }
 
 // An add-tokens step continues its progress row, ends at or below the
 // cursor and holds only the tokens being added.
-void check_backfill_step(const TokenBackfill& job, const std::optional<Cursor>& cur, const BlockBatch& batch) {
+void check_backfill_step(const TokenBackfill& job, const std::optional<Cursor>& cur,
+                         const BlockBatch& batch) {
     if (batch.first != job.next_block) {
         throw StoreError("apply_backfill: batch starts at block " + std::to_string(batch.first) +
                          " but the add-tokens is at block " + std::to_string(job.next_block));
@@ -40,9 +41,11 @@ void check_backfill_step(const TokenBackfill& job, const std::optional<Cursor>& 
 }
 
 void write_headers(Writes& wb, const BlockBatch& batch) {
-    for (const auto& h : batch.headers) wb.Put(kCfHeaders, slice(block_key(h.number)), slice(encode_header(h)));
+    for (const auto& h : batch.headers)
+        wb.Put(kCfHeaders, slice(block_key(h.number)), slice(encode_header(h)));
     if (batch.prune_headers_below > 0) {
-        wb.DeleteRange(kCfHeaders, slice(block_key(0)), slice(block_key(batch.prune_headers_below)));
+        wb.DeleteRange(kCfHeaders, slice(block_key(0)),
+                       slice(block_key(batch.prune_headers_below)));
     }
 }
 

@@ -19,7 +19,8 @@ size_t pair_hash(const Address& token, const Address& holder) noexcept {
 
 }  // namespace
 
-ApplyPlan::ApplyPlan(const Store::Impl& d, const rocksdb::ReadOptions& ro, const BlockBatch& batch, bool backfill)
+ApplyPlan::ApplyPlan(const Store::Impl& d, const rocksdb::ReadOptions& ro, const BlockBatch& batch,
+                     bool backfill)
     : d_(d), ro_(ro), batch_(batch), backfill_(backfill), block_(batch.first) {}
 
 ApplyResult ApplyPlan::run(Writes& wb, Totals& totals) {
@@ -60,8 +61,9 @@ uint32_t ApplyPlan::token_of(const Transfer& t) {
     if (!added) return it->second;
     auto loaded = d_.stats(ro_, t.token);
     if (backfill_ && loaded && loaded->last_block >= batch_.first) {
-        throw StoreError("apply_backfill: a token of the batch already has transfers at or after block " +
-                         std::to_string(batch_.first) + " in " + d_.path);
+        throw StoreError(
+            "apply_backfill: a token of the batch already has transfers at or after block " +
+            std::to_string(batch_.first) + " in " + d_.path);
     }
     TokenStats now = loaded.value_or(TokenStats{});
     if (!loaded) now.first_block = t.block_num;
@@ -84,10 +86,12 @@ uint32_t ApplyPlan::pair_of(const Address& token, uint32_t token_entry, const Ad
 // Step 2: one MultiGet per chunk of the sorted keys.
 void ApplyPlan::read_balances() {
     if (pairs_.empty()) return;
-    std::vector<std::pair<std::array<uint8_t, kPairKeySize>, uint32_t>> keys(pairs_.size());  // bytewise order
+    std::vector<std::pair<std::array<uint8_t, kPairKeySize>, uint32_t>> keys(
+        pairs_.size());  // bytewise order
     for (uint32_t i = 0; i < pairs_.size(); ++i) {
         std::memcpy(keys[i].first.data(), pairs_[i].token.bytes.data(), kAddressSize);
-        std::memcpy(keys[i].first.data() + kAddressSize, pairs_[i].holder.bytes.data(), kAddressSize);
+        std::memcpy(keys[i].first.data() + kAddressSize, pairs_[i].holder.bytes.data(),
+                    kAddressSize);
         keys[i].second = i;
     }
     std::sort(keys.begin(), keys.end());
@@ -98,16 +102,19 @@ void ApplyPlan::read_balances() {
     for (size_t at = 0; at < keys.size(); at += kChunk) {
         const size_t n = std::min(kChunk, keys.size() - at);
         for (size_t i = 0; i < n; ++i) {
-            slices[i] = rocksdb::Slice(reinterpret_cast<const char*>(keys[at + i].first.data()), kPairKeySize);
+            slices[i] = rocksdb::Slice(reinterpret_cast<const char*>(keys[at + i].first.data()),
+                                       kPairKeySize);
         }
-        d_.db->MultiGet(ro_, d_.cf(kCfBalances), n, slices.data(), values.data(), statuses.data(), true);
+        d_.db->MultiGet(ro_, d_.cf(kCfBalances), n, slices.data(), values.data(), statuses.data(),
+                        true);
         for (size_t i = 0; i < n; ++i) {
             PairEntry& e = pairs_[keys[at + i].second];
             if (statuses[i].IsNotFound()) {
                 e.before = e.now = 0;
             } else {
                 check(statuses[i], "read balances");
-                e.before = e.now = decoded(decode_balance(view_of(values[i])), kCfBalances, view_of(slices[i]), d_.path);
+                e.before = e.now = decoded(decode_balance(view_of(values[i])), kCfBalances,
+                                           view_of(slices[i]), d_.path);
             }
             values[i].Reset();
         }
@@ -120,7 +127,8 @@ void ApplyPlan::read_balances() {
 void ApplyPlan::rank_tokens() {
     std::vector<uint32_t> order(tokens_.size());
     for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return tokens_[a].token < tokens_[b].token; });
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return tokens_[a].token < tokens_[b].token; });
     token_rank_.resize(tokens_.size());
     for (uint32_t r = 0; r < order.size(); ++r) token_rank_[order[r]] = r;
 }
@@ -134,7 +142,8 @@ void ApplyPlan::rank_pairs() {
     std::vector<PairOrder> order(pairs_.size());
     for (uint32_t i = 0; i < order.size(); ++i) {
         const uint8_t* h = pairs_[i].holder.bytes.data();
-        order[i] = PairOrder{load_be64(h), load_be64(h + 8), load_be32(h + 16), token_rank_[pairs_[i].token_entry], i};
+        order[i] = PairOrder{load_be64(h), load_be64(h + 8), load_be32(h + 16),
+                             token_rank_[pairs_[i].token_entry], i};
     }
     auto same_holder = [](const PairOrder& a, const PairOrder& b) {
         return a.h0 == b.h0 && a.h1 == b.h1 && a.h2 == b.h2;
@@ -183,8 +192,8 @@ void ApplyPlan::write_index_rows(Writes& wb, size_t k, const Transfer& t) {
            Writes::ordered(token_rank_[transfer_tokens_[k]], k));
     auto account_row = [&](const Address& account, uint32_t pair, Direction d) {
         if (pair == kNone) return;  // the zero address is not indexed
-        wb.Put(kCfAccountTransfers, key.prefixed(account, t.block_num, t.log_index), direction_value(d),
-               Writes::ordered(pairs_[pair].account_rank, k));
+        wb.Put(kCfAccountTransfers, key.prefixed(account, t.block_num, t.log_index),
+               direction_value(d), Writes::ordered(pairs_[pair].account_rank, k));
     };
     if (t.from == t.to) {
         account_row(t.from, from_pair, Direction::kBoth);
@@ -230,7 +239,8 @@ void ApplyPlan::flush_history(Writes& wb) {
         const PairEntry& p = pairs_[i];
         char value_buf[kMaxBalanceBytes];
         wb.Put(kCfBalanceHistory, key.history(p.token, p.holder, block_),
-               rocksdb::Slice(value_buf, encode_balance(p.now, value_buf)), Writes::ordered(p.rank, 0));
+               rocksdb::Slice(value_buf, encode_balance(p.now, value_buf)),
+               Writes::ordered(p.rank, 0));
     }
     dirty_.clear();
 }
@@ -238,7 +248,8 @@ void ApplyPlan::flush_history(Writes& wb) {
 // Step 5.
 void ApplyPlan::write_block_times(Writes& wb) const {
     KeyBuf key;
-    for (const auto& [n, ts] : batch_.block_times) wb.Put(kCfBlockTimes, key.block(n), encode_block_time(ts), n);
+    for (const auto& [n, ts] : batch_.block_times)
+        wb.Put(kCfBlockTimes, key.block(n), encode_block_time(ts), n);
 }
 
 // Step 6.
@@ -254,7 +265,8 @@ void ApplyPlan::write_holders(Writes& wb) {
 ApplyResult ApplyPlan::write_tokens(Writes& wb, Totals& totals) {
     ApplyResult result;
     result.transfers = transfers_;
-    std::sort(tokens_.begin(), tokens_.end(), [](const TokenEntry& a, const TokenEntry& b) { return a.token < b.token; });
+    std::sort(tokens_.begin(), tokens_.end(),
+              [](const TokenEntry& a, const TokenEntry& b) { return a.token < b.token; });
     for (const TokenEntry& e : tokens_) {
         d_.write_stats(wb, e.token, e.before, e.now);
         result.touched_tokens.push_back(e.token);

@@ -24,7 +24,8 @@ class ApplyPlan {
   public:
     /// With `backfill`, a token that already has stats must have no transfer
     /// at or after batch.first (its rows are appended after its last block).
-    ApplyPlan(const Store::Impl& d, const rocksdb::ReadOptions& ro, const BlockBatch& batch, bool backfill);
+    ApplyPlan(const Store::Impl& d, const rocksdb::ReadOptions& ro, const BlockBatch& batch,
+              bool backfill);
 
     /// Runs every step into `wb`, and the new counts into `totals`.
     ApplyResult run(Writes& wb, Totals& totals);
@@ -76,7 +77,8 @@ class ApplyPlan {
     // so the table never fills past a quarter.
     std::vector<uint32_t> pair_slots_;
     size_t slot_mask_{0};
-    std::vector<uint32_t> transfer_pairs_;   // per transfer: from's and to's entry, or kNone (zero address)
+    std::vector<uint32_t>
+        transfer_pairs_;  // per transfer: from's and to's entry, or kNone (zero address)
     std::vector<uint32_t> transfer_tokens_;  // per transfer: its token's entry
     std::vector<uint32_t> token_rank_;       // per token entry: its rank in address order
 

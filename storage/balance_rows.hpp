@@ -37,7 +37,9 @@ std::optional<HolderItem> decode_holder_rank_key(std::string_view key);
 inline constexpr std::string_view kBalanceHistory{"balance_history"};
 /// The holder and block of a balance_history key.
 /// REQUIRES: key.size() == kHistoryKeySize.
-inline Address history_key_holder(std::string_view key) { return get_fixed<Address>(key, kAddressSize); }
+inline Address history_key_holder(std::string_view key) {
+    return get_fixed<Address>(key, kAddressSize);
+}
 inline BlockNum history_key_block(std::string_view key) { return load_be64(key, kPairKeySize); }
 
 /// The tokens an account holds with a positive balance.
@@ -45,6 +47,8 @@ inline BlockNum history_key_block(std::string_view key) { return load_be64(key, 
 ///   value : empty
 inline constexpr std::string_view kAccountTokens{"account_tokens"};
 /// The token of an account_tokens key. REQUIRES: key.size() == kPairKeySize.
-inline Address account_tokens_key_token(std::string_view key) { return get_fixed<Address>(key, kAddressSize); }
+inline Address account_tokens_key_token(std::string_view key) {
+    return get_fixed<Address>(key, kAddressSize);
+}
 
 }  // namespace erc20::storage

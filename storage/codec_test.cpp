@@ -23,7 +23,8 @@ TEST_CASE("balances round-trip through their encoding, sign included", "[storage
     std::mt19937_64 rng(3);
     for (int i = 0; i < 2000; ++i) {
         Balance v = 0;
-        for (int limb = 0, n = static_cast<int>(rng() % 9); limb < n; ++limb) v = (v << 64) | Balance(rng() >> (rng() % 64));
+        for (int limb = 0, n = static_cast<int>(rng() % 9); limb < n; ++limb)
+            v = (v << 64) | Balance(rng() >> (rng() % 64));
         if (rng() % 3 == 0) v = -v;
         char buf[kMaxBalanceBytes];
         CHECK(std::string(buf, encode_balance(v, buf)) == encode_balance(v));

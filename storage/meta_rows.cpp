@@ -57,7 +57,8 @@ std::string encode_addresses(const std::vector<Address>& tokens) {
 std::optional<std::vector<Address>> decode_addresses(std::string_view value) {
     if (value.size() % kAddressSize != 0) return std::nullopt;
     std::vector<Address> out;
-    for (size_t at = 0; at < value.size(); at += kAddressSize) out.push_back(get_fixed<Address>(value, at));
+    for (size_t at = 0; at < value.size(); at += kAddressSize)
+        out.push_back(get_fixed<Address>(value, at));
     return out;
 }
 

@@ -49,7 +49,9 @@ class InfoLog : public rocksdb::Logger {
     }
 
     using rocksdb::Logger::Logv;
-    void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+    void Logv(const char* format, va_list ap) override {
+        Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+    }
     void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
         if (level < GetInfoLogLevel()) return;
         va_list again;
@@ -67,7 +69,8 @@ class InfoLog : public rocksdb::Logger {
         char stamp[32];
         std::strftime(stamp, sizeof stamp, "%Y/%m/%d-%H:%M:%S", &tm);
         std::lock_guard lock(mutex_);
-        std::fprintf(file_, "%s %s\n", stamp, line.c_str());  // a full disk loses lines, nothing else
+        std::fprintf(file_, "%s %s\n", stamp,
+                     line.c_str());  // a full disk loses lines, nothing else
         if (level >= rocksdb::InfoLogLevel::WARN_LEVEL) std::fflush(file_);
     }
 
@@ -96,14 +99,16 @@ rocksdb::DBOptions make_db_options(const std::string& path, const StoreOptions& 
 // stored. Point reads of keys that may be missing (balances, stats,
 // metadata, headers) keep theirs.
 bool scanned(size_t c) {
-    return c == kCfTransfers || c == kCfTokenTransfers || c == kCfAccountTransfers || c == kCfBalanceHistory ||
-           c == kCfHolders || c == kCfAccountTokens || c == kCfTokenRank || c == kCfBlockTimes;
+    return c == kCfTransfers || c == kCfTokenTransfers || c == kCfAccountTransfers ||
+           c == kCfBalanceHistory || c == kCfHolders || c == kCfAccountTokens ||
+           c == kCfTokenRank || c == kCfBlockTimes;
 }
 
 // Every family's descriptor, and into `impl` the options its table files
 // are written with (normal and bulk).
 std::vector<rocksdb::ColumnFamilyDescriptor> make_families(const rocksdb::DBOptions& db_options,
-                                                           const StoreOptions& options, Store::Impl& impl) {
+                                                           const StoreOptions& options,
+                                                           Store::Impl& impl) {
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
@@ -116,7 +121,8 @@ std::vector<rocksdb::ColumnFamilyDescriptor> make_families(const rocksdb::DBOpti
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
     for (size_t c = 0; c < kCfCount; ++c) {
         rocksdb::ColumnFamilyOptions cf_options;
-        cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(scanned(c) ? unfiltered : table));
+        cf_options.table_factory.reset(
+            rocksdb::NewBlockBasedTableFactory(scanned(c) ? unfiltered : table));
         cf_options.compression = rocksdb::kLZ4Compression;
         cf_options.bottommost_compression = rocksdb::kZSTD;
         cf_options.level_compaction_dynamic_level_bytes = true;
@@ -139,13 +145,15 @@ void open_db(Store::Impl& impl, const rocksdb::DBOptions& db_options,
              const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors, bool read_only) {
     rocksdb::DB* raw = nullptr;
     const rocksdb::Status s =
-        read_only ? rocksdb::DB::OpenForReadOnly(db_options, impl.path, descriptors, &impl.cfs, &raw)
-                  : rocksdb::DB::Open(db_options, impl.path, descriptors, &impl.cfs, &raw);
+        read_only
+            ? rocksdb::DB::OpenForReadOnly(db_options, impl.path, descriptors, &impl.cfs, &raw)
+            : rocksdb::DB::Open(db_options, impl.path, descriptors, &impl.cfs, &raw);
     if (!s.ok()) {
         const std::string msg = s.ToString();
         if (msg.find("lock") != std::string::npos || msg.find("Lock") != std::string::npos) {
-            throw StoreError("database " + impl.path +
-                             " is locked by another process (is the daemon already running?): " + msg);
+            throw StoreError(
+                "database " + impl.path +
+                " is locked by another process (is the daemon already running?): " + msg);
         }
         throw StoreError("cannot open database " + impl.path + ": " + msg);
     }
@@ -157,12 +165,13 @@ void check_schema(Store::Impl& impl, bool read_only) {
     if (auto v = impl.get(rocksdb::ReadOptions(), kCfMeta, kKeySchema)) {
         const uint32_t version = decoded(decode_u32(*v), kCfMeta, kKeySchema, impl.path);
         if (version != kSchemaVersion) {
-            throw StoreError("database " + impl.path + " has schema version " + std::to_string(version) +
-                             ", this build reads version " + std::to_string(kSchemaVersion) +
-                             ": reindex into a new --db folder");
+            throw StoreError("database " + impl.path + " has schema version " +
+                             std::to_string(version) + ", this build reads version " +
+                             std::to_string(kSchemaVersion) + ": reindex into a new --db folder");
         }
     } else if (!read_only) {
-        check(impl.db->Put(rocksdb::WriteOptions(), impl.cf(kCfMeta), slice(kKeySchema), encode_u32(kSchemaVersion)),
+        check(impl.db->Put(rocksdb::WriteOptions(), impl.cf(kCfMeta), slice(kKeySchema),
+                           encode_u32(kSchemaVersion)),
               "write schema version");
     }
 }

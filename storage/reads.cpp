@@ -7,7 +7,8 @@
 
 namespace erc20::storage {
 
-std::optional<std::string> Store::Impl::get(const rocksdb::ReadOptions& ro, Cf c, std::string_view key) const {
+std::optional<std::string> Store::Impl::get(const rocksdb::ReadOptions& ro, Cf c,
+                                            std::string_view key) const {
     std::string value;
     auto s = db->Get(ro, cf(c), slice(key), &value);
     if (s.IsNotFound()) return std::nullopt;
@@ -49,7 +50,8 @@ std::string Store::Impl::next_meta_version(const rocksdb::ReadOptions& ro) const
 }
 
 std::optional<BlockRecord> Store::Impl::header(const rocksdb::ReadOptions& ro, BlockNum n) const {
-    return get_row(ro, kCfHeaders, block_key(n), [n](std::string_view v) { return decode_header(n, v); });
+    return get_row(ro, kCfHeaders, block_key(n),
+                   [n](std::string_view v) { return decode_header(n, v); });
 }
 
 std::optional<uint64_t> Store::Impl::block_time(const rocksdb::ReadOptions& ro, BlockNum n) const {
@@ -63,12 +65,14 @@ bool Store::Impl::on_chain(const rocksdb::ReadOptions& ro, const TokenMeta& m) c
     auto head = cursor(ro);
     if (!head) return false;
     if (m.supply_block > head->block_num) return m.supply_fallback;
-    if (m.supply_block == head->block_num && head->hash != Hash{}) return head->hash == *m.supply_hash;
+    if (m.supply_block == head->block_num && head->hash != Hash{})
+        return head->hash == *m.supply_hash;
     auto h = header(ro, m.supply_block);
     return !h || h->hash == *m.supply_hash;
 }
 
-std::optional<TokenMeta> Store::Impl::token_meta(const rocksdb::ReadOptions& ro, const Address& token) const {
+std::optional<TokenMeta> Store::Impl::token_meta(const rocksdb::ReadOptions& ro,
+                                                 const Address& token) const {
     auto m = get_row(ro, kCfTokenMeta, token_key(token), decode_token_meta);
     if (m && !on_chain(ro, *m)) {
         m->total_supply.reset();
@@ -79,26 +83,31 @@ std::optional<TokenMeta> Store::Impl::token_meta(const rocksdb::ReadOptions& ro,
     return m;
 }
 
-std::optional<TokenStats> Store::Impl::stats(const rocksdb::ReadOptions& ro, const Address& token) const {
+std::optional<TokenStats> Store::Impl::stats(const rocksdb::ReadOptions& ro,
+                                             const Address& token) const {
     return get_row(ro, kCfTokenStats, token_key(token), decode_stats);
 }
 
-Balance Store::Impl::balance(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder) const {
+Balance Store::Impl::balance(const rocksdb::ReadOptions& ro, const Address& token,
+                             const Address& holder) const {
     return get_row(ro, kCfBalances, pair_key(token, holder), decode_balance).value_or(0);
 }
 
-Balance Store::Impl::balance_at(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder,
-                                BlockNum n) const {
+Balance Store::Impl::balance_at(const rocksdb::ReadOptions& ro, const Address& token,
+                                const Address& holder, BlockNum n) const {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(kCfBalanceHistory)));
     const std::string prefix = pair_key(token, holder);
     it->SeekForPrev(slice(history_key(token, holder, n)));
     check(it->status(), "read balance history");
     if (!it->Valid() || !starts_with(it->key(), prefix)) return 0;
-    if (it->key().size() != kHistoryKeySize) corrupt_row(kCfBalanceHistory, view_of(it->key()), path);
-    return decoded(decode_balance(view_of(it->value())), kCfBalanceHistory, view_of(it->key()), path);
+    if (it->key().size() != kHistoryKeySize)
+        corrupt_row(kCfBalanceHistory, view_of(it->key()), path);
+    return decoded(decode_balance(view_of(it->value())), kCfBalanceHistory, view_of(it->key()),
+                   path);
 }
 
-Transfer Store::Impl::indexed_transfer(const rocksdb::ReadOptions& ro, Cf index, std::string_view index_key) const {
+Transfer Store::Impl::indexed_transfer(const rocksdb::ReadOptions& ro, Cf index,
+                                       std::string_view index_key) const {
     const std::string_view key = index_key.substr(kAddressSize);
     auto v = get(ro, kCfTransfers, key);
     if (!v) corrupt_row(index, index_key, path, "its transfer is missing");

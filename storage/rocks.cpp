@@ -16,14 +16,17 @@ void check(const rocksdb::Status& s, std::string_view what) {
     }
 }
 
-void corrupt_row(Cf family, std::string_view key, const std::string& db_path, std::string_view why) {
+void corrupt_row(Cf family, std::string_view key, const std::string& db_path,
+                 std::string_view why) {
     const std::string_view name = kCfNames[family];
     const std::string key_hex =
         to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
-    std::string message = "corrupt " + std::string(name) + " row, key " + key_hex + ", in " + db_path;
+    std::string message =
+        "corrupt " + std::string(name) + " row, key " + key_hex + ", in " + db_path;
     if (!why.empty()) message += ": " + std::string(why);
     spdlog::error("{}", message);
-    metrics::registry().inc("erc20_store_corrupt_rows_total", "Rows of the database that did not decode, by family",
+    metrics::registry().inc("erc20_store_corrupt_rows_total",
+                            "Rows of the database that did not decode, by family",
                             "family=\"" + std::string(name) + "\"");
     throw StoreError(message);
 }

@@ -10,8 +10,8 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/status.h>
 
-#include "storage/store.hpp"
 #include "storage/schema.hpp"
+#include "storage/store.hpp"
 
 namespace erc20::storage {
 

@@ -48,7 +48,8 @@ void build(const std::string& path) {
 // Writes one raw row behind the store's back.
 void put_raw(const std::string& path, Cf c, const std::string& key, const std::string& value) {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (auto name : kCfNames) families.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+    for (auto name : kCfNames)
+        families.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> cfs;
     rocksdb::DB* raw = nullptr;
     REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &cfs, &raw).ok());
@@ -58,12 +59,14 @@ void put_raw(const std::string& path, Cf c, const std::string& key, const std::s
 }
 
 std::string hex(const std::string& key) {
-    return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+    return to_hex(
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
 }
 
 }  // namespace
 
-TEST_CASE("corrupt_row logs, counts and throws a StoreError naming the family and the key", "[storage][corrupt]") {
+TEST_CASE("corrupt_row logs, counts and throws a StoreError naming the family and the key",
+          "[storage][corrupt]") {
     const std::string before = metrics::registry().render();
     try {
         corrupt_row(kCfBalances, std::string("\x01\xff", 2), "/db", "why");
@@ -72,13 +75,14 @@ TEST_CASE("corrupt_row logs, counts and throws a StoreError naming the family an
         CHECK(e.kind() == StoreError::Kind::kOther);
         CHECK(std::string(e.what()) == "corrupt balances row, key 0x01ff, in /db: why");
     }
-    CHECK(metrics::registry().render().find("erc20_store_corrupt_rows_total{family=\"balances\"}") !=
-          std::string::npos);
+    CHECK(metrics::registry().render().find(
+              "erc20_store_corrupt_rows_total{family=\"balances\"}") != std::string::npos);
     CHECK(decoded(std::optional<int>(3), kCfMeta, "k", "/db") == 3);
     CHECK_THROWS_AS(decoded(std::optional<int>(), kCfMeta, "k", "/db"), StoreError);
 }
 
-TEST_CASE("a corrupt row is an error wherever it is read, never zero or absent", "[storage][corrupt]") {
+TEST_CASE("a corrupt row is an error wherever it is read, never zero or absent",
+          "[storage][corrupt]") {
     TempDir dir;
     const std::string path = dir.path.string();
     build(path);
@@ -86,7 +90,8 @@ TEST_CASE("a corrupt row is an error wherever it is read, never zero or absent",
     SECTION("totals, once read as zero") {
         put_raw(path, kCfMeta, std::string(kKeyTotals), "abc");
         auto store = Store::open(path, {});
-        CHECK_THROWS_WITH(store->view().totals(), Catch::Contains("corrupt meta row, key " + hex("totals")));
+        CHECK_THROWS_WITH(store->view().totals(),
+                          Catch::Contains("corrupt meta row, key " + hex("totals")));
     }
     SECTION("the metadata version, once read as zero") {
         put_raw(path, kCfMeta, std::string(kKeyMetaVersion), "1");
@@ -103,7 +108,8 @@ TEST_CASE("a corrupt row is an error wherever it is read, never zero or absent",
     SECTION("a header, once read as absent") {
         put_raw(path, kCfHeaders, block_key(1), "short");
         auto store = Store::open(path, {});
-        CHECK_THROWS_WITH(store->header(1), Catch::Contains("corrupt headers row, key " + hex(block_key(1))));
+        CHECK_THROWS_WITH(store->header(1),
+                          Catch::Contains("corrupt headers row, key " + hex(block_key(1))));
         CHECK_THROWS_WITH(store->header_at_or_below(5), corrupt);
     }
     SECTION("a block time, once read as absent") {
@@ -114,7 +120,8 @@ TEST_CASE("a corrupt row is an error wherever it is read, never zero or absent",
     SECTION("a balance") {
         put_raw(path, kCfBalances, pair_key(address(1), address(3)), "\x07");
         auto store = Store::open(path, {});
-        CHECK_THROWS_WITH(store->view().balance(address(1), address(3)), Catch::Contains("corrupt balances row"));
+        CHECK_THROWS_WITH(store->view().balance(address(1), address(3)),
+                          Catch::Contains("corrupt balances row"));
     }
     SECTION("an index row of the wrong size, once skipped") {
         put_raw(path, kCfAccountTokens, token_key(address(3)) + "short", "");
@@ -124,14 +131,15 @@ TEST_CASE("a corrupt row is an error wherever it is read, never zero or absent",
     SECTION("an account transfer's direction, once read as none") {
         put_raw(path, kCfAccountTransfers, prefixed_transfer_key(address(2), 1, 0), "\x09");
         auto store = Store::open(path, {});
-        CHECK_THROWS_WITH(store->view().account_transfers(address(2), std::nullopt, Direction::kBoth, 0, 1,
-                                                          std::nullopt, 10),
+        CHECK_THROWS_WITH(store->view().account_transfers(address(2), std::nullopt,
+                                                          Direction::kBoth, 0, 1, std::nullopt, 10),
                           Catch::Contains("corrupt account_transfers row"));
     }
     SECTION("a transfer met by a rollback; nothing is undone") {
         put_raw(path, kCfTransfers, transfer_key(1, 0), "short");
         auto store = Store::open(path, {});
-        CHECK_THROWS_WITH(store->rollback(Cursor{0, Hash{}}), Catch::Contains("corrupt transfers row"));
+        CHECK_THROWS_WITH(store->rollback(Cursor{0, Hash{}}),
+                          Catch::Contains("corrupt transfers row"));
         CHECK(store->cursor()->block_num == 1);
     }
 }

@@ -55,7 +55,8 @@ void RollbackPlan::undo_transfers(Writes& wb, Totals& totals, RollbackResult& re
     std::unique_ptr<rocksdb::Iterator> it(d_.db->NewIterator(ro_, d_.cf(kCfTransfers)));
     for (it->Seek(slice(transfer_key(first_, 0))); it->Valid(); it->Next()) {
         const auto key = view_of(it->key());
-        const Transfer t = decoded(decode_transfer(key, view_of(it->value())), kCfTransfers, key, d_.path);
+        const Transfer t =
+            decoded(decode_transfer(key, view_of(it->value())), kCfTransfers, key, d_.path);
         wb.Delete(kCfTransfers, it->key());
         undo_one(wb, t);
         totals.transfers -= 1;
@@ -66,8 +67,12 @@ void RollbackPlan::undo_transfers(Writes& wb, Totals& totals, RollbackResult& re
 
 void RollbackPlan::undo_one(Writes& wb, const Transfer& t) {
     wb.Delete(kCfTokenTransfers, slice(prefixed_transfer_key(t.token, t.block_num, t.log_index)));
-    if (!t.from.is_zero()) wb.Delete(kCfAccountTransfers, slice(prefixed_transfer_key(t.from, t.block_num, t.log_index)));
-    if (!t.to.is_zero()) wb.Delete(kCfAccountTransfers, slice(prefixed_transfer_key(t.to, t.block_num, t.log_index)));
+    if (!t.from.is_zero())
+        wb.Delete(kCfAccountTransfers,
+                  slice(prefixed_transfer_key(t.from, t.block_num, t.log_index)));
+    if (!t.to.is_zero())
+        wb.Delete(kCfAccountTransfers,
+                  slice(prefixed_transfer_key(t.to, t.block_num, t.log_index)));
     auto sit = stats_.find(t.token);
     if (sit == stats_.end()) {
         auto loaded = d_.stats(ro_, t.token);
@@ -116,12 +121,14 @@ void RollbackPlan::write_tokens(Writes& wb, Totals& totals, RollbackResult& resu
 
 // The block of the token's last transfer at or below the target.
 BlockNum RollbackPlan::last_block_of(rocksdb::Iterator& tt, const Address& token) const {
-    tt.SeekForPrev(slice(prefixed_transfer_key(token, last_kept_, std::numeric_limits<uint32_t>::max())));
+    tt.SeekForPrev(
+        slice(prefixed_transfer_key(token, last_kept_, std::numeric_limits<uint32_t>::max())));
     check(tt.status(), "read token transfers");
     if (!tt.Valid() || !starts_with(tt.key(), token_key(token))) {
         throw StoreError("rollback: token transfers index disagrees with stats in " + d_.path);
     }
-    if (tt.key().size() != kIndexKeySize) corrupt_row(kCfTokenTransfers, view_of(tt.key()), d_.path);
+    if (tt.key().size() != kIndexKeySize)
+        corrupt_row(kCfTokenTransfers, view_of(tt.key()), d_.path);
     return index_key_position(view_of(tt.key())).block_num;
 }
 
@@ -134,7 +141,8 @@ void RollbackPlan::write_meta(Writes& wb, const Totals& totals) const {
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
     wb.Put(kCfMeta, slice(kKeyMetaVersion), slice(d_.next_meta_version(ro_)));
     if (to_) wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(*to_)));
-    else wb.Delete(kCfMeta, slice(kKeyCursor));
+    else
+        wb.Delete(kCfMeta, slice(kKeyCursor));
     if (auto job = d_.backfill(ro_); job && job->next_block > first_) {
         job->next_block = first_;  // its rows after the target went with the others
         wb.Put(kCfMeta, slice(kKeyTokenBackfill), slice(encode_backfill(*job)));
@@ -158,11 +166,13 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
 
 BlockNum Store::rollback_step(BlockNum floor, size_t max_transfers) const {
     const Impl& d = *impl_;
-    std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(rocksdb::ReadOptions(), d.cf(kCfTransfers)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        d.db->NewIterator(rocksdb::ReadOptions(), d.cf(kCfTransfers)));
     size_t seen = 0;
     std::optional<BlockNum> last_block;
     for (it->SeekToLast(); it->Valid(); it->Prev()) {
-        if (it->key().size() != kTransferKeySize) corrupt_row(kCfTransfers, view_of(it->key()), d.path);
+        if (it->key().size() != kTransferKeySize)
+            corrupt_row(kCfTransfers, view_of(it->key()), d.path);
         const BlockNum b = transfer_key_position(view_of(it->key())).block_num;
         if (b <= floor) return floor;
         if (!last_block) last_block = b;

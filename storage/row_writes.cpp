@@ -14,8 +14,8 @@ void Store::Impl::write_balance_change(Writes& wb, const Address& token, const A
         wb.Delete(kCfBalances, key.pair(token, holder), balance_order);
     } else {
         char value_buf[kMaxBalanceBytes];
-        wb.Put(kCfBalances, key.pair(token, holder), rocksdb::Slice(value_buf, encode_balance(after, value_buf)),
-               balance_order);
+        wb.Put(kCfBalances, key.pair(token, holder),
+               rocksdb::Slice(value_buf, encode_balance(after, value_buf)), balance_order);
     }
     if (before > 0) {
         wb.Delete(kCfHolders, slice(holder_rank_key(token, before, holder)));
@@ -26,23 +26,30 @@ void Store::Impl::write_balance_change(Writes& wb, const Address& token, const A
         s.holders += 1;
     }
     if ((before > 0) != (after > 0)) {
-        if (after > 0) wb.Put(kCfAccountTokens, key.pair(holder, token), rocksdb::Slice(), account_token_order);
-        else wb.Delete(kCfAccountTokens, key.pair(holder, token), account_token_order);
+        if (after > 0)
+            wb.Put(kCfAccountTokens, key.pair(holder, token), rocksdb::Slice(),
+                   account_token_order);
+        else
+            wb.Delete(kCfAccountTokens, key.pair(holder, token), account_token_order);
     }
     if (before < 0) s.negative_balances -= 1;
     if (after < 0) s.negative_balances += 1;
 }
 
-void Store::Impl::write_stats(Writes& wb, const Address& token, const std::optional<TokenStats>& before,
+void Store::Impl::write_stats(Writes& wb, const Address& token,
+                              const std::optional<TokenStats>& before,
                               const std::optional<TokenStats>& after) const {
     if (before) {
         wb.Delete(kCfTokenRank, slice(token_rank_key(Ranking::kHolders, before->holders, token)));
-        wb.Delete(kCfTokenRank, slice(token_rank_key(Ranking::kTransfers, before->transfers, token)));
+        wb.Delete(kCfTokenRank,
+                  slice(token_rank_key(Ranking::kTransfers, before->transfers, token)));
     }
     if (after) {
         wb.Put(kCfTokenStats, slice(token_key(token)), slice(encode_stats(*after)));
-        wb.Put(kCfTokenRank, slice(token_rank_key(Ranking::kHolders, after->holders, token)), rocksdb::Slice());
-        wb.Put(kCfTokenRank, slice(token_rank_key(Ranking::kTransfers, after->transfers, token)), rocksdb::Slice());
+        wb.Put(kCfTokenRank, slice(token_rank_key(Ranking::kHolders, after->holders, token)),
+               rocksdb::Slice());
+        wb.Put(kCfTokenRank, slice(token_rank_key(Ranking::kTransfers, after->transfers, token)),
+               rocksdb::Slice());
     } else {
         wb.Delete(kCfTokenStats, slice(token_key(token)));
     }
@@ -61,8 +68,9 @@ void Store::Impl::write(Writes& wb, size_t transfers, std::string_view what) {
 void Store::Impl::inject(CommitPoint p, std::string_view what) const {
     if (!fault) return;
     if (auto message = fault(p)) {
-        throw StoreError(std::string(what) + ": injected fault at " + to_string(p) + ": " + *message,
-                         StoreError::Kind::kIo);
+        throw StoreError(
+            std::string(what) + ": injected fault at " + to_string(p) + ": " + *message,
+            StoreError::Kind::kIo);
     }
 }
 

@@ -49,9 +49,9 @@ enum Cf : size_t {
 };
 
 inline constexpr std::array<std::string_view, kCfCount> kCfNames{
-    "default",       kMeta,           kHeaders,          kBlockTimes, kTransfers,
-    kTokenTransfers, kAccountTransfers, kBalances,       kHolders,    kBalanceHistory,
-    kTokenStats,     kTokenMeta,      kAccountTokens,    kTokenRank,
+    "default",         kMeta,      kHeaders, kBlockTimes,     kTransfers,  kTokenTransfers,
+    kAccountTransfers, kBalances,  kHolders, kBalanceHistory, kTokenStats, kTokenMeta,
+    kAccountTokens,    kTokenRank,
 };
 
 }  // namespace erc20::storage

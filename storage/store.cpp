@@ -21,10 +21,14 @@ namespace erc20::storage {
 
 const char* to_string(CommitPoint p) noexcept {
     switch (p) {
-        case CommitPoint::kApplyBatch: return "apply (write batch)";
-        case CommitPoint::kApplyIngest: return "apply (ingestion)";
-        case CommitPoint::kRollback: return "rollback";
-        case CommitPoint::kPutTokenMeta: return "token metadata";
+        case CommitPoint::kApplyBatch:
+            return "apply (write batch)";
+        case CommitPoint::kApplyIngest:
+            return "apply (ingestion)";
+        case CommitPoint::kRollback:
+            return "rollback";
+        case CommitPoint::kPutTokenMeta:
+            return "token metadata";
     }
     return "unknown";
 }
@@ -44,8 +48,10 @@ bool Store::bind_chain(uint64_t chain_id, const std::optional<IndexScope>& scope
     }
     const bool store_scope = scope && !d.scope(ro);
     if (store_scope) {
-        check(batch.Put(d.cf(kCfMeta), slice(kKeyTokenFilter), encode_addresses(scope->tokens)), "batch put");
-        check(batch.Put(d.cf(kCfMeta), slice(kKeyStartBlock), encode_u64(scope->start_block)), "batch put");
+        check(batch.Put(d.cf(kCfMeta), slice(kKeyTokenFilter), encode_addresses(scope->tokens)),
+              "batch put");
+        check(batch.Put(d.cf(kCfMeta), slice(kKeyStartBlock), encode_u64(scope->start_block)),
+              "batch put");
     }
     if (batch.Count() == 0) return false;
     rocksdb::WriteOptions wo;
@@ -58,23 +64,29 @@ std::optional<IndexScope> Store::scope() const { return impl_->scope(rocksdb::Re
 
 void Store::begin_token_backfill(const TokenBackfill& job) {
     if (job.tokens.empty()) throw StoreError("begin_token_backfill: no tokens");
-    if (impl_->backfill(rocksdb::ReadOptions())) throw StoreError("begin_token_backfill: one is in progress");
+    if (impl_->backfill(rocksdb::ReadOptions()))
+        throw StoreError("begin_token_backfill: one is in progress");
     rocksdb::WriteOptions wo;
     wo.sync = true;
     check(impl_->db->Put(wo, impl_->cf(kCfMeta), slice(kKeyTokenBackfill), encode_backfill(job)),
           "write token backfill");
 }
 
-std::optional<TokenBackfill> Store::token_backfill() const { return impl_->backfill(rocksdb::ReadOptions()); }
+std::optional<TokenBackfill> Store::token_backfill() const {
+    return impl_->backfill(rocksdb::ReadOptions());
+}
 
 std::optional<uint64_t> Store::chain_id() const { return impl_->chain_id(rocksdb::ReadOptions()); }
 
 std::optional<Cursor> Store::cursor() const { return impl_->cursor(rocksdb::ReadOptions()); }
 
-std::optional<BlockRecord> Store::header(BlockNum n) const { return impl_->header(rocksdb::ReadOptions(), n); }
+std::optional<BlockRecord> Store::header(BlockNum n) const {
+    return impl_->header(rocksdb::ReadOptions(), n);
+}
 
 std::optional<BlockRecord> Store::header_at_or_below(BlockNum n) const {
-    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kCfHeaders)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kCfHeaders)));
     it->SeekForPrev(slice(block_key(n)));
     check(it->status(), "read headers");
     if (!it->Valid()) return std::nullopt;
@@ -89,8 +101,10 @@ bool Store::put_token_meta(const Address& token, const TokenMeta& meta) {
     rocksdb::ReadOptions ro;
     if (!d.on_chain(ro, meta)) return false;
     rocksdb::WriteBatch batch;
-    check(batch.Put(d.cf(kCfTokenMeta), slice(token_key(token)), slice(encode_token_meta(meta))), "batch put");
-    check(batch.Put(d.cf(kCfMeta), slice(kKeyMetaVersion), slice(d.next_meta_version(ro))), "batch put");
+    check(batch.Put(d.cf(kCfTokenMeta), slice(token_key(token)), slice(encode_token_meta(meta))),
+          "batch put");
+    check(batch.Put(d.cf(kCfMeta), slice(kKeyMetaVersion), slice(d.next_meta_version(ro))),
+          "batch put");
     check(d.db->Write(rocksdb::WriteOptions(), &batch), "write token metadata");
     return true;
 }
@@ -104,8 +118,9 @@ void Store::resume() {
     // for free space); it clears the error by itself.
     const rocksdb::Status resumed = impl_->db->Resume();
     if (resumed.IsBusy()) {
-        throw StoreError("resume writes to " + impl_->path + ": RocksDB's recovery is still under way",
-                         StoreError::Kind::kIo);
+        throw StoreError(
+            "resume writes to " + impl_->path + ": RocksDB's recovery is still under way",
+            StoreError::Kind::kIo);
     }
     check(resumed, "resume writes to " + impl_->path);
     // Resume() succeeds when RocksDB holds no error yet (the failure was a
@@ -121,7 +136,8 @@ void Store::resume() {
     const std::string probe = impl_->ingest_dir + "/probe";
     std::FILE* f = std::fopen(probe.c_str(), "w");
     if (f == nullptr) {
-        throw StoreError("cannot write in " + impl_->ingest_dir + ": " + std::strerror(errno), StoreError::Kind::kIo);
+        throw StoreError("cannot write in " + impl_->ingest_dir + ": " + std::strerror(errno),
+                         StoreError::Kind::kIo);
     }
     std::fclose(f);
     std::filesystem::remove(probe, ec);
@@ -135,11 +151,13 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot;
     auto hex = [](const rocksdb::Slice& s) {
-        return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+        return to_hex(
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
     };
     for (size_t c = 0; c < kCfCount; ++c) {
         if (c == kCfTokenMeta && !with_token_meta) continue;
-        std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(static_cast<Cf>(c))));
+        std::unique_ptr<rocksdb::Iterator> it(
+            impl_->db->NewIterator(ro, impl_->cf(static_cast<Cf>(c))));
         for (it->SeekToFirst(); it->Valid(); it->Next()) {
             // The metadata version moves with token_meta writes, on the metadata thread's schedule.
             if (c == kCfMeta && !with_token_meta && view_of(it->key()) == kKeyMetaVersion) continue;
@@ -165,11 +183,12 @@ void Store::begin_bulk() {
     Impl& d = *impl_;
     if (d.bulk) return;
     for (auto* h : d.cfs) {
-        set_options(*d.db, h, {{"disable_auto_compactions", "true"},
-                               {"level0_slowdown_writes_trigger", "1000000"},
-                               {"level0_stop_writes_trigger", "1000000"},
-                               {"soft_pending_compaction_bytes_limit", "0"},
-                               {"hard_pending_compaction_bytes_limit", "0"}});
+        set_options(*d.db, h,
+                    {{"disable_auto_compactions", "true"},
+                     {"level0_slowdown_writes_trigger", "1000000"},
+                     {"level0_stop_writes_trigger", "1000000"},
+                     {"soft_pending_compaction_bytes_limit", "0"},
+                     {"hard_pending_compaction_bytes_limit", "0"}});
     }
     d.bulk = true;
 }
@@ -180,11 +199,16 @@ bool Store::end_bulk() {
     d.bulk = false;
     const rocksdb::ColumnFamilyOptions defaults;
     for (auto* h : d.cfs) {
-        set_options(*d.db, h, {{"disable_auto_compactions", "false"},
-                               {"level0_slowdown_writes_trigger", std::to_string(defaults.level0_slowdown_writes_trigger)},
-                               {"level0_stop_writes_trigger", std::to_string(defaults.level0_stop_writes_trigger)},
-                               {"soft_pending_compaction_bytes_limit", std::to_string(defaults.soft_pending_compaction_bytes_limit)},
-                               {"hard_pending_compaction_bytes_limit", std::to_string(defaults.hard_pending_compaction_bytes_limit)}});
+        set_options(
+            *d.db, h,
+            {{"disable_auto_compactions", "false"},
+             {"level0_slowdown_writes_trigger",
+              std::to_string(defaults.level0_slowdown_writes_trigger)},
+             {"level0_stop_writes_trigger", std::to_string(defaults.level0_stop_writes_trigger)},
+             {"soft_pending_compaction_bytes_limit",
+              std::to_string(defaults.soft_pending_compaction_bytes_limit)},
+             {"hard_pending_compaction_bytes_limit",
+              std::to_string(defaults.hard_pending_compaction_bytes_limit)}});
     }
     return compact();
 }
@@ -203,7 +227,8 @@ bool Store::compact(const std::function<void(size_t done, size_t total)>& progre
         impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v);
         return v;
     };
-    std::sort(order.begin(), order.end(), [&](auto* a, auto* b) { return size_of(a) > size_of(b); });
+    std::sort(order.begin(), order.end(),
+              [&](auto* a, auto* b) { return size_of(a) > size_of(b); });
     std::atomic<size_t> next{0};
     std::atomic<size_t> done{0};
     if (progress) progress(0, order.size());
@@ -243,7 +268,8 @@ Store::Memory Store::memory() const {
     Memory m;
     auto& db = *impl_->db;
     db.GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables, &m.memtables);
-    db.GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &m.table_readers);
+    db.GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem,
+                                &m.table_readers);
     // One cache serves every family: read it once.
     db.GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &m.block_cache);
     db.GetIntProperty(rocksdb::DB::Properties::kBlockCachePinnedUsage, &m.block_cache_pinned);
@@ -257,7 +283,8 @@ uint64_t Store::size_bytes() const {
         // Every table file on disk, those of older versions an open iterator
         // still reads included (rocksdb.live-sst-files-size leaves those out,
         // while du counts them).
-        if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
+        if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v))
+            total += v;
     }
     // The write-ahead logs: what is in the memtables is on disk there.
     rocksdb::VectorLogPtr wals;

@@ -45,10 +45,10 @@ class StoreError : public std::runtime_error {
 
 /// The points at which the store commits a write, for StoreOptions::fault.
 enum class CommitPoint {
-    kApplyBatch,   // apply() through one WriteBatch
-    kApplyIngest,  // apply() through IngestExternalFiles, after its table files are written
-    kRollback,     // rollback()
-    kPutTokenMeta,    // put_token_meta()
+    kApplyBatch,    // apply() through one WriteBatch
+    kApplyIngest,   // apply() through IngestExternalFiles, after its table files are written
+    kRollback,      // rollback()
+    kPutTokenMeta,  // put_token_meta()
 };
 [[nodiscard]] const char* to_string(CommitPoint p) noexcept;
 
@@ -272,7 +272,8 @@ class View {
                                        std::string& next) const;
 
     /// Tokens the account holds with a positive balance, in address order after `after`.
-    std::vector<Address> account_tokens(const Address& account, std::optional<Address> after, size_t limit) const;
+    std::vector<Address> account_tokens(const Address& account, std::optional<Address> after,
+                                        size_t limit) const;
 
     struct AccountTransfer {
         Transfer transfer;
@@ -280,16 +281,15 @@ class View {
     };
     /// Transfers from or to `account` in [from_block, to_block], ascending,
     /// whose direction overlaps `directions` and, when given, of `token`.
-    std::vector<AccountTransfer> account_transfers(const Address& account, std::optional<Address> token,
-                                                   Direction directions, BlockNum from_block, BlockNum to_block,
-                                                   std::optional<std::pair<BlockNum, uint32_t>> after,
-                                                   size_t limit) const;
+    std::vector<AccountTransfer> account_transfers(
+        const Address& account, std::optional<Address> token, Direction directions,
+        BlockNum from_block, BlockNum to_block, std::optional<std::pair<BlockNum, uint32_t>> after,
+        size_t limit) const;
 
     /// The holders of a token with a positive balance at the end of block n,
     /// balance descending, address ascending. Reads every history row of the
     /// token: cost grows with the token's history, not with n.
     std::vector<HolderItem> holders_at(const Address& token, BlockNum n) const;
-
 
   private:
     friend class Store;

@@ -22,8 +22,8 @@
 #include <rocksdb/options.h>
 
 #include "storage/rocks.hpp"
-#include "storage/store.hpp"
 #include "storage/schema.hpp"
+#include "storage/store.hpp"
 #include "storage/writes.hpp"
 
 namespace erc20::storage {
@@ -57,7 +57,8 @@ struct Store::Impl {
     rocksdb::ColumnFamilyHandle* cf(Cf c) const { return cfs[c]; }
 
     // --- reads.cpp: every decoder failure goes to corrupt_row.
-    std::optional<std::string> get(const rocksdb::ReadOptions& ro, Cf c, std::string_view key) const;
+    std::optional<std::string> get(const rocksdb::ReadOptions& ro, Cf c,
+                                   std::string_view key) const;
     /// get() decoded with `decode`, or corrupt_row.
     template <class Decode>
     auto get_row(const rocksdb::ReadOptions& ro, Cf c, std::string_view key, Decode&& decode) const
@@ -79,12 +80,14 @@ struct Store::Impl {
     bool on_chain(const rocksdb::ReadOptions& ro, const TokenMeta& m) const;
     std::optional<TokenMeta> token_meta(const rocksdb::ReadOptions& ro, const Address& token) const;
     std::optional<TokenStats> stats(const rocksdb::ReadOptions& ro, const Address& token) const;
-    Balance balance(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder) const;
+    Balance balance(const rocksdb::ReadOptions& ro, const Address& token,
+                    const Address& holder) const;
     /// Balance at the end of block n, from the history rows.
     Balance balance_at(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder,
                        BlockNum n) const;
     /// The transfer an index row (token_transfers, account_transfers) points at.
-    Transfer indexed_transfer(const rocksdb::ReadOptions& ro, Cf index, std::string_view index_key) const;
+    Transfer indexed_transfer(const rocksdb::ReadOptions& ro, Cf index,
+                              std::string_view index_key) const;
 
     // --- row_writes.cpp
     /// Moves a holder's balance from `before` to `after` in every row and
@@ -92,8 +95,9 @@ struct Store::Impl {
     /// account's token list, holders and negative_balances.
     /// `balance_order` and `account_token_order`, when given, order the
     /// balances and account_tokens rows (see Writes::Put).
-    void write_balance_change(Writes& wb, const Address& token, const Address& holder, const Balance& before,
-                              const Balance& after, TokenStats& s, uint64_t balance_order = Writes::kKeyed,
+    void write_balance_change(Writes& wb, const Address& token, const Address& holder,
+                              const Balance& before, const Balance& after, TokenStats& s,
+                              uint64_t balance_order = Writes::kKeyed,
                               uint64_t account_token_order = Writes::kKeyed) const;
     /// Writes a token's stats (or deletes them) and keeps the token rankings
     /// by holders and by transfers in step.

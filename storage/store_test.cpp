@@ -72,8 +72,10 @@ std::vector<Transfer> random_blocks(std::mt19937_64& rng, BlockNum first, BlockN
             t.block_num = b;
             t.log_index = i;
             t.token = addr(0xa0, static_cast<uint8_t>(rng() % 4 + 1));
-            t.from = addr(rng() % 3 == 0 ? 0 : 0xb0, static_cast<uint8_t>(rng() % 4 == 0 ? 0 : rng() % 12));
-            t.to = addr(rng() % 5 == 0 ? 0 : 0xb0, static_cast<uint8_t>(rng() % 4 == 0 ? 0 : rng() % 12));
+            t.from = addr(rng() % 3 == 0 ? 0 : 0xb0,
+                          static_cast<uint8_t>(rng() % 4 == 0 ? 0 : rng() % 12));
+            t.to = addr(rng() % 5 == 0 ? 0 : 0xb0,
+                        static_cast<uint8_t>(rng() % 4 == 0 ? 0 : rng() % 12));
             t.value = (rng() % 5 == 0) ? U256(0) : U256(rng() % 1000);
             t.txn_hash = block_hash(b, i);
             out.push_back(t);
@@ -129,7 +131,9 @@ void check_against_model(Store& store, const Model& m) {
         CHECK(std::set<Address>(listed_held.begin(), listed_held.end()) == held);
         size_t expected = 0;
         for (const auto& t : m.chain) expected += (t.from == account || t.to == account) ? 1 : 0;
-        CHECK(view.account_transfers(account, std::nullopt, Direction::kBoth, 0, m.head, std::nullopt, 100000).size() == expected);
+        CHECK(view.account_transfers(account, std::nullopt, Direction::kBoth, 0, m.head,
+                                     std::nullopt, 100000)
+                  .size() == expected);
     }
     CHECK(view.totals().transfers == m.chain.size());
     auto listed = view.tokens(std::nullopt, 1000);
@@ -160,8 +164,9 @@ void check_against_model(Store& store, const Model& m) {
         for (size_t i = 0; i < all.size(); ++i) {
             CHECK(all[i].balance == balances.at({token, all[i].holder}));
             if (i > 0) {
-                bool ordered = all[i - 1].balance > all[i].balance ||
-                               (all[i - 1].balance == all[i].balance && all[i - 1].holder < all[i].holder);
+                bool ordered =
+                    all[i - 1].balance > all[i].balance ||
+                    (all[i - 1].balance == all[i].balance && all[i - 1].holder < all[i].holder);
                 CHECK(ordered);
             }
         }
@@ -183,12 +188,14 @@ void check_against_model(Store& store, const Model& m) {
             size_t expected_count = 0;
             for (const auto& h : ever) expected_count += m.balance_at(token, h, n) > 0 ? 1 : 0;
             CHECK(past.size() == expected_count);
-            for (const auto& item : past) CHECK(item.balance == m.balance_at(token, item.holder, n));
+            for (const auto& item : past)
+                CHECK(item.balance == m.balance_at(token, item.holder, n));
         }
         // Historical balances at a few blocks.
         for (BlockNum n : {m.head / 3, m.head / 2, m.head}) {
             for (uint8_t h = 1; h < 12; h += 5) {
-                CHECK(view.balance_at(token, addr(0xb0, h), n) == m.balance_at(token, addr(0xb0, h), n));
+                CHECK(view.balance_at(token, addr(0xb0, h), n) ==
+                      m.balance_at(token, addr(0xb0, h), n));
             }
         }
     }
@@ -243,7 +250,8 @@ TEST_CASE("apply and rollback agree with a model through random forks and reopen
     }
 }
 
-TEST_CASE("tokens added later in steps end as if indexed from the start, and roll back", "[storage][model]") {
+TEST_CASE("tokens added later in steps end as if indexed from the start, and roll back",
+          "[storage][model]") {
     StoreOptions options;
     options.ingest_min_transfers = GENERATE(size_t{1'000'000}, size_t{1});
     TempDir dir;
@@ -266,7 +274,8 @@ TEST_CASE("tokens added later in steps end as if indexed from the start, and rol
     CHECK_FALSE(store->bind_chain(31337, IndexScope{{}, 0}));  // stored once, kept
     CHECK(store->scope() == IndexScope{first_tokens, 1});
     for (BlockNum b = 1; b <= 80; b += 10) {
-        BlockBatch batch{b, Cursor{b + 9, block_hash(b + 9, 0)}, of(first_tokens, b, b + 9), {}, {}, 0};
+        BlockBatch batch{b, Cursor{b + 9, block_hash(b + 9, 0)}, of(first_tokens, b, b + 9), {}, {},
+                         0};
         store->apply(batch);
     }
     store->begin_token_backfill(TokenBackfill{added, 1});
@@ -285,7 +294,8 @@ TEST_CASE("tokens added later in steps end as if indexed from the start, and rol
         }
     }
     CHECK_FALSE(store->token_backfill());
-    CHECK(store->scope() == IndexScope{{addr(0xa0, 1), addr(0xa0, 2), addr(0xa0, 3), addr(0xa0, 4)}, 1});
+    CHECK(store->scope() ==
+          IndexScope{{addr(0xa0, 1), addr(0xa0, 2), addr(0xa0, 3), addr(0xa0, 4)}, 1});
     CHECK(store->cursor()->block_num == 80);
     Model model{chain, 80};
     check_against_model(*store, model);
@@ -313,24 +323,33 @@ TEST_CASE("an add-tokens step refuses what would corrupt the state", "[storage]"
         }
         return out;
     };
-    CHECK_THROWS_AS(store->apply_backfill(BlockBatch{1, Cursor{5, Hash{}}, {}, {}, {}, 0}, false), StoreError);
+    CHECK_THROWS_AS(store->apply_backfill(BlockBatch{1, Cursor{5, Hash{}}, {}, {}, {}, 0}, false),
+                    StoreError);
     store->begin_token_backfill(TokenBackfill{{addr(0xa0, 2)}, 1});
     SECTION("another start block") {
-        CHECK_THROWS_AS(store->apply_backfill(BlockBatch{2, Cursor{5, Hash{}}, {}, {}, {}, 0}, false), StoreError);
+        CHECK_THROWS_AS(
+            store->apply_backfill(BlockBatch{2, Cursor{5, Hash{}}, {}, {}, {}, 0}, false),
+            StoreError);
     }
     SECTION("past the cursor") {
-        CHECK_THROWS_AS(store->apply_backfill(BlockBatch{1, Cursor{21, Hash{}}, {}, {}, {}, 0}, false), StoreError);
+        CHECK_THROWS_AS(
+            store->apply_backfill(BlockBatch{1, Cursor{21, Hash{}}, {}, {}, {}, 0}, false),
+            StoreError);
     }
     SECTION("a token not being added") {
-        CHECK_THROWS_AS(store->apply_backfill(BlockBatch{1, Cursor{20, Hash{}}, of_token(addr(0xa0, 1), 1, 20), {}, {}, 0},
-                                              false),
-                        StoreError);
+        CHECK_THROWS_AS(
+            store->apply_backfill(
+                BlockBatch{1, Cursor{20, Hash{}}, of_token(addr(0xa0, 1), 1, 20), {}, {}, 0},
+                false),
+            StoreError);
     }
     SECTION("a rollback moves the progress back") {
-        store->apply_backfill(BlockBatch{1, Cursor{15, Hash{}}, of_token(addr(0xa0, 2), 1, 15), {}, {}, 0}, false);
+        store->apply_backfill(
+            BlockBatch{1, Cursor{15, Hash{}}, of_token(addr(0xa0, 2), 1, 15), {}, {}, 0}, false);
         store->rollback(Cursor{9, block_hash(9, 0)});
         CHECK(store->token_backfill()->next_block == 10);
-        store->apply_backfill(BlockBatch{10, Cursor{9, Hash{}}, {}, {}, {}, 0}, true);  // nothing left: finish
+        store->apply_backfill(BlockBatch{10, Cursor{9, Hash{}}, {}, {}, {}, 0},
+                              true);  // nothing left: finish
         CHECK(store->scope()->tokens.size() == 2);
     }
 }
@@ -431,7 +450,8 @@ TEST_CASE("a deep rollback in bounded steps ends where one rollback would", "[st
         for (const auto& t : transfers) {
             if (t.block_num <= cur->block_num) last = std::max(last, t.block_num);
         }
-        for (const auto& t : transfers) after += (t.block_num > step && t.block_num <= cur->block_num) ? 1 : 0;
+        for (const auto& t : transfers)
+            after += (t.block_num > step && t.block_num <= cur->block_num) ? 1 : 0;
         // Within the bound, unless one block alone exceeds it.
         CHECK((after <= max_step || step + 1 == last));
         CHECK(step < cur->block_num);
@@ -446,7 +466,8 @@ TEST_CASE("a deep rollback in bounded steps ends where one rollback would", "[st
     check_against_model(*store, m);
 }
 
-TEST_CASE("bulk mode: many ingested batches, a rollback, the compaction at the end", "[storage][bulk]") {
+TEST_CASE("bulk mode: many ingested batches, a rollback, the compaction at the end",
+          "[storage][bulk]") {
     TempDir dir;
     StoreOptions options;
     options.ingest_min_transfers = 1;
@@ -480,7 +501,8 @@ TEST_CASE("bulk mode: many ingested batches, a rollback, the compaction at the e
     check_against_model(*store, model);
 }
 
-TEST_CASE("supply readings are kept on the indexed chain, refused and hidden off it", "[storage][meta]") {
+TEST_CASE("supply readings are kept on the indexed chain, refused and hidden off it",
+          "[storage][meta]") {
     TempDir dir;
     auto store = Store::open(dir.path.string(), {});
     Transfer t;
@@ -489,7 +511,8 @@ TEST_CASE("supply readings are kept on the indexed chain, refused and hidden off
     t.to = addr(0xb0, 1);
     t.value = U256(100);
     BlockBatch batch{1, Cursor{5, block_hash(5, 0)}, {t}, {}, {}, 0};
-    for (BlockNum n = 1; n <= 5; ++n) batch.headers.push_back({n, block_hash(n, 0), block_hash(n - 1, 0), n});
+    for (BlockNum n = 1; n <= 5; ++n)
+        batch.headers.push_back({n, block_hash(n, 0), block_hash(n - 1, 0), n});
     store->apply(batch);
     auto reading = [&](BlockNum n, uint64_t fork, bool fallback = false) {
         TokenMeta m;
@@ -513,7 +536,9 @@ TEST_CASE("supply readings are kept on the indexed chain, refused and hidden off
         REQUIRE(store->put_token_meta(t.token, reading(4, 0)));
         CHECK(store->view().meta_version() == v0 + 2);
     }
-    SECTION("a reading of another branch, or above the cursor, is refused; a fallback above it is not") {
+    SECTION(
+        "a reading of another branch, or above the cursor, is refused; a fallback above it is "
+        "not") {
         CHECK_FALSE(store->put_token_meta(t.token, reading(4, 1)));
         CHECK_FALSE(store->put_token_meta(t.token, reading(5, 1)));
         CHECK_FALSE(store->put_token_meta(t.token, reading(7, 0)));
@@ -532,9 +557,11 @@ TEST_CASE("supply readings are kept on the indexed chain, refused and hidden off
         CHECK(m->name == "T");  // the metadata stays, the supply reading is gone
         CHECK_FALSE(m->total_supply);
         CHECK_FALSE(m->supply_hash);
-        CHECK(before.token_meta(t.token)->total_supply == U256(105));  // an older snapshot still shows it
+        CHECK(before.token_meta(t.token)->total_supply ==
+              U256(105));  // an older snapshot still shows it
         BlockBatch other{4, Cursor{5, block_hash(5, 1)}, {}, {}, {}, 0};
-        for (BlockNum n = 4; n <= 5; ++n) other.headers.push_back({n, block_hash(n, 1), block_hash(n - 1, n == 4 ? 0 : 1), n});
+        for (BlockNum n = 4; n <= 5; ++n)
+            other.headers.push_back({n, block_hash(n, 1), block_hash(n - 1, n == 4 ? 0 : 1), n});
         store->apply(other);
         CHECK_FALSE(store->view().token_meta(t.token)->total_supply);
         REQUIRE(store->put_token_meta(t.token, reading(5, 1)));
@@ -563,14 +590,16 @@ uint64_t table_and_wal_bytes(const std::filesystem::path& dir) {
 }
 }  // namespace
 
-TEST_CASE("size_bytes is the table files and WALs on disk, through writes and a compaction", "[storage]") {
+TEST_CASE("size_bytes is the table files and WALs on disk, through writes and a compaction",
+          "[storage]") {
     TempDir dir;
     auto store = Store::open(dir.path.string(), {});
     store->bind_chain(31337);
     std::mt19937_64 rng(21);
     SECTION("unflushed writes count by their WAL") {
         for (BlockNum b = 1; b <= 20; ++b) {
-            store->apply(BlockBatch{b, Cursor{b, block_hash(b, 0)}, random_blocks(rng, b, b), {}, {}, 0});
+            store->apply(
+                BlockBatch{b, Cursor{b, block_hash(b, 0)}, random_blocks(rng, b, b), {}, {}, 0});
         }
         store->sync();
         CHECK(store->size_bytes() > 0);
@@ -578,7 +607,8 @@ TEST_CASE("size_bytes is the table files and WALs on disk, through writes and a 
     }
     SECTION("after a compaction, with its progress per column family") {
         for (BlockNum b = 1; b <= 20; ++b) {
-            store->apply(BlockBatch{b, Cursor{b, block_hash(b, 0)}, random_blocks(rng, b, b), {}, {}, 0});
+            store->apply(
+                BlockBatch{b, Cursor{b, block_hash(b, 0)}, random_blocks(rng, b, b), {}, {}, 0});
         }
         std::vector<std::pair<size_t, size_t>> steps;
         std::mutex mutex;

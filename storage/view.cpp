@@ -16,7 +16,8 @@ rocksdb::ReadOptions snapshot_options(const rocksdb::Snapshot* s) {
 }
 
 // The key of a row under `prefix`, of `size` bytes, or corrupt_row.
-std::string_view sized_key(const rocksdb::Iterator& it, size_t size, Cf c, const std::string& path) {
+std::string_view sized_key(const rocksdb::Iterator& it, size_t size, Cf c,
+                           const std::string& path) {
     if (it.key().size() != size) corrupt_row(c, view_of(it.key()), path);
     return view_of(it.key());
 }
@@ -31,16 +32,16 @@ void seek_after(rocksdb::Iterator& it, const std::string& start, bool exclusive)
 // [from_block, to_block] after `after`, resolving each row to its transfer;
 // `keep(direction, transfer)` filters; at most `limit` kept.
 template <class Keep>
-std::vector<View::AccountTransfer> scan_transfer_index(const Store::Impl& d, const rocksdb::ReadOptions& ro, Cf index,
-                                                       const Address& prefix_address, BlockNum from_block,
-                                                       BlockNum to_block,
-                                                       std::optional<std::pair<BlockNum, uint32_t>> after,
-                                                       size_t limit, Keep&& keep) {
+std::vector<View::AccountTransfer> scan_transfer_index(
+    const Store::Impl& d, const rocksdb::ReadOptions& ro, Cf index, const Address& prefix_address,
+    BlockNum from_block, BlockNum to_block, std::optional<std::pair<BlockNum, uint32_t>> after,
+    size_t limit, Keep&& keep) {
     std::vector<View::AccountTransfer> out;
     const std::string prefix = token_key(prefix_address);
     std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.cf(index)));
-    const std::string start = after ? prefixed_transfer_key(prefix_address, after->first, after->second)
-                                    : prefixed_transfer_key(prefix_address, from_block, 0);
+    const std::string start =
+        after ? prefixed_transfer_key(prefix_address, after->first, after->second)
+              : prefixed_transfer_key(prefix_address, from_block, 0);
     seek_after(*it, start, after.has_value());
     for (; it->Valid() && out.size() < limit; it->Next()) {
         if (!starts_with(it->key(), prefix)) break;
@@ -48,9 +49,10 @@ std::vector<View::AccountTransfer> scan_transfer_index(const Store::Impl& d, con
         const BlockNum b = index_key_position(key).block_num;
         if (b < from_block) continue;
         if (b > to_block) break;
-        const Direction dir = index == kCfAccountTransfers
-                                  ? decoded(decode_direction(view_of(it->value())), index, key, d.path)
-                                  : Direction::kNone;
+        const Direction dir =
+            index == kCfAccountTransfers
+                ? decoded(decode_direction(view_of(it->value())), index, key, d.path)
+                : Direction::kNone;
         Transfer t = d.indexed_transfer(ro, index, key);
         if (keep(dir, t)) out.push_back(View::AccountTransfer{std::move(t), dir});
     }
@@ -60,9 +62,12 @@ std::vector<View::AccountTransfer> scan_transfer_index(const Store::Impl& d, con
 
 }  // namespace
 
-View::View(const Store::Impl* store, const rocksdb::Snapshot* snapshot) : store_(store), snapshot_(snapshot) {}
+View::View(const Store::Impl* store, const rocksdb::Snapshot* snapshot)
+    : store_(store), snapshot_(snapshot) {}
 
-View::View(View&& other) noexcept : store_(other.store_), snapshot_(other.snapshot_) { other.snapshot_ = nullptr; }
+View::View(View&& other) noexcept : store_(other.store_), snapshot_(other.snapshot_) {
+    other.snapshot_ = nullptr;
+}
 
 View::~View() {
     if (snapshot_) store_->db->ReleaseSnapshot(snapshot_);
@@ -70,7 +75,9 @@ View::~View() {
 
 std::optional<Cursor> View::cursor() const { return store_->cursor(snapshot_options(snapshot_)); }
 Totals View::totals() const { return store_->totals(snapshot_options(snapshot_)); }
-std::optional<uint64_t> View::chain_id() const { return store_->chain_id(snapshot_options(snapshot_)); }
+std::optional<uint64_t> View::chain_id() const {
+    return store_->chain_id(snapshot_options(snapshot_));
+}
 
 std::optional<TokenStats> View::token_stats(const Address& token) const {
     return store_->stats(snapshot_options(snapshot_), token);
@@ -89,7 +96,8 @@ void View::for_each_token(const std::function<void(const Address&, const TokenSt
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
         const auto key = sized_key(*it, kTokenKeySize, kCfTokenStats, store_->path);
         const auto token = get_fixed<Address>(key, 0);
-        const auto stats = decoded(decode_stats(view_of(it->value())), kCfTokenStats, key, store_->path);
+        const auto stats =
+            decoded(decode_stats(view_of(it->value())), kCfTokenStats, key, store_->path);
         f(token, stats, store_->token_meta(ro, token));
     }
     check(it->status(), "scan token stats");
@@ -127,10 +135,12 @@ std::vector<HolderItem> View::holders(const Address& token, std::string_view aft
     return out;
 }
 
-std::vector<Transfer> View::token_transfers(const Address& token, BlockNum from_block, BlockNum to_block,
+std::vector<Transfer> View::token_transfers(const Address& token, BlockNum from_block,
+                                            BlockNum to_block,
                                             std::optional<std::pair<BlockNum, uint32_t>> after,
                                             size_t limit) const {
-    auto rows = scan_transfer_index(*store_, snapshot_options(snapshot_), kCfTokenTransfers, token, from_block, to_block, after, limit,
+    auto rows = scan_transfer_index(*store_, snapshot_options(snapshot_), kCfTokenTransfers, token,
+                                    from_block, to_block, after, limit,
                                     [](Direction, const Transfer&) { return true; });
     std::vector<Transfer> out;
     out.reserve(rows.size());
@@ -138,15 +148,14 @@ std::vector<Transfer> View::token_transfers(const Address& token, BlockNum from_
     return out;
 }
 
-std::vector<View::AccountTransfer> View::account_transfers(const Address& account, std::optional<Address> token,
-                                                           Direction directions, BlockNum from_block,
-                                                           BlockNum to_block,
-                                                           std::optional<std::pair<BlockNum, uint32_t>> after,
-                                                           size_t limit) const {
-    return scan_transfer_index(*store_, snapshot_options(snapshot_), kCfAccountTransfers, account, from_block, to_block, after, limit,
-                               [&](Direction dir, const Transfer& t) {
-                                   return overlaps(dir, directions) && (!token || t.token == *token);
-                               });
+std::vector<View::AccountTransfer> View::account_transfers(
+    const Address& account, std::optional<Address> token, Direction directions, BlockNum from_block,
+    BlockNum to_block, std::optional<std::pair<BlockNum, uint32_t>> after, size_t limit) const {
+    return scan_transfer_index(
+        *store_, snapshot_options(snapshot_), kCfAccountTransfers, account, from_block, to_block,
+        after, limit, [&](Direction dir, const Transfer& t) {
+            return overlaps(dir, directions) && (!token || t.token == *token);
+        });
 }
 
 std::vector<Address> View::tokens(std::optional<Address> after, size_t limit) const {
@@ -154,9 +163,11 @@ std::vector<Address> View::tokens(std::optional<Address> after, size_t limit) co
     auto ro = snapshot_options(snapshot_);
     std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTokenStats)));
     if (after) seek_after(*it, token_key(*after), true);
-    else it->SeekToFirst();
+    else
+        it->SeekToFirst();
     for (; it->Valid() && out.size() < limit; it->Next()) {
-        out.push_back(get_fixed<Address>(sized_key(*it, kTokenKeySize, kCfTokenStats, store_->path), 0));
+        out.push_back(
+            get_fixed<Address>(sized_key(*it, kTokenKeySize, kCfTokenStats, store_->path), 0));
     }
     check(it->status(), "scan tokens");
     return out;
@@ -181,15 +192,18 @@ std::vector<Address> View::tokens_ranked(Ranking ranking, std::string_view after
     return out;
 }
 
-std::vector<Address> View::account_tokens(const Address& account, std::optional<Address> after, size_t limit) const {
+std::vector<Address> View::account_tokens(const Address& account, std::optional<Address> after,
+                                          size_t limit) const {
     std::vector<Address> out;
     auto ro = snapshot_options(snapshot_);
-    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfAccountTokens)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        store_->db->NewIterator(ro, store_->cf(kCfAccountTokens)));
     const std::string prefix = token_key(account);
     seek_after(*it, after ? pair_key(account, *after) : prefix, after.has_value());
     for (; it->Valid() && out.size() < limit; it->Next()) {
         if (!starts_with(it->key(), prefix)) break;
-        out.push_back(account_tokens_key_token(sized_key(*it, kPairKeySize, kCfAccountTokens, store_->path)));
+        out.push_back(
+            account_tokens_key_token(sized_key(*it, kPairKeySize, kCfAccountTokens, store_->path)));
     }
     check(it->status(), "scan account tokens");
     return out;
@@ -199,7 +213,8 @@ std::vector<HolderItem> View::holders_at(const Address& token, BlockNum n) const
     std::vector<HolderItem> out;
     auto ro = snapshot_options(snapshot_);
     const std::string prefix = token_key(token);
-    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfBalanceHistory)));
+    std::unique_ptr<rocksdb::Iterator> it(
+        store_->db->NewIterator(ro, store_->cf(kCfBalanceHistory)));
     // Rows are ordered by holder, then block: keep each holder's last row at or below n.
     std::optional<HolderItem> current;
     auto flush = [&] {
@@ -208,11 +223,13 @@ std::vector<HolderItem> View::holders_at(const Address& token, BlockNum n) const
     };
     for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
         if (!starts_with(it->key(), prefix)) break;
-        const std::string_view key = sized_key(*it, kHistoryKeySize, kCfBalanceHistory, store_->path);
+        const std::string_view key =
+            sized_key(*it, kHistoryKeySize, kCfBalanceHistory, store_->path);
         const Address holder = history_key_holder(key);
         if (current && current->holder != holder) flush();
         if (history_key_block(key) > n) continue;
-        current = HolderItem{holder, decoded(decode_balance(view_of(it->value())), kCfBalanceHistory, key, store_->path)};
+        current = HolderItem{holder, decoded(decode_balance(view_of(it->value())),
+                                             kCfBalanceHistory, key, store_->path)};
     }
     flush();
     check(it->status(), "scan balance history");

@@ -25,7 +25,8 @@ void Writes::Family::sort() {
         int c = key(a).compare(key(b));
         return c != 0 ? c < 0 : a.seq < b.seq;
     };
-    if (!std::is_sorted(entries.begin(), entries.end(), less)) std::sort(entries.begin(), entries.end(), less);
+    if (!std::is_sorted(entries.begin(), entries.end(), less))
+        std::sort(entries.begin(), entries.end(), less);
 }
 
 void Writes::Family::sort_by_order() {
@@ -99,15 +100,17 @@ void Writes::emit(Cf c, const Emit& f) {
     families_[c].emit(f);
 }
 
-void Writes::commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string_view what,
-                    const std::function<void()>& before) {
+void Writes::commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
+                    std::string_view what, const std::function<void()>& before) {
     rocksdb::WriteBatch batch;
     for (size_t c = 0; c < kCfCount; ++c) {
         families_[c].sort();
         families_[c].emit([&](Type type, const rocksdb::Slice& key, const rocksdb::Slice& value) {
             if (type == kPut) check(batch.Put(cfs[c], key, value), "batch put");
-            else if (type == kDelete) check(batch.Delete(cfs[c], key), "batch delete");
-            else check(batch.DeleteRange(cfs[c], key, value), "batch delete range");
+            else if (type == kDelete)
+                check(batch.Delete(cfs[c], key), "batch delete");
+            else
+                check(batch.DeleteRange(cfs[c], key, value), "batch delete range");
         });
     }
     rocksdb::WriteOptions wo;
@@ -123,8 +126,10 @@ void Writes::write_file(Family& f, const std::string& file, const rocksdb::Optio
     check(writer.Open(file), "write table file " + file);
     f.emit([&](Type type, const rocksdb::Slice& key, const rocksdb::Slice& value) {
         if (type == kPut) check(writer.Put(key, value), "write table file " + file);
-        else if (type == kDelete) check(writer.Delete(key), "write table file " + file);
-        else check(writer.DeleteRange(key, value), "write table file " + file);
+        else if (type == kDelete)
+            check(writer.Delete(key), "write table file " + file);
+        else
+            check(writer.DeleteRange(key, value), "write table file " + file);
     });
     check(writer.Finish(), "finish table file " + file);
 }
@@ -153,8 +158,8 @@ void Writes::write_files(const std::vector<size_t>& order, const std::vector<std
 }
 
 void Writes::ingest(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
-                    const std::vector<rocksdb::Options>& options, const std::string& dir, uint64_t& seq,
-                    std::string_view what, const std::function<void()>& before) {
+                    const std::vector<rocksdb::Options>& options, const std::string& dir,
+                    uint64_t& seq, std::string_view what, const std::function<void()>& before) {
     std::vector<std::string> files(kCfCount);
     auto cleanup = [&] {
         std::error_code ec;
@@ -168,9 +173,11 @@ void Writes::ingest(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHand
         for (size_t c = 0; c < kCfCount; ++c) {
             if (!families_[c].entries.empty()) order.push_back(c);
         }
-        std::sort(order.begin(), order.end(),
-                  [&](size_t a, size_t b) { return families_[a].arena.size() > families_[b].arena.size(); });
-        for (size_t c : order) files[c] = dir + "/" + std::to_string(++seq) + "-" + std::string(kCfNames[c]) + ".sst";
+        std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+            return families_[a].arena.size() > families_[b].arena.size();
+        });
+        for (size_t c : order)
+            files[c] = dir + "/" + std::to_string(++seq) + "-" + std::string(kCfNames[c]) + ".sst";
         write_files(order, files, options, cfs);
         std::vector<rocksdb::IngestExternalFileArg> args;
         for (size_t c : order) {

@@ -10,8 +10,8 @@
 
 #include <rocksdb/slice.h>
 
-#include "storage/store.hpp"
 #include "storage/schema.hpp"
+#include "storage/store.hpp"
 
 namespace rocksdb {
 class DB;
@@ -29,7 +29,9 @@ namespace erc20::storage {
 /// wins. Range deletions never cover a point write of the same batch.
 class Writes {
   public:
-    void Put(Cf c, const rocksdb::Slice& key, const rocksdb::Slice& value) { add(c, kPut, key, value, kKeyed); }
+    void Put(Cf c, const rocksdb::Slice& key, const rocksdb::Slice& value) {
+        add(c, kPut, key, value, kKeyed);
+    }
     void Delete(Cf c, const rocksdb::Slice& key) { add(c, kDelete, key, {}, kKeyed); }
     void DeleteRange(Cf c, const rocksdb::Slice& from, const rocksdb::Slice& to) {
         add(c, kDeleteRange, from, to, kKeyed);
@@ -41,7 +43,9 @@ class Writes {
     void Put(Cf c, const rocksdb::Slice& key, const rocksdb::Slice& value, uint64_t order) {
         add(c, kPut, key, value, order);
     }
-    void Delete(Cf c, const rocksdb::Slice& key, uint64_t order) { add(c, kDelete, key, {}, order); }
+    void Delete(Cf c, const rocksdb::Slice& key, uint64_t order) {
+        add(c, kDelete, key, {}, order);
+    }
     /// The order of a write sorted by key.
     static constexpr uint64_t kKeyed = ~uint64_t{0};
     /// An order from a rank (of a token, pair or account) and a position.
@@ -65,8 +69,8 @@ class Writes {
 
     /// Writes everything atomically through the memtables. The WAL is on;
     /// it is synced by Store::sync. `before` runs just before the write.
-    void commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs, std::string_view what,
-                const std::function<void()>& before);
+    void commit(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& cfs,
+                std::string_view what, const std::function<void()>& before);
 
     /// Writes everything atomically as table files, one per family (named
     /// `dir/<++seq>-<family>.sst`, written on two threads), moved into the
@@ -91,7 +95,9 @@ class Writes {
         std::vector<Entry> entries;
         std::string arena;
         bool keyed{false};  // some write gave no order: sort by key
-        [[nodiscard]] rocksdb::Slice key(const Entry& e) const { return {arena.data() + e.offset, e.key_size}; }
+        [[nodiscard]] rocksdb::Slice key(const Entry& e) const {
+            return {arena.data() + e.offset, e.key_size};
+        }
         [[nodiscard]] rocksdb::Slice value(const Entry& e) const {
             return {arena.data() + e.offset + e.key_size, e.value_size};
         }
@@ -109,11 +115,13 @@ class Writes {
                      const std::vector<rocksdb::Options>& options,
                      const std::vector<rocksdb::ColumnFamilyHandle*>& cfs);
 
-    void add(Cf c, Type type, const rocksdb::Slice& key, const rocksdb::Slice& value, uint64_t order) {
+    void add(Cf c, Type type, const rocksdb::Slice& key, const rocksdb::Slice& value,
+             uint64_t order) {
         Family& f = families_[c];
         if (order == kKeyed) f.keyed = true;
         f.entries.push_back(Entry{f.arena.size(), order, static_cast<uint32_t>(key.size()),
-                                  static_cast<uint32_t>(value.size()), static_cast<uint32_t>(f.entries.size()), type});
+                                  static_cast<uint32_t>(value.size()),
+                                  static_cast<uint32_t>(f.entries.size()), type});
         f.arena.append(key.data(), key.size());
         f.arena.append(value.data(), value.size());
     }

@@ -20,7 +20,9 @@ using Row = std::pair<std::string, std::string>;  // key, value ("<range end" fo
 std::vector<Row> emitted(Writes& wb, Cf c) {
     std::vector<Row> out;
     wb.emit(c, [&](Writes::Type type, const rocksdb::Slice& key, const rocksdb::Slice& value) {
-        std::string v = type == Writes::kPut ? value.ToString() : type == Writes::kDelete ? "-" : "<" + value.ToString();
+        std::string v = type == Writes::kPut      ? value.ToString()
+                        : type == Writes::kDelete ? "-"
+                                                  : "<" + value.ToString();
         out.emplace_back(key.ToString(), v);
     });
     return out;
@@ -28,7 +30,8 @@ std::vector<Row> emitted(Writes& wb, Cf c) {
 
 }  // namespace
 
-TEST_CASE("Writes hands rows over sorted by key, the last write of a key winning", "[storage][writes]") {
+TEST_CASE("Writes hands rows over sorted by key, the last write of a key winning",
+          "[storage][writes]") {
     Writes wb;
     wb.Put(kCfBalances, "b", "1");
     wb.Put(kCfBalances, "a", "2");
@@ -36,7 +39,8 @@ TEST_CASE("Writes hands rows over sorted by key, the last write of a key winning
     wb.Put(kCfBalances, "b", "3");
     wb.Put(kCfBalances, "c", "4");
     wb.DeleteRange(kCfBalances, "x", "z");
-    CHECK(emitted(wb, kCfBalances) == std::vector<Row>{{"x", "<z"}, {"a", "2"}, {"b", "3"}, {"c", "4"}});
+    CHECK(emitted(wb, kCfBalances) ==
+          std::vector<Row>{{"x", "<z"}, {"a", "2"}, {"b", "3"}, {"c", "4"}});
     CHECK(wb.empty(kCfHolders));
     CHECK(emitted(wb, kCfHolders).empty());
 }
@@ -62,8 +66,10 @@ TEST_CASE("Writes sorts ordered rows by their order, not by comparing keys", "[s
     for (size_t i = 0; i < rows.size(); ++i) CHECK(out[i].first == rows[i].second);
 }
 
-TEST_CASE("Writes commits through a write batch and through ingested table files alike", "[storage][writes]") {
-    const auto dir = std::filesystem::temp_directory_path() / ("erc20-writes-test-" + std::to_string(std::random_device{}()));
+TEST_CASE("Writes commits through a write batch and through ingested table files alike",
+          "[storage][writes]") {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("erc20-writes-test-" + std::to_string(std::random_device{}()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir / "ingest");
     rocksdb::DBOptions db_options;
@@ -96,7 +102,8 @@ TEST_CASE("Writes commits through a write batch and through ingested table files
         wb.Delete(kCfTransfers, "t1", 0);
         wb.Put(kCfTransfers, "t2", "two", 1);
         uint64_t seq = 0;
-        wb.ingest(*db, cfs, options, (dir / "ingest").string(), seq, "test ingest", [&] { ++befores; });
+        wb.ingest(*db, cfs, options, (dir / "ingest").string(), seq, "test ingest",
+                  [&] { ++befores; });
         CHECK(seq == 2);
         CHECK(std::filesystem::is_empty(dir / "ingest"));  // the files moved in
     }

@@ -56,8 +56,8 @@ std::string abi_string(std::string_view text) {
 }
 
 std::string error_answer(int64_t id, int64_t code, std::string_view message) {
-    return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"error":{"code":)" + std::to_string(code) +
-           R"(,"message":")" + std::string(message) + R"("}})";
+    return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"error":{"code":)" +
+           std::to_string(code) + R"(,"message":")" + std::string(message) + R"("}})";
 }
 
 }  // namespace
@@ -69,13 +69,15 @@ FakeChain::FakeChain(FakeChainOptions options) : options_(options) {
 
 std::vector<Address> FakeChain::tokens() const {
     std::vector<Address> out;
-    for (size_t i = 0; i < options_.tokens; ++i) out.push_back(address_of(options_.seed * 2 + 1, i));
+    for (size_t i = 0; i < options_.tokens; ++i)
+        out.push_back(address_of(options_.seed * 2 + 1, i));
     return out;
 }
 
 std::vector<Address> FakeChain::holders() const {
     std::vector<Address> out;
-    for (size_t i = 0; i < options_.holders; ++i) out.push_back(address_of(options_.seed * 2 + 2, i));
+    for (size_t i = 0; i < options_.holders; ++i)
+        out.push_back(address_of(options_.seed * 2 + 2, i));
     return out;
 }
 
@@ -88,7 +90,8 @@ void FakeChain::mine_locked() {
     std::mt19937_64 rng(salt);
     const auto toks = tokens();
     const auto holds = holders();
-    const uint32_t count = n == 0 ? 0 : static_cast<uint32_t>(rng() % (options_.max_transfers_per_block + 1));
+    const uint32_t count =
+        n == 0 ? 0 : static_cast<uint32_t>(rng() % (options_.max_transfers_per_block + 1));
     for (uint32_t i = 0; i < count; ++i) {
         storage::Transfer t;
         t.block_num = n;
@@ -179,15 +182,20 @@ rpc::Result<std::string> FakeChain::answer(std::string_view request) {
     std::vector<std::string> answers;
     for (size_t at = request.find(kItem); at != std::string_view::npos;) {
         const size_t next = request.find(kItem, at + 1);
-        std::string_view item = request.substr(at, next == std::string_view::npos ? request.npos : next - at);
-        const int64_t id = std::stoll(std::string(item.substr(kItem.size(), item.find(',', kItem.size()) - kItem.size())));
+        std::string_view item =
+            request.substr(at, next == std::string_view::npos ? request.npos : next - at);
+        const int64_t id = std::stoll(
+            std::string(item.substr(kItem.size(), item.find(',', kItem.size()) - kItem.size())));
         const std::string_view method = string_after(item, R"("method")");
         const size_t params_at = item.find(R"("params":)");
-        std::string_view params = params_at == item.npos ? std::string_view{} : item.substr(params_at + 9);
+        std::string_view params =
+            params_at == item.npos ? std::string_view{} : item.substr(params_at + 9);
         answers.push_back(answer_one(method, params, id));
         at = next;
     }
-    if (answers.empty()) return std::string(R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}})");
+    if (answers.empty())
+        return std::string(
+            R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}})");
     if (request.front() != '[') return answers.front();
     std::string out = "[";
     for (size_t i = 0; i < answers.size(); ++i) out += (i ? "," : "") + answers[i];
@@ -202,9 +210,10 @@ std::string FakeChain::answer_one(std::string_view method, std::string_view para
     auto quoted = [](const std::string& s) { return '"' + s + '"'; };
     auto header = [&](BlockNum n) {
         const Block& b = blocks_[n];
-        return R"({"number":")" + to_quantity(n) + R"(","hash":")" + to_hex(b.hash) + R"(","parentHash":")" +
-               to_hex(b.parent_hash) + R"(","timestamp":")" + to_quantity(1'700'000'000 + 12 * n) +
-               R"(","logsBloom":"0x)" + std::string(512, '0') + R"("})";
+        return R"({"number":")" + to_quantity(n) + R"(","hash":")" + to_hex(b.hash) +
+               R"(","parentHash":")" + to_hex(b.parent_hash) + R"(","timestamp":")" +
+               to_quantity(1'700'000'000 + 12 * n) + R"(","logsBloom":"0x)" +
+               std::string(512, '0') + R"("})";
     };
     if (method == "eth_chainId") return result(quoted(to_quantity(options_.chain_id)));
     if (method == "eth_blockNumber") return result(quoted(to_quantity(head)));
@@ -212,8 +221,10 @@ std::string FakeChain::answer_one(std::string_view method, std::string_view para
         const std::string_view tag = string_after(params, "[");
         std::optional<BlockNum> n;
         if (tag == "latest") n = head;
-        else if (tag == "finalized" || tag == "safe") n = head > 64 ? head - 64 : 0;
-        else n = parse_quantity_u64(tag);
+        else if (tag == "finalized" || tag == "safe")
+            n = head > 64 ? head - 64 : 0;
+        else
+            n = parse_quantity_u64(tag);
         if (!n) return error_answer(id, -32602, "invalid block tag");
         return result(*n <= head ? header(*n) : std::string("null"));
     }
@@ -225,7 +236,8 @@ std::string FakeChain::answer_one(std::string_view method, std::string_view para
         std::vector<Address> wanted;
         if (size_t at = params.find(R"("address":[)"); at != params.npos) {
             std::string_view list = params.substr(at + 11, params.find(']', at) - at - 11);
-            for (size_t q = list.find('"'); q != list.npos; q = list.find('"', list.find('"', q + 1) + 1)) {
+            for (size_t q = list.find('"'); q != list.npos;
+                 q = list.find('"', list.find('"', q + 1) + 1)) {
                 if (auto a = parse_address(list.substr(q + 1, 42))) wanted.push_back(*a);
             }
         }
@@ -235,18 +247,22 @@ std::string FakeChain::answer_one(std::string_view method, std::string_view para
             const Block& b = blocks_[n];
             for (const auto& t : b.transfers) {
                 if (topic && *topic != kTransferTopic) continue;
-                if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), t.token) == wanted.end()) continue;
+                if (!wanted.empty() &&
+                    std::find(wanted.begin(), wanted.end(), t.token) == wanted.end())
+                    continue;
                 if (++count > options_.max_logs && options_.max_logs != 0) {
-                    return error_answer(id, -32005, "query returned more than " + std::to_string(options_.max_logs) +
-                                                        " results");
+                    return error_answer(id, -32005,
+                                        "query returned more than " +
+                                            std::to_string(options_.max_logs) + " results");
                 }
                 logs += (count > 1 ? "," : "");
-                logs += R"({"address":")" + to_hex(t.token) + R"(","topics":[")" + to_hex(kTransferTopic) +
-                        R"(",")" + word_hex(t.from) + R"(",")" + word_hex(t.to) + R"("],"data":")" +
-                        to_hex(u256_to_be(t.value)) + R"(","blockNumber":")" + to_quantity(n) +
-                        R"(","blockHash":")" + to_hex(b.hash) + R"(","transactionHash":")" + to_hex(t.txn_hash) +
-                        R"(","transactionIndex":")" + to_quantity(t.log_index) + R"(","logIndex":")" +
-                        to_quantity(t.log_index) + R"(","removed":false})";
+                logs += R"({"address":")" + to_hex(t.token) + R"(","topics":[")" +
+                        to_hex(kTransferTopic) + R"(",")" + word_hex(t.from) + R"(",")" +
+                        word_hex(t.to) + R"("],"data":")" + to_hex(u256_to_be(t.value)) +
+                        R"(","blockNumber":")" + to_quantity(n) + R"(","blockHash":")" +
+                        to_hex(b.hash) + R"(","transactionHash":")" + to_hex(t.txn_hash) +
+                        R"(","transactionIndex":")" + to_quantity(t.log_index) +
+                        R"(","logIndex":")" + to_quantity(t.log_index) + R"(","removed":false})";
             }
         }
         return result(logs + "]");
@@ -259,10 +275,12 @@ std::string FakeChain::answer_one(std::string_view method, std::string_view para
         if (it == toks.end() || !data || data->size() < 4) return result(R"("0x")");
         const std::vector<uint8_t> selector(data->begin(), data->begin() + 4);
         const auto index = std::to_string(it - toks.begin());
-        if (selector == rpc::selector_total_supply()) return result(quoted(to_hex(u256_to_be(supply_locked(*to)))));
+        if (selector == rpc::selector_total_supply())
+            return result(quoted(to_hex(u256_to_be(supply_locked(*to)))));
         if (selector == rpc::selector_name()) return result(quoted(abi_string("Token " + index)));
         if (selector == rpc::selector_symbol()) return result(quoted(abi_string("TK" + index)));
-        if (selector == rpc::selector_decimals()) return result(quoted(to_hex(u256_to_be(U256(18)))));
+        if (selector == rpc::selector_decimals())
+            return result(quoted(to_hex(u256_to_be(U256(18)))));
         return error_answer(id, 3, "execution reverted");
     }
     return error_answer(id, -32601, "the method " + std::string(method) + " does not exist");

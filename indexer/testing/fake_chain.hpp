@@ -71,7 +71,8 @@ class FakeChain {
     FakeChainOptions options_;
     mutable std::mutex mutex_;
     std::vector<Block> blocks_;  // index = block number
-    std::map<std::pair<Address, Address>, U256> balances_;  // at the head; the zero address is never a holder
+    std::map<std::pair<Address, Address>, U256>
+        balances_;  // at the head; the zero address is never a holder
     uint64_t forks_{0};
 };
 

@@ -13,7 +13,8 @@ struct TempDir {
     TempDir() {
         const std::filesystem::path shm = "/dev/shm";
         std::error_code ec;
-        path = (std::filesystem::is_directory(shm, ec) ? shm : std::filesystem::temp_directory_path()) /
+        path = (std::filesystem::is_directory(shm, ec) ? shm
+                                                       : std::filesystem::temp_directory_path()) /
                ("erc20-indexer-test-" + std::to_string(std::random_device{}()));
         std::filesystem::remove_all(path);
     }
