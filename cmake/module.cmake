@@ -31,7 +31,12 @@ endif()
 
 # erc20_warnings(target): the project's warning set (intx's), -Werror with ERC20_WERROR.
 function(erc20_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wno-missing-field-initializers)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+                                           -Wno-missing-field-initializers)
+  # -Wconversion -Wsign-conversion: an implicit narrowing or sign change (a
+  # size_t length into an int, a uint64_t block number into a uint32_t) is a
+  # cast the reader can see and check. Third-party headers are system headers
+  # (/usr/include), so these apply to our code only.
   # -Wno-missing-field-initializers: aggregates with defaulted trailing
   # members are initialised on purpose.
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
