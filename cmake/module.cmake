@@ -31,7 +31,12 @@ endif()
 
 # erc20_warnings(target): the project's warning set (intx's), -Werror with ERC20_WERROR.
 function(erc20_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wno-missing-field-initializers)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+                                           -Wno-missing-field-initializers)
+  # -Wconversion -Wsign-conversion: an implicit narrowing or sign change (a
+  # size_t length into an int, a uint64_t block number into a uint32_t) is a
+  # cast the reader can see and check. Third-party headers are system headers
+  # (/usr/include), so these apply to our code only.
   # -Wno-missing-field-initializers: aggregates with defaulted trailing
   # members are initialised on purpose.
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
@@ -47,7 +52,7 @@ endfunction()
 
 # erc20_module(NAME SOURCES ... TESTS ... PUBLIC_DEPS ... PRIVATE_DEPS ...)
 # One static library `erc20_<NAME>` per folder, and one Catch2 test binary
-# `erc20_<NAME>_test` built from the folder's *_test.cpp files.
+# `erc20_<NAME>_test` built from the folder's *_test.cpp files (with ERC20_BUILD_TESTS).
 function(erc20_module name)
   cmake_parse_arguments(M "" "" "SOURCES;TESTS;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   set(lib erc20_${name})
@@ -55,7 +60,7 @@ function(erc20_module name)
   target_include_directories(${lib} PUBLIC ${PROJECT_SOURCE_DIR})
   target_link_libraries(${lib} PUBLIC ${M_PUBLIC_DEPS} PRIVATE ${M_PRIVATE_DEPS})
   erc20_warnings(${lib})
-  if(M_TESTS AND BUILD_TESTING)
+  if(M_TESTS AND ERC20_BUILD_TESTS AND BUILD_TESTING)
     add_executable(${lib}_test ${M_TESTS})
     target_link_libraries(${lib}_test PRIVATE ${lib} ${M_PRIVATE_DEPS} Catch2::Catch2WithMain)
     erc20_warnings(${lib}_test)

@@ -159,11 +159,11 @@ std::array<uint8_t, 32> u256_to_be(const U256& v) noexcept {
 }
 
 namespace {
-__extension__ typedef unsigned __int128 u128;
+__extension__ typedef unsigned __int128 U128;
 
 // Decimal digits of a value below 2^128, without Boost's general conversion
 // (which dominates the cost of API answers full of balances).
-std::string small_dec(u128 x, bool negative) {
+std::string small_dec(U128 x, bool negative) {
     // At most three 64-bit chunks of 19 digits: two 128-bit divisions, then
     // plain 64-bit arithmetic.
     constexpr uint64_t kChunk = 10'000'000'000'000'000'000ull;  // 10^19
@@ -194,7 +194,7 @@ std::string to_dec_string(const U256& v) {
     if ((v >> 128) == 0) {
         const auto lo = static_cast<uint64_t>(v & 0xffffffffffffffffull);
         const auto hi = static_cast<uint64_t>((v >> 64) & 0xffffffffffffffffull);
-        return small_dec((u128{hi} << 64) | lo, false);
+        return small_dec((U128{hi} << 64) | lo, false);
     }
     return v.str();
 }
@@ -205,7 +205,7 @@ std::string to_dec_string(const Balance& v) {
     if ((mag >> 128) == 0) {
         const auto lo = static_cast<uint64_t>(mag & 0xffffffffffffffffull);
         const auto hi = static_cast<uint64_t>((mag >> 64) & 0xffffffffffffffffull);
-        return small_dec((u128{hi} << 64) | lo, negative);
+        return small_dec((U128{hi} << 64) | lo, negative);
     }
     return v.str();
 }

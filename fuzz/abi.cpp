@@ -37,7 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::span<const uint8_t> ret(data, size);
     if (auto s = rpc::decode_string(ret)) {
         FUZZ_CHECK(simdjson::validate_utf8(*s));
-        for (unsigned char c : *s) FUZZ_CHECK(c >= 0x20 && c != 0x7f);
+        for (const char ch : *s) {
+            const auto c = static_cast<unsigned char>(ch);  // a byte of the string, 0-255
+            FUZZ_CHECK(c >= 0x20 && c != 0x7f);
+        }
         if (size == 32) {
             // bytes32: the word up to its zero padding.
             FUZZ_CHECK(s->size() <= 32);

@@ -148,7 +148,7 @@ const Reference& reference() {
                       static_cast<Balance>(chain.balance(token, holder)));
             }
             size_t count = 0;
-            for (const auto& t : transfers) count += t.token == token ? 1 : 0;
+            for (const auto& t : transfers) count += t.token == token ? 1U : 0U;
             CHECK(view.token_transfers(token, 0, kFinalHead, std::nullopt, 100'000).size() ==
                   count);
         }

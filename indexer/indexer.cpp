@@ -109,6 +109,7 @@ struct Indexer::Impl {
     }
     static std::vector<Node*> pointers(const std::vector<std::unique_ptr<RpcNode>>& nodes) {
         std::vector<Node*> out;
+        out.reserve(nodes.size());
         for (const auto& n : nodes) out.push_back(n.get());
         return out;
     }

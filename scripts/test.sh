@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds, and runs every test:
+#   lint     scripts/lint.sh: clang-format check of every C++ file, clang-tidy
+#            on the C++ files changed against origin/main (else HEAD~1)
 #   release  the Release build (build/) and every unit and e2e test through ctest
 #   asan     the unit tests under ASan + UBSan (the asan preset, build-asan/)
 #   fuzz     a smoke run of every fuzz/ target, FUZZ_SECONDS each (default 6,
@@ -7,21 +9,22 @@
 #   tsan     e2e tests against the daemon under ThreadSanitizer (scripts/tsan.sh,
 #            build-tsan/)
 # Extra arguments go to the release ctest only (e.g. `scripts/test.sh -R e2e`).
-# ERC20_TEST_STAGES picks stages (default "release asan fuzz tsan"). Every
+# ERC20_TEST_STAGES picks stages (default "lint release asan fuzz tsan"). Every
 # chosen stage runs even when an earlier one failed (a build failure stops
 # at once); the summary gives each stage's result and wall time, and the exit
 # code is non-zero when any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-stages=${ERC20_TEST_STAGES:-release asan fuzz tsan}
+stages=${ERC20_TEST_STAGES:-lint release asan fuzz tsan}
 for s in $stages; do
-  case "$s" in release|asan|fuzz|tsan) ;; *) echo "test.sh: unknown stage '$s' (release asan fuzz tsan)" >&2; exit 2 ;; esac
+  case "$s" in lint|release|asan|fuzz|tsan) ;; *) echo "test.sh: unknown stage '$s' (lint release asan fuzz tsan)" >&2; exit 2 ;; esac
 done
 has() { [[ " $stages " == *" $1 "* ]]; }
 
 groups=(build node)
 if has asan || has fuzz || has tsan; then groups+=(sanitizers); fi
+if has lint; then groups+=(lint); fi
 scripts/install-deps.sh "${groups[@]}"
 echo "== npm packages for the e2e tests (anvil, solc, OpenZeppelin)"
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
@@ -51,6 +54,10 @@ abort_on_build_failure() {
   fi
 }
 
+if has lint; then
+  echo "== lint: format of every C++ file, clang-tidy on the changed ones (build-lint/)"
+  stage "lint" scripts/lint.sh
+fi
 if has release; then
   echo "== build (build/, Release)"
   stage "release build" scripts/build.sh -DERC20_WERROR=ON

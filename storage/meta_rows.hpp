@@ -36,7 +36,7 @@ inline constexpr std::string_view kKeyStartBlock{"start_block"};
 inline constexpr std::string_view kKeyTokenBackfill{"token_backfill"};
 
 inline constexpr size_t kCursorValueSize = kBlockNumSize + kHashSize;
-inline constexpr size_t kTotalsValueSize = 2 * 8;
+inline constexpr size_t kTotalsValueSize = size_t{2} * 8;
 
 /// schema_version.
 std::string encode_u32(uint32_t v);

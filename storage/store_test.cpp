@@ -130,7 +130,7 @@ void check_against_model(Store& store, const Model& m) {
         auto listed_held = view.account_tokens(account, std::nullopt, 1000);
         CHECK(std::set<Address>(listed_held.begin(), listed_held.end()) == held);
         size_t expected = 0;
-        for (const auto& t : m.chain) expected += (t.from == account || t.to == account) ? 1 : 0;
+        for (const auto& t : m.chain) expected += (t.from == account || t.to == account) ? 1U : 0U;
         CHECK(view.account_transfers(account, std::nullopt, Direction::kBoth, 0, m.head,
                                      std::nullopt, 100000)
                   .size() == expected);
@@ -186,7 +186,7 @@ void check_against_model(Store& store, const Model& m) {
                 if (!t.to.is_zero()) ever.insert(t.to);
             }
             size_t expected_count = 0;
-            for (const auto& h : ever) expected_count += m.balance_at(token, h, n) > 0 ? 1 : 0;
+            for (const auto& h : ever) expected_count += m.balance_at(token, h, n) > 0 ? 1U : 0U;
             CHECK(past.size() == expected_count);
             for (const auto& item : past)
                 CHECK(item.balance == m.balance_at(token, item.holder, n));
@@ -282,7 +282,7 @@ TEST_CASE("tokens added later in steps end as if indexed from the start, and rol
     CHECK_THROWS_AS(store->begin_token_backfill(TokenBackfill{added, 1}), StoreError);
     // Steps of uneven size, a reopen (a restart) between two of them.
     BlockNum next = 1;
-    for (BlockNum size : {7, 1, 30, 13, 29}) {
+    for (BlockNum size : {BlockNum{7}, BlockNum{1}, BlockNum{30}, BlockNum{13}, BlockNum{29}}) {
         const BlockNum last = next + size - 1;
         BlockBatch batch{next, Cursor{last, Hash{}}, of(added, next, last), {}, {}, 0};
         store->apply_backfill(batch, last == 80);
@@ -451,7 +451,7 @@ TEST_CASE("a deep rollback in bounded steps ends where one rollback would", "[st
             if (t.block_num <= cur->block_num) last = std::max(last, t.block_num);
         }
         for (const auto& t : transfers)
-            after += (t.block_num > step && t.block_num <= cur->block_num) ? 1 : 0;
+            after += (t.block_num > step && t.block_num <= cur->block_num) ? 1U : 0U;
         // Within the bound, unless one block alone exceeds it.
         CHECK((after <= max_step || step + 1 == last));
         CHECK(step < cur->block_num);

@@ -18,7 +18,7 @@ namespace erc20::storage {
 ///           last_block (8) | minted (length-prefixed) | burned (length-prefixed),
 ///           see put_lp_balance (storage/codec.hpp)
 inline constexpr std::string_view kTokenStats{"token_stats"};
-inline constexpr size_t kTokenStatsCountersSize = 5 * 8;
+inline constexpr size_t kTokenStatsCountersSize = size_t{5} * 8;
 /// The counters and two empty amounts.
 inline constexpr size_t kTokenStatsMinSize = kTokenStatsCountersSize + 2;
 std::string encode_stats(const TokenStats& s);
