@@ -116,9 +116,9 @@ class Store {
     /// or when a transfer is of another token.
     ApplyResult apply_backfill(const BlockBatch& batch, bool finish);
     [[nodiscard]] std::optional<Cursor> cursor() const;
-    [[nodiscard]] std::optional<BlockRecord> header(BlockNum n) const;
+    [[nodiscard]] std::optional<BlockHeader> header(BlockNum n) const;
     /// The highest stored header at or below n.
-    [[nodiscard]] std::optional<BlockRecord> header_at_or_below(BlockNum n) const;
+    [[nodiscard]] std::optional<BlockHeader> header_at_or_below(BlockNum n) const;
 
     /// Applies blocks [batch.first, batch.last] and moves the cursor to
     /// batch.last, all in one atomic write.
