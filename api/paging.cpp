@@ -1,35 +1,14 @@
 #include "api/paging.hpp"
 
-#include <algorithm>
-
 #include "common/endian.hpp"
 #include "common/hex.hpp"
 
 namespace erc20::api {
 namespace {
 
-std::string encode_cursor(uint64_t pin_id, const std::string& position) {
-    std::string raw;
-    append_be64(raw, pin_id);
-    raw += position;
-    return to_hex(
-               std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()))
-        .substr(2);
-}
-
-// (pin id, position) of a cursor; nullopt for one this server never gave out.
-std::optional<std::pair<uint64_t, std::string>> decode_cursor(const std::string& cursor,
-                                                              PositionKind kind) {
-    auto raw = parse_hex_digits(cursor);
-    if (!raw || raw->size() < 9) return std::nullopt;
-    std::string position(raw->begin() + 8, raw->end());
-    if (!valid_position(kind, position)) return std::nullopt;
-    return std::make_pair(load_be64(raw->data()), std::move(position));
-}
-
 struct ExportState {
     std::shared_ptr<const storage::View> view;
-    std::string position;
+    std::optional<Position> position;
     bool started = false;
     bool done = false;
 };
@@ -57,8 +36,8 @@ Response export_answer(const Call& call, const ListSpec& spec, const std::string
             else
                 append_ndjson_row(out, row);
         }
-        st->position = page.next;
-        st->done = page.next.empty();
+        st->done = !page.next;
+        st->position = std::move(page.next);
         return !st->done;
     };
     return call.with_route(std::move(r));
@@ -68,7 +47,7 @@ Response export_answer(const Call& call, const ListSpec& spec, const std::string
 Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
     std::shared_ptr<const storage::View> view;
     std::optional<uint64_t> pin_id;
-    std::string position;
+    std::optional<Position> position;
     if (const std::string* c = call.q.get("cursor")) {
         auto decoded = decode_cursor(*c, spec.positions);
         if (!decoded) return call.fail(bad_cursor());
@@ -92,12 +71,12 @@ Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
     w.key("items").begin_array();
     for (const auto& row : page.rows) write_row(w, row);
     w.end_array();
-    if (page.next.empty()) {
+    if (!page.next) {
         w.field_null("next_cursor");
     } else {
         // A walk whose pin expired carries on from a pin of the current snapshot.
         if (!pin_id) pin_id = call.pins.for_state(view).first;
-        w.field("next_cursor", encode_cursor(*pin_id, page.next));
+        w.field("next_cursor", encode_cursor(*pin_id, *page.next));
     }
     w.end_object();
     return call.finish(w, etag);
@@ -105,54 +84,24 @@ Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
 
 }  // namespace
 
-bool valid_position(PositionKind kind, const std::string& p) {
-    switch (kind) {
-        case PositionKind::kTokenRank:
-            return p.size() == 28;   // ~count (8) | token (20)
-        case PositionKind::kHolder:  // 0xff - magnitude length (1) | ~magnitude | holder (20)
-            return p.size() >= 21 && p.size() <= 21 + 64 &&
-                   p.size() == 21 + size_t(0xff - static_cast<uint8_t>(p[0]));
-        case PositionKind::kIndex:
-            return p.size() == 8;
-        case PositionKind::kTransfer:
-            return p.size() == 12;  // block_num (8) | log_index (4)
-        case PositionKind::kToken:
-            return p.size() == 20;
-    }
-    return false;
+std::string encode_cursor(uint64_t pin_id, const Position& position) {
+    std::string raw;
+    append_be64(raw, pin_id);
+    raw += position.encode();
+    return to_hex(
+               std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()))
+        .substr(2);
 }
 
-std::string transfer_position(const storage::Transfer& t) {
-    std::string p;
-    append_be64(p, t.block_num);
-    append_be32(p, t.log_index);
-    return p;
+std::optional<std::pair<uint64_t, Position>> decode_cursor(const std::string& cursor,
+                                                           PositionKind kind) {
+    auto raw = parse_hex_digits(cursor);
+    if (!raw || raw->size() < 9) return std::nullopt;
+    const std::string bytes(raw->begin() + 8, raw->end());
+    auto position = Position::decode(kind, bytes);
+    if (!position) return std::nullopt;
+    return std::make_pair(load_be64(raw->data()), std::move(*position));
 }
-
-std::optional<std::pair<BlockNum, uint32_t>> decode_transfer_position(const std::string& p) {
-    if (p.empty()) return std::nullopt;
-    return std::make_pair(load_be64(p, 0), load_be32(p, 8));
-}
-
-std::string token_position(const Address& token) {
-    return std::string(token.bytes.begin(), token.bytes.end());
-}
-
-std::optional<Address> decode_token_position(const std::string& p) {
-    if (p.empty()) return std::nullopt;
-    Address a;
-    std::copy(p.begin(), p.end(), a.bytes.begin());
-    return a;
-}
-
-std::string index_position(uint64_t index) {
-    std::string p;
-    append_be64(p, index);
-    return p;
-}
-
-// Empty: the first page.
-uint64_t decode_index_position(const std::string& p) { return p.empty() ? 0 : load_be64(p, 0); }
 
 Response list_answer(const Call& call, const ListSpec& spec) {
     auto format = call.q.choice("format", {"json", "ndjson", "csv"}, "json");

@@ -1,7 +1,8 @@
 #pragma once
 // Lists: a page of JSON with next_cursor (read from the walk's pinned
 // snapshot), or the whole list streamed as NDJSON or CSV (?format=). A
-// cursor is hex of the pin id (8 bytes) and the list's position.
+// cursor is hex of the pin id (8 bytes) and the list's position, which
+// storage hands out (storage::Position): the API never reads its bytes.
 
 #include <functional>
 #include <optional>
@@ -16,42 +17,29 @@ namespace erc20::api {
 
 inline constexpr size_t kExportPage = 1000;  // items read per chunk of an export
 
-/// What a list's positions are (the part of a cursor after the pin id).
-enum class PositionKind {
-    kTokenRank,  // /v1/tokens: storage's ranking position
-    kHolder,     // /v1/tokens/{token}/holders: storage's holder position
-    kIndex,      // holders at a past block: an index into the computed list
-    kTransfer,   // transfer lists: (block_num, log_index)
-    kToken,      // /v1/accounts/{account}/balances: the last token
-};
+using storage::Position;
+using PositionKind = storage::Position::Kind;
 
-// TODO(#12): storage hands out an opaque position. Until it does, these
-// functions are the only place the API reads or writes storage's position
-// bytes (the layouts of storage/schema.hpp's keys).
-/// Whether `p` is a position of `kind` (a cursor this server could have given out).
-[[nodiscard]] bool valid_position(PositionKind kind, const std::string& p);
-[[nodiscard]] std::string transfer_position(const storage::Transfer& t);
-/// REQUIRES: p empty or valid_position(kTransfer, p).
-[[nodiscard]] std::optional<std::pair<BlockNum, uint32_t>> decode_transfer_position(
-    const std::string& p);
-[[nodiscard]] std::string token_position(const Address& token);
-/// REQUIRES: p empty or valid_position(kToken, p).
-[[nodiscard]] std::optional<Address> decode_token_position(const std::string& p);
-[[nodiscard]] std::string index_position(uint64_t index);
-/// REQUIRES: p empty or valid_position(kIndex, p).
-[[nodiscard]] uint64_t decode_index_position(const std::string& p);
+/// A cursor: hex of the pin id (8 bytes, big-endian) and the position's bytes
+/// (Position::encode).
+[[nodiscard]] std::string encode_cursor(uint64_t pin_id, const Position& position);
+/// (pin id, position) of a cursor of a list of `kind`; nullopt for one this
+/// server never gave out.
+[[nodiscard]] std::optional<std::pair<uint64_t, Position>> decode_cursor(const std::string& cursor,
+                                                                         PositionKind kind);
 
-/// Up to `limit` rows after `position` (empty: from the start); `next` is
-/// empty when the list is exhausted.
+/// Up to `limit` rows after `after` (none: from the start); `next` is
+/// none when the list is exhausted.
 struct Page {
     std::vector<Row> rows;
-    std::string next;
+    std::optional<Position> next;
 };
-using Pager = std::function<Page(const storage::View&, const std::string& position, size_t limit)>;
+using Pager =
+    std::function<Page(const storage::View&, const std::optional<Position>& after, size_t limit)>;
 
 struct ListSpec {
     Columns columns;
-    PositionKind positions;
+    PositionKind positions;  // the kind of the pager's positions
     Pager pager;
     std::optional<BlockNum> block;  // answers as of a past block carry it instead of the head
 };

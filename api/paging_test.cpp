@@ -3,34 +3,25 @@
 #include <catch2/catch.hpp>
 
 using namespace erc20;
+using api::Position;
 using api::PositionKind;
 
-TEST_CASE("positions round-trip and malformed ones are refused", "[api][paging]") {
-    storage::Transfer t;
-    t.block_num = 0x0102030405060708;
-    t.log_index = 0x0a0b0c0d;
-    const std::string p = api::transfer_position(t);
-    CHECK(api::valid_position(PositionKind::kTransfer, p));
-    CHECK(api::decode_transfer_position(p) ==
-          std::make_pair(BlockNum{0x0102030405060708}, uint32_t{0x0a0b0c0d}));
-    CHECK_FALSE(api::decode_transfer_position(""));
-    CHECK_FALSE(api::valid_position(PositionKind::kTransfer, p.substr(1)));
+TEST_CASE("cursors carry the pin id and the position, and malformed ones are refused",
+          "[api][paging]") {
+    const Position p = Position::of_transfer(0x0102030405060708, 0x0a0b0c0d);
+    const std::string cursor = api::encode_cursor(0x1122, p);
+    // The wire format users hold: hex of pin id (8) | position bytes.
+    CHECK(cursor ==
+          "0000000000001122"
+          "01020304050607080a0b0c0d");
+    auto back = api::decode_cursor(cursor, PositionKind::kTransfer);
+    REQUIRE(back);
+    CHECK(back->first == 0x1122u);
+    CHECK(back->second == p);
 
-    Address a;
-    a.bytes[0] = 0xaa;
-    a.bytes[19] = 0x01;
-    CHECK(api::decode_token_position(api::token_position(a)) == a);
-    CHECK(api::valid_position(PositionKind::kToken, api::token_position(a)));
-    CHECK(api::decode_index_position(api::index_position(123456789)) == 123456789u);
-    CHECK(api::valid_position(PositionKind::kIndex, api::index_position(0)));
-
-    SECTION("holder positions carry their magnitude length") {
-        std::string holder(1, static_cast<char>(0xff - 2));
-        holder += std::string(2, '\x10') + std::string(20, '\0');
-        CHECK(api::valid_position(PositionKind::kHolder, holder));
-        CHECK_FALSE(api::valid_position(PositionKind::kHolder, holder + "x"));
-        CHECK_FALSE(api::valid_position(PositionKind::kHolder, std::string(20, '\0')));
-    }
-    CHECK(api::valid_position(PositionKind::kTokenRank, std::string(28, '\0')));
-    CHECK_FALSE(api::valid_position(PositionKind::kTokenRank, std::string(27, '\0')));
+    CHECK_FALSE(api::decode_cursor(cursor, PositionKind::kToken));                 // another list's
+    CHECK_FALSE(api::decode_cursor(cursor.substr(2), PositionKind::kTransfer));    // too short
+    CHECK_FALSE(api::decode_cursor("0000000000001122", PositionKind::kTransfer));  // no position
+    CHECK_FALSE(api::decode_cursor(cursor + "0", PositionKind::kTransfer));        // odd length
+    CHECK_FALSE(api::decode_cursor("zz" + cursor.substr(2), PositionKind::kTransfer));
 }

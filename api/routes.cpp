@@ -126,10 +126,11 @@ Response serve_tokens(Call& c) {
     if (failed(order)) return c.fail(std::get<ApiError>(order));
     const storage::Ranking ranking = storage_ranking(std::get<TokenOrder>(order));
     return list_answer(
-        c, ListSpec{kTokenColumns, PositionKind::kTokenRank,
-                    [ranking](const storage::View& v, const std::string& pos, size_t limit) {
+        c, ListSpec{kTokenColumns, PositionKind::kRanking,
+                    [ranking](const storage::View& v, const std::optional<Position>& after,
+                              size_t limit) {
                         Page page;
-                        for (const auto& t : v.tokens_ranked(ranking, pos, limit, page.next)) {
+                        for (const auto& t : v.tokens_ranked(ranking, after, limit, page.next)) {
                             if (auto s = v.token_stats(t)) {
                                 page.rows.push_back(token_row(t, *s, v.token_meta(t)));
                             }
@@ -151,15 +152,16 @@ Response serve_token(Call& c) {
 
 // The holder list at the end of a past block: positions are indexes into it.
 Pager past_holders_pager(Pins& pins, const Address& token, BlockNum block_num) {
-    return [&pins, token, block_num](const storage::View& v, const std::string& pos, size_t limit) {
+    return [&pins, token, block_num](const storage::View& v, const std::optional<Position>& after,
+                                     size_t limit) {
         auto all = pins.past_holders(v, token, block_num);
-        const uint64_t start = decode_index_position(pos);
+        const uint64_t start = after ? after->index() : 0;
         Page page;
         for (uint64_t i = start; i < all->size() && page.rows.size() < limit; ++i) {
             page.rows.push_back(holder_row((*all)[i].holder, (*all)[i].balance));
         }
         const uint64_t end = start + page.rows.size();
-        if (end < all->size()) page.next = index_position(end);
+        if (end < all->size()) page.next = Position::of_index(end);
         return page;
     };
 }
@@ -173,14 +175,15 @@ Response serve_holders(Call& c) {
                                        past_holders_pager(c.pins, token, *block_num), *block_num});
     }
     return list_answer(
-        c, ListSpec{kHolderColumns, PositionKind::kHolder,
-                    [token](const storage::View& v, const std::string& pos, size_t limit) {
-                        Page page;
-                        for (const auto& h : v.holders(token, pos, limit, page.next)) {
-                            page.rows.push_back(holder_row(h.holder, h.balance));
-                        }
-                        return page;
-                    }});
+        c, ListSpec{
+               kHolderColumns, PositionKind::kHolder,
+               [token](const storage::View& v, const std::optional<Position>& after, size_t limit) {
+                   Page page;
+                   for (const auto& h : v.holders(token, after, limit, page.next)) {
+                       page.rows.push_back(holder_row(h.holder, h.balance));
+                   }
+                   return page;
+               }});
 }
 
 Response serve_holder(Call& c) {
@@ -205,6 +208,12 @@ Response serve_holder(Call& c) {
     return c.finish(w, etag);
 }
 
+// The (block_num, log_index) a transfer list continues after.
+std::optional<std::pair<BlockNum, uint32_t>> transfer_after(const std::optional<Position>& after) {
+    if (!after) return std::nullopt;
+    return after->transfer();
+}
+
 // Transfer pages: one more item than asked tells whether there are more.
 template <class Item, class Read>
 Page transfer_page(const storage::View& v, size_t limit, Read read) {
@@ -219,7 +228,10 @@ Page transfer_page(const storage::View& v, size_t limit, Read read) {
             return item.transfer;
     };
     for (const auto& t : items) page.rows.push_back(transfer_row(transfer_of(t), times));
-    if (more) page.next = transfer_position(transfer_of(items.back()));
+    if (more) {
+        const storage::Transfer& last = transfer_of(items.back());
+        page.next = Position::of_transfer(last.block_num, last.log_index);
+    }
     return page;
 }
 
@@ -230,13 +242,13 @@ Response serve_token_transfers(Call& c) {
     const BlockNum from = std::get<0>(range).first, to = std::get<0>(range).second;
     const Address token = c.addrs[0];
     return list_answer(
-        c, ListSpec{
-               kTransferColumns, PositionKind::kTransfer,
-               [token, from, to](const storage::View& v, const std::string& pos, size_t limit) {
-                   return transfer_page<storage::Transfer>(v, limit, [&](size_t n) {
-                       return v.token_transfers(token, from, to, decode_transfer_position(pos), n);
-                   });
-               }});
+        c, ListSpec{kTransferColumns, PositionKind::kTransfer,
+                    [token, from, to](const storage::View& v, const std::optional<Position>& after,
+                                      size_t limit) {
+                        return transfer_page<storage::Transfer>(v, limit, [&](size_t n) {
+                            return v.token_transfers(token, from, to, transfer_after(after), n);
+                        });
+                    }});
 }
 
 Response serve_distribution(Call& c) {
@@ -257,11 +269,11 @@ Response serve_distribution(Call& c) {
     if (block_num) {
         for (const auto& h : *c.pins.past_holders(*c.view, c.addrs[0], *block_num)) take(h);
     } else {
-        std::string pos, next;
+        std::optional<Position> pos, next;
         do {
             for (const auto& h : c.view->holders(c.addrs[0], pos, 10000, next)) take(h);
             pos = next;
-        } while (!next.empty());
+        } while (next);
     }
     const Distribution d = distribution_of(balances);
     JsonWriter w;
@@ -290,21 +302,23 @@ Response serve_distribution(Call& c) {
 
 Response serve_balances(Call& c) {
     const Address account = c.addrs[0];
-    return list_answer(
-        c, ListSpec{
-               kBalanceColumns, PositionKind::kToken,
-               [account](const storage::View& v, const std::string& pos, size_t limit) {
-                   Page page;
-                   auto tokens = v.account_tokens(account, decode_token_position(pos), limit + 1);
-                   const bool more = tokens.size() > limit;
-                   if (more) tokens.resize(limit);
-                   for (const auto& t : tokens) {
-                       page.rows.push_back(Row{{"token", to_hex(t)},
+    return list_answer(c, ListSpec{kBalanceColumns, PositionKind::kToken,
+                                   [account](const storage::View& v,
+                                             const std::optional<Position>& after, size_t limit) {
+                                       Page page;
+                                       std::optional<Address> from;
+                                       if (after) from = after->token();
+                                       auto tokens = v.account_tokens(account, from, limit + 1);
+                                       const bool more = tokens.size() > limit;
+                                       if (more) tokens.resize(limit);
+                                       for (const auto& t : tokens) {
+                                           page.rows.push_back(Row{
+                                               {"token", to_hex(t)},
                                                {"balance", to_dec_string(v.balance(t, account))}});
-                   }
-                   if (more) page.next = token_position(tokens.back());
-                   return page;
-               }});
+                                       }
+                                       if (more) page.next = Position::of_token(tokens.back());
+                                       return page;
+                                   }});
 }
 
 Response serve_account_transfers(Call& c) {
@@ -326,15 +340,15 @@ Response serve_account_transfers(Call& c) {
     }
     const Address account = c.addrs[0];
     return list_answer(
-        c, ListSpec{kTransferColumns, PositionKind::kTransfer,
-                    [account, token, dirs, from, to](const storage::View& v, const std::string& pos,
-                                                     size_t limit) {
-                        return transfer_page<storage::View::AccountTransfer>(
-                            v, limit, [&](size_t n) {
-                                return v.account_transfers(account, token, dirs, from, to,
-                                                           decode_transfer_position(pos), n);
-                            });
-                    }});
+        c,
+        ListSpec{kTransferColumns, PositionKind::kTransfer,
+                 [account, token, dirs, from, to](
+                     const storage::View& v, const std::optional<Position>& after, size_t limit) {
+                     return transfer_page<storage::View::AccountTransfer>(v, limit, [&](size_t n) {
+                         return v.account_transfers(account, token, dirs, from, to,
+                                                    transfer_after(after), n);
+                     });
+                 }});
 }
 
 // ---------------------------------------------------------------------------

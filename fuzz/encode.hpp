@@ -38,7 +38,7 @@ inline std::string log_json(const rpc::Log& log) {
 }
 
 inline std::string header_json(const rpc::BlockHeader& h) {
-    return R"({"number":)" + quoted(to_quantity(h.number)) + R"(,"hash":)" +
+    return R"({"number":)" + quoted(to_quantity(h.block_num)) + R"(,"hash":)" +
            quoted(to_hex(h.hash)) + R"(,"parentHash":)" + quoted(to_hex(h.parent_hash)) +
            R"(,"timestamp":)" + quoted(to_quantity(h.timestamp)) + R"(,"logsBloom":)" +
            quoted(to_hex(h.logs_bloom)) + "}";
@@ -56,7 +56,7 @@ inline bool same_log(const rpc::Log& a, const rpc::Log& b) {
 }
 
 inline bool same_header(const rpc::BlockHeader& a, const rpc::BlockHeader& b) {
-    return a.number == b.number && a.hash == b.hash && a.parent_hash == b.parent_hash &&
+    return a.block_num == b.block_num && a.hash == b.hash && a.parent_hash == b.parent_hash &&
            a.timestamp == b.timestamp && a.logs_bloom == b.logs_bloom;
 }
 

@@ -26,8 +26,8 @@ void append_range(storage::BlockBatch& batch, FetchedRange&& r, BlockNum node_he
     batch.last = storage::Cursor{r.to, r.headers.back().hash};
     const BlockNum keep_from = node_head > reorg_window ? node_head - reorg_window : 0;
     for (const auto& h : r.headers) {
-        if (h.number >= keep_from || h.number == r.to) {
-            batch.headers.push_back({h.number, h.hash, h.parent_hash, h.timestamp});
+        if (h.block_num >= keep_from || h.block_num == r.to) {
+            batch.headers.push_back(h);  // the common header: storage keeps no bloom
         }
     }
     BlockNum last_block = ~BlockNum{0};
@@ -95,8 +95,8 @@ void BatchWriter::flush() {
     pending_.reset();
     // Headers a later range of the batch pushed out of the window would
     // survive the batch's own pruning: leave them out.
-    std::erase_if(batch->headers, [&](const storage::BlockRecord& h) {
-        return h.number < batch->prune_headers_below && h.number != batch->last.block_num;
+    std::erase_if(batch->headers, [&](const BlockHeader& h) {
+        return h.block_num < batch->prune_headers_below && h.block_num != batch->last.block_num;
     });
     writing_last_ = batch->last;
     writing_ = std::async(std::launch::async, [this, batch] {

@@ -36,7 +36,8 @@ std::optional<rpc::RpcError> fetch_headers(Node& node, FetchedRange& r) {
         }
     }
     for (size_t i = 0; i < r.headers.size(); ++i) {
-        if (r.headers[i].number != r.from + i) return inconsistent("header numbers out of order");
+        if (r.headers[i].block_num != r.from + i)
+            return inconsistent("header numbers out of order");
         if (i > 0 && r.headers[i].parent_hash != r.headers[i - 1].hash) {
             return inconsistent("headers of block " + std::to_string(r.from + i) +
                                 " and its parent do not link");

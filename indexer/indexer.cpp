@@ -449,7 +449,7 @@ struct Indexer::Impl {
                 continue;
             }
             for (const auto& h : r->headers) {
-                auto stored = store.header(h.number);
+                auto stored = store.header(h.block_num);
                 reorged = reorged || (stored && stored->hash != h.hash);
             }
             if (reorged) continue;

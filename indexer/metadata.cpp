@@ -207,7 +207,7 @@ std::optional<std::vector<MetadataWorker::At>> MetadataWorker::call_all(
     if (unavailable.empty()) return at;
     auto latest = client_.header("latest");
     if (!latest || !*latest) return at;  // those calls stay failed: retried later
-    const At fallback{(*latest)->number, (*latest)->hash, true};
+    const At fallback{(*latest)->block_num, (*latest)->hash, true};
     if (call_at(tokens, unavailable, full, rpc::BlockId(fallback.hash), answers)) {
         for (size_t i : unavailable) at[i] = fallback;
     }

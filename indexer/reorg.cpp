@@ -37,7 +37,7 @@ TipCheck Reorgs::check_tip(std::stop_token& stop, std::optional<storage::Cursor>
         // The node is below us: lagging, or its chain got shorter.
         auto stored = store_.header_at_or_below(node_head);
         if (!stored) return TipCheck::kOurs;
-        at = stored->number;
+        at = stored->block_num;
         ours = stored->hash;
     }
     auto h = retrier_.call(stop, "eth_getBlockByNumber", [&] { return node_.header(at); });
@@ -46,8 +46,7 @@ TipCheck Reorgs::check_tip(std::stop_token& stop, std::optional<storage::Cursor>
     return undo(stop, cursor, node_head) ? TipCheck::kReorged : TipCheck::kHalted;
 }
 
-Retried<storage::BlockRecord> Reorgs::find_ancestor(std::stop_token& stop,
-                                                    const storage::Cursor& old) {
+Retried<BlockHeader> Reorgs::find_ancestor(std::stop_token& stop, const storage::Cursor& old) {
     const BlockNum window_floor = old.block_num > window_ ? old.block_num - window_ : 0;
     for (BlockNum hi = old.block_num;;) {
         const BlockNum lo =
@@ -79,20 +78,20 @@ Retried<storage::BlockRecord> Reorgs::find_ancestor(std::stop_token& stop,
 // Never undo finalized blocks: a node that says a finalized block changed
 // is broken or on another network, and an operator must decide.
 std::optional<Halt> Reorgs::check_finalized(std::stop_token& stop, const storage::Cursor& old,
-                                            const storage::BlockRecord& ancestor) {
+                                            const BlockHeader& ancestor) {
     auto finalized = retrier_.call(stop, "eth_getBlockByNumber(finalized)",
                                    [&] { return node_.header("finalized"); });
     if (!finalized) return finalized.halt();
-    if (*finalized && ancestor.number < (**finalized).number) {
+    if (*finalized && ancestor.block_num < (**finalized).block_num) {
         status_.state.store(static_cast<int>(State::kError));
         throw std::runtime_error(
             "reorg below the finalized block: indexed block " + std::to_string(old.block_num) +
             " (" + to_hex(old.hash) + ") is gone, the common ancestor " +
-            std::to_string(ancestor.number) + " is below the node's finalized block " +
-            std::to_string((**finalized).number) +
-            ". Recover with `erc20-indexer rollback --to-block " + std::to_string(ancestor.number) +
-            "` or `erc20-indexer reindex --from-block " + std::to_string(ancestor.number + 1) +
-            "`.");
+            std::to_string(ancestor.block_num) + " is below the node's finalized block " +
+            std::to_string((**finalized).block_num) +
+            ". Recover with `erc20-indexer rollback --to-block " +
+            std::to_string(ancestor.block_num) + "` or `erc20-indexer reindex --from-block " +
+            std::to_string(ancestor.block_num + 1) + "`.");
     }
     return std::nullopt;
 }
@@ -104,16 +103,16 @@ Retried<ReorgUndone> Reorgs::undo(std::stop_token& stop, std::optional<storage::
     if (!ancestor) return ancestor.halt();
     if (auto halt = check_finalized(stop, old, *ancestor)) return *halt;
     ReorgUndone out;
-    out.ancestor = storage::Cursor{ancestor->number, ancestor->hash};
+    out.ancestor = storage::Cursor{ancestor->block_num, ancestor->hash};
     out.rollback = store_.rollback(out.ancestor);
-    out.depth = old.block_num - ancestor->number;
+    out.depth = old.block_num - ancestor->block_num;
     status_.reorgs_total.fetch_add(1);
     if (out.depth > status_.deepest_reorg.load()) status_.deepest_reorg.store(out.depth);
     spdlog::info(
         "reorg: old head {} ({}), node head {}, common ancestor {} ({}), depth {}, {} transfers "
         "undone, {} "
         "tokens removed",
-        old.block_num, short_hash(old.hash), node_head, ancestor->number,
+        old.block_num, short_hash(old.hash), node_head, ancestor->block_num,
         short_hash(ancestor->hash), out.depth, out.rollback.transfers_undone,
         out.rollback.tokens_removed);
     cursor = out.ancestor;

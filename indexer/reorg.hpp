@@ -58,9 +58,9 @@ class Reorgs {
                               BlockNum node_head);
 
   private:
-    Retried<storage::BlockRecord> find_ancestor(std::stop_token& stop, const storage::Cursor& old);
+    Retried<BlockHeader> find_ancestor(std::stop_token& stop, const storage::Cursor& old);
     std::optional<Halt> check_finalized(std::stop_token& stop, const storage::Cursor& old,
-                                        const storage::BlockRecord& ancestor);
+                                        const BlockHeader& ancestor);
 
     storage::Store& store_;
     Node& node_;

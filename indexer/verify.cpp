@@ -14,7 +14,7 @@ std::vector<storage::HolderItem> pick_holders(const storage::View& view, const A
                                               uint64_t sample) {
     std::vector<storage::HolderItem> out;
     std::mt19937_64 rng(0x5eed);
-    std::string pos, next;
+    std::optional<storage::Position> pos, next;
     uint64_t seen = 0;
     do {
         for (const auto& h : view.holders(token, pos, 10000, next)) {
@@ -28,7 +28,7 @@ std::vector<storage::HolderItem> pick_holders(const storage::View& view, const A
             }
         }
         pos = next;
-    } while (!next.empty());
+    } while (next);
     return out;
 }
 

@@ -446,7 +446,7 @@ TEST_CASE("decode_header reads headers and null", "[rpc][decode]") {
         REQUIRE(r.ok());
         REQUIRE(r.value().has_value());
         const BlockHeader& header = **r;
-        CHECK(header.number == 0x10);
+        CHECK(header.block_num == 0x10);
         CHECK(header.hash.bytes[31] == 0xa6);
         CHECK(to_hex(header.parent_hash) == kBlockHash);
         CHECK(header.timestamp == 0x65000000);
@@ -485,9 +485,9 @@ TEST_CASE("decode_headers matches batch answers by id", "[rpc][decode]") {
                     3);
         REQUIRE(r.ok());
         REQUIRE(r->size() == 3);
-        CHECK(r->at(0)->number == 10);
+        CHECK(r->at(0)->block_num == 10);
         CHECK_FALSE(r->at(1).has_value());
-        CHECK(r->at(2)->number == 12);
+        CHECK(r->at(2)->block_num == 12);
     }
     SECTION("a missing id") {
         auto r = hs("[" + answer(header_json(10), 0) + "," + answer(header_json(12), 2) + "]", 3);
@@ -730,7 +730,7 @@ TEST_CASE("Client reuses one connection and sends well-formed requests", "[rpc][
     CHECK(logs->size() == 1);
     auto headers = client.headers(10, 11);
     REQUIRE(headers.ok());
-    CHECK(headers->at(1)->number == 11);
+    CHECK(headers->at(1)->block_num == 11);
     std::vector<std::pair<Address, std::vector<uint8_t>>> calls{{*token, {0x31, 0x3c, 0xe5, 0x67}}};
     auto batch = client.call_batch(calls, BlockNum{5});
     REQUIRE(batch.ok());

@@ -149,7 +149,7 @@ const char* decode_header_object(od::value& v, BlockHeader& h) {
     unsigned seen = 0;
     const char* what = for_each_field(v, [&](std::string_view key, od::value& fv) -> const char* {
         if (key == "number") {
-            if (!read_quantity(fv, h.number)) return "bad header number";
+            if (!read_quantity(fv, h.block_num)) return "bad header number";
             seen |= kNumber;
         } else if (key == "hash") {
             if (!read_hash(fv, h.hash)) return "bad header hash";

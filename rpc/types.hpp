@@ -9,16 +9,15 @@
 #include <variant>
 #include <vector>
 
+#include "common/block.hpp"
 #include "common/types.hpp"
 
 namespace erc20::rpc {
 
-/// A block header as far as the indexer needs it.
-struct BlockHeader {
-    BlockNum number{0};
-    Hash hash;
-    Hash parent_hash;
-    uint64_t timestamp{0};
+/// A block header as the node gives it: the common header (what storage
+/// keeps, so it converts by slicing) and the logs bloom, which only the
+/// fetch checks read.
+struct BlockHeader : erc20::BlockHeader {
     std::array<uint8_t, 256> logs_bloom{};
 };
 

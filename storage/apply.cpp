@@ -42,7 +42,7 @@ void check_backfill_step(const TokenBackfill& job, const std::optional<Cursor>& 
 
 void write_headers(Writes& wb, const BlockBatch& batch) {
     for (const auto& h : batch.headers)
-        wb.Put(kCfHeaders, slice(block_key(h.number)), slice(encode_header(h)));
+        wb.Put(kCfHeaders, slice(block_key(h.block_num)), slice(encode_header(h)));
     if (batch.prune_headers_below > 0) {
         wb.DeleteRange(kCfHeaders, slice(block_key(0)),
                        slice(block_key(batch.prune_headers_below)));

@@ -2,7 +2,7 @@
 
 namespace erc20::storage {
 
-std::string encode_header(const BlockRecord& b) {
+std::string encode_header(const BlockHeader& b) {
     std::string v;
     v.reserve(kHeaderValueSize);
     put_bytes(v, b.hash.bytes);
@@ -11,17 +11,17 @@ std::string encode_header(const BlockRecord& b) {
     return v;
 }
 
-std::optional<BlockRecord> decode_header(BlockNum n, std::string_view value) {
+std::optional<BlockHeader> decode_header(BlockNum n, std::string_view value) {
     if (value.size() != kHeaderValueSize) return std::nullopt;
-    BlockRecord b;
-    b.number = n;
+    BlockHeader b;
+    b.block_num = n;
     b.hash = get_fixed<Hash>(value, 0);
     b.parent_hash = get_fixed<Hash>(value, kHashSize);
     b.timestamp = load_be64(value, 2 * kHashSize);
     return b;
 }
 
-std::optional<BlockRecord> decode_header_row(std::string_view key, std::string_view value) {
+std::optional<BlockHeader> decode_header_row(std::string_view key, std::string_view value) {
     if (key.size() != kBlockKeySize) return std::nullopt;
     return decode_header(load_be64(key), value);
 }

@@ -18,10 +18,10 @@ namespace erc20::storage {
 ///   value : hash (32) | parent_hash (32) | timestamp (8)
 inline constexpr std::string_view kHeaders{"headers"};
 inline constexpr size_t kHeaderValueSize = 2 * kHashSize + 8;
-std::string encode_header(const BlockRecord& b);
-std::optional<BlockRecord> decode_header(BlockNum n, std::string_view value);
-/// A header row, its number from the key.
-std::optional<BlockRecord> decode_header_row(std::string_view key, std::string_view value);
+std::string encode_header(const BlockHeader& b);
+std::optional<BlockHeader> decode_header(BlockNum n, std::string_view value);
+/// A header row, its block_num from the key.
+std::optional<BlockHeader> decode_header_row(std::string_view key, std::string_view value);
 
 /// Timestamp of every block that holds at least one transfer (never pruned).
 ///   key   : block_num (8), see block_key

@@ -49,7 +49,7 @@ std::string Store::Impl::next_meta_version(const rocksdb::ReadOptions& ro) const
     return encode_u64(meta_version(ro) + 1);
 }
 
-std::optional<BlockRecord> Store::Impl::header(const rocksdb::ReadOptions& ro, BlockNum n) const {
+std::optional<BlockHeader> Store::Impl::header(const rocksdb::ReadOptions& ro, BlockNum n) const {
     return get_row(ro, kCfHeaders, block_key(n),
                    [n](std::string_view v) { return decode_header(n, v); });
 }

@@ -40,7 +40,7 @@ void build(const std::string& path) {
     batch.last.block_num = 1;
     batch.last.hash.bytes[0] = 1;
     batch.transfers.push_back(Transfer{1, 0, Hash{}, address(1), address(2), address(3), U256(5)});
-    batch.headers.push_back(BlockRecord{1, batch.last.hash, Hash{}, 100});
+    batch.headers.push_back(BlockHeader{1, batch.last.hash, Hash{}, 100});
     batch.block_times.emplace_back(1, 100);
     store->apply(batch);
 }

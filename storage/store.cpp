@@ -80,11 +80,11 @@ std::optional<uint64_t> Store::chain_id() const { return impl_->chain_id(rocksdb
 
 std::optional<Cursor> Store::cursor() const { return impl_->cursor(rocksdb::ReadOptions()); }
 
-std::optional<BlockRecord> Store::header(BlockNum n) const {
+std::optional<BlockHeader> Store::header(BlockNum n) const {
     return impl_->header(rocksdb::ReadOptions(), n);
 }
 
-std::optional<BlockRecord> Store::header_at_or_below(BlockNum n) const {
+std::optional<BlockHeader> Store::header_at_or_below(BlockNum n) const {
     std::unique_ptr<rocksdb::Iterator> it(
         impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kCfHeaders)));
     it->SeekForPrev(slice(block_key(n)));

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/types.hpp"
+#include "storage/position.hpp"
 #include "storage/types.hpp"
 
 namespace rocksdb {
@@ -115,9 +116,9 @@ class Store {
     /// or when a transfer is of another token.
     ApplyResult apply_backfill(const BlockBatch& batch, bool finish);
     [[nodiscard]] std::optional<Cursor> cursor() const;
-    [[nodiscard]] std::optional<BlockRecord> header(BlockNum n) const;
+    [[nodiscard]] std::optional<BlockHeader> header(BlockNum n) const;
     /// The highest stored header at or below n.
-    [[nodiscard]] std::optional<BlockRecord> header_at_or_below(BlockNum n) const;
+    [[nodiscard]] std::optional<BlockHeader> header_at_or_below(BlockNum n) const;
 
     /// Applies blocks [batch.first, batch.last] and moves the cursor to
     /// batch.last, all in one atomic write.
@@ -249,11 +250,12 @@ class View {
     [[nodiscard]] std::optional<uint64_t> block_time(BlockNum n) const;
 
     /// Up to `limit` holders by balance descending, address ascending,
-    /// starting after position `after` (empty: from the top). `next` is set to
-    /// the position of the last item returned (opaque bytes), or cleared when
-    /// the list is exhausted.
-    std::vector<HolderItem> holders(const Address& token, std::string_view after, size_t limit,
-                                    std::string& next) const;
+    /// starting after position `after` (none: from the top). `next` is set to
+    /// the position of the last item returned, or cleared when the list is
+    /// exhausted.
+    /// REQUIRES: `after`, when given, is of Position::Kind::kHolder.
+    std::vector<HolderItem> holders(const Address& token, const std::optional<Position>& after,
+                                    size_t limit, std::optional<Position>& next) const;
 
     /// Transfers of a token in [from_block, to_block], ascending, after
     /// (block, log_index) `after` when given.
@@ -266,10 +268,11 @@ class View {
     std::vector<Address> tokens(std::optional<Address> after, size_t limit) const;
 
     /// Tokens ranked by holders or transfers descending, ties by address
-    /// ascending, after position `after` (empty: from the top); `next` as in
+    /// ascending, after position `after` (none: from the top); `next` as in
     /// holders().
-    std::vector<Address> tokens_ranked(Ranking ranking, std::string_view after, size_t limit,
-                                       std::string& next) const;
+    /// REQUIRES: `after`, when given, is of Position::Kind::kRanking.
+    std::vector<Address> tokens_ranked(Ranking ranking, const std::optional<Position>& after,
+                                       size_t limit, std::optional<Position>& next) const;
 
     /// Tokens the account holds with a positive balance, in address order after `after`.
     std::vector<Address> account_tokens(const Address& account, std::optional<Address> after,

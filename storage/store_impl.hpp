@@ -74,7 +74,7 @@ struct Store::Impl {
     Totals totals(const rocksdb::ReadOptions& ro) const;
     uint64_t meta_version(const rocksdb::ReadOptions& ro) const;
     std::string next_meta_version(const rocksdb::ReadOptions& ro) const;
-    std::optional<BlockRecord> header(const rocksdb::ReadOptions& ro, BlockNum n) const;
+    std::optional<BlockHeader> header(const rocksdb::ReadOptions& ro, BlockNum n) const;
     std::optional<uint64_t> block_time(const rocksdb::ReadOptions& ro, BlockNum n) const;
     /// Whether a supply reading is on the chain `ro` shows: see Store::put_token_meta.
     bool on_chain(const rocksdb::ReadOptions& ro, const TokenMeta& m) const;

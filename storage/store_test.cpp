@@ -108,8 +108,8 @@ void check_against_model(Store& store, const Model& m) {
     CHECK(view.totals().tokens == tokens.size());
     // Rankings list every token once, by count descending then address.
     for (Ranking ranking : {Ranking::kHolders, Ranking::kTransfers}) {
-        std::string next;
-        auto ranked = view.tokens_ranked(ranking, "", 1000, next);
+        std::optional<Position> next;
+        auto ranked = view.tokens_ranked(ranking, std::nullopt, 1000, next);
         CHECK(ranked.size() == tokens.size());
         for (size_t i = 1; i < ranked.size(); ++i) {
             auto a = *view.token_stats(ranked[i - 1]);
@@ -152,12 +152,12 @@ void check_against_model(Store& store, const Model& m) {
             return supply;
         }());
         // Holders list: every positive balance exactly once, in rank order.
-        std::string after, next;
+        std::optional<Position> after, next;
         std::vector<HolderItem> all;
         for (;;) {
             auto page = view.holders(token, after, 3, next);
             all.insert(all.end(), page.begin(), page.end());
-            if (next.empty()) break;
+            if (!next) break;
             after = next;
         }
         CHECK(all.size() == s->holders);
@@ -406,8 +406,8 @@ TEST_CASE("rolling back every block empties the database and clears the cursor",
     CHECK(view.totals().transfers == 0);
     CHECK(view.totals().tokens == 0);
     CHECK(view.tokens(std::nullopt, 10).empty());
-    std::string next;
-    CHECK(view.tokens_ranked(Ranking::kHolders, "", 10, next).empty());
+    std::optional<Position> next;
+    CHECK(view.tokens_ranked(Ranking::kHolders, std::nullopt, 10, next).empty());
     CHECK(view.account_tokens(addr(0xb0, 1), std::nullopt, 10).empty());
     // And it applies again from block 0.
     store->apply(BlockBatch{0, Cursor{20, block_hash(20, 1)}, transfers, {}, {}, 0});

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/block.hpp"
 #include "common/types.hpp"
 
 namespace erc20::storage {
@@ -35,13 +36,6 @@ struct Transfer {
     Address to;
     U256 value;
     friend bool operator==(const Transfer&, const Transfer&) = default;
-};
-
-struct BlockRecord {
-    BlockNum number{0};
-    Hash hash;
-    Hash parent_hash;
-    uint64_t timestamp{0};
 };
 
 struct Cursor {
@@ -86,7 +80,7 @@ struct BlockBatch {
     /// REQUIRES: sorted by (block_num, log_index), every block_num in [first, last].
     std::vector<Transfer> transfers;
     /// Headers to keep for reorg detection (any subset of [first, last]).
-    std::vector<BlockRecord> headers;
+    std::vector<BlockHeader> headers;
     /// Timestamps of blocks that hold transfers.
     std::vector<std::pair<BlockNum, uint64_t>> block_times;
     /// Headers below this block are dropped in the same write (0 = keep all).

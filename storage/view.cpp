@@ -115,23 +115,26 @@ std::optional<uint64_t> View::block_time(BlockNum n) const {
     return store_->block_time(snapshot_options(snapshot_), n);
 }
 
-std::vector<HolderItem> View::holders(const Address& token, std::string_view after, size_t limit,
-                                      std::string& next) const {
+std::vector<HolderItem> View::holders(const Address& token, const std::optional<Position>& after,
+                                      size_t limit, std::optional<Position>& next) const {
     std::vector<HolderItem> out;
-    next.clear();
+    next.reset();
     auto ro = snapshot_options(snapshot_);
     const std::string prefix = token_key(token);
     std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfHolders)));
-    seek_after(*it, prefix + std::string(after), !after.empty());
+    seek_after(*it, after ? prefix + after->bytes(Position::Kind::kHolder) : prefix,
+               after.has_value());
+    std::string last;  // the last key's position: the key after its token
     for (; it->Valid() && out.size() < limit; it->Next()) {
         if (!starts_with(it->key(), prefix)) break;
         const std::string_view key = view_of(it->key());
         out.push_back(decoded(decode_holder_rank_key(key), kCfHolders, key, store_->path));
-        next.assign(key.substr(kTokenKeySize));
+        last.assign(key.substr(kTokenKeySize));
     }
+    if (!out.empty()) next = Position(Position::Kind::kHolder, std::move(last));
     check(it->status(), "scan holders");
     // Exhausted, maybe exactly at a page boundary: say so, so no empty page follows.
-    if (out.size() < limit || !it->Valid() || !starts_with(it->key(), prefix)) next.clear();
+    if (out.size() < limit || !it->Valid() || !starts_with(it->key(), prefix)) next.reset();
     return out;
 }
 
@@ -173,22 +176,25 @@ std::vector<Address> View::tokens(std::optional<Address> after, size_t limit) co
     return out;
 }
 
-std::vector<Address> View::tokens_ranked(Ranking ranking, std::string_view after, size_t limit,
-                                         std::string& next) const {
+std::vector<Address> View::tokens_ranked(Ranking ranking, const std::optional<Position>& after,
+                                         size_t limit, std::optional<Position>& next) const {
     std::vector<Address> out;
-    next.clear();
+    next.reset();
     auto ro = snapshot_options(snapshot_);
     std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTokenRank)));
     const std::string prefix(1, static_cast<char>(ranking));
-    seek_after(*it, prefix + std::string(after), !after.empty());
+    seek_after(*it, after ? prefix + after->bytes(Position::Kind::kRanking) : prefix,
+               after.has_value());
+    std::string last;  // the last key's position: the key after its ranking byte
     for (; it->Valid() && out.size() < limit; it->Next()) {
         if (!starts_with(it->key(), prefix)) break;
         const std::string_view key = sized_key(*it, kTokenRankKeySize, kCfTokenRank, store_->path);
         out.push_back(token_rank_key_token(key));
-        next.assign(key.substr(1));
+        last.assign(key.substr(1));
     }
+    if (!out.empty()) next = Position(Position::Kind::kRanking, std::move(last));
     check(it->status(), "scan token ranking");
-    if (out.size() < limit || !it->Valid() || !starts_with(it->key(), prefix)) next.clear();
+    if (out.size() < limit || !it->Valid() || !starts_with(it->key(), prefix)) next.reset();
     return out;
 }
 
