@@ -54,7 +54,7 @@ sum() { [ -e "$1" ] && sha256sum "$1" | cut -d' ' -f1 || echo none; }
 echo "== build dependencies"
 scripts/install-deps.sh build
 echo "== building build/erc20-indexer"
-scripts/build.sh
+scripts/build.sh -DERC20_BUILD_TESTS=OFF
 
 # The unit is Type=notify: a binary without sd_notify would be killed at the start timeout.
 if ! build/erc20-indexer --version | grep -q 'systemd notify: yes'; then

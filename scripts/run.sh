@@ -19,12 +19,12 @@ done
 
 if $own_node; then
   scripts/install-deps.sh build
-  scripts/build.sh
+  scripts/build.sh -DERC20_BUILD_TESTS=OFF  # the daemon only: no test binaries to wait for
   exec build/erc20-indexer run "$@"
 fi
 
 scripts/install-deps.sh build node
-scripts/build.sh
+scripts/build.sh -DERC20_BUILD_TESTS=OFF
 (cd tests/e2e && [ -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ] || npm ci --no-audit --no-fund --loglevel=error)
 
 port=${DEMO_CHAIN_PORT:-8545}

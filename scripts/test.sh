@@ -60,7 +60,7 @@ if has lint; then
 fi
 if has release; then
   echo "== build (build/, Release)"
-  stage "release build" scripts/build.sh -DERC20_WERROR=ON
+  stage "release build" scripts/build.sh -DERC20_WERROR=ON -DERC20_BUILD_TESTS=ON
   abort_on_build_failure
   echo "== tests (unit + e2e)"
   stage "release ctest" bash -c 'cd build && ctest --output-on-failure -j2 "$@"' ctest "$@"
