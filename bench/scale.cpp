@@ -411,7 +411,7 @@ void Run::print_table() const {
     uint64_t prev_done = 0;
     for (size_t i = 0; i < tenth_s_.size(); ++i) {
         const double dt = tenth_s_[i] - prev;
-        std::printf(" %.0fM: %.0f", static_cast<double>(tenth_done_[i]) / 1e6,
+        std::printf(" %.2fM: %.0f", static_cast<double>(tenth_done_[i]) / 1e6,
                     static_cast<double>(tenth_done_[i] - prev_done) / dt);
         prev = tenth_s_[i];
         prev_done = tenth_done_[i];
