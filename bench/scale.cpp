@@ -42,6 +42,7 @@
 #include "bench/bench_common.hpp"
 #include "bench/scale_chain.hpp"
 #include "bench/scale_queries.hpp"
+#include "common/hex.hpp"
 #include "indexer/batch_writer.hpp"
 #include "indexer/extract.hpp"
 #include "indexer/fetch.hpp"
@@ -176,7 +177,9 @@ void generate(const ChainShape& shape, int fd) {
       << "\npairs " << g.balance_pairs() << "\nstate_bytes " << g.state_bytes() << "\nhwm_kib "
       << proc_status_kib("VmHWM") << "\ncpu_s " << cpu_seconds() << "\n";
     for (int i = 0; i < 16; ++i) {  // sample balances of hot holders of the top token
-        f << "balance" << i << ' ' << g.balance_units(0, static_cast<uint32_t>(i)) << "\n";
+        GenLog l;
+        l.units = g.balance_units(0, static_cast<uint32_t>(i));
+        f << "balance" << i << ' ' << to_dec_string(u256_from_be(g.amount_word(l))) << "\n";
     }
     body = f.str();
     FrameHeader end{kEndFrame, 0, 0, 0, body.size()};
@@ -503,8 +506,16 @@ int Run::main() {
         if (!top || std::to_string(top->holders) != s["top_holders"]) ++failures;
         if (!mids || std::to_string(mids->holders) != s["mid_holders"]) ++failures;
         if (view.totals().transfers != o_.shape.transfers) ++failures;
-        std::printf("check: %s (transfers, holders of the top and mid token)\n",
-                    failures == 0 ? "ok" : "FAILED");
+        if (!top || !mids || top->negative_balances + mids->negative_balances != 0) ++failures;
+        for (uint32_t i = 0; i < 16; ++i) {
+            const auto got = to_dec_string(
+                view.balance(token_address(o_.shape.seed, 0), account_address(o_.shape.seed, i)));
+            if (got != s["balance" + std::to_string(i)]) ++failures;
+        }
+        std::printf(
+            "check: %s (transfers; holders and negative balances of the top and mid "
+            "token; 16 balances of the top token's hot holders)\n",
+            failures == 0 ? "ok" : "FAILED");
     }
     checkpoint(true);
     print_table();
