@@ -526,6 +526,7 @@ int Run::main() {
 
 int main(int argc, char** argv) {
     const Options o = parse_options(argc, argv);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // a long run's log shows each line as it comes
     try {
         return Run(o).main();
     } catch (const std::exception& e) {
