@@ -67,6 +67,7 @@
 #include <rocksdb/version.h>
 #include <simdjson.h>
 
+#include "bench/bench_common.hpp"
 #include "common/hex.hpp"
 #include "common/types.hpp"
 #include "indexer/batch_writer.hpp"
@@ -80,7 +81,22 @@ namespace fs = std::filesystem;
 using erc20::Address;
 using erc20::BlockNum;
 using erc20::Hash;
-__extension__ typedef unsigned __int128 u128;
+using erc20::bench::append_data;
+using erc20::bench::append_hex;
+using erc20::bench::append_quantity;
+using erc20::bench::append_topic_address;
+using erc20::bench::Clock;
+using erc20::bench::cpu_model;
+using erc20::bench::cpu_seconds;
+using erc20::bench::fill_bytes;
+using erc20::bench::human_bytes;
+using erc20::bench::peak_rss_kib;
+using erc20::bench::Rng;
+using erc20::bench::seconds_since;
+using erc20::bench::splitmix64;
+using erc20::bench::thread_cpu_seconds;
+using erc20::bench::u128;
+using erc20::bench::Zipf;
 
 namespace {
 
@@ -198,70 +214,6 @@ Options parse_options(int argc, char** argv) {
     return o;
 }
 
-// ---------------------------------------------------------------------------
-// Deterministic randomness (no std:: distributions: their output differs
-// between standard libraries)
-
-uint64_t splitmix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-class Rng {
-  public:
-    explicit Rng(uint64_t seed) {
-        for (auto& w : s_) w = seed = splitmix64(seed);
-    }
-    uint64_t next() {
-        const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-        const uint64_t t = s_[1] << 17;
-        s_[2] ^= s_[0];
-        s_[3] ^= s_[1];
-        s_[1] ^= s_[2];
-        s_[0] ^= s_[3];
-        s_[2] ^= t;
-        s_[3] = rotl(s_[3], 45);
-        return result;
-    }
-    uint64_t below(uint64_t n) {
-        return static_cast<uint64_t>((static_cast<u128>(next()) * n) >> 64);
-    }
-    double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
-  private:
-    static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-    std::array<uint64_t, 4> s_{};
-};
-
-// Ranks 0..n-1 with P(k) proportional to 1/(k+1)^s.
-class Zipf {
-  public:
-    Zipf(size_t n, double s) : cdf_(n) {
-        double sum = 0;
-        for (size_t k = 0; k < n; ++k)
-            cdf_[k] = sum += 1.0 / std::pow(static_cast<double>(k + 1), s);
-        for (auto& c : cdf_) c /= sum;
-        cdf_.back() = 1.0;
-    }
-    size_t sample(Rng& rng) const {
-        const double u = rng.unit();
-        return static_cast<size_t>(std::upper_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
-    }
-
-  private:
-    std::vector<double> cdf_;
-};
-
-template <size_t N>
-void fill_bytes(std::array<uint8_t, N>& out, uint64_t seed) {
-    for (size_t i = 0; i < N; i += 8) {
-        const uint64_t w = splitmix64(seed + i);
-        for (size_t j = 0; j < 8 && i + j < N; ++j) out[i + j] = static_cast<uint8_t>(w >> (8 * j));
-    }
-}
-
 constexpr uint64_t kTokenSalt = 0x70c3000000000000ULL;
 constexpr uint64_t kHolderSalt = 0x401d000000000000ULL;
 constexpr uint64_t kBlockSalt = 0xb10c000000000000ULL;
@@ -286,39 +238,6 @@ Hash block_hash(uint64_t seed, BlockNum n) {
 }
 uint64_t block_time(BlockNum n) { return kGenesisTime + 12 * (n - kStartBlock); }
 
-// ---------------------------------------------------------------------------
-// JSON writing
-
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-void append_hex(std::string& out, const uint8_t* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-        out.push_back(kHexDigits[p[i] >> 4]);
-        out.push_back(kHexDigits[p[i] & 15]);
-    }
-}
-void append_data(std::string& out, const uint8_t* p, size_t n) {
-    out += "\"0x";
-    append_hex(out, p, n);
-    out.push_back('"');
-}
-void append_quantity(std::string& out, uint64_t v) {
-    char buf[20];
-    int n = 0;
-    do {
-        buf[n++] = kHexDigits[v & 15];
-        v >>= 4;
-    } while (v != 0);
-    out += "\"0x";
-    while (n > 0) out.push_back(buf[--n]);
-    out.push_back('"');
-}
-// An address as a 32-byte topic: 12 zero bytes then the address.
-void append_topic_address(std::string& out, const Address& a) {
-    out += "\"0x000000000000000000000000";
-    append_hex(out, a.bytes.data(), a.bytes.size());
-    out.push_back('"');
-}
 std::array<uint8_t, 32> word_of(u128 v) {
     std::array<uint8_t, 32> w{};
     for (int i = 31; i >= 16; --i) {
@@ -680,28 +599,6 @@ void generate(const Options& o, const fs::path& dir) {
 // ---------------------------------------------------------------------------
 // Measuring
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-long peak_rss_kib() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;  // KiB on Linux
-}
-double thread_cpu_seconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-double cpu_seconds() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 struct FolderSize {
     uint64_t total{0};
     uint64_t sst{0};
@@ -784,28 +681,6 @@ std::unordered_map<std::string, std::string> read_stats(const fs::path& p) {
     std::string k, v;
     while (f >> k >> v) m[k] = v;
     return m;
-}
-
-std::string human_bytes(double b) {
-    char buf[32];
-    if (b >= 1 << 30) std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1 << 30));
-    else if (b >= 1 << 20)
-        std::snprintf(buf, sizeof buf, "%.1f MiB", b / (1 << 20));
-    else
-        std::snprintf(buf, sizeof buf, "%.1f KiB", b / 1024);
-    return buf;
-}
-
-std::string cpu_model() {
-    std::ifstream f("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(f, line)) {
-        if (line.rfind("model name", 0) == 0) {
-            auto p = line.find(':');
-            return p == std::string::npos ? line : line.substr(p + 2);
-        }
-    }
-    return "unknown";
 }
 
 // A point in wall time and in the calling thread's CPU time.
