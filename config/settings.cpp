@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 #include <boost/program_options.hpp>
 
@@ -97,56 +99,64 @@ std::string message_of(po::error& e) {
     return e.what();
 }
 
+// The integer options: name, field, smallest and largest value.
+struct IntegerOption {
+    const char* name;
+    uint64_t Settings::*field;
+    uint64_t min;
+    uint64_t max;
+};
+const IntegerOption kIntegerOptions[] = {
+    {"start-block", &Settings::start_block, 0, ~uint64_t{0} >> 1},
+    {"confirmations", &Settings::confirmations, 0, 1'000'000},
+    {"poll-interval-ms", &Settings::poll_interval_ms, 10, 3'600'000},
+    {"reorg-window", &Settings::reorg_window, 1, 1'000'000},
+    {"max-range", &Settings::max_range, 1, 1'000'000},
+    {"fetch-workers", &Settings::fetch_workers, 1, 64},
+    {"rpc-timeout-ms", &Settings::rpc_timeout_ms, 100, 3'600'000},
+    {"rpc-max-backoff-ms", &Settings::rpc_max_backoff_ms, 200, 3'600'000},
+    {"ready-max-lag", &Settings::ready_max_lag, 0, 1'000'000'000},
+    {"cache-mb", &Settings::cache_mb, 8, 1'048'576},
+    {"memtable-mb", &Settings::memtable_mb, 16, 1'048'576},
+    {"write-batch-mb", &Settings::write_batch_mb, 1, 65'536},
+    {"ingest-min-transfers", &Settings::ingest_min_transfers, 1, 1'000'000'000},
+};
+
+// One of `expected` (a list of words for the message), or a ConfigError naming the option.
+void check_one_of(const std::string& name, const std::string& value,
+                  std::initializer_list<std::string_view> allowed, const char* expected) {
+    for (std::string_view a : allowed) {
+        if (value == a) return;
+    }
+    throw ConfigError("invalid value '" + value + "' for --" + name + ": expected " + expected);
+}
+
 void apply(const std::string& name, const std::string& value, Settings& s) {
-    if (name == "rpc-url") parse_url(value, s);
-    else if (name == "db") {
+    for (const IntegerOption& o : kIntegerOptions) {
+        if (name == o.name) {
+            s.*o.field = number(name, value, o.min, o.max);
+            return;
+        }
+    }
+    if (name == "rpc-url") {
+        parse_url(value, s);
+    } else if (name == "db") {
         if (value.empty()) throw ConfigError("invalid value '' for --db: expected a folder path");
         s.db = value;
-    } else if (name == "listen")
+    } else if (name == "listen") {
         parse_listen(value, s);
-    else if (name == "start-block")
-        s.start_block = number(name, value, 0, ~uint64_t{0} >> 1);
-    else if (name == "confirmations")
-        s.confirmations = number(name, value, 0, 1'000'000);
-    else if (name == "poll-interval-ms")
-        s.poll_interval_ms = number(name, value, 10, 3'600'000);
-    else if (name == "reorg-window")
-        s.reorg_window = number(name, value, 1, 1'000'000);
-    else if (name == "tokens")
+    } else if (name == "tokens") {
         s.tokens = parse_address_list(name, value);
-    else if (name == "admin-token-file")
+    } else if (name == "admin-token-file") {
         s.admin_token_file = value;
-    else if (name == "log-level") {
-        if (value != "trace" && value != "debug" && value != "info" && value != "warn" &&
-            value != "error") {
-            throw ConfigError("invalid value '" + value +
-                              "' for --log-level: expected trace, debug, info, warn or error");
-        }
+    } else if (name == "log-level") {
+        check_one_of(name, value, {"trace", "debug", "info", "warn", "error"},
+                     "trace, debug, info, warn or error");
         s.log_level = value;
     } else if (name == "log-format") {
-        if (value != "text" && value != "json") {
-            throw ConfigError("invalid value '" + value +
-                              "' for --log-format: expected text or json");
-        }
+        check_one_of(name, value, {"text", "json"}, "text or json");
         s.log_format = value;
-    } else if (name == "max-range")
-        s.max_range = number(name, value, 1, 1'000'000);
-    else if (name == "fetch-workers")
-        s.fetch_workers = number(name, value, 1, 64);
-    else if (name == "rpc-timeout-ms")
-        s.rpc_timeout_ms = number(name, value, 100, 3'600'000);
-    else if (name == "rpc-max-backoff-ms")
-        s.rpc_max_backoff_ms = number(name, value, 200, 3'600'000);
-    else if (name == "ready-max-lag")
-        s.ready_max_lag = number(name, value, 0, 1'000'000'000);
-    else if (name == "cache-mb")
-        s.cache_mb = number(name, value, 8, 1'048'576);
-    else if (name == "memtable-mb")
-        s.memtable_mb = number(name, value, 16, 1'048'576);
-    else if (name == "write-batch-mb")
-        s.write_batch_mb = number(name, value, 1, 65'536);
-    else if (name == "ingest-min-transfers")
-        s.ingest_min_transfers = number(name, value, 1, 1'000'000'000);
+    }
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 // Errors: anything that is not the expected shape (truncated or invalid JSON,
 // wrong types, non-canonical QUANTITY, wrong-length DATA, missing or
 // mismatched id) is RpcError::Kind::kMalformed. A JSON-RPC error object is
-// classified by make_rpc_error().
+// classified by make_rpc_error() (rpc/errors.hpp).
 
 #include <cstddef>
 #include <cstdint>
@@ -22,47 +22,13 @@
 
 #include <simdjson.h>
 
+#include "rpc/errors.hpp"
 #include "rpc/types.hpp"
 
 namespace erc20::rpc {
 
 /// The id of every single (non-batch) request. Batch requests use 0..n-1.
 inline constexpr int64_t kSingleId = 1;
-
-/// Which call an error object answers: it decides the error classification.
-enum class Method {
-    kGeneric,  // eth_chainId, eth_blockNumber, eth_getBlockByNumber
-    kGetLogs,  // range/size rejections become kRangeTooLarge
-    kCall,     // execution errors become kReverted
-};
-
-/// Classifies a JSON-RPC error object {code, message, data}. `data` is the
-/// text of error.data when it is a string (empty otherwise); `data_to` is
-/// error.data.to when error.data is an object holding it (Infura's shape).
-///   - rate-limit messages ("rate limit", "too many requests", ...) or code
-///     429, any method: kRateLimited;
-///   - kGetLogs: code -32005 or a size/range message: kRangeTooLarge, with
-///     suggested_to from "[0x.., 0x..]" in message or data, else data_to;
-///   - kCall: code 3, or -32000/-32015 with "revert"/"execution"/... in the
-///     message: kReverted;
-///   - otherwise kRpcError.
-[[nodiscard]] RpcError make_rpc_error(Method method, int64_t code, std::string_view message,
-                                      std::string_view data,
-                                      std::optional<BlockNum> data_to = std::nullopt);
-
-/// The last number of the first "[a, b]" range found in `text` (hex "0x.." or
-/// decimal), or nullopt.
-[[nodiscard]] std::optional<BlockNum> find_suggested_to(std::string_view text) noexcept;
-
-/// The value of a Retry-After header in delay-seconds form, in milliseconds;
-/// nullopt for an HTTP-date or anything else.
-[[nodiscard]] std::optional<int64_t> parse_retry_after(std::string_view value) noexcept;
-
-/// The error of a non-200 HTTP answer: 429 is kRateLimited (with
-/// retry_after_ms), 413 is kRangeTooLarge, anything else kHttpStatus.
-/// `body` (possibly empty) is quoted, shortened, in the message.
-[[nodiscard]] RpcError make_http_error(long status, std::optional<int64_t> retry_after_ms,
-                                       std::string_view body);
 
 /// eth_chainId / eth_blockNumber: a QUANTITY result.
 [[nodiscard]] Result<uint64_t> decode_quantity(simdjson::ondemand::parser& parser,
