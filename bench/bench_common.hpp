@@ -16,7 +16,7 @@
 
 namespace erc20::bench {
 
-__extension__ typedef unsigned __int128 u128;
+__extension__ typedef unsigned __int128 U128;
 
 inline uint64_t splitmix64(uint64_t x) {
     x += 0x9e3779b97f4a7c15ULL;
@@ -44,7 +44,7 @@ class Rng {
     }
     /// Uniform in [0, n).
     uint64_t below(uint64_t n) {
-        return static_cast<uint64_t>((static_cast<u128>(next()) * n) >> 64);
+        return static_cast<uint64_t>((static_cast<U128>(next()) * n) >> 64);
     }
     /// Uniform in [0, 1).
     double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }

@@ -82,7 +82,6 @@ using erc20::Address;
 using erc20::BlockNum;
 using erc20::Hash;
 using erc20::bench::append_data;
-using erc20::bench::append_hex;
 using erc20::bench::append_quantity;
 using erc20::bench::append_topic_address;
 using erc20::bench::Clock;
@@ -95,7 +94,7 @@ using erc20::bench::Rng;
 using erc20::bench::seconds_since;
 using erc20::bench::splitmix64;
 using erc20::bench::thread_cpu_seconds;
-using erc20::bench::u128;
+using erc20::bench::U128;
 using erc20::bench::Zipf;
 
 namespace {
@@ -238,7 +237,7 @@ Hash block_hash(uint64_t seed, BlockNum n) {
 }
 uint64_t block_time(BlockNum n) { return kGenesisTime + 12 * (n - kStartBlock); }
 
-std::array<uint8_t, 32> word_of(u128 v) {
+std::array<uint8_t, 32> word_of(U128 v) {
     std::array<uint8_t, 32> w{};
     for (int i = 31; i >= 16; --i) {
         w[static_cast<size_t>(i)] = static_cast<uint8_t>(v & 0xff);
@@ -246,7 +245,7 @@ std::array<uint8_t, 32> word_of(u128 v) {
     }
     return w;
 }
-std::string dec_of(u128 v) {
+std::string dec_of(U128 v) {
     if (v == 0) return "0";
     std::string s;
     while (v != 0) {
@@ -267,7 +266,7 @@ struct GenTransfer {
     uint32_t token;
     uint64_t from;  // holder index or kZero
     uint64_t to;
-    u128 amount;
+    U128 amount;
 };
 
 class Generator {
@@ -395,33 +394,33 @@ class Generator {
     uint64_t holder_of(uint32_t t, uint64_t rank) const {
         if (rank < kHot) return rank;
         const auto& pt = per_token_[t];
-        return static_cast<uint64_t>((static_cast<u128>(rank) * pt.perm_a + pt.perm_b) %
+        return static_cast<uint64_t>((static_cast<U128>(rank) * pt.perm_a + pt.perm_b) %
                                      o_.holders);
     }
     uint64_t pick_holder(uint32_t t) { return holder_of(t, holder_zipf_.sample(rng_)); }
-    u128& balance(uint32_t t, uint64_t h) {
+    U128& balance(uint32_t t, uint64_t h) {
         return balances_[static_cast<uint64_t>(t) * o_.holders + h];
     }
 
-    u128 mint_amount(uint32_t t) {
-        u128 v = 1 + rng_.below(999);
+    U128 mint_amount(uint32_t t) {
+        U128 v = 1 + rng_.below(999);
         const int exp = per_token_[t].decimals + static_cast<int>(rng_.below(6));
         for (int i = 0; i < exp; ++i) v *= 10;
         return v;
     }
     // A part of a balance: all of it sometimes (the holder leaves), else a
     // log-uniform fraction between 1e-4 and 1.
-    u128 part_of(u128 b) {
+    U128 part_of(U128 b) {
         if (b == 0) return 0;
         if (rng_.unit() < 0.12) return b;
         const double f = std::pow(10.0, -4.0 * rng_.unit());
-        u128 a = static_cast<u128>(static_cast<double>(b) * f);
+        U128 a = static_cast<U128>(static_cast<double>(b) * f);
         if (a == 0) a = 1;
         if (a > b) a = b;
         return a;
     }
 
-    GenTransfer mint(uint32_t t, uint64_t h, u128 amount) {
+    GenTransfer mint(uint32_t t, uint64_t h, U128 amount) {
         balance(t, h) += amount;
         ++mints_;
         return {t, kZero, h, amount};
@@ -450,8 +449,8 @@ class Generator {
             ++failed_sender_;
             return mint(t, from, mint_amount(t));
         }
-        u128& fb = balance(t, from);
-        const u128 amount = part_of(fb);
+        U128& fb = balance(t, from);
+        const U128 amount = part_of(fb);
         fb -= amount;
         if (r < 0.03) {
             ++burns_;
@@ -564,7 +563,7 @@ class Generator {
     std::vector<PerToken> per_token_;
     std::vector<Address> tokens_;
     std::vector<Address> holders_;
-    std::unordered_map<uint64_t, u128> balances_;
+    std::unordered_map<uint64_t, U128> balances_;
     std::vector<uint8_t> touched_;
     uint64_t mint_phase_{0};
     uint64_t emitted_{0};
@@ -649,6 +648,7 @@ std::vector<CfSize> column_family_sizes(const std::string& path) {
     auto s = rocksdb::DB::ListColumnFamilies(db_options, path, &names);
     if (!s.ok()) throw std::runtime_error("list column families: " + s.ToString());
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    descriptors.reserve(names.size());
     for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;

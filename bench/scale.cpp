@@ -88,11 +88,12 @@ Options parse_options(int argc, char** argv) {
         char* end = nullptr;
         const double x = std::strtod(v, &end);
         const bool number = end != v && *end == '\0' && x >= 0;
-        if (a == "--db") o.db = v;
-        else if (!number)
-            usage(2);
-        else if (a == "--transfers")
-            o.shape.transfers = static_cast<uint64_t>(x);
+        if (a == "--db") {
+            o.db = v;
+            continue;
+        }
+        if (!number) usage(2);
+        if (a == "--transfers") o.shape.transfers = static_cast<uint64_t>(x);
         else if (a == "--addresses")
             o.shape.addresses = static_cast<uint64_t>(x);
         else if (a == "--tokens")

@@ -89,7 +89,7 @@ uint32_t ChainGenerator::pick_holder(uint32_t token) {
     rank = std::min<uint64_t>(rank == 0 ? 0 : rank - 1, a - 1);
     if (rank < kHot) return static_cast<uint32_t>(rank);
     const uint64_t b = splitmix64(token) % a;
-    return static_cast<uint32_t>((static_cast<u128>(rank) * perm_a_[token] + b) % a);
+    return static_cast<uint32_t>((static_cast<U128>(rank) * perm_a_[token] + b) % a);
 }
 
 uint32_t ChainGenerator::pick_receiver(uint32_t token) {
@@ -204,9 +204,9 @@ std::array<uint8_t, 32> ChainGenerator::amount_word(const GenLog& log) const {
     // units * multiplier, 64 x 256 bits (fits: supplies stay below 2^255).
     const auto& m = mult_[log.token];
     std::array<uint64_t, 4> limbs{};
-    u128 carry = 0;
+    U128 carry = 0;
     for (size_t i = 0; i < 4; ++i) {
-        const u128 p = static_cast<u128>(m[i]) * log.units + carry;
+        const U128 p = static_cast<U128>(m[i]) * log.units + carry;
         limbs[i] = static_cast<uint64_t>(p);
         carry = p >> 64;
     }

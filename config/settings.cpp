@@ -177,6 +177,11 @@ EnvLookup process_env() {
     };
 }
 
+std::string invalid_address(const std::string& item, const std::string& option) {
+    return "invalid value '" + item + "' in --" + option +
+           ": expected 0x followed by 40 hex digits";
+}
+
 std::vector<Address> parse_address_list(const std::string& option, const std::string& value) {
     std::vector<Address> out;
     std::stringstream ss(value);
@@ -186,9 +191,7 @@ std::vector<Address> parse_address_list(const std::string& option, const std::st
         while (!item.empty() && item.back() == ' ') item.pop_back();
         if (item.empty()) continue;
         auto a = parse_address(item);
-        if (!a)
-            throw ConfigError("invalid value '" + item + "' in --" + option +
-                              ": expected 0x followed by 40 hex digits");
+        if (!a) throw ConfigError(invalid_address(item, option));
         out.push_back(*a);
     }
     std::sort(out.begin(), out.end());

@@ -35,7 +35,7 @@ const std::string kAmount = "0x" + std::string(62, '0') + "2a";
 std::string quote(const std::string& s) { return "\"" + s + "\""; }
 
 // One log object; `fields` replaces or adds members, "-name" removes one.
-std::string log_json(std::vector<std::pair<std::string, std::string>> fields = {}) {
+std::string log_json(const std::vector<std::pair<std::string, std::string>>& fields = {}) {
     std::vector<std::pair<std::string, std::string>> members = {
         {"address", quote(kToken)},
         {"topics", "[" + quote(kTransfer) + "," + quote(kFrom) + "," + quote(kTo) + "]"},
@@ -77,7 +77,8 @@ std::string error_answer(const std::string& error, const std::string& id = "1") 
     return R"({"jsonrpc":"2.0","id":)" + id + R"(,"error":)" + error + "}";
 }
 
-std::string header_json(BlockNum block_num, std::string bloom = "0x" + std::string(512, '0')) {
+std::string header_json(BlockNum block_num,
+                        const std::string& bloom = "0x" + std::string(512, '0')) {
     return R"({"number":")" + to_quantity(block_num) + R"(","hash":"0x)" + std::string(63, 'a') +
            std::to_string(block_num % 10) + R"(","parentHash":")" + kBlockHash +
            R"(","timestamp":"0x65000000","logsBloom":")" + bloom +
