@@ -40,17 +40,14 @@
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <numeric>
 #include <optional>
 #include <sstream>
@@ -68,6 +65,7 @@
 #include <simdjson.h>
 
 #include "bench/bench_common.hpp"
+#include "bench/range_queue.hpp"
 #include "common/hex.hpp"
 #include "common/types.hpp"
 #include "indexer/batch_writer.hpp"
@@ -85,6 +83,8 @@ using erc20::bench::append_data;
 using erc20::bench::append_quantity;
 using erc20::bench::append_topic_address;
 using erc20::bench::Clock;
+using erc20::bench::DecodeThread;
+using erc20::bench::RangeQueue;
 using erc20::bench::cpu_model;
 using erc20::bench::cpu_seconds;
 using erc20::bench::fill_bytes;
@@ -759,21 +759,6 @@ struct Writer {
     }
 };
 
-// Decoded answers from the decode thread to the writer, bounded in transfers
-// (at least one answer fits).
-struct AnswerQueue {
-    std::mutex mutex;
-    std::condition_variable not_empty;
-    std::condition_variable not_full;
-    std::deque<FetchedRange> answers;
-    size_t transfers{0};
-    size_t peak_transfers{0};
-    size_t limit{0};
-    bool done{false};     // the decode thread has pushed its last answer (or failed)
-    bool stopped{false};  // the writer gave up: the decode thread stops
-    std::exception_ptr error;
-};
-
 int run(const Options& o) {
     // Work folder: answers (and the database unless --db).
     if (!o.db.empty() && fs::exists(o.db) && !fs::is_empty(o.db)) {
@@ -955,81 +940,28 @@ int run(const Options& o) {
         writer.batches.finish();
         e2e_t1 = Clock::now();
     } else {
-        AnswerQueue q;
-        q.limit = 2 * batch_limit;
-        std::thread decoder([&] {
-            const double c0 = thread_cpu_seconds();
-            try {
+        RangeQueue q(2 * batch_limit);
+        {
+            DecodeThread decoder(q, [&](RangeQueue& queue) {
+                const double c0 = thread_cpu_seconds();
                 simdjson::ondemand::parser parser;
                 for (size_t i = 0; i < answers.size(); ++i) {
-                    FetchedRange d = read_and_decode(parser, i);
-                    std::unique_lock lock(q.mutex);
-                    const auto w0 = Clock::now();
-                    q.not_full.wait(lock, [&] {
-                        return q.stopped || q.answers.empty() ||
-                               q.transfers + d.transfers.size() <= q.limit;
-                    });
-                    decoder_wait += seconds_since(w0);
-                    if (q.stopped) break;
-                    q.transfers += d.transfers.size();
-                    q.peak_transfers = std::max(q.peak_transfers, q.transfers);
-                    q.answers.push_back(std::move(d));
-                    lock.unlock();
-                    q.not_empty.notify_one();
+                    if (!queue.push(read_and_decode(parser, i), &decoder_wait)) break;
                 }
-            } catch (...) {
-                std::lock_guard lock(q.mutex);
-                q.error = std::current_exception();
+                decoder_cpu = thread_cpu_seconds() - c0;
+            });
+            while (auto d = q.pop(&writer_wait)) {
+                writer.add(std::move(*d), last_block);
+                // The daemon's rule (BatchWriter::should_hand_over): merge while
+                // more has arrived, hand the batch over when the writer would
+                // otherwise wait, when it is full or old.
+                if (writer.batches.should_hand_over(q.more())) writer.hand_over();
             }
-            decoder_cpu = thread_cpu_seconds() - c0;
-            {
-                std::lock_guard lock(q.mutex);
-                q.done = true;
-            }
-            q.not_empty.notify_one();
-        });
-        // Stops and joins the decode thread on every way out, errors included.
-        struct Join {
-            AnswerQueue& q;
-            std::thread& t;
-            ~Join() {
-                {
-                    std::lock_guard lock(q.mutex);
-                    q.stopped = true;
-                }
-                q.not_full.notify_one();
-                t.join();
-            }
-        } join{q, decoder};
-        for (;;) {
-            std::unique_lock lock(q.mutex);
-            const auto w0 = Clock::now();
-            q.not_empty.wait(lock, [&] { return !q.answers.empty() || q.done; });
-            writer_wait += seconds_since(w0);
-            if (q.answers.empty()) {
-                if (q.error) std::rethrow_exception(q.error);
-                break;
-            }
-            FetchedRange d = std::move(q.answers.front());
-            q.answers.pop_front();
-            q.transfers -= d.transfers.size();
-            lock.unlock();
-            q.not_full.notify_one();
-            writer.add(std::move(d), last_block);
-            // The daemon's rule (BatchWriter::should_hand_over): merge while
-            // more has arrived, hand the batch over when the writer would
-            // otherwise wait, when it is full or old.
-            bool more = false;
-            {
-                std::lock_guard more_lock(q.mutex);
-                more = !q.answers.empty();
-            }
-            if (writer.batches.should_hand_over(more)) writer.hand_over();
         }
         writer.hand_over();
         writer.batches.finish();
         e2e_t1 = Clock::now();
-        queue_peak = q.peak_transfers;
+        queue_peak = q.peak_transfers();
     }
     const double replay_wall = seconds_since(replay_t0);
     const double e2e_wall = std::chrono::duration<double>(e2e_t1 - e2e_t0).count();

@@ -20,14 +20,11 @@
 #include <unistd.h>
 
 #include <cinttypes>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <exception>
 #include <filesystem>
-#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -40,6 +37,7 @@
 
 #include "api/routes.hpp"
 #include "bench/bench_common.hpp"
+#include "bench/range_queue.hpp"
 #include "bench/scale_chain.hpp"
 #include "bench/scale_queries.hpp"
 #include "common/hex.hpp"
@@ -214,51 +212,22 @@ indexer::FetchedRange decode(simdjson::ondemand::parser& parser, const FrameHead
     return r;
 }
 
-// Decoded ranges from the decode thread to the main thread, bounded in transfers.
-struct RangeQueue {
-    std::mutex mutex;
-    std::condition_variable not_empty, not_full;
-    std::deque<indexer::FetchedRange> ranges;
-    size_t transfers{0}, limit{0};
-    bool done{false}, stopped{false};
-    std::exception_ptr error;
-    std::string child_stats;
-    double decode_cpu{0};
-};
-
-void decode_loop(int fd, uint64_t seed, RangeQueue& q) {
-    try {
-        simdjson::ondemand::parser parser;
-        std::string body;
-        FrameHeader h{};
-        while (read_all(fd, &h, sizeof h)) {
-            body.resize(h.body_len);
-            body.reserve(h.body_len + simdjson::SIMDJSON_PADDING);
-            if (!read_all(fd, body.data(), body.size())) throw std::runtime_error("short frame");
-            if (h.from == kEndFrame) {
-                std::lock_guard lock(q.mutex);
-                q.child_stats = body;
-                break;
-            }
-            auto r = decode(parser, h, body, seed);
-            std::unique_lock lock(q.mutex);
-            q.not_full.wait(lock, [&] {
-                return q.stopped || q.ranges.empty() || q.transfers + r.transfers.size() <= q.limit;
-            });
-            if (q.stopped) break;
-            q.transfers += r.transfers.size();
-            q.ranges.push_back(std::move(r));
-            lock.unlock();
-            q.not_empty.notify_one();
+// Decodes the child's frames into `q` until its end frame, whose body (the
+// generator's figures) goes to `child_stats`.
+void decode_loop(int fd, uint64_t seed, RangeQueue& q, std::string& child_stats) {
+    simdjson::ondemand::parser parser;
+    std::string body;
+    FrameHeader h{};
+    while (read_all(fd, &h, sizeof h)) {
+        body.resize(h.body_len);
+        body.reserve(h.body_len + simdjson::SIMDJSON_PADDING);
+        if (!read_all(fd, body.data(), body.size())) throw std::runtime_error("short frame");
+        if (h.from == kEndFrame) {
+            child_stats = body;
+            return;
         }
-    } catch (...) {
-        std::lock_guard lock(q.mutex);
-        q.error = std::current_exception();
+        if (!q.push(decode(parser, h, body, seed))) return;
     }
-    std::lock_guard lock(q.mutex);
-    q.decode_cpu = thread_cpu_seconds();
-    q.done = true;
-    q.not_empty.notify_one();
 }
 
 // ---- the run
@@ -292,7 +261,7 @@ class Run {
     std::vector<Checkpoint> checkpoints_;
     Clock::time_point t0_;
     double paused_s_{0};
-    RangeQueue q_;
+    std::string child_stats_;  // written by the decode thread, read after it is joined
     double decode_cpu_{0};
     double run_cpu_{0};
 };
@@ -343,39 +312,18 @@ void Run::checkpoint(bool last) {
 
 void Run::replay(int fd) {
     const size_t limit = indexer::batch_limit(static_cast<size_t>(o_.write_batch_mb << 20));
-    q_.limit = 2 * limit;
+    RangeQueue q(2 * limit);
     indexer::BatchWriter writer(*store_, static_cast<size_t>(o_.write_batch_mb << 20), 256, {});
-    std::thread decoder([&] { decode_loop(fd, o_.shape.seed, q_); });
-    struct Join {
-        RangeQueue& q;
-        std::thread& t;
-        ~Join() {
-            {
-                std::lock_guard lock(q.mutex);
-                q.stopped = true;
-            }
-            q.not_full.notify_one();
-            t.join();
-        }
-    } join{q_, decoder};
+    DecodeThread decoder(q, [&](RangeQueue& queue) {
+        decode_loop(fd, o_.shape.seed, queue, child_stats_);
+        decode_cpu_ = thread_cpu_seconds();
+    });
     const uint64_t n = o_.shape.transfers;
     size_t next_mark = 0;
     t0_ = Clock::now();
-    for (;;) {
-        std::unique_lock lock(q_.mutex);
-        q_.not_empty.wait(lock, [&] { return !q_.ranges.empty() || q_.done; });
-        if (q_.ranges.empty()) {
-            if (q_.error) std::rethrow_exception(q_.error);
-            break;
-        }
-        auto r = std::move(q_.ranges.front());
-        q_.ranges.pop_front();
-        q_.transfers -= r.transfers.size();
-        const bool more = !q_.ranges.empty();
-        lock.unlock();
-        q_.not_full.notify_one();
-        writer.add(std::move(r), ~BlockNum{0} >> 1);
-        if (!writer.should_hand_over(more)) continue;
+    while (auto r = q.pop()) {
+        writer.add(std::move(*r), ~BlockNum{0} >> 1);
+        if (!writer.should_hand_over(q.more())) continue;
         writer.finish();
         writer.flush();
         const uint64_t done = writer.stats().transfers;
@@ -395,13 +343,12 @@ void Run::replay(int fd) {
         tenth_s_.push_back(active_since(t0_, paused_s_));
         tenth_done_.push_back(writer.stats().transfers);
     }
-    decode_cpu_ = q_.decode_cpu;
     run_cpu_ = cpu_seconds();
 }
 
 std::unordered_map<std::string, std::string> Run::child_stats() const {
     std::unordered_map<std::string, std::string> m;
-    std::istringstream f(q_.child_stats);
+    std::istringstream f(child_stats_);
     std::string k, v;
     while (f >> k >> v) m[k] = v;
     return m;
