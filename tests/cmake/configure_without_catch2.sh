@@ -4,12 +4,8 @@
 # naming Catch2. Configure only (a few seconds), in scratch folders.
 #   configure_without_catch2.sh SOURCE_DIR SCRATCH_DIR
 set -uo pipefail
-src=$1
-scratch=$2
-rm -rf "$scratch"
-mkdir -p "$scratch"
-fail=0
-passed=0
+# shellcheck source=../cmake/check_lib.sh
+source "$(dirname "$0")/check_lib.sh" "$@"
 # -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON: find_package(Catch2) finds nothing, as on a machine
 # without the catch2 package. libsystemd is not this test's concern: ERC20_SYSTEMD=OFF.
 hide=(-DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON -DERC20_SYSTEMD=OFF)
@@ -35,6 +31,4 @@ elif ! grep -q 'Catch2' "$scratch/on.out"; then
 else
   echo "ok   tests-on: the default configure fails naming Catch2"; passed=$((passed + 1))
 fi
-rm -rf "$scratch"
-echo "$passed passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_end

@@ -4,12 +4,8 @@
 # unit at its start timeout. Configure only (a few seconds), in scratch folders.
 #   configure_without_libsystemd.sh SOURCE_DIR SCRATCH_DIR
 set -uo pipefail
-src=$1
-scratch=$2
-rm -rf "$scratch"
-mkdir -p "$scratch"
-fail=0
-passed=0
+# shellcheck source=../cmake/check_lib.sh
+source "$(dirname "$0")/../cmake/check_lib.sh" "$@"
 expect_failure() {  # name, env..., -- cmake args...
   local name=$1; shift
   local out=$scratch/$name.out
@@ -31,6 +27,4 @@ if cmake -S "$src" -B "$scratch/c" -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON -DE
 else
   echo "FAIL opt-out: -DERC20_SYSTEMD=OFF did not configure:"; tail -20 "$scratch/c.out"; fail=$((fail + 1))
 fi
-rm -rf "$scratch"
-echo "$passed passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_end
