@@ -63,12 +63,10 @@ std::optional<rpc::RpcError> take_logs(FetchedRange& r, const std::vector<rpc::L
     return std::nullopt;
 }
 
-// A block whose bloom may hold Transfer logs (of the wanted tokens) but for
-// which none came back: the node may not have caught up on its logs yet.
-// Ask again; a bloom false positive stays empty and is accepted.
-std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r,
-                                       const std::vector<Address>& tokens,
-                                       std::vector<uint32_t>& logs_per_block) {
+// The blocks of `r` whose bloom may hold Transfer logs (of the wanted tokens)
+// but for which none came back.
+std::vector<BlockNum> suspicious_blocks(const FetchedRange& r, const std::vector<Address>& tokens,
+                                        const std::vector<uint32_t>& logs_per_block) {
     auto bloom_says_maybe = [&](const rpc::BlockHeader& h) {
         if (!bloom_may_contain(h.logs_bloom, kTransferTopic.bytes)) return false;
         if (tokens.empty()) return true;
@@ -76,28 +74,57 @@ std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r,
             return bloom_may_contain(h.logs_bloom, a.bytes);
         });
     };
+    std::vector<BlockNum> out;
     for (size_t i = 0; i < r.headers.size(); ++i) {
-        if (logs_per_block[i] != 0 || !bloom_says_maybe(r.headers[i])) continue;
-        const BlockNum b = r.from + i;
-        for (int attempt = 1; attempt <= 2; ++attempt) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(150 * attempt));
-            auto again = node.logs(b, b, kTransferTopic, tokens);
-            if (!again) return again.error();
-            if (again->empty()) continue;
-            spdlog::debug("eth_getLogs: block {} had no logs at first, {} on asking again", b,
-                          again->size());
-            if (auto e = take_logs(r, again.value(), logs_per_block)) return e;
-            r.log_count += again->size();
-            break;
+        if (logs_per_block[i] == 0 && bloom_says_maybe(r.headers[i])) out.push_back(r.from + i);
+    }
+    return out;
+}
+
+// Blocks whose bloom may hold logs but returned none: the node may not have
+// caught up on its logs yet. They are asked again in one eth_getLogs over
+// their span, whose logs of those blocks only are taken (the others came
+// already). Near the head, where a node may lag, after a short sleep and up
+// to twice; far from it once, without sleeping, and a block still empty is
+// a bloom false positive (on mainnet, whose blooms are close to saturated,
+// the common case).
+std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r,
+                                       const std::vector<Address>& tokens,
+                                       std::vector<uint32_t>& logs_per_block, bool near_head) {
+    std::vector<BlockNum> blocks = suspicious_blocks(r, tokens, logs_per_block);
+    for (int attempt = 1; attempt <= (near_head ? 2 : 1) && !blocks.empty(); ++attempt) {
+        if (near_head) std::this_thread::sleep_for(std::chrono::milliseconds(150 * attempt));
+        auto again = node.logs(blocks.front(), blocks.back(), kTransferTopic, tokens);
+        if (!again) return again.error();
+        std::vector<rpc::Log> fresh;
+        for (auto& log : again.value()) {
+            if (std::binary_search(blocks.begin(), blocks.end(), log.block_num))
+                fresh.push_back(std::move(log));
         }
+        if (fresh.empty()) continue;
+        spdlog::debug("eth_getLogs: {} logs in [{}, {}] came only on asking again", fresh.size(),
+                      blocks.front(), blocks.back());
+        if (auto e = take_logs(r, fresh, logs_per_block)) return e;
+        r.log_count += fresh.size();
+        blocks = suspicious_blocks(r, tokens, logs_per_block);
     }
     return std::nullopt;
+}
+
+// `b` (the range after `a`) appended to `a`.
+void append(FetchedRange& a, FetchedRange&& b) {
+    a.to = b.to;
+    a.headers.insert(a.headers.end(), b.headers.begin(), b.headers.end());
+    a.transfers.insert(a.transfers.end(), std::make_move_iterator(b.transfers.begin()),
+                       std::make_move_iterator(b.transfers.end()));
+    a.log_count += b.log_count;
+    a.refusals.insert(a.refusals.end(), b.refusals.begin(), b.refusals.end());
 }
 
 }  // namespace
 
 rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
-                                      const std::vector<Address>& tokens) {
+                                      const std::vector<Address>& tokens, bool near_head) {
     FetchedRange r;
     r.from = from;
     r.to = to;
@@ -108,7 +135,7 @@ rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
     std::vector<uint32_t> logs_per_block(r.headers.size(), 0);
     if (auto e = take_logs(r, logs.value(), logs_per_block)) return *e;
     r.log_count = logs->size();
-    if (auto e = ask_again(node, r, tokens, logs_per_block)) return *e;
+    if (auto e = ask_again(node, r, tokens, logs_per_block, near_head)) return *e;
     std::sort(r.transfers.begin(), r.transfers.end(), [](const auto& a, const auto& b) {
         return std::tie(a.block_num, a.log_index) < std::tie(b.block_num, b.log_index);
     });
@@ -122,9 +149,27 @@ rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
     return r;
 }
 
+rpc::Result<FetchedRange> fetch_splitting(Node& node, BlockNum from, BlockNum to,
+                                          const std::vector<Address>& tokens, bool near_head) {
+    auto r = fetch_range(node, from, to, tokens, near_head);
+    if (r || r.error().kind != rpc::RpcError::Kind::kRangeTooLarge || from == to) return r;
+    const rpc::RpcError refusal = r.error();
+    BlockNum mid = from + (to - from) / 2;
+    if (refusal.suggested_to && *refusal.suggested_to >= from && *refusal.suggested_to < mid)
+        mid = *refusal.suggested_to;
+    auto first = fetch_splitting(node, from, mid, tokens, near_head);
+    if (!first) return first;
+    auto second = fetch_splitting(node, mid + 1, to, tokens, near_head);
+    if (!second) return second;
+    append(*first, std::move(*second));
+    first->refusals.insert(first->refusals.begin(),
+                           Refusal{from, to - from + 1, first->log_count, refusal});
+    return first;
+}
+
 Fetcher::Fetcher(const std::vector<Node*>& nodes, const std::vector<Address>& tokens,
-                 size_t max_queued)
-    : nodes_(nodes), tokens_(tokens), max_queued_(max_queued) {
+                 size_t max_queued, BlockNum head)
+    : nodes_(nodes), tokens_(tokens), max_queued_(max_queued), head_(head) {
     for (size_t i = nodes_.size(); i-- > 0;) free_.push_back(i);
 }
 
@@ -147,10 +192,12 @@ void Fetcher::launch(BlockNum& next, BlockNum target, uint64_t range_size) {
         Node* node = nodes_[ni];
         auto failed = std::make_shared<std::atomic<bool>>(false);
         const std::vector<Address>* tokens = &tokens_;
+        const bool near_head = head_ != 0 && e + kNearHeadBlocks >= head_;
         inflight_.push_back({ni,
                              std::async(std::launch::async,
-                                        [node, b = next, e, failed, tokens] {
-                                            auto r = fetch_range(*node, b, e, *tokens);
+                                        [node, b = next, e, failed, tokens, near_head] {
+                                            auto r =
+                                                fetch_splitting(*node, b, e, *tokens, near_head);
                                             if (!r) failed->store(true);
                                             return r;
                                         }),
