@@ -219,6 +219,61 @@ rpc::Result<std::string> FakeChain::answer(std::string_view request) {
     return out + "]";
 }
 
+// eth_getLogs: the logs of [fromBlock, toBlock] (topics[0] and address
+// filters), or a -32005 refusal above options_.max_logs.
+std::string FakeChain::logs_locked(std::string_view params, int64_t id) {
+    const BlockNum head = blocks_.size() - 1;
+    auto result = [&](const std::string& value) {
+        return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"result":)" + value + "}";
+    };
+    auto from = parse_quantity_u64(string_after(params, R"("fromBlock")"));
+    auto to = parse_quantity_u64(string_after(params, R"("toBlock")"));
+    auto topic = parse_hash(string_after(params, R"("topics")"));
+    if (!from || !to || *from > *to) return error_answer(id, -32602, "invalid block range");
+    std::vector<Address> wanted;
+    if (size_t at = params.find(R"("address":[)"); at != params.npos) {
+        std::string_view list = params.substr(at + 11, params.find(']', at) - at - 11);
+        for (size_t q = list.find('"'); q != list.npos;
+             q = list.find('"', list.find('"', q + 1) + 1)) {
+            if (auto a = parse_address(list.substr(q + 1, 42))) wanted.push_back(*a);
+        }
+    }
+    ++stats_.get_logs;
+    std::string logs = "[";
+    size_t count = 0;
+    std::vector<std::pair<BlockNum, uint32_t>> served;
+    for (BlockNum n = *from; n <= std::min(*to, head); ++n) {
+        const Block& b = blocks_[n];
+        for (const auto& t : b.transfers) {
+            if (topic && *topic != kTransferTopic) continue;
+            if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), t.token) == wanted.end())
+                continue;
+            if (++count > options_.max_logs && options_.max_logs != 0) {
+                ++stats_.refused;
+                if (options_.unnamed_limit)
+                    return error_answer(id, -32005, "Log response size exceeded");
+                return error_answer(
+                    id, -32005,
+                    "query returned more than " + std::to_string(options_.max_logs) + " results");
+            }
+            served.emplace_back(n, t.log_index);
+            logs += (count > 1 ? "," : "");
+            logs += R"({"address":")" + to_hex(t.token) + R"(","topics":[")" +
+                    to_hex(kTransferTopic) + R"(",")" + word_hex(t.from) + R"(",")" +
+                    word_hex(t.to) + R"("],"data":")" + to_hex(u256_to_be(t.value)) +
+                    R"(","blockNumber":")" + to_quantity(n) + R"(","blockHash":")" +
+                    to_hex(b.hash) + R"(","transactionHash":")" + to_hex(t.txn_hash) +
+                    R"(","transactionIndex":")" + to_quantity(t.log_index) + R"(","logIndex":")" +
+                    to_quantity(t.log_index) + R"(","removed":false})";
+        }
+    }
+    for (const auto& key : served) {
+        ++stats_.logs_served;
+        if (!served_.insert(key).second) ++stats_.logs_again;
+    }
+    return result(logs + "]");
+}
+
 std::string FakeChain::answer_one(std::string_view method, std::string_view params, int64_t id) {
     const BlockNum head = blocks_.size() - 1;
     auto result = [&](const std::string& value) {
@@ -246,55 +301,7 @@ std::string FakeChain::answer_one(std::string_view method, std::string_view para
         if (!n) return error_answer(id, -32602, "invalid block tag");
         return result(*n <= head ? header(*n) : std::string("null"));
     }
-    if (method == "eth_getLogs") {
-        auto from = parse_quantity_u64(string_after(params, R"("fromBlock")"));
-        auto to = parse_quantity_u64(string_after(params, R"("toBlock")"));
-        auto topic = parse_hash(string_after(params, R"("topics")"));
-        if (!from || !to || *from > *to) return error_answer(id, -32602, "invalid block range");
-        std::vector<Address> wanted;
-        if (size_t at = params.find(R"("address":[)"); at != params.npos) {
-            std::string_view list = params.substr(at + 11, params.find(']', at) - at - 11);
-            for (size_t q = list.find('"'); q != list.npos;
-                 q = list.find('"', list.find('"', q + 1) + 1)) {
-                if (auto a = parse_address(list.substr(q + 1, 42))) wanted.push_back(*a);
-            }
-        }
-        ++stats_.get_logs;
-        std::string logs = "[";
-        size_t count = 0;
-        std::vector<std::pair<BlockNum, uint32_t>> served;
-        for (BlockNum n = *from; n <= std::min(*to, head); ++n) {
-            const Block& b = blocks_[n];
-            for (const auto& t : b.transfers) {
-                if (topic && *topic != kTransferTopic) continue;
-                if (!wanted.empty() &&
-                    std::find(wanted.begin(), wanted.end(), t.token) == wanted.end())
-                    continue;
-                if (++count > options_.max_logs && options_.max_logs != 0) {
-                    ++stats_.refused;
-                    if (options_.unnamed_limit)
-                        return error_answer(id, -32005, "Log response size exceeded");
-                    return error_answer(id, -32005,
-                                        "query returned more than " +
-                                            std::to_string(options_.max_logs) + " results");
-                }
-                served.emplace_back(n, t.log_index);
-                logs += (count > 1 ? "," : "");
-                logs += R"({"address":")" + to_hex(t.token) + R"(","topics":[")" +
-                        to_hex(kTransferTopic) + R"(",")" + word_hex(t.from) + R"(",")" +
-                        word_hex(t.to) + R"("],"data":")" + to_hex(u256_to_be(t.value)) +
-                        R"(","blockNumber":")" + to_quantity(n) + R"(","blockHash":")" +
-                        to_hex(b.hash) + R"(","transactionHash":")" + to_hex(t.txn_hash) +
-                        R"(","transactionIndex":")" + to_quantity(t.log_index) +
-                        R"(","logIndex":")" + to_quantity(t.log_index) + R"(","removed":false})";
-            }
-        }
-        for (const auto& key : served) {
-            ++stats_.logs_served;
-            if (!served_.insert(key).second) ++stats_.logs_again;
-        }
-        return result(logs + "]");
-    }
+    if (method == "eth_getLogs") return logs_locked(params, id);
     if (method == "eth_call") {
         auto to = parse_address(string_after(params, R"("to")"));
         auto data = parse_data(string_after(params, R"("data")"));

@@ -89,6 +89,7 @@ class FakeChain {
     void mine_locked();
     [[nodiscard]] U256 supply_locked(const Address& token) const;
     std::string answer_one(std::string_view method, std::string_view params, int64_t id);
+    std::string logs_locked(std::string_view params, int64_t id);
 
     FakeChainOptions options_;
     mutable std::mutex mutex_;
