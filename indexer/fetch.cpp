@@ -97,9 +97,9 @@ std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r,
         auto again = node.logs(blocks.front(), blocks.back(), kTransferTopic, tokens);
         if (!again) return again.error();
         std::vector<rpc::Log> fresh;
-        for (auto& log : again.value()) {
+        for (const auto& log : again.value()) {
             if (std::binary_search(blocks.begin(), blocks.end(), log.block_num))
-                fresh.push_back(std::move(log));
+                fresh.push_back(log);
         }
         if (fresh.empty()) continue;
         spdlog::debug("eth_getLogs: {} logs in [{}, {}] came only on asking again", fresh.size(),

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/metrics.hpp"
 #include "indexer/indexer.hpp"
 #include "indexer/testing/fake_chain.hpp"
 #include "indexer/testing/temp_dir.hpp"
@@ -133,6 +134,10 @@ TEST_CASE("the learned log limit survives a restart: the next run is not refused
     WARN("restart: refused " << first_refused << " before learning, " << chain.stats().refused
                              << " after reopening, of " << chain.stats().get_logs);
     CHECK(chain.stats().refused == 0);
+    const std::string metrics = metrics::registry().render();
+    CHECK_THAT(metrics,
+               Catch::Contains("# TYPE erc20_rpc_log_limit gauge\nerc20_rpc_log_limit 600\n"));
+    CHECK_THAT(metrics, Catch::Contains("# TYPE erc20_rpc_logs_refused_total counter"));
     check_balances(*store, chain);
 }
 
