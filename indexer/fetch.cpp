@@ -8,6 +8,7 @@
 
 #include "common/keccak.hpp"
 #include "indexer/extract.hpp"
+#include "indexer/range_window.hpp"
 
 namespace erc20::indexer {
 namespace {
@@ -149,22 +150,78 @@ rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
     return r;
 }
 
+namespace {
+
+struct Piece {
+    BlockNum from;
+    BlockNum to;
+    size_t logs;
+};
+
+// The logs the answered pieces hold in [from, from + blocks - 1] (a piece
+// that overlaps it in part counts in proportion).
+size_t logs_within(const std::vector<Piece>& pieces, BlockNum from, uint64_t blocks) {
+    const BlockNum to = from + blocks - 1;
+    double sum = 0;
+    for (const auto& p : pieces) {
+        if (p.to < from || p.from > to) continue;
+        const double overlap = static_cast<double>(std::min(to, p.to) - std::max(from, p.from) + 1);
+        sum += static_cast<double>(p.logs) * overlap / static_cast<double>(p.to - p.from + 1);
+    }
+    return static_cast<size_t>(sum + 0.5);
+}
+
+// The next piece's size after one of `blocks` blocks answered `logs` logs:
+// kLimitAim of a limit the node named, by the density just seen (at most
+// doubling); without a named limit, the size that was answered.
+uint64_t next_piece(uint64_t blocks, size_t logs, std::optional<uint64_t> limit) {
+    if (!limit) return blocks;
+    const double per_block =
+        std::max(1e-3, static_cast<double>(logs) / static_cast<double>(blocks));
+    const double fitted = kLimitAim * static_cast<double>(*limit) / per_block;
+    return std::clamp<uint64_t>(static_cast<uint64_t>(fitted), 1, blocks * 2);
+}
+
+}  // namespace
+
 rpc::Result<FetchedRange> fetch_splitting(Node& node, BlockNum from, BlockNum to,
                                           const std::vector<Address>& tokens, bool near_head) {
-    auto r = fetch_range(node, from, to, tokens, near_head);
-    if (r || r.error().kind != rpc::RpcError::Kind::kRangeTooLarge || from == to) return r;
-    const rpc::RpcError refusal = r.error();
-    BlockNum mid = from + (to - from) / 2;
-    if (refusal.suggested_to && *refusal.suggested_to >= from && *refusal.suggested_to < mid)
-        mid = *refusal.suggested_to;
-    auto first = fetch_splitting(node, from, mid, tokens, near_head);
-    if (!first) return first;
-    auto second = fetch_splitting(node, mid + 1, to, tokens, near_head);
-    if (!second) return second;
-    append(*first, std::move(*second));
-    first->refusals.insert(first->refusals.begin(),
-                           Refusal{from, to - from + 1, first->log_count, refusal});
-    return first;
+    auto whole = fetch_range(node, from, to, tokens, near_head);
+    if (whole || whole.error().kind != rpc::RpcError::Kind::kRangeTooLarge || from == to)
+        return whole;
+    std::vector<Refusal> refusals{{from, to - from + 1, 0, whole.error()}};
+    std::optional<uint64_t> limit = named_log_limit(whole.error());
+    std::vector<Piece> pieces;
+    std::optional<FetchedRange> out;
+    uint64_t piece = 0;  // 0: half the last refused piece (or up to the node's suggested end)
+    for (BlockNum b = from; b <= to;) {
+        if (piece == 0) {
+            const Refusal& last = refusals.back();
+            piece = std::max<uint64_t>(1, last.blocks / 2);
+            const auto& hint = last.error.suggested_to;
+            if (hint && *hint >= b && *hint - b + 1 < piece) piece = *hint - b + 1;
+        }
+        const BlockNum e = std::min(to, b + piece - 1);
+        auto r = fetch_range(node, b, e, tokens, near_head);
+        if (!r && r.error().kind == rpc::RpcError::Kind::kRangeTooLarge && e > b) {
+            refusals.push_back({b, e - b + 1, 0, r.error()});
+            if (!limit) limit = named_log_limit(r.error());
+            piece = 0;
+            continue;
+        }
+        if (!r) return r;
+        pieces.push_back({b, e, r->log_count});
+        piece = next_piece(e - b + 1, r->log_count, limit);
+        if (out) {
+            append(*out, std::move(*r));
+        } else {
+            out = std::move(*r);
+        }
+        b = e + 1;
+    }
+    for (auto& f : refusals) f.logs = logs_within(pieces, f.from, f.blocks);
+    out->refusals = std::move(refusals);
+    return std::move(*out);
 }
 
 Fetcher::Fetcher(const std::vector<Node*>& nodes, const std::vector<Address>& tokens,

@@ -50,10 +50,13 @@ struct FetchedRange {
 rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
                                       const std::vector<Address>& tokens, bool near_head = false);
 
-/// fetch_range, and when the node refuses the range as too large, its two
-/// halves (or up to the node's suggested end and the rest), recursively, on
-/// the same node: only the refused range is asked again, and what was learned
-/// is in `refusals`. A single block refused is the error.
+/// fetch_range, and when the node refuses the range as too large, the range
+/// in pieces on the same node: half the refused size (or up to the node's
+/// suggested end) after each refusal, then, once a piece answered and when
+/// the node named its limit, kLimitAim of it by the density just seen. Only
+/// the refused range is asked again; the refusals (with the logs each
+/// refused part turned out to hold) are in `refusals`. A single block
+/// refused is the error.
 rpc::Result<FetchedRange> fetch_splitting(Node& node, BlockNum from, BlockNum to,
                                           const std::vector<Address>& tokens,
                                           bool near_head = false);
