@@ -1,6 +1,7 @@
 #include "indexer/fetch.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <thread>
 
@@ -168,7 +169,7 @@ size_t logs_within(const std::vector<Piece>& pieces, BlockNum from, uint64_t blo
         const double overlap = static_cast<double>(std::min(to, p.to) - std::max(from, p.from) + 1);
         sum += static_cast<double>(p.logs) * overlap / static_cast<double>(p.to - p.from + 1);
     }
-    return static_cast<size_t>(sum + 0.5);
+    return static_cast<size_t>(std::llround(sum));
 }
 
 // The next piece's size after one of `blocks` blocks answered `logs` logs:
