@@ -31,8 +31,20 @@ void Registry::inc(std::string_view name, std::string_view help, std::string_vie
     std::lock_guard lock(mutex_);
     auto it = families_.find(name);
     if (it == families_.end())
-        it = families_.emplace(std::string(name), Family{std::string(help), false, {}, {}}).first;
+        it = families_.emplace(std::string(name), Family{std::string(help), false, false, {}, {}})
+                 .first;
     it->second.counters[std::string(labels)] += by;
+}
+
+void Registry::set(std::string_view name, std::string_view help, std::string_view labels,
+                   uint64_t value) {
+    std::lock_guard lock(mutex_);
+    auto it = families_.find(name);
+    if (it == families_.end()) {
+        it = families_.emplace(std::string(name), Family{std::string(help), false, true, {}, {}})
+                 .first;
+    }
+    it->second.counters[std::string(labels)] = value;
 }
 
 void Registry::observe(std::string_view name, std::string_view help, std::string_view labels,
@@ -40,7 +52,8 @@ void Registry::observe(std::string_view name, std::string_view help, std::string
     std::lock_guard lock(mutex_);
     auto it = families_.find(name);
     if (it == families_.end())
-        it = families_.emplace(std::string(name), Family{std::string(help), true, {}, {}}).first;
+        it = families_.emplace(std::string(name), Family{std::string(help), true, false, {}, {}})
+                 .first;
     auto& h = it->second.histograms[std::string(labels)];
     if (h.buckets.empty()) h.buckets.assign(kBounds.size(), 0);
     for (size_t i = 0; i < kBounds.size(); ++i) {
@@ -55,7 +68,10 @@ std::string Registry::render() const {
     std::string out;
     for (const auto& [name, f] : families_) {
         out += "# HELP " + name + " " + f.help + "\n";
-        out += "# TYPE " + name + (f.histogram ? " histogram\n" : " counter\n");
+        out += "# TYPE " + name +
+               (f.histogram ? " histogram\n"
+                : f.gauge   ? " gauge\n"
+                            : " counter\n");
         for (const auto& [labels, v] : f.counters)
             out += series(name, labels) + " " + std::to_string(v) + "\n";
         for (const auto& [labels, h] : f.histograms) {

@@ -19,6 +19,9 @@ class Registry {
     void inc(std::string_view name, std::string_view help, std::string_view labels,
              uint64_t by = 1);
 
+    /// Sets gauge `name` with `labels` to `value`.
+    void set(std::string_view name, std::string_view help, std::string_view labels, uint64_t value);
+
     /// Records one observation (in seconds) in histogram `name`.
     void observe(std::string_view name, std::string_view help, std::string_view labels,
                  double seconds);
@@ -35,6 +38,7 @@ class Registry {
     struct Family {
         std::string help;
         bool histogram{false};
+        bool gauge{false};
         std::map<std::string, uint64_t> counters;
         std::map<std::string, Histogram> histograms;
     };

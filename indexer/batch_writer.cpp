@@ -62,12 +62,13 @@ BatchWriter::~BatchWriter() {
     }
 }
 
-void BatchWriter::add(FetchedRange&& r, BlockNum node_head) {
+void BatchWriter::add(FetchedRange&& r, BlockNum node_head, uint64_t log_limit) {
     if (!pending_) {
         pending_.emplace();
         pending_->first = r.from;
         pending_since_ = Clock::now();
     }
+    if (log_limit > 0) pending_->log_limit = log_limit;
     append_range(*pending_, std::move(r), node_head, reorg_window_);
 }
 

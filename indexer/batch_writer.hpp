@@ -58,8 +58,9 @@ class BatchWriter {
     BatchWriter(const BatchWriter&) = delete;
     BatchWriter& operator=(const BatchWriter&) = delete;
 
-    /// Merges a range that follows tip() into the pending batch.
-    void add(FetchedRange&& r, BlockNum node_head);
+    /// Merges a range that follows tip() into the pending batch; a
+    /// `log_limit` (learned from the node, 0: none) is stored with it.
+    void add(FetchedRange&& r, BlockNum node_head, uint64_t log_limit = 0);
     /// The hand-over rule: hand the pending batch over when the writer would
     /// otherwise wait idle (`next_ready`: another range has arrived to merge),
     /// when it is full, or when it has waited kMaxBatchAge.

@@ -1,6 +1,7 @@
 #include "indexer/fetch.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <thread>
 
@@ -8,6 +9,7 @@
 
 #include "common/keccak.hpp"
 #include "indexer/extract.hpp"
+#include "indexer/range_window.hpp"
 
 namespace erc20::indexer {
 namespace {
@@ -63,12 +65,10 @@ std::optional<rpc::RpcError> take_logs(FetchedRange& r, const std::vector<rpc::L
     return std::nullopt;
 }
 
-// A block whose bloom may hold Transfer logs (of the wanted tokens) but for
-// which none came back: the node may not have caught up on its logs yet.
-// Ask again; a bloom false positive stays empty and is accepted.
-std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r,
-                                       const std::vector<Address>& tokens,
-                                       std::vector<uint32_t>& logs_per_block) {
+// The blocks of `r` whose bloom may hold Transfer logs (of the wanted tokens)
+// but for which none came back.
+std::vector<BlockNum> suspicious_blocks(const FetchedRange& r, const std::vector<Address>& tokens,
+                                        const std::vector<uint32_t>& logs_per_block) {
     auto bloom_says_maybe = [&](const rpc::BlockHeader& h) {
         if (!bloom_may_contain(h.logs_bloom, kTransferTopic.bytes)) return false;
         if (tokens.empty()) return true;
@@ -76,28 +76,57 @@ std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r,
             return bloom_may_contain(h.logs_bloom, a.bytes);
         });
     };
+    std::vector<BlockNum> out;
     for (size_t i = 0; i < r.headers.size(); ++i) {
-        if (logs_per_block[i] != 0 || !bloom_says_maybe(r.headers[i])) continue;
-        const BlockNum b = r.from + i;
-        for (int attempt = 1; attempt <= 2; ++attempt) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(150 * attempt));
-            auto again = node.logs(b, b, kTransferTopic, tokens);
-            if (!again) return again.error();
-            if (again->empty()) continue;
-            spdlog::debug("eth_getLogs: block {} had no logs at first, {} on asking again", b,
-                          again->size());
-            if (auto e = take_logs(r, again.value(), logs_per_block)) return e;
-            r.log_count += again->size();
-            break;
+        if (logs_per_block[i] == 0 && bloom_says_maybe(r.headers[i])) out.push_back(r.from + i);
+    }
+    return out;
+}
+
+// Blocks whose bloom may hold logs but returned none: the node may not have
+// caught up on its logs yet. They are asked again in one eth_getLogs over
+// their span, whose logs of those blocks only are taken (the others came
+// already). Near the head, where a node may lag, after a short sleep and up
+// to twice; far from it once, without sleeping, and a block still empty is
+// a bloom false positive (on mainnet, whose blooms are close to saturated,
+// the common case).
+std::optional<rpc::RpcError> ask_again(Node& node, FetchedRange& r,
+                                       const std::vector<Address>& tokens,
+                                       std::vector<uint32_t>& logs_per_block, bool near_head) {
+    std::vector<BlockNum> blocks = suspicious_blocks(r, tokens, logs_per_block);
+    for (int attempt = 1; attempt <= (near_head ? 2 : 1) && !blocks.empty(); ++attempt) {
+        if (near_head) std::this_thread::sleep_for(std::chrono::milliseconds(150 * attempt));
+        auto again = node.logs(blocks.front(), blocks.back(), kTransferTopic, tokens);
+        if (!again) return again.error();
+        std::vector<rpc::Log> fresh;
+        for (const auto& log : again.value()) {
+            if (std::binary_search(blocks.begin(), blocks.end(), log.block_num))
+                fresh.push_back(log);
         }
+        if (fresh.empty()) continue;
+        spdlog::debug("eth_getLogs: {} logs in [{}, {}] came only on asking again", fresh.size(),
+                      blocks.front(), blocks.back());
+        if (auto e = take_logs(r, fresh, logs_per_block)) return e;
+        r.log_count += fresh.size();
+        blocks = suspicious_blocks(r, tokens, logs_per_block);
     }
     return std::nullopt;
+}
+
+// `b` (the range after `a`) appended to `a`.
+void append(FetchedRange& a, FetchedRange&& b) {
+    a.to = b.to;
+    a.headers.insert(a.headers.end(), b.headers.begin(), b.headers.end());
+    a.transfers.insert(a.transfers.end(), std::make_move_iterator(b.transfers.begin()),
+                       std::make_move_iterator(b.transfers.end()));
+    a.log_count += b.log_count;
+    a.refusals.insert(a.refusals.end(), b.refusals.begin(), b.refusals.end());
 }
 
 }  // namespace
 
 rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
-                                      const std::vector<Address>& tokens) {
+                                      const std::vector<Address>& tokens, bool near_head) {
     FetchedRange r;
     r.from = from;
     r.to = to;
@@ -108,7 +137,7 @@ rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
     std::vector<uint32_t> logs_per_block(r.headers.size(), 0);
     if (auto e = take_logs(r, logs.value(), logs_per_block)) return *e;
     r.log_count = logs->size();
-    if (auto e = ask_again(node, r, tokens, logs_per_block)) return *e;
+    if (auto e = ask_again(node, r, tokens, logs_per_block, near_head)) return *e;
     std::sort(r.transfers.begin(), r.transfers.end(), [](const auto& a, const auto& b) {
         return std::tie(a.block_num, a.log_index) < std::tie(b.block_num, b.log_index);
     });
@@ -122,9 +151,83 @@ rpc::Result<FetchedRange> fetch_range(Node& node, BlockNum from, BlockNum to,
     return r;
 }
 
+namespace {
+
+struct Piece {
+    BlockNum from;
+    BlockNum to;
+    size_t logs;
+};
+
+// The logs the answered pieces hold in [from, from + blocks - 1] (a piece
+// that overlaps it in part counts in proportion).
+size_t logs_within(const std::vector<Piece>& pieces, BlockNum from, uint64_t blocks) {
+    const BlockNum to = from + blocks - 1;
+    double sum = 0;
+    for (const auto& p : pieces) {
+        if (p.to < from || p.from > to) continue;
+        const double overlap = static_cast<double>(std::min(to, p.to) - std::max(from, p.from) + 1);
+        sum += static_cast<double>(p.logs) * overlap / static_cast<double>(p.to - p.from + 1);
+    }
+    return static_cast<size_t>(std::llround(sum));
+}
+
+// The next piece's size after one of `blocks` blocks answered `logs` logs:
+// kLimitAim of a limit the node named, by the density just seen (at most
+// doubling); without a named limit, the size that was answered.
+uint64_t next_piece(uint64_t blocks, size_t logs, std::optional<uint64_t> limit) {
+    if (!limit) return blocks;
+    const double per_block =
+        std::max(1e-3, static_cast<double>(logs) / static_cast<double>(blocks));
+    const double fitted = kLimitAim * static_cast<double>(*limit) / per_block;
+    return std::clamp<uint64_t>(static_cast<uint64_t>(fitted), 1, blocks * 2);
+}
+
+}  // namespace
+
+rpc::Result<FetchedRange> fetch_splitting(Node& node, BlockNum from, BlockNum to,
+                                          const std::vector<Address>& tokens, bool near_head) {
+    auto whole = fetch_range(node, from, to, tokens, near_head);
+    if (whole || whole.error().kind != rpc::RpcError::Kind::kRangeTooLarge || from == to)
+        return whole;
+    std::vector<Refusal> refusals{{from, to - from + 1, 0, whole.error()}};
+    std::optional<uint64_t> limit = named_log_limit(whole.error());
+    std::vector<Piece> pieces;
+    std::optional<FetchedRange> out;
+    uint64_t piece = 0;  // 0: half the last refused piece (or up to the node's suggested end)
+    for (BlockNum b = from; b <= to;) {
+        if (piece == 0) {
+            const Refusal& last = refusals.back();
+            piece = std::max<uint64_t>(1, last.blocks / 2);
+            const auto& hint = last.error.suggested_to;
+            if (hint && *hint >= b && *hint - b + 1 < piece) piece = *hint - b + 1;
+        }
+        const BlockNum e = std::min(to, b + piece - 1);
+        auto r = fetch_range(node, b, e, tokens, near_head);
+        if (!r && r.error().kind == rpc::RpcError::Kind::kRangeTooLarge && e > b) {
+            refusals.push_back({b, e - b + 1, 0, r.error()});
+            if (!limit) limit = named_log_limit(r.error());
+            piece = 0;
+            continue;
+        }
+        if (!r) return r;
+        pieces.push_back({b, e, r->log_count});
+        piece = next_piece(e - b + 1, r->log_count, limit);
+        if (out) {
+            append(*out, std::move(*r));
+        } else {
+            out = std::move(*r);
+        }
+        b = e + 1;
+    }
+    for (auto& f : refusals) f.logs = logs_within(pieces, f.from, f.blocks);
+    out->refusals = std::move(refusals);
+    return std::move(*out);
+}
+
 Fetcher::Fetcher(const std::vector<Node*>& nodes, const std::vector<Address>& tokens,
-                 size_t max_queued)
-    : nodes_(nodes), tokens_(tokens), max_queued_(max_queued) {
+                 size_t max_queued, BlockNum head)
+    : nodes_(nodes), tokens_(tokens), max_queued_(max_queued), head_(head) {
     for (size_t i = nodes_.size(); i-- > 0;) free_.push_back(i);
 }
 
@@ -147,10 +250,12 @@ void Fetcher::launch(BlockNum& next, BlockNum target, uint64_t range_size) {
         Node* node = nodes_[ni];
         auto failed = std::make_shared<std::atomic<bool>>(false);
         const std::vector<Address>* tokens = &tokens_;
+        const bool near_head = head_ != 0 && e + kNearHeadBlocks >= head_;
         inflight_.push_back({ni,
                              std::async(std::launch::async,
-                                        [node, b = next, e, failed, tokens] {
-                                            auto r = fetch_range(*node, b, e, *tokens);
+                                        [node, b = next, e, failed, tokens, near_head] {
+                                            auto r =
+                                                fetch_splitting(*node, b, e, *tokens, near_head);
                                             if (!r) failed->store(true);
                                             return r;
                                         }),

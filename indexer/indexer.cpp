@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/hex.hpp"
+#include "common/metrics.hpp"
 #include "indexer/batch_writer.hpp"
 #include "indexer/fetch.hpp"
 #include "indexer/metadata.hpp"
@@ -205,12 +206,26 @@ struct Indexer::Impl {
         status.chain_id.store(*chain_id);
         metadata = std::make_unique<MetadataWorker>(options.rpc, store);
         cursor = store.cursor();
+        adopt_log_limit(store.log_limit());
         spdlog::info("indexer: chain id {}, {}", *chain_id,
                      cursor ? "resuming after block " + std::to_string(cursor->block_num)
                             : "starting at block " + std::to_string(options.start_block));
         progress_block = cursor ? cursor->block_num : 0;
         bool was_following = false;
         while (!stop.stop_requested()) step(stop, was_following);
+    }
+
+    // A limit learned by an earlier run: aimed below from the first range on.
+    void adopt_log_limit(uint64_t limit) {
+        metrics::registry().set("erc20_rpc_log_limit",
+                                "the node's eth_getLogs log limit as learned (0: none known)", "",
+                                limit);
+        if (limit == 0) return;
+        window.learn(limit);
+        backfill_window.learn(limit);
+        spdlog::info(
+            "eth_getLogs: the node's limit is {} logs (learned before), ranges aim at {:.0f}",
+            limit, window.aim());
     }
 
     // Binds the database to the chain and its scope; from here on the stored
@@ -328,7 +343,7 @@ struct Indexer::Impl {
         const size_t max_queued =
             nodes.size() +
             std::max<size_t>(1, writer.limit() / static_cast<size_t>(kTargetLogsPerRequest));
-        Fetcher fetcher(node_ptrs, options.tokens, max_queued);
+        Fetcher fetcher(node_ptrs, options.tokens, max_queued, head);
         writer.drop_pending();  // anything left from a step that threw is re-fetched
         BlockNum b = next;
         fetcher.launch(b, target, window.size());
@@ -349,7 +364,8 @@ struct Indexer::Impl {
             }
             const uint64_t blocks = r->to - r->from + 1;
             const size_t logs = r->log_count;
-            writer.add(std::move(*r), head);
+            learn_from(window, r->refusals);
+            writer.add(std::move(*r), head, window.log_limit());
             if (writer.should_hand_over(fetcher.next_ready())) writer.flush();
             retrier.beat();
             if (stop.stop_requested() || control.pending()) {
@@ -369,6 +385,36 @@ struct Indexer::Impl {
         if (stop.stop_requested()) writer.drop_pending();
         writer.flush();  // the ranges that arrived before an error, a reorg or an admin request
         writer.finish();
+    }
+
+    // The ranges the node refused on the way (and answered in parts) teach
+    // `w` its limit; one line when the learned limit changes.
+    void learn_from(RangeWindow& w, const std::vector<Refusal>& refusals) {
+        for (const auto& f : refusals) {
+            const uint64_t before = w.log_limit();
+            w.refused(f.error, f.from, f.blocks, f.logs);
+            count_refusal(f.error);
+            if (w.log_limit() != before) limit_learned(w.log_limit(), f);
+        }
+    }
+
+    void limit_learned(uint64_t limit, const Refusal& f) const {
+        metrics::registry().set("erc20_rpc_log_limit",
+                                "the node's eth_getLogs log limit as learned (0: none known)", "",
+                                limit);
+        spdlog::info(
+            "eth_getLogs: the node refused {} blocks holding {} logs ({}): its limit is taken as "
+            "{} "
+            "logs, ranges aim at {:.0f}",
+            f.blocks, f.logs, f.error.message, limit, kLimitAim * static_cast<double>(limit));
+    }
+
+    static void count_refusal(const rpc::RpcError& e) {
+        count_retry("eth_getLogs", e);
+        metrics::registry().inc("erc20_rpc_logs_refused_total",
+                                "eth_getLogs ranges the node refused as too large (split and asked "
+                                "again)",
+                                "");
     }
 
     // A range failed: the others are drained (their Retry-After counts too),
@@ -437,7 +483,7 @@ struct Indexer::Impl {
     size_t fetch_backfill(const storage::TokenBackfill& job, BlockNum head, BlockNum target,
                           storage::BlockBatch& batch, std::optional<rpc::RpcError>& failed,
                           bool& reorged) {
-        Fetcher fetcher(node_ptrs, job.tokens, nodes.size());
+        Fetcher fetcher(node_ptrs, job.tokens, nodes.size(), head);
         BlockNum b = job.next_block;
         fetcher.launch(b, target, backfill_window.size());
         size_t logs = 0;
@@ -454,6 +500,8 @@ struct Indexer::Impl {
             }
             if (reorged) continue;
             logs += r->log_count;
+            learn_from(backfill_window, r->refusals);
+            batch.log_limit = backfill_window.log_limit();
             append_range(batch, std::move(*r), head, options.reorg_window);
         }
         return logs;

@@ -112,3 +112,49 @@ TEST_CASE(
     CHECK(largest >= 4);  // it grew back after the refusals
     CHECK(w.size() <= 64);
 }
+
+TEST_CASE("a refusal's message may name the node's limit", "[indexer][window]") {
+    rpc::RpcError e = too_large();
+    e.message = "query returned more than 10000 results";
+    CHECK(named_log_limit(e) == 10000u);
+    e.message = "query returned more than 10,000 results. Try with this block range [0x1, 0x2].";
+    CHECK(named_log_limit(e) == 10000u);
+    e.message = "Log response size exceeded";
+    CHECK_FALSE(named_log_limit(e));
+}
+
+TEST_CASE("after a refusal the window aims below the learned limit and grows additively",
+          "[indexer][window]") {
+    RangeWindow w(100'000);
+    for (int i = 0; i < 20; ++i) w.fit(w.size(), w.size() * 5);  // 5 logs per block
+    REQUIRE(w.size() == 2000);                                   // 10,000 logs
+    CHECK(w.log_limit() == 0);
+    rpc::RpcError e = too_large();
+    e.message = "query returned more than 2000 results";
+    w.refused(e, 1000, 2000, 10'000);
+    CHECK(w.log_limit() == 2000);
+    CHECK(w.aim() == Approx(kLimitAim * 2000));
+    CHECK(w.size() == 1000);  // multiplicative back-off: halved
+    SECTION("never above the learned limit's aim, however long it answers") {
+        for (int i = 0; i < 200; ++i) w.fit(w.size(), w.size() * 5);
+        CHECK(w.size() == static_cast<uint64_t>(kLimitAim * 2000 / 5));
+    }
+    SECTION("grows additively, not doubling back to the size refused") {
+        for (int i = 0; i < 3; ++i) w.fit(w.size(), 0);  // a sparse stretch
+        CHECK(w.size() == 1000 + 3 * (2000 / 16));
+    }
+    SECTION("a limit the node does not name is the logs the refused range held, at most") {
+        RangeWindow u(100'000);
+        u.refused(too_large(), 0, 400, 3001);
+        CHECK(u.log_limit() == 3000);
+        u.refused(too_large(), 400, 400, 5001);
+        CHECK(u.log_limit() == 3000);  // the lowest bound stays
+    }
+    SECTION("a limit learned before is adopted as it is") {
+        RangeWindow v(100'000);
+        v.learn(2000);
+        CHECK(v.aim() == Approx(kLimitAim * 2000));
+        for (int i = 0; i < 30; ++i) v.fit(v.size(), v.size() * 5);
+        CHECK(v.size() == static_cast<uint64_t>(kLimitAim * 2000 / 5));
+    }
+}

@@ -43,6 +43,8 @@ void check_backfill_step(const TokenBackfill& job, const std::optional<Cursor>& 
 void write_headers(Writes& wb, const BlockBatch& batch) {
     for (const auto& h : batch.headers)
         wb.Put(kCfHeaders, slice(block_key(h.block_num)), slice(encode_header(h)));
+    if (batch.log_limit > 0)
+        wb.Put(kCfMeta, slice(kKeyLogLimit), slice(encode_u64(batch.log_limit)));
     if (batch.prune_headers_below > 0) {
         wb.DeleteRange(kCfHeaders, slice(block_key(0)),
                        slice(block_key(batch.prune_headers_below)));
@@ -80,6 +82,8 @@ ApplyResult Store::apply_backfill(const BlockBatch& batch, bool finish) {
     // The head does not move, but answers do: validators and list pins
     // follow the metadata version (see View::meta_version).
     wb.Put(kCfMeta, slice(kKeyMetaVersion), slice(d.next_meta_version(ro)));
+    if (batch.log_limit > 0)
+        wb.Put(kCfMeta, slice(kKeyLogLimit), slice(encode_u64(batch.log_limit)));
     if (finish) {
         std::vector<Address> filter = d.scope(ro).value_or(IndexScope{}).tokens;
         filter.insert(filter.end(), job->tokens.begin(), job->tokens.end());

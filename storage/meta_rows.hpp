@@ -24,6 +24,8 @@ namespace erc20::storage {
 ///   "start_block"    : u64, the --start-block the database was built from
 ///   "token_backfill" : an add-tokens in progress: next block (8) | the tokens
 ///                      being added, ascending, 20 bytes each. Absent otherwise.
+///   "log_limit"      : u64, the node's eth_getLogs log limit as the indexer
+///                      learned it (absent: none learned). Written with the cursor.
 inline constexpr std::string_view kMeta{"meta"};
 
 inline constexpr std::string_view kKeySchema{"schema_version"};
@@ -34,6 +36,7 @@ inline constexpr std::string_view kKeyMetaVersion{"meta_version"};
 inline constexpr std::string_view kKeyTokenFilter{"token_filter"};
 inline constexpr std::string_view kKeyStartBlock{"start_block"};
 inline constexpr std::string_view kKeyTokenBackfill{"token_backfill"};
+inline constexpr std::string_view kKeyLogLimit{"log_limit"};
 
 inline constexpr size_t kCursorValueSize = kBlockNumSize + kHashSize;
 inline constexpr size_t kTotalsValueSize = size_t{2} * 8;
@@ -41,7 +44,7 @@ inline constexpr size_t kTotalsValueSize = size_t{2} * 8;
 /// schema_version.
 std::string encode_u32(uint32_t v);
 std::optional<uint32_t> decode_u32(std::string_view value);
-/// chain_id, meta_version, start_block.
+/// chain_id, meta_version, start_block, log_limit.
 std::string encode_u64(uint64_t v);
 std::optional<uint64_t> decode_u64(std::string_view value);
 

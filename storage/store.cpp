@@ -80,6 +80,10 @@ std::optional<uint64_t> Store::chain_id() const { return impl_->chain_id(rocksdb
 
 std::optional<Cursor> Store::cursor() const { return impl_->cursor(rocksdb::ReadOptions()); }
 
+uint64_t Store::log_limit() const {
+    return impl_->get_row(rocksdb::ReadOptions(), kCfMeta, kKeyLogLimit, decode_u64).value_or(0);
+}
+
 std::optional<BlockHeader> Store::header(BlockNum n) const {
     return impl_->header(rocksdb::ReadOptions(), n);
 }

@@ -116,6 +116,8 @@ class Store {
     /// or when a transfer is of another token.
     ApplyResult apply_backfill(const BlockBatch& batch, bool finish);
     [[nodiscard]] std::optional<Cursor> cursor() const;
+    /// The node's eth_getLogs log limit the indexer learned (BlockBatch::log_limit); 0: none.
+    [[nodiscard]] uint64_t log_limit() const;
     [[nodiscard]] std::optional<BlockHeader> header(BlockNum n) const;
     /// The highest stored header at or below n.
     [[nodiscard]] std::optional<BlockHeader> header_at_or_below(BlockNum n) const;

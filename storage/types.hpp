@@ -85,6 +85,8 @@ struct BlockBatch {
     std::vector<std::pair<BlockNum, uint64_t>> block_times;
     /// Headers below this block are dropped in the same write (0 = keep all).
     BlockNum prune_headers_below{0};
+    /// The node's eth_getLogs limit as learned, stored with the write (0 = unchanged).
+    uint64_t log_limit{0};
 };
 
 struct ApplyResult {

@@ -90,8 +90,13 @@ void FakeChain::mine_locked() {
     std::mt19937_64 rng(salt);
     const auto toks = tokens();
     const auto holds = holders();
-    const uint32_t count =
+    uint32_t count =
         n == 0 ? 0 : static_cast<uint32_t>(rng() % (options_.max_transfers_per_block + 1));
+    if (options_.varying_sizes && n > 0) {
+        // Eras of 1x-4x the usual size, and one block in 25 several times denser.
+        count *= 1 + static_cast<uint32_t>(mix(n / 400 + options_.seed) % 4);
+        if (rng() % 25 == 0) count *= 6;
+    }
     for (uint32_t i = 0; i < count; ++i) {
         storage::Transfer t;
         t.block_num = n;
@@ -170,6 +175,17 @@ U256 FakeChain::supply_locked(const Address& token) const {
     return sum;
 }
 
+FakeChainStats FakeChain::stats() const {
+    std::lock_guard lock(mutex_);
+    return stats_;
+}
+
+void FakeChain::reset_stats() {
+    std::lock_guard lock(mutex_);
+    stats_ = {};
+    served_.clear();
+}
+
 std::function<rpc::Result<std::string>(std::string_view)> FakeChain::transport() {
     return [this](std::string_view request) { return answer(request); };
 }
@@ -179,6 +195,7 @@ rpc::Result<std::string> FakeChain::answer(std::string_view request) {
     // one or several in a JSON array.
     constexpr std::string_view kItem = R"({"jsonrpc":"2.0","id":)";
     std::lock_guard lock(mutex_);
+    ++stats_.requests;
     std::vector<std::string> answers;
     for (size_t at = request.find(kItem); at != std::string_view::npos;) {
         const size_t next = request.find(kItem, at + 1);
@@ -202,6 +219,61 @@ rpc::Result<std::string> FakeChain::answer(std::string_view request) {
     return out + "]";
 }
 
+// eth_getLogs: the logs of [fromBlock, toBlock] (topics[0] and address
+// filters), or a -32005 refusal above options_.max_logs.
+std::string FakeChain::logs_locked(std::string_view params, int64_t id) {
+    const BlockNum head = blocks_.size() - 1;
+    auto result = [&](const std::string& value) {
+        return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"result":)" + value + "}";
+    };
+    auto from = parse_quantity_u64(string_after(params, R"("fromBlock")"));
+    auto to = parse_quantity_u64(string_after(params, R"("toBlock")"));
+    auto topic = parse_hash(string_after(params, R"("topics")"));
+    if (!from || !to || *from > *to) return error_answer(id, -32602, "invalid block range");
+    std::vector<Address> wanted;
+    if (size_t at = params.find(R"("address":[)"); at != params.npos) {
+        std::string_view list = params.substr(at + 11, params.find(']', at) - at - 11);
+        for (size_t q = list.find('"'); q != list.npos;
+             q = list.find('"', list.find('"', q + 1) + 1)) {
+            if (auto a = parse_address(list.substr(q + 1, 42))) wanted.push_back(*a);
+        }
+    }
+    ++stats_.get_logs;
+    std::string logs = "[";
+    size_t count = 0;
+    std::vector<std::pair<BlockNum, uint32_t>> served;
+    for (BlockNum n = *from; n <= std::min(*to, head); ++n) {
+        const Block& b = blocks_[n];
+        for (const auto& t : b.transfers) {
+            if (topic && *topic != kTransferTopic) continue;
+            if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), t.token) == wanted.end())
+                continue;
+            if (++count > options_.max_logs && options_.max_logs != 0) {
+                ++stats_.refused;
+                if (options_.unnamed_limit)
+                    return error_answer(id, -32005, "Log response size exceeded");
+                return error_answer(
+                    id, -32005,
+                    "query returned more than " + std::to_string(options_.max_logs) + " results");
+            }
+            served.emplace_back(n, t.log_index);
+            logs += (count > 1 ? "," : "");
+            logs += R"({"address":")" + to_hex(t.token) + R"(","topics":[")" +
+                    to_hex(kTransferTopic) + R"(",")" + word_hex(t.from) + R"(",")" +
+                    word_hex(t.to) + R"("],"data":")" + to_hex(u256_to_be(t.value)) +
+                    R"(","blockNumber":")" + to_quantity(n) + R"(","blockHash":")" +
+                    to_hex(b.hash) + R"(","transactionHash":")" + to_hex(t.txn_hash) +
+                    R"(","transactionIndex":")" + to_quantity(t.log_index) + R"(","logIndex":")" +
+                    to_quantity(t.log_index) + R"(","removed":false})";
+        }
+    }
+    for (const auto& key : served) {
+        ++stats_.logs_served;
+        if (!served_.insert(key).second) ++stats_.logs_again;
+    }
+    return result(logs + "]");
+}
+
 std::string FakeChain::answer_one(std::string_view method, std::string_view params, int64_t id) {
     const BlockNum head = blocks_.size() - 1;
     auto result = [&](const std::string& value) {
@@ -213,11 +285,12 @@ std::string FakeChain::answer_one(std::string_view method, std::string_view para
         return R"({"number":")" + to_quantity(n) + R"(","hash":")" + to_hex(b.hash) +
                R"(","parentHash":")" + to_hex(b.parent_hash) + R"(","timestamp":")" +
                to_quantity(1'700'000'000 + 12 * n) + R"(","logsBloom":"0x)" +
-               std::string(512, '0') + R"("})";
+               std::string(512, options_.saturated_bloom ? 'f' : '0') + R"("})";
     };
     if (method == "eth_chainId") return result(quoted(to_quantity(options_.chain_id)));
     if (method == "eth_blockNumber") return result(quoted(to_quantity(head)));
     if (method == "eth_getBlockByNumber") {
+        ++stats_.header_calls;
         const std::string_view tag = string_after(params, "[");
         std::optional<BlockNum> n;
         if (tag == "latest") n = head;
@@ -228,45 +301,7 @@ std::string FakeChain::answer_one(std::string_view method, std::string_view para
         if (!n) return error_answer(id, -32602, "invalid block tag");
         return result(*n <= head ? header(*n) : std::string("null"));
     }
-    if (method == "eth_getLogs") {
-        auto from = parse_quantity_u64(string_after(params, R"("fromBlock")"));
-        auto to = parse_quantity_u64(string_after(params, R"("toBlock")"));
-        auto topic = parse_hash(string_after(params, R"("topics")"));
-        if (!from || !to || *from > *to) return error_answer(id, -32602, "invalid block range");
-        std::vector<Address> wanted;
-        if (size_t at = params.find(R"("address":[)"); at != params.npos) {
-            std::string_view list = params.substr(at + 11, params.find(']', at) - at - 11);
-            for (size_t q = list.find('"'); q != list.npos;
-                 q = list.find('"', list.find('"', q + 1) + 1)) {
-                if (auto a = parse_address(list.substr(q + 1, 42))) wanted.push_back(*a);
-            }
-        }
-        std::string logs = "[";
-        size_t count = 0;
-        for (BlockNum n = *from; n <= std::min(*to, head); ++n) {
-            const Block& b = blocks_[n];
-            for (const auto& t : b.transfers) {
-                if (topic && *topic != kTransferTopic) continue;
-                if (!wanted.empty() &&
-                    std::find(wanted.begin(), wanted.end(), t.token) == wanted.end())
-                    continue;
-                if (++count > options_.max_logs && options_.max_logs != 0) {
-                    return error_answer(id, -32005,
-                                        "query returned more than " +
-                                            std::to_string(options_.max_logs) + " results");
-                }
-                logs += (count > 1 ? "," : "");
-                logs += R"({"address":")" + to_hex(t.token) + R"(","topics":[")" +
-                        to_hex(kTransferTopic) + R"(",")" + word_hex(t.from) + R"(",")" +
-                        word_hex(t.to) + R"("],"data":")" + to_hex(u256_to_be(t.value)) +
-                        R"(","blockNumber":")" + to_quantity(n) + R"(","blockHash":")" +
-                        to_hex(b.hash) + R"(","transactionHash":")" + to_hex(t.txn_hash) +
-                        R"(","transactionIndex":")" + to_quantity(t.log_index) +
-                        R"(","logIndex":")" + to_quantity(t.log_index) + R"(","removed":false})";
-            }
-        }
-        return result(logs + "]");
-    }
+    if (method == "eth_getLogs") return logs_locked(params, id);
     if (method == "eth_call") {
         auto to = parse_address(string_after(params, R"("to")"));
         auto data = parse_data(string_after(params, R"("data")"));

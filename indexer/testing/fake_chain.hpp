@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,25 @@ struct FakeChainOptions {
     /// eth_getLogs answers -32005 ("query returned more than N results") when
     /// a request matches more logs than this. 0: no limit.
     size_t max_logs{0};
+    /// The refusal names no number ("Log response size exceeded"), as some
+    /// providers' do not.
+    bool unnamed_limit{false};
+    /// Block sizes vary as mainnet's do: eras of denser and sparser blocks,
+    /// and now and then a block several times the usual size.
+    bool varying_sizes{false};
+    /// Every block's logsBloom says "maybe" for everything (mainnet's are
+    /// close to saturated); otherwise blooms are empty.
+    bool saturated_bloom{false};
+};
+
+/// What the fake node was asked and answered.
+struct FakeChainStats {
+    uint64_t requests{0};      // HTTP requests (a batch is one)
+    uint64_t get_logs{0};      // eth_getLogs calls
+    uint64_t refused{0};       // of them, refused as too many results
+    uint64_t logs_served{0};   // logs in answers
+    uint64_t logs_again{0};    // of them, logs an earlier answer carried already
+    uint64_t header_calls{0};  // eth_getBlockByNumber calls (a batch counts each)
 };
 
 class FakeChain {
@@ -55,6 +75,8 @@ class FakeChain {
 
     /// Answers one JSON-RPC request body (a call or a batch), as a node would.
     rpc::Result<std::string> answer(std::string_view request);
+    [[nodiscard]] FakeChainStats stats() const;
+    void reset_stats();
     /// The transport seam that serves this chain.
     std::function<rpc::Result<std::string>(std::string_view)> transport();
 
@@ -67,6 +89,7 @@ class FakeChain {
     void mine_locked();
     [[nodiscard]] U256 supply_locked(const Address& token) const;
     std::string answer_one(std::string_view method, std::string_view params, int64_t id);
+    std::string logs_locked(std::string_view params, int64_t id);
 
     FakeChainOptions options_;
     mutable std::mutex mutex_;
@@ -74,6 +97,8 @@ class FakeChain {
     std::map<std::pair<Address, Address>, U256>
         balances_;  // at the head; the zero address is never a holder
     uint64_t forks_{0};
+    FakeChainStats stats_;
+    std::set<std::pair<BlockNum, uint32_t>> served_;  // (block, log index) of logs answered
 };
 
 }  // namespace erc20::indexer::testing
