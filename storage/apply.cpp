@@ -80,6 +80,8 @@ ApplyResult Store::apply_backfill(const BlockBatch& batch, bool finish) {
     // The head does not move, but answers do: validators and list pins
     // follow the metadata version (see View::meta_version).
     wb.Put(kCfMeta, slice(kKeyMetaVersion), slice(d.next_meta_version(ro)));
+    // Balances at past blocks change too (see View::history_version).
+    wb.Put(kCfMeta, slice(kKeyHistoryVersion), slice(d.next_history_version(ro)));
     if (finish) {
         std::vector<Address> filter = d.scope(ro).value_or(IndexScope{}).tokens;
         filter.insert(filter.end(), job->tokens.begin(), job->tokens.end());
