@@ -42,7 +42,11 @@ QueryCaches::QueryCaches(size_t budget_bytes)
 QueryCaches::Holders QueryCaches::past_holders(const storage::View& v, const Address& token,
                                                BlockNum block_num) {
     const std::string key = token_key(v, token) + "@" + std::to_string(block_num);
-    return holders_.get_or_compute(key, [&] { return v.holders_at(token, block_num); });
+    return holders_.get_or_compute(key, [&] {
+        HolderList list = v.holders_at(token, block_num);
+        list.shrink_to_fit();  // kept for long: up to half of a grown vector is slack
+        return list;
+    });
 }
 
 std::shared_ptr<const Distribution> QueryCaches::distribution(const storage::View& v,
