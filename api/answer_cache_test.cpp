@@ -59,8 +59,8 @@ TEST_CASE("the answer cache drops the least recently used beyond its budget in b
     c.put("d", ints(1000));
     CHECK(c.counters().bytes == before);
     CHECK(c.counters().entries == 3);
-    for (int i = 0; i < 50; ++i) {
-        c.put("k" + std::to_string(i), ints(static_cast<size_t>(100 + i * 17)));
+    for (size_t i = 0; i < 50; ++i) {
+        c.put("k" + std::to_string(i), ints(100 + i * 17));
         CHECK(c.counters().bytes <= 13000);
     }
 }
