@@ -12,6 +12,7 @@
 #include "api/json.hpp"
 #include "api/pins.hpp"
 #include "api/query.hpp"
+#include "api/query_caches.hpp"
 #include "api/routes.hpp"
 #include "storage/store.hpp"
 
@@ -24,6 +25,7 @@ struct Call {
     std::vector<std::string_view> args;  // path arguments, in order
     const RouterOptions& options;
     Pins& pins;
+    QueryCaches& caches;
     storage::Store& store;
     NodeStatus node;
     std::shared_ptr<const storage::View> view;  // a fresh snapshot

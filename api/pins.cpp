@@ -68,21 +68,4 @@ uint64_t Pins::hash_of(std::string_view key) const {
     return std::hash<std::string_view>{}(key) ^ (salt_ * 0x9e3779b97f4a7c15ULL);
 }
 
-Pins::Holders Pins::past_holders(const storage::View& v, const Address& token, BlockNum block_num) {
-    const std::string key =
-        to_hex(token) + "@" + std::to_string(block_num) + "@" + to_hex(v.cursor()->hash);
-    {
-        std::lock_guard lock(mutex_);
-        for (const auto& [k, cached] : past_holders_) {
-            if (k == key) return cached;
-        }
-    }
-    auto computed =
-        std::make_shared<const std::vector<storage::HolderItem>>(v.holders_at(token, block_num));
-    std::lock_guard lock(mutex_);
-    past_holders_.emplace_back(key, computed);
-    if (past_holders_.size() > 8) past_holders_.erase(past_holders_.begin());
-    return computed;
-}
-
 }  // namespace erc20::api

@@ -2,8 +2,7 @@
 // Pinned snapshots: a paging walk reads every page from the snapshot its
 // first page was read from, so each item comes exactly once even while
 // blocks are applied between pages. Pins expire after a time unused, and
-// the oldest go first beyond a maximum. Also caches the holder lists at past
-// blocks, which are computed from history rows.
+// the oldest go first beyond a maximum.
 
 #include <chrono>
 #include <cstdint>
@@ -22,7 +21,6 @@ namespace erc20::api {
 class Pins {
   public:
     using ViewPtr = std::shared_ptr<const storage::View>;
-    using Holders = std::shared_ptr<const std::vector<storage::HolderItem>>;
 
     Pins(std::chrono::seconds ttl, size_t max_pinned);
     Pins(const Pins&) = delete;
@@ -43,10 +41,6 @@ class Pins {
     /// for one running daemon.
     [[nodiscard]] uint64_t hash_of(std::string_view key) const;
 
-    /// The holders of `token` at the end of `block_num` as `v` shows them,
-    /// computed once per (token, block, head) and kept for the last 8.
-    Holders past_holders(const storage::View& v, const Address& token, BlockNum block_num);
-
   private:
     struct Pin {
         ViewPtr view;
@@ -62,7 +56,6 @@ class Pins {
     std::mutex mutex_;
     std::map<uint64_t, Pin> pins_;
     std::map<std::string, uint64_t> by_state_;  // first pages of one state share one pin
-    std::vector<std::pair<std::string, Holders>> past_holders_;
 };
 
 }  // namespace erc20::api

@@ -83,6 +83,7 @@ Response serve_metrics_text(Call& c) {
     gauge("erc20_db_size_bytes", "database size on disk: table files and write-ahead logs",
           c.store.size_bytes());
     out += render_memory_metrics(c.store.memory());
+    out += c.caches.render_metrics();
     auto totals = c.view->totals();
     gauge("erc20_tokens", "tokens indexed", totals.tokens);
     gauge("erc20_transfers", "transfers indexed", totals.transfers);
@@ -151,10 +152,10 @@ Response serve_token(Call& c) {
 }
 
 // The holder list at the end of a past block: positions are indexes into it.
-Pager past_holders_pager(Pins& pins, const Address& token, BlockNum block_num) {
-    return [&pins, token, block_num](const storage::View& v, const std::optional<Position>& after,
-                                     size_t limit) {
-        auto all = pins.past_holders(v, token, block_num);
+Pager past_holders_pager(QueryCaches& caches, const Address& token, BlockNum block_num) {
+    return [&caches, token, block_num](const storage::View& v, const std::optional<Position>& after,
+                                       size_t limit) {
+        auto all = caches.past_holders(v, token, block_num);
         const uint64_t start = after ? after->index() : 0;
         Page page;
         for (uint64_t i = start; i < all->size() && page.rows.size() < limit; ++i) {
@@ -171,8 +172,9 @@ Response serve_holders(Call& c) {
     if (failed(block)) return c.fail(std::get<ApiError>(block));
     const Address token = c.addrs[0];
     if (auto block_num = std::get<0>(block)) {
-        return list_answer(c, ListSpec{kHolderColumns, PositionKind::kIndex,
-                                       past_holders_pager(c.pins, token, *block_num), *block_num});
+        return list_answer(c,
+                           ListSpec{kHolderColumns, PositionKind::kIndex,
+                                    past_holders_pager(c.caches, token, *block_num), *block_num});
     }
     return list_answer(
         c, ListSpec{
@@ -260,22 +262,8 @@ Response serve_distribution(Call& c) {
     const auto& exclude = std::get<0>(excluded);
     const std::string etag = c.validator(*c.view);
     if (auto r304 = c.not_modified(etag)) return *r304;
-    // Balances in rank order (descending), excluded addresses left out.
-    std::vector<Balance> balances;
-    auto take = [&](const storage::HolderItem& h) {
-        if (!std::binary_search(exclude.begin(), exclude.end(), h.holder))
-            balances.push_back(h.balance);
-    };
-    if (block_num) {
-        for (const auto& h : *c.pins.past_holders(*c.view, c.addrs[0], *block_num)) take(h);
-    } else {
-        std::optional<Position> pos, next;
-        do {
-            for (const auto& h : c.view->holders(c.addrs[0], pos, 10000, next)) take(h);
-            pos = next;
-        } while (next);
-    }
-    const Distribution d = distribution_of(balances);
+    const auto cached = c.caches.distribution(*c.view, c.addrs[0], block_num, exclude);
+    const Distribution& d = *cached;
     JsonWriter w;
     w.begin_object();
     if (block_num) w.field("block", *block_num);
@@ -502,7 +490,8 @@ Router::Router(storage::Store& store, StatusProvider status, RouterOptions optio
     : store_(store),
       status_(std::move(status)),
       options_(std::move(options)),
-      pins_(std::make_unique<Pins>(options_.cursor_ttl, options_.max_pinned)) {}
+      pins_(std::make_unique<Pins>(options_.cursor_ttl, options_.max_pinned)),
+      caches_(std::make_unique<QueryCaches>(options_.query_cache_bytes)) {}
 Router::~Router() = default;
 
 std::vector<std::string> Router::routes() {
@@ -530,7 +519,7 @@ Response Router::handle(const Request& request) const {
     const Query none;
     Call c{request,         route->path, failed(parsed) ? none : std::get<Query>(parsed),
            std::move(args), options_,    *pins_,
-           store_};
+           *caches_,        store_};
     if (request.method != "GET" && request.method != "HEAD") {
         Response r = c.fail(
             {405, "method_not_allowed", "only GET is allowed on " + std::string(route->path)});

@@ -74,6 +74,9 @@ struct RouterOptions {
     uint64_t ready_max_lag{64};
     std::chrono::seconds cursor_ttl{600};  // how long a paging walk's snapshot stays pinned
     size_t max_pinned{256};
+    /// Holder lists at past blocks and distributions kept across requests
+    /// (--query-cache-mb); 0 keeps none.
+    size_t query_cache_bytes{size_t{64} << 20};
     std::string admin_token;  // empty: the admin API is off
     AdminHandler admin;
     /// GET /admin/v1/jobs/{id}: the job's status (404 when unknown).
@@ -81,6 +84,7 @@ struct RouterOptions {
 };
 
 class Pins;
+class QueryCaches;
 
 class Router {
   public:
@@ -103,6 +107,7 @@ class Router {
     StatusProvider status_;
     RouterOptions options_;
     std::unique_ptr<Pins> pins_;
+    std::unique_ptr<QueryCaches> caches_;
 };
 
 }  // namespace erc20::api

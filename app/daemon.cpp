@@ -269,6 +269,7 @@ api::RouterOptions router_options(const config::Settings& s, const std::string& 
     api::RouterOptions options;
     options.version = ERC20_INDEXER_VERSION;
     options.ready_max_lag = s.ready_max_lag;
+    options.query_cache_bytes = s.query_cache_mb << 20;
     options.admin_token = admin_token;
     options.admin = [&admin_ctx, &jobs](const std::string& action,
                                         const std::map<std::string, std::string>& params) {

@@ -59,6 +59,7 @@ struct Settings {
     uint64_t rpc_max_backoff_ms{0};  // longest wait between retries
     uint64_t ready_max_lag{0};
     uint64_t cache_mb{0};              // RocksDB block cache
+    uint64_t query_cache_mb{0};        // the API's answers kept across blocks; 0: none
     uint64_t write_batch_mb{0};        // backfill write batches
     uint64_t ingest_min_transfers{0};  // batches written as ingested table files
     uint64_t memtable_mb{0};           // RocksDB memtables, all column families

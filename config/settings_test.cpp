@@ -67,6 +67,17 @@ TEST_CASE("a bad value names the option and the value", "[config]") {
                       Catch::Contains("soon"));
 }
 
+TEST_CASE("query-cache-mb defaults to 64, takes 0 (no cache) and refuses a bad value", "[config]") {
+    CHECK(parse_run_options({}, env_of({})).settings.query_cache_mb == 64);
+    CHECK(parse_run_options({"--query-cache-mb", "0"}, env_of({})).settings.query_cache_mb == 0);
+    CHECK(parse_run_options({}, env_of({{"ERC20_INDEXER_QUERY_CACHE_MB", "512"}}))
+              .settings.query_cache_mb == 512);
+    CHECK_THROWS_WITH(parse_run_options({"--query-cache-mb", "-1"}, env_of({})),
+                      Catch::Contains("--query-cache-mb") && Catch::Contains("'-1'"));
+    CHECK_THROWS_WITH(parse_run_options({"--query-cache-mb", "2000000"}, env_of({})),
+                      Catch::Contains("--query-cache-mb"));
+}
+
 TEST_CASE("unknown options and unreadable files stop start-up", "[config]") {
     CHECK_THROWS_WITH(parse_run_options({"--rpc-uri", "http://x"}, env_of({})),
                       Catch::Contains("rpc-uri"));

@@ -84,6 +84,8 @@ ApplyResult Store::apply_backfill(const BlockBatch& batch, bool finish) {
     wb.Put(kCfMeta, slice(kKeyMetaVersion), slice(d.next_meta_version(ro)));
     if (batch.log_limit > 0)
         wb.Put(kCfMeta, slice(kKeyLogLimit), slice(encode_u64(batch.log_limit)));
+    // Balances at past blocks change too (see View::history_version).
+    wb.Put(kCfMeta, slice(kKeyHistoryVersion), slice(d.next_history_version(ro)));
     if (finish) {
         std::vector<Address> filter = d.scope(ro).value_or(IndexScope{}).tokens;
         filter.insert(filter.end(), job->tokens.begin(), job->tokens.end());

@@ -19,6 +19,9 @@ namespace erc20::storage {
 ///   "cursor"         : last applied block_num (8) | its hash (32)
 ///   "totals"         : tokens (8) | transfers (8)
 ///   "meta_version"   : u64, advanced by every token_meta write and rollback (absent = 0)
+///   "history_version": u64, advanced by every rollback and add-tokens step
+///                      (absent = 0): what a snapshot shows at or below its
+///                      cursor changes only with it
 ///   "token_filter"   : the --tokens the database indexes, ascending, 20 bytes
 ///                      each; empty = every token. Written with the chain id.
 ///   "start_block"    : u64, the --start-block the database was built from
@@ -33,6 +36,7 @@ inline constexpr std::string_view kKeyChain{"chain_id"};
 inline constexpr std::string_view kKeyCursor{"cursor"};
 inline constexpr std::string_view kKeyTotals{"totals"};
 inline constexpr std::string_view kKeyMetaVersion{"meta_version"};
+inline constexpr std::string_view kKeyHistoryVersion{"history_version"};
 inline constexpr std::string_view kKeyTokenFilter{"token_filter"};
 inline constexpr std::string_view kKeyStartBlock{"start_block"};
 inline constexpr std::string_view kKeyTokenBackfill{"token_backfill"};

@@ -49,6 +49,14 @@ std::string Store::Impl::next_meta_version(const rocksdb::ReadOptions& ro) const
     return encode_u64(meta_version(ro) + 1);
 }
 
+uint64_t Store::Impl::history_version(const rocksdb::ReadOptions& ro) const {
+    return get_row(ro, kCfMeta, kKeyHistoryVersion, decode_u64).value_or(0);
+}
+
+std::string Store::Impl::next_history_version(const rocksdb::ReadOptions& ro) const {
+    return encode_u64(history_version(ro) + 1);
+}
+
 std::optional<BlockHeader> Store::Impl::header(const rocksdb::ReadOptions& ro, BlockNum n) const {
     return get_row(ro, kCfHeaders, block_key(n),
                    [n](std::string_view v) { return decode_header(n, v); });

@@ -140,6 +140,7 @@ void RollbackPlan::write_meta(Writes& wb, const Totals& totals) const {
     wb.DeleteRange(kCfBlockTimes, slice(from_key), slice(end_key));
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
     wb.Put(kCfMeta, slice(kKeyMetaVersion), slice(d_.next_meta_version(ro_)));
+    wb.Put(kCfMeta, slice(kKeyHistoryVersion), slice(d_.next_history_version(ro_)));
     if (to_) wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(*to_)));
     else
         wb.Delete(kCfMeta, slice(kKeyCursor));

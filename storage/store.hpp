@@ -188,8 +188,9 @@ class Store {
     void resume();
     /// Every row of every column family, from one snapshot, as lines
     /// `family key value` (key and value in hex), for tests that compare
-    /// whole databases. token_meta rows and the metadata version are left out unless asked for: the
-    /// metadata thread writes them apart from the cursor.
+    /// whole databases. token_meta rows and the metadata and history versions
+    /// are left out unless asked for: the metadata thread writes them apart
+    /// from the cursor, and a rebuilt copy has not had the original's rollbacks.
     [[nodiscard]] std::vector<std::string> debug_dump(bool with_token_meta = false) const;
     [[nodiscard]] const std::string& path() const;
     /// The database's size on disk in bytes: its table files (all column
@@ -242,6 +243,12 @@ class View {
     /// write: with the cursor it names everything this snapshot shows
     /// (0 in a database that never had one).
     [[nodiscard]] uint64_t meta_version() const;
+    /// Advanced by every rollback and every add-tokens step, in the same
+    /// write, and by nothing else: blocks applied on top of the cursor leave
+    /// what a snapshot shows at or below it alone, so (block n <= cursor,
+    /// history version) names the balances at the end of block n. 0 in a
+    /// database that never had one.
+    [[nodiscard]] uint64_t history_version() const;
     /// Every token with stats, in address order, with its metadata as
     /// token_meta() gives it. Reads every token_stats row.
     void for_each_token(const std::function<void(const Address&, const TokenStats&,

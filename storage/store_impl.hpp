@@ -74,6 +74,8 @@ struct Store::Impl {
     Totals totals(const rocksdb::ReadOptions& ro) const;
     uint64_t meta_version(const rocksdb::ReadOptions& ro) const;
     std::string next_meta_version(const rocksdb::ReadOptions& ro) const;
+    uint64_t history_version(const rocksdb::ReadOptions& ro) const;
+    std::string next_history_version(const rocksdb::ReadOptions& ro) const;
     std::optional<BlockHeader> header(const rocksdb::ReadOptions& ro, BlockNum n) const;
     std::optional<uint64_t> block_time(const rocksdb::ReadOptions& ro, BlockNum n) const;
     /// Whether a supply reading is on the chain `ro` shows: see Store::put_token_meta.

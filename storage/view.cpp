@@ -89,6 +89,10 @@ std::optional<TokenMeta> View::token_meta(const Address& token) const {
 
 uint64_t View::meta_version() const { return store_->meta_version(snapshot_options(snapshot_)); }
 
+uint64_t View::history_version() const {
+    return store_->history_version(snapshot_options(snapshot_));
+}
+
 void View::for_each_token(const std::function<void(const Address&, const TokenStats&,
                                                    const std::optional<TokenMeta>&)>& f) const {
     auto ro = snapshot_options(snapshot_);

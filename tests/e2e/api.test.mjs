@@ -800,6 +800,24 @@ try {
     assert.equal(r.after - before, 3);
   });
 
+  await h.check('/metrics query caches: a repeated holders?block=N is a past_holders hit; erc20_cache_* typed', async () => {
+    const t = chain.tokens[0];
+    const n = Math.max(1, (await apiOk(port, '/v1/status')).block - 1);
+    const hits = async () => {
+      const mt = parseMetrics((await api(port, '/metrics')).text);
+      for (const [fam, type] of [['erc20_cache_hits_total', 'counter'], ['erc20_cache_misses_total', 'counter'],
+        ['erc20_cache_evictions_total', 'counter'], ['erc20_cache_bytes', 'gauge'], ['erc20_cache_budget_bytes', 'gauge']]) {
+        assert.equal(mt.types.get(fam), type, fam);
+      }
+      assert.equal(sample(mt, 'erc20_cache_budget_bytes', { cache: 'past_holders' }).value, (64 << 20) - (8 << 20));
+      return sample(mt, 'erc20_cache_hits_total', { cache: 'past_holders' }).value;
+    };
+    const before = await hits();
+    const first = await apiOk(port, `/v1/tokens/${t}/holders?block=${n}&limit=5`);
+    const again = await apiOk(port, `/v1/tokens/${t}/holders?block=${n}&limit=5`);
+    assert.deepEqual(again, first);
+    assert.ok((await hits()) - before >= 1, 'the repeat came from the cache');
+  });
   // ---- bad inputs ---------------------------------------------------------------------------
   // Both run in the background while the battery goes on (~10 s).
   const slow = slowSender(port, { intervalMs: 1000, maxMs: 20000 });
