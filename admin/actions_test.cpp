@@ -24,7 +24,7 @@ struct Fixture {
                            rewinds.emplace_back(to, reindex);
                            return indexer::RewindResult{30, to, 4, 1, {}};
                        },
-                       [this](std::vector<Address> tokens) {
+                       [this](const std::vector<Address>& tokens) {
                            added.push_back(tokens);
                            return indexer::AddTokensResult{tokens, 0, 30};
                        }};

@@ -33,7 +33,7 @@ api::AdminAnswer job_answer(unsigned status, const api::AdminJobStatus& job,
 
 }  // namespace
 
-Jobs::Jobs() : worker_([this](std::stop_token stop) { work(stop); }) {}
+Jobs::Jobs() : worker_([this](const std::stop_token& stop) { work(stop); }) {}
 
 Jobs::~Jobs() { stop(); }
 
@@ -103,7 +103,7 @@ api::AdminJobStatus Jobs::snapshot(const Job& job) const {
     return s;
 }
 
-void Jobs::work(std::stop_token stop) {
+void Jobs::work(const std::stop_token& stop) {
     for (;;) {
         std::pair<uint64_t, Task> next;
         {

@@ -50,7 +50,7 @@ class Jobs {
         api::AdminJobStatus status;
         std::chrono::steady_clock::time_point started;
     };
-    void work(std::stop_token stop);
+    void work(const std::stop_token& stop);
     void run(uint64_t id, const Task& task);
     bool report(uint64_t id, const Progress& p);
     [[nodiscard]] api::AdminJobStatus snapshot(const Job& job) const;

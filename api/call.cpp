@@ -35,7 +35,12 @@ Response Call::with_route(Response r) const {
 std::string Call::validator(const storage::View& v) const {
     std::string request_key(route);
     for (const auto& a : addrs) request_key += '\0' + to_hex(a);
-    for (const auto& [k, value] : q.all()) request_key += '\0' + k + '=' + value;
+    for (const auto& [k, value] : q.all()) {
+        request_key += '\0';
+        request_key += k;
+        request_key += '=';
+        request_key += value;
+    }
     return quoted_hex64(pins.hash_of(Pins::state_key(v) + '\0' + request_key));
 }
 

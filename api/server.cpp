@@ -18,7 +18,7 @@ namespace erc20::api {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 
 namespace {
 
@@ -29,7 +29,7 @@ std::string error_json(std::string_view code, std::string_view message) {
 
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(tcp::socket socket, const Router& router, const ServerOptions& options,
+    Session(Tcp::socket socket, const Router& router, const ServerOptions& options,
             std::atomic<size_t>& active)
         : stream_(std::move(socket)), router_(router), options_(options), active_(active) {}
     ~Session() { active_.fetch_sub(1); }
@@ -142,7 +142,7 @@ class Session : public std::enable_shared_from_this<Session> {
         chunk_.clear();
         bool more = false;
         try {
-            while (chunk_.size() < 64 * 1024) {
+            while (chunk_.size() < size_t{64} * 1024) {
                 more = producer_(chunk_);
                 if (!more) break;
             }
@@ -191,7 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
         write(res);
     }
 
-    void write(std::shared_ptr<http::response<http::string_body>> res) {
+    void write(const std::shared_ptr<http::response<http::string_body>>& res) {
         stream_.expires_after(std::chrono::seconds(options_.read_timeout_s));
         http::async_write(stream_, *res,
                           [self = shared_from_this(), res](beast::error_code ec, size_t) {
@@ -203,7 +203,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
     void close() {
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().shutdown(Tcp::socket::shutdown_send, ec);
         stream_.socket().close(ec);
     }
 
@@ -230,7 +230,7 @@ struct Server::Impl {
     ServerOptions options;
     const Router& router;
     asio::io_context ioc;
-    tcp::acceptor acceptor{ioc};
+    Tcp::acceptor acceptor{ioc};
     std::vector<std::thread> threads;
     std::atomic<size_t> active{0};
     bool running = false;
@@ -240,7 +240,7 @@ struct Server::Impl {
 
     void accept() {
         acceptor.async_accept(
-            asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+            asio::make_strand(ioc), [this](beast::error_code ec, Tcp::socket socket) {
                 if (ec) {
                     if (ec == asio::error::operation_aborted) return;
                     spdlog::warn("http: accept failed: {}", ec.message());
@@ -266,7 +266,7 @@ void Server::start() {
     beast::error_code ec;
     auto address = asio::ip::make_address(d.options.host, ec);
     if (ec) throw std::runtime_error("--listen: '" + d.options.host + "' is not an IP address");
-    tcp::endpoint endpoint(address, d.options.port);
+    Tcp::endpoint endpoint(address, d.options.port);
     d.acceptor.open(endpoint.protocol(), ec);
     if (!ec) d.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) d.acceptor.bind(endpoint, ec);

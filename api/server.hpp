@@ -16,8 +16,8 @@ struct ServerOptions {
     uint16_t port{8547};
     unsigned threads{2};
     size_t max_connections{512};
-    size_t header_limit{8 * 1024};
-    size_t body_limit{16 * 1024};
+    size_t header_limit{size_t{8} * 1024};
+    size_t body_limit{size_t{16} * 1024};
     unsigned read_timeout_s{10};  // a whole request, headers included
     unsigned idle_timeout_s{60};  // between requests on a kept-alive connection
 };

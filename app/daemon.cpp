@@ -486,8 +486,9 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
     indexer::IndexerOptions options = indexer_options(s, rpc_options);
     options.heartbeat = heartbeat(*store, live, rate);
     StorageRecovery recovery(*store, live);
-    std::jthread ingest_thread(
-        [&](std::stop_token stop) { ingest(stop, options, *store, live, control, recovery); });
+    std::jthread ingest_thread([&](std::stop_token stop) {
+        ingest(std::move(stop), options, *store, live, control, recovery);
+    });
 
     wait_for_stop(signals, args);
     notify("STOPPING=1");

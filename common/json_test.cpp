@@ -26,27 +26,25 @@ TEST_CASE("JSON strings escape quotes, backslashes and control characters", "[co
 }
 
 TEST_CASE("JSON strings keep valid UTF-8 and replace invalid bytes", "[common][json]") {
-    const std::string kReplacement = "\xef\xbf\xbd";
+    const std::string replacement = "\xef\xbf\xbd";
     SECTION("two, three and four byte sequences") {
         CHECK(quoted("\xc3\xa9") == "\"\xc3\xa9\"");
         CHECK(quoted("\xe2\x82\xac") == "\"\xe2\x82\xac\"");
         CHECK(quoted("\xf0\x9f\x98\x80") == "\"\xf0\x9f\x98\x80\"");
     }
-    SECTION("a stray continuation byte") {
-        CHECK(quoted("a\x80z") == "\"a" + kReplacement + "z\"");
-    }
+    SECTION("a stray continuation byte") { CHECK(quoted("a\x80z") == "\"a" + replacement + "z\""); }
     SECTION("overlong encodings") {
-        CHECK(quoted("\xc0\xaf") == "\"" + kReplacement + kReplacement + "\"");
-        CHECK(quoted("\xe0\x80\xaf") == "\"" + kReplacement + kReplacement + kReplacement + "\"");
+        CHECK(quoted("\xc0\xaf") == "\"" + replacement + replacement + "\"");
+        CHECK(quoted("\xe0\x80\xaf") == "\"" + replacement + replacement + replacement + "\"");
     }
     SECTION("a UTF-16 surrogate") {
-        CHECK(quoted("\xed\xa0\x80") == "\"" + kReplacement + kReplacement + kReplacement + "\"");
+        CHECK(quoted("\xed\xa0\x80") == "\"" + replacement + replacement + replacement + "\"");
     }
     SECTION("above U+10FFFF") {
-        CHECK(quoted("\xf4\x90\x80\x80").find("\xf4") == std::string::npos);
+        CHECK(quoted("\xf4\x90\x80\x80").find('\xf4') == std::string::npos);
     }
     SECTION("truncated at the end") {
-        CHECK(quoted("\xe2\x82") == "\"" + kReplacement + kReplacement + "\"");
+        CHECK(quoted("\xe2\x82") == "\"" + replacement + replacement + "\"");
     }
 }
 

@@ -6,7 +6,7 @@ using namespace erc20;
 
 TEST_CASE("to_lower lowers ASCII letters only", "[common][strings]") {
     CHECK(to_lower("Rate LIMIT exceeded: 0xAB") == "rate limit exceeded: 0xab");
-    CHECK(to_lower("") == "");
+    CHECK(to_lower("").empty());
     SECTION("UTF-8 bytes pass unchanged") {
         CHECK(to_lower("\xc3\x89t\xc3\xa9") == "\xc3\x89t\xc3\xa9");
     }

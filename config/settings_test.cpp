@@ -13,7 +13,7 @@
 using namespace erc20::config;
 
 namespace {
-EnvLookup env_of(std::map<std::string, std::string> vars) {
+EnvLookup env_of(const std::map<std::string, std::string>& vars) {
     return [vars](const std::string& k) -> std::optional<std::string> {
         auto it = vars.find(k);
         if (it == vars.end()) return std::nullopt;

@@ -112,7 +112,10 @@ std::string first_difference(const std::vector<std::string>& a, const std::vecto
     for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
         const std::string x = i < a.size() ? a[i] : "(end)";
         const std::string y = i < b.size() ? b[i] : "(end)";
-        if (x != y) return "line " + std::to_string(i) + ": " + x + "\n   vs " + y;
+        if (x == y) continue;
+        std::string out = "line " + std::to_string(i);
+        out.append(": ").append(x).append("\n   vs ").append(y);
+        return out;
     }
     return "";
 }

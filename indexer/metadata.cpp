@@ -16,7 +16,7 @@ constexpr BlockNum kAll = ~BlockNum{0};  // rolled_back_: every block was undone
 
 MetadataWorker::MetadataWorker(rpc::ClientOptions rpc, storage::Store& store)
     : client_(std::move(rpc)), store_(store) {
-    thread_ = std::jthread([this](std::stop_token stop) { loop(stop); });
+    thread_ = std::jthread([this](const std::stop_token& stop) { loop(stop); });
 }
 
 MetadataWorker::~MetadataWorker() {
@@ -96,7 +96,7 @@ bool MetadataWorker::forget_readings_above(BlockNum to) {
     return true;
 }
 
-void MetadataWorker::loop(std::stop_token stop) {
+void MetadataWorker::loop(const std::stop_token& stop) {
     using namespace std::chrono_literals;
     while (!stop.stop_requested()) {
         std::vector<Address> fresh, touched;

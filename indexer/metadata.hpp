@@ -57,7 +57,7 @@ class MetadataWorker {
     };
     using Answers = std::vector<rpc::Result<std::vector<uint8_t>>>;
 
-    void loop(std::stop_token stop);
+    void loop(const std::stop_token& stop);
     void scan();
     bool forget_readings_above(BlockNum to);
     void fetch(const std::vector<Address>& tokens, bool full);

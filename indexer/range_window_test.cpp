@@ -45,9 +45,9 @@ TEST_CASE("the range window follows the density to about 10,000 logs per answer"
     RangeWindow w(2000);
     for (int i = 0; i < 10; ++i) w.fit(w.size(), 0);
     REQUIRE(w.size() == 2000);
-    w.fit(2000, 2000 * 100);  // 100 logs per block: 100 blocks
+    w.fit(2000, size_t{2000} * 100);  // 100 logs per block: 100 blocks
     CHECK(w.size() == 100);
-    w.fit(100, 100 * 50'000);  // one block is already too dense: never below 1
+    w.fit(100, size_t{100} * 50'000);  // one block is already too dense: never below 1
     CHECK(w.size() == 1);
 }
 

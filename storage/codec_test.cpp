@@ -12,8 +12,8 @@ using namespace erc20;
 using namespace erc20::storage;
 
 TEST_CASE("balances round-trip through their encoding, sign included", "[storage][codec]") {
-    for (Balance v : {Balance(1), Balance(-1), Balance(255), Balance(256), Balance(-65536),
-                      Balance(U256(~U256(0))), Balance(-Balance(U256(~U256(0)))) * 3}) {
+    for (const Balance& v : {Balance(1), Balance(-1), Balance(255), Balance(256), Balance(-65536),
+                             Balance(U256(~U256(0))), Balance(-Balance(U256(~U256(0)))) * 3}) {
         auto decoded = decode_balance(encode_balance(v));
         REQUIRE(decoded);
         CHECK(*decoded == v);
@@ -59,6 +59,7 @@ TEST_CASE("holder rank keys sort by balance descending then holder ascending", "
         rows.push_back(r);
     }
     std::vector<std::string> keys;
+    keys.reserve(rows.size());
     for (const auto& r : rows) keys.push_back(holder_rank_key(token, r.balance, r.holder));
     std::vector<size_t> by_key(rows.size()), by_value(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) by_key[i] = by_value[i] = i;

@@ -112,7 +112,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> make_families(const rocksdb::DBOpti
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
-    table.block_size = 16 * 1024;
+    table.block_size = size_t{16} * 1024;
     table.cache_index_and_filter_blocks = true;
     table.pin_l0_filter_and_index_blocks_in_cache = true;
     table.format_version = 5;

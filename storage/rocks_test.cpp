@@ -48,6 +48,7 @@ void build(const std::string& path) {
 // Writes one raw row behind the store's back.
 void put_raw(const std::string& path, Cf c, const std::string& key, const std::string& value) {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    families.reserve(kCfNames.size());
     for (auto name : kCfNames)
         families.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> cfs;

@@ -120,16 +120,17 @@ void RollbackPlan::write_tokens(Writes& wb, Totals& totals, RollbackResult& resu
 }
 
 // The block of the token's last transfer at or below the target.
-BlockNum RollbackPlan::last_block_of(rocksdb::Iterator& tt, const Address& token) const {
-    tt.SeekForPrev(
+BlockNum RollbackPlan::last_block_of(rocksdb::Iterator& token_transfers,
+                                     const Address& token) const {
+    token_transfers.SeekForPrev(
         slice(prefixed_transfer_key(token, last_kept_, std::numeric_limits<uint32_t>::max())));
-    check(tt.status(), "read token transfers");
-    if (!tt.Valid() || !starts_with(tt.key(), token_key(token))) {
+    check(token_transfers.status(), "read token transfers");
+    if (!token_transfers.Valid() || !starts_with(token_transfers.key(), token_key(token))) {
         throw StoreError("rollback: token transfers index disagrees with stats in " + d_.path);
     }
-    if (tt.key().size() != kIndexKeySize)
-        corrupt_row(kCfTokenTransfers, view_of(tt.key()), d_.path);
-    return index_key_position(view_of(tt.key())).block_num;
+    if (token_transfers.key().size() != kIndexKeySize)
+        corrupt_row(kCfTokenTransfers, view_of(token_transfers.key()), d_.path);
+    return index_key_position(view_of(token_transfers.key())).block_num;
 }
 
 // Step 4.
