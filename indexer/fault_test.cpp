@@ -14,24 +14,17 @@
 #include <catch2/catch.hpp>
 #include <spdlog/spdlog.h>
 
+#include "indexer/testing/deadlines.hpp"
 #include "indexer/testing/fake_chain.hpp"
 #include "indexer/testing/temp_dir.hpp"
 
 using namespace erc20;
 using namespace erc20::indexer;
 using erc20::indexer::testing::FakeChain;
+using erc20::indexer::testing::kSlowdown;
 using erc20::indexer::testing::TempDir;
 
 namespace {
-
-// The deadlines below are hang guards, not speed checks: under ASan + UBSan
-// (the asan preset) a run takes several times longer, and on a loaded
-// machine the reference run went past 20 s.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kSlowdown = 6;
-#else
-constexpr int kSlowdown = 1;
-#endif
 
 constexpr BlockNum kFirstHead = 150;  // the chain when the indexer starts
 constexpr BlockNum kReorgDepth = 6;   // replaced once the indexer reached kFirstHead

@@ -7,6 +7,7 @@
 
 #include "common/metrics.hpp"
 #include "indexer/indexer.hpp"
+#include "indexer/testing/deadlines.hpp"
 #include "indexer/testing/fake_chain.hpp"
 #include "indexer/testing/temp_dir.hpp"
 
@@ -15,15 +16,10 @@ using namespace erc20::indexer;
 using erc20::indexer::testing::FakeChain;
 using erc20::indexer::testing::FakeChainOptions;
 using erc20::indexer::testing::FakeChainStats;
+using erc20::indexer::testing::kSlowdown;
 using erc20::indexer::testing::TempDir;
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kSlowdown = 6;
-#else
-constexpr int kSlowdown = 1;
-#endif
 
 storage::StoreOptions store_options() {
     storage::StoreOptions o;
