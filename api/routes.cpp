@@ -151,18 +151,15 @@ Response serve_token(Call& c) {
     return c.finish(w, etag);
 }
 
-// The holder list at the end of a past block: positions are indexes into it.
-Pager past_holders_pager(QueryCaches& caches, const Address& token, BlockNum block_num) {
-    return [&caches, token, block_num](const storage::View& v, const std::optional<Position>& after,
-                                       size_t limit) {
-        auto all = caches.past_holders(v, token, block_num);
-        const uint64_t start = after ? after->index() : 0;
+// A holders list, at the head or at the end of a past block.
+Pager holders_pager(const Address& token, std::optional<BlockNum> block_num) {
+    return [token, block_num](const storage::View& v, const std::optional<Position>& after,
+                              size_t limit) {
         Page page;
-        for (uint64_t i = start; i < all->size() && page.rows.size() < limit; ++i) {
-            page.rows.push_back(holder_row((*all)[i].holder, (*all)[i].balance));
+        for (const auto& h : block_num ? v.holders_at(token, *block_num, after, limit, page.next)
+                                       : v.holders(token, after, limit, page.next)) {
+            page.rows.push_back(holder_row(h.holder, h.balance));
         }
-        const uint64_t end = start + page.rows.size();
-        if (end < all->size()) page.next = Position::of_index(end);
         return page;
     };
 }
@@ -170,22 +167,9 @@ Pager past_holders_pager(QueryCaches& caches, const Address& token, BlockNum blo
 Response serve_holders(Call& c) {
     auto block = c.past_block();
     if (failed(block)) return c.fail(std::get<ApiError>(block));
-    const Address token = c.addrs[0];
-    if (auto block_num = std::get<0>(block)) {
-        return list_answer(c,
-                           ListSpec{kHolderColumns, PositionKind::kIndex,
-                                    past_holders_pager(c.caches, token, *block_num), *block_num});
-    }
-    return list_answer(
-        c, ListSpec{
-               kHolderColumns, PositionKind::kHolder,
-               [token](const storage::View& v, const std::optional<Position>& after, size_t limit) {
-                   Page page;
-                   for (const auto& h : v.holders(token, after, limit, page.next)) {
-                       page.rows.push_back(holder_row(h.holder, h.balance));
-                   }
-                   return page;
-               }});
+    const auto block_num = std::get<0>(block);
+    return list_answer(c, ListSpec{kHolderColumns, PositionKind::kHolder,
+                                   holders_pager(c.addrs[0], block_num), block_num});
 }
 
 Response serve_holder(Call& c) {

@@ -290,6 +290,13 @@ void Run::checkpoint(bool last) {
         std::printf("  end_bulk (the compaction before following): %.1f s, %.1f bytes/transfer\n",
                     c.end_bulk_s,
                     static_cast<double>(c.db_bytes_compacted) / static_cast<double>(c.transfers));
+        std::printf("  bytes/transfer per family:");
+        for (const auto& [name, bytes] : store_->family_bytes()) {
+            if (bytes > 0)
+                std::printf(" %s %.1f", name.c_str(),
+                            static_cast<double>(bytes) / static_cast<double>(c.transfers));
+        }
+        std::printf("\n");
     }
     const auto cursor = store_->cursor();
     api::Router router(*store_,

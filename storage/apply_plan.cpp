@@ -28,6 +28,7 @@ ApplyResult ApplyPlan::run(Writes& wb, Totals& totals) {
     read_balances();
     rank_tokens();
     rank_pairs();
+    open_epochs(wb);
     write_transfers(wb);
     write_block_times(wb);
     totals.transfers += transfers_;
@@ -76,7 +77,7 @@ uint32_t ApplyPlan::pair_of(const Address& token, uint32_t token_entry, const Ad
         const uint32_t i = pair_slots_[slot];
         if (i == kNone) {
             pair_slots_[slot] = static_cast<uint32_t>(pairs_.size());
-            pairs_.push_back(PairEntry{token, holder, token_entry, 0, 0, kNoBlock, 0, 0});
+            pairs_.push_back(PairEntry{token, holder, token_entry, 0, 0, kNoBlock, 0, 0, {}, {}});
             return pair_slots_[slot];
         }
         if (pairs_[i].holder == holder && pairs_[i].token == token) return i;
@@ -109,13 +110,13 @@ void ApplyPlan::read_balances() {
                         true);
         for (size_t i = 0; i < n; ++i) {
             PairEntry& e = pairs_[keys[at + i].second];
-            if (statuses[i].IsNotFound()) {
-                e.before = e.now = 0;
-            } else {
+            if (!statuses[i].IsNotFound()) {
                 check(statuses[i], "read balances");
-                e.before = e.now = decoded(decode_balance(view_of(values[i])), kCfBalances,
-                                           view_of(slices[i]), d_.path);
+                e.stored = decoded(decode_balance_row(view_of(values[i])), kCfBalances,
+                                   view_of(slices[i]), d_.path);
             }
+            e.before = e.now = e.stored.balance;
+            e.flushed = e.stored;
             values[i].Reset();
         }
     }
@@ -163,6 +164,13 @@ void ApplyPlan::rank_pairs() {
 }
 
 // Step 4.
+void ApplyPlan::open_epochs(Writes& wb) {
+    for (TokenEntry& e : tokens_) {
+        e.epoch = open_epoch(d_, ro_, wb, e.token, batch_.first, e.before ? e.before->holders : 0);
+    }
+}
+
+// Step 5.
 void ApplyPlan::write_transfers(Writes& wb) {
     const size_t n = batch_.transfers.size();
     wb.reserve(kCfTransfers, n, kTransferValueMaxSize);
@@ -232,36 +240,40 @@ void ApplyPlan::touch(uint32_t pair) {
     }
 }
 
-// One history row per pair the block touched, with its balance at the end.
+// One history row per pair the block touched, with its balance at the end,
+// and its ranked_history entries.
 void ApplyPlan::flush_history(Writes& wb) {
     KeyBuf key;
     for (uint32_t i : dirty_) {
-        const PairEntry& p = pairs_[i];
+        PairEntry& p = pairs_[i];
         char value_buf[kMaxBalanceBytes];
         wb.Put(kCfBalanceHistory, key.history(p.token, p.holder, block_),
                rocksdb::Slice(value_buf, encode_balance(p.now, value_buf)),
                Writes::ordered(p.rank, 0));
+        write_ranked_change(wb, p.token, tokens_[p.token_entry].epoch, p.holder, p.flushed, p.now,
+                            block_);
+        p.flushed = BalanceRow{p.now, block_};
     }
     dirty_.clear();
 }
 
-// Step 5.
+// Step 6.
 void ApplyPlan::write_block_times(Writes& wb) const {
     KeyBuf key;
     for (const auto& [n, ts] : batch_.block_times)
         wb.Put(kCfBlockTimes, key.block(n), encode_block_time(ts), n);
 }
 
-// Step 6.
+// Step 7.
 void ApplyPlan::write_holders(Writes& wb) {
     for (const PairEntry& p : pairs_) {
-        d_.write_balance_change(wb, p.token, p.holder, p.before, p.now, tokens_[p.token_entry].now,
-                                Writes::ordered(p.rank, 0),
+        d_.write_balance_change(wb, p.token, p.holder, p.stored, p.flushed,
+                                tokens_[p.token_entry].now, Writes::ordered(p.rank, 0),
                                 Writes::ordered(p.account_rank, token_rank_[p.token_entry]));
     }
 }
 
-// Step 7.
+// Step 8.
 ApplyResult ApplyPlan::write_tokens(Writes& wb, Totals& totals) {
     ApplyResult result;
     result.transfers = transfers_;
@@ -269,6 +281,7 @@ ApplyResult ApplyPlan::write_tokens(Writes& wb, Totals& totals) {
               [](const TokenEntry& a, const TokenEntry& b) { return a.token < b.token; });
     for (const TokenEntry& e : tokens_) {
         d_.write_stats(wb, e.token, e.before, e.now);
+        write_epoch(wb, e.token, e.epoch);
         result.touched_tokens.push_back(e.token);
         if (!e.before) {
             result.new_tokens.push_back(e.token);

@@ -7,15 +7,19 @@
 //   2. balances  the stored balance of every pair, one sorted MultiGet
 //   3. rank      the key order of tokens, pairs and accounts, as integers, so
 //                that Writes sorts integers rather than keys
-//   4. transfers per transfer: its row, its index rows, its token's counters,
+//   4. epochs    each token's epoch of ranked_history (a new one copies the
+//                live entries of the last, see ranked_history.hpp)
+//   5. transfers per transfer: its row, its index rows, its token's counters,
 //                the pairs' balances in memory; per block, the history rows
-//   5. times     the block times
-//   6. holders   each pair's balance change (balances, holders, account_tokens)
-//   7. tokens    each token's stats and rankings, and the result
+//                and their ranked_history entries
+//   6. times     the block times
+//   7. holders   each pair's balance change (balances, holders, account_tokens)
+//   8. tokens    each token's stats and rankings, and the result
 
 #include <unordered_map>
 #include <vector>
 
+#include "storage/ranked_history.hpp"
 #include "storage/store_impl.hpp"
 
 namespace erc20::storage {
@@ -35,6 +39,7 @@ class ApplyPlan {
         Address token;
         std::optional<TokenStats> before;  // nullopt for a new token
         TokenStats now;
+        Epoch epoch;
     };
     // A holder whose balance a non-zero transfer moves: read once, then
     // updated in memory.
@@ -47,6 +52,8 @@ class ApplyPlan {
         BlockNum dirty_block;      // last block whose history row is pending
         Balance before;
         Balance now;
+        BalanceRow stored;   // the balances row before the batch
+        BalanceRow flushed;  // the last history row (stored, before any)
     };
     static constexpr uint32_t kNone = ~uint32_t{0};
 
@@ -56,6 +63,7 @@ class ApplyPlan {
     void read_balances();
     void rank_tokens();
     void rank_pairs();
+    void open_epochs(Writes& wb);
     void write_transfers(Writes& wb);
     void write_index_rows(Writes& wb, size_t k, const Transfer& t);
     void count(size_t k, const Transfer& t);
@@ -82,7 +90,7 @@ class ApplyPlan {
     std::vector<uint32_t> transfer_tokens_;  // per transfer: its token's entry
     std::vector<uint32_t> token_rank_;       // per token entry: its rank in address order
 
-    // Step 4's state: the block being written and its pairs whose history
+    // Step 5's state: the block being written and its pairs whose history
     // row is pending (one per pair per block, the balance at its end).
     BlockNum block_{0};
     std::vector<uint32_t> dirty_;

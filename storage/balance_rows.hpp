@@ -15,8 +15,17 @@ namespace erc20::storage {
 
 /// Current balance of a holder; absent when zero.
 ///   key   : token (20) | holder (20), see pair_key
-///   value : signed balance, see encode_balance (storage/codec.hpp)
+///   value : signed balance, see encode_balance (storage/codec.hpp) | block (8) of its last
+///           change (its last balance_history row)
 inline constexpr std::string_view kBalances{"balances"};
+struct BalanceRow {
+    Balance balance{0};
+    BlockNum block{0};
+};
+inline constexpr size_t kMaxBalanceRowBytes = kMaxBalanceBytes + kBlockNumSize;
+/// The value into `out` (room for kMaxBalanceRowBytes); returns its size.
+size_t encode_balance_row(const Balance& balance, BlockNum block, char* out) noexcept;
+std::optional<BalanceRow> decode_balance_row(std::string_view value);
 
 /// A token's holders with a positive balance, by balance descending then
 /// holder ascending, so a holders page is one forward scan.
@@ -29,6 +38,11 @@ inline constexpr size_t kHolderKeyMinSize = kTokenKeySize + 1 + kAddressSize;
 std::string holder_rank_key(const Address& token, const Balance& balance, const Address& holder);
 /// The holder and balance of a holders key; nullopt when it is corrupt.
 std::optional<HolderItem> decode_holder_rank_key(std::string_view key);
+/// The part of a holders key after its token (0xff - len | ~magnitude | holder),
+/// which ranked_history keys share, onto `out`. REQUIRES: balance > 0.
+void append_rank(std::string& out, const Balance& balance, const Address& holder);
+/// The holder and balance of that part; nullopt when it is corrupt.
+std::optional<HolderItem> decode_rank(std::string_view rank);
 
 /// Balance of a holder at the end of each block in which a non-zero transfer
 /// touched it. Answers balances at past blocks and drives undo.

@@ -101,7 +101,8 @@ rocksdb::DBOptions make_db_options(const std::string& path, const StoreOptions& 
 bool scanned(size_t c) {
     return c == kCfTransfers || c == kCfTokenTransfers || c == kCfAccountTransfers ||
            c == kCfBalanceHistory || c == kCfHolders || c == kCfAccountTokens ||
-           c == kCfTokenRank || c == kCfBlockTimes;
+           c == kCfTokenRank || c == kCfBlockTimes || c == kCfHistoryEpochs ||
+           c == kCfRankedHistory;
 }
 
 // Every family's descriptor, and into `impl` the options its table files
@@ -206,6 +207,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     const auto descriptors = make_families(db_options, options, *impl);
     impl->ingest_min_transfers = std::max<size_t>(1, options.ingest_min_transfers);
     impl->ingest_dir = path + "/ingest";
+    impl->epoch_min_entries = std::max<uint64_t>(1, options.history_epoch_min_entries);
     impl->fault = options.fault;
     open_db(*impl, db_options, descriptors, options.read_only);
     check_schema(*impl, options.read_only);

@@ -96,22 +96,33 @@ std::optional<TokenStats> Store::Impl::stats(const rocksdb::ReadOptions& ro,
     return get_row(ro, kCfTokenStats, token_key(token), decode_stats);
 }
 
-Balance Store::Impl::balance(const rocksdb::ReadOptions& ro, const Address& token,
-                             const Address& holder) const {
-    return get_row(ro, kCfBalances, pair_key(token, holder), decode_balance).value_or(0);
+BalanceRow Store::Impl::balance_row(const rocksdb::ReadOptions& ro, const Address& token,
+                                    const Address& holder) const {
+    return get_row(ro, kCfBalances, pair_key(token, holder), decode_balance_row)
+        .value_or(BalanceRow{});
 }
 
-Balance Store::Impl::balance_at(const rocksdb::ReadOptions& ro, const Address& token,
-                                const Address& holder, BlockNum n) const {
+Balance Store::Impl::balance(const rocksdb::ReadOptions& ro, const Address& token,
+                             const Address& holder) const {
+    return balance_row(ro, token, holder).balance;
+}
+
+BalanceRow Store::Impl::balance_row_at(const rocksdb::ReadOptions& ro, const Address& token,
+                                       const Address& holder, BlockNum n) const {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(kCfBalanceHistory)));
     const std::string prefix = pair_key(token, holder);
     it->SeekForPrev(slice(history_key(token, holder, n)));
     check(it->status(), "read balance history");
-    if (!it->Valid() || !starts_with(it->key(), prefix)) return 0;
-    if (it->key().size() != kHistoryKeySize)
-        corrupt_row(kCfBalanceHistory, view_of(it->key()), path);
-    return decoded(decode_balance(view_of(it->value())), kCfBalanceHistory, view_of(it->key()),
-                   path);
+    if (!it->Valid() || !starts_with(it->key(), prefix)) return BalanceRow{};
+    const std::string_view key = view_of(it->key());
+    if (key.size() != kHistoryKeySize) corrupt_row(kCfBalanceHistory, key, path);
+    return BalanceRow{decoded(decode_balance(view_of(it->value())), kCfBalanceHistory, key, path),
+                      history_key_block(key)};
+}
+
+Balance Store::Impl::balance_at(const rocksdb::ReadOptions& ro, const Address& token,
+                                const Address& holder, BlockNum n) const {
+    return balance_row_at(ro, token, holder, n).balance;
 }
 
 Transfer Store::Impl::indexed_transfer(const rocksdb::ReadOptions& ro, Cf index,

@@ -3,7 +3,8 @@
 //                 rows; count them out of their tokens' stats; collect the
 //                 (token, holder) pairs they moved
 //   2. balances   restore each pair's balance to its last history row at or
-//                 below the target, delete the history rows after it
+//                 below the target, delete the history rows after it and
+//                 their ranked_history entries (see ranked_history.hpp)
 //   3. tokens     each token's stats, rankings and last block (or the
 //                 token's removal when no transfer is left)
 //   4. meta       headers and block times after the target, totals, the
@@ -14,6 +15,7 @@
 #include <map>
 #include <set>
 
+#include "storage/ranked_history.hpp"
 #include "storage/store_impl.hpp"
 
 namespace erc20::storage {
@@ -37,6 +39,8 @@ class RollbackPlan {
     void undo_transfers(Writes& wb, Totals& totals, RollbackResult& result);
     void undo_one(Writes& wb, const Transfer& t);
     void restore_balances(Writes& wb);
+    void undo_ranked(rocksdb::Iterator& history, Writes& wb, const Epoch& e, const Address& token,
+                     const Address& holder) const;
     void write_tokens(Writes& wb, Totals& totals, RollbackResult& result);
     BlockNum last_block_of(rocksdb::Iterator& token_transfers, const Address& token) const;
     void write_meta(Writes& wb, const Totals& totals) const;
@@ -92,13 +96,37 @@ void RollbackPlan::undo_one(Writes& wb, const Transfer& t) {
 
 // Step 2.
 void RollbackPlan::restore_balances(Writes& wb) {
+    std::unique_ptr<rocksdb::Iterator> history(d_.db->NewIterator(ro_, d_.cf(kCfBalanceHistory)));
+    std::map<Address, std::optional<Epoch>> epochs;  // per token, the one holding the target
     for (const auto& [token, holder] : touched_) {
-        const Balance now = d_.balance(ro_, token, holder);
-        const Balance restored = to_ ? d_.balance_at(ro_, token, holder, last_kept_) : Balance(0);
+        auto [at, added] = epochs.try_emplace(token);
+        if (added && to_) at->second = epoch_at(d_, ro_, token, last_kept_);
+        const BalanceRow now = d_.balance_row(ro_, token, holder);
+        const BalanceRow restored =
+            to_ ? d_.balance_row_at(ro_, token, holder, last_kept_) : BalanceRow{};
+        if (at->second) undo_ranked(*history, wb, *at->second, token, holder);
         wb.DeleteRange(kCfBalanceHistory, slice(history_key(token, holder, first_)),
                        slice(history_key(token, holder, std::numeric_limits<BlockNum>::max())));
         d_.write_balance_change(wb, token, holder, now, restored, stats_.at(token).second);
+        if (at->second) reopen_ranked(wb, token, *at->second, holder, restored);
     }
+    for (const auto& entry : stats_) drop_epochs(wb, entry.first, first_);
+}
+
+// The ranked_history entries of the pair's history rows after the target.
+void RollbackPlan::undo_ranked(rocksdb::Iterator& history, Writes& wb, const Epoch& e,
+                               const Address& token, const Address& holder) const {
+    const std::string prefix = pair_key(token, holder);
+    for (history.Seek(slice(history_key(token, holder, first_)));
+         history.Valid() && starts_with(history.key(), prefix); history.Next()) {
+        const std::string_view key = view_of(history.key());
+        if (key.size() != kHistoryKeySize) corrupt_row(kCfBalanceHistory, key, d_.path);
+        undo_ranked_row(
+            wb, token, e, holder,
+            decoded(decode_balance(view_of(history.value())), kCfBalanceHistory, key, d_.path),
+            history_key_block(key));
+    }
+    check(history.status(), "scan balance history");
 }
 
 // Step 3.

@@ -6,17 +6,22 @@
 namespace erc20::storage {
 
 void Store::Impl::write_balance_change(Writes& wb, const Address& token, const Address& holder,
-                                       const Balance& before, const Balance& after, TokenStats& s,
-                                       uint64_t balance_order, uint64_t account_token_order) const {
-    if (before == after) return;
+                                       const BalanceRow& before_row, const BalanceRow& after_row,
+                                       TokenStats& s, uint64_t balance_order,
+                                       uint64_t account_token_order) const {
+    const Balance& before = before_row.balance;
+    const Balance& after = after_row.balance;
+    if (before == after && (after == 0 || before_row.block == after_row.block)) return;
     KeyBuf key;
     if (after == 0) {
         wb.Delete(kCfBalances, key.pair(token, holder), balance_order);
     } else {
-        char value_buf[kMaxBalanceBytes];
+        char value_buf[kMaxBalanceRowBytes];
         wb.Put(kCfBalances, key.pair(token, holder),
-               rocksdb::Slice(value_buf, encode_balance(after, value_buf)), balance_order);
+               rocksdb::Slice(value_buf, encode_balance_row(after, after_row.block, value_buf)),
+               balance_order);
     }
+    if (before == after) return;  // a new block, the same balance
     if (before > 0) {
         wb.Delete(kCfHolders, slice(holder_rank_key(token, before, holder)));
         s.holders -= 1;

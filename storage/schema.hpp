@@ -7,6 +7,7 @@
 //   chain_rows.hpp    headers, block_times, transfers, token_transfers, account_transfers
 //   balance_rows.hpp  balances, holders, balance_history, account_tokens
 //   token_rows.hpp    token_stats, token_meta, token_rank
+//   ranked_rows.hpp   history_epochs, ranked_history (holders at past blocks)
 //   keys.hpp          the key shapes they share, with their named sizes
 //
 // Integers in keys are big-endian (bytewise order = numeric order).
@@ -23,11 +24,13 @@
 #include "storage/balance_rows.hpp"
 #include "storage/chain_rows.hpp"
 #include "storage/meta_rows.hpp"
+#include "storage/ranked_rows.hpp"
 #include "storage/token_rows.hpp"
 
 namespace erc20::storage {
 
-inline constexpr uint32_t kSchemaVersion = 1;
+/// 2: balances carry their last change's block; history_epochs and ranked_history.
+inline constexpr uint32_t kSchemaVersion = 2;
 
 /// The column families, as indexes into the store's handles.
 enum Cf : size_t {
@@ -45,13 +48,15 @@ enum Cf : size_t {
     kCfTokenMeta,
     kCfAccountTokens,
     kCfTokenRank,
+    kCfHistoryEpochs,
+    kCfRankedHistory,
     kCfCount
 };
 
 inline constexpr std::array<std::string_view, kCfCount> kCfNames{
-    "default",         kMeta,      kHeaders, kBlockTimes,     kTransfers,  kTokenTransfers,
-    kAccountTransfers, kBalances,  kHolders, kBalanceHistory, kTokenStats, kTokenMeta,
-    kAccountTokens,    kTokenRank,
+    "default",         kMeta,      kHeaders,       kBlockTimes,     kTransfers,  kTokenTransfers,
+    kAccountTransfers, kBalances,  kHolders,       kBalanceHistory, kTokenStats, kTokenMeta,
+    kAccountTokens,    kTokenRank, kHistoryEpochs, kRankedHistory,
 };
 
 }  // namespace erc20::storage

@@ -283,16 +283,23 @@ Store::Memory Store::memory() const {
     return m;
 }
 
-uint64_t Store::size_bytes() const {
-    uint64_t total = 0;
-    for (auto* h : impl_->cfs) {
+std::vector<std::pair<std::string, uint64_t>> Store::family_bytes() const {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (size_t c = 0; c < kCfCount; ++c) {
         uint64_t v = 0;
         // Every table file on disk, those of older versions an open iterator
         // still reads included (rocksdb.live-sst-files-size leaves those out,
         // while du counts them).
-        if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v))
-            total += v;
+        (void)impl_->db->GetIntProperty(impl_->cfs[c], rocksdb::DB::Properties::kTotalSstFilesSize,
+                                        &v);
+        out.emplace_back(kCfNames[c], v);
     }
+    return out;
+}
+
+uint64_t Store::size_bytes() const {
+    uint64_t total = 0;
+    for (const auto& [name, bytes] : family_bytes()) total += bytes;
     // The write-ahead logs: what is in the memtables is on disk there.
     rocksdb::VectorLogPtr wals;
     if (impl_->db->GetSortedWalFiles(wals).ok()) {

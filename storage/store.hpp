@@ -70,6 +70,10 @@ struct StoreOptions {
     /// table files ingested into the database, bypassing memtables and WAL;
     /// smaller batches go through the memtables. Both are atomic with the cursor.
     size_t ingest_min_transfers{20'000};
+    /// The fewest entries an epoch of ranked_history (the holders at past
+    /// blocks) holds before a token's next one starts; see
+    /// storage/ranked_history.hpp. Default: 65,536. Smaller in tests only.
+    uint64_t history_epoch_min_entries{uint64_t{1} << 16};
     /// Test seam (fault injection, as Boost.Beast's fail_count): when set, it
     /// is called just before each commit point; a message makes that commit
     /// fail as StoreError::Kind::kIo naming it, with nothing written. It may be
@@ -199,6 +203,9 @@ class Store {
     /// IDENTITY, LOCK). The one figure that status, /v1/status, the
     /// erc20_db_size_bytes metric and the compaction log lines report.
     [[nodiscard]] uint64_t size_bytes() const;
+    /// Each column family's table files in bytes, by name (what size_bytes
+    /// adds up, without the write-ahead logs).
+    [[nodiscard]] std::vector<std::pair<std::string, uint64_t>> family_bytes() const;
     /// What RocksDB holds in memory, in bytes (the erc20_rocksdb_memory_bytes
     /// metric): memtables (active, immutable and pinned, all families),
     /// table readers outside the block cache, the block cache's usage and of
@@ -299,9 +306,16 @@ class View {
         size_t limit) const;
 
     /// The holders of a token with a positive balance at the end of block n,
-    /// balance descending, address ascending. Reads every history row of the
-    /// token: cost grows with the token's history, not with n.
+    /// balance descending, address ascending. Reads the epoch of
+    /// ranked_history holding n: at most a few times the token's holders
+    /// (storage/ranked_history.hpp), not its history.
     std::vector<HolderItem> holders_at(const Address& token, BlockNum n) const;
+    /// A page of that list after `after` (none: from the top), as holders()
+    /// pages the current one; the same kind of positions.
+    /// REQUIRES: `after`, when given, is of Position::Kind::kHolder.
+    std::vector<HolderItem> holders_at(const Address& token, BlockNum n,
+                                       const std::optional<Position>& after, size_t limit,
+                                       std::optional<Position>& next) const;
 
   private:
     friend class Store;

@@ -41,6 +41,7 @@ struct Store::Impl {
     std::string ingest_dir;                         // table files before their ingestion
     size_t ingest_min_transfers{0};
     uint64_t ingest_seq{0};
+    uint64_t epoch_min_entries{0};         // StoreOptions::history_epoch_min_entries
     bool bulk{false};                      // Store::begin_bulk
     std::atomic<bool> interrupted{false};  // Store::interrupt
     /// Held by put_token_meta and rollback: the metadata version advances
@@ -84,6 +85,13 @@ struct Store::Impl {
     std::optional<TokenStats> stats(const rocksdb::ReadOptions& ro, const Address& token) const;
     Balance balance(const rocksdb::ReadOptions& ro, const Address& token,
                     const Address& holder) const;
+    /// The balances row; zero at block 0 when there is none.
+    BalanceRow balance_row(const rocksdb::ReadOptions& ro, const Address& token,
+                           const Address& holder) const;
+    /// Balance at the end of block n and the block of its history row, from
+    /// the history rows; zero at block 0 when there is none.
+    BalanceRow balance_row_at(const rocksdb::ReadOptions& ro, const Address& token,
+                              const Address& holder, BlockNum n) const;
     /// Balance at the end of block n, from the history rows.
     Balance balance_at(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder,
                        BlockNum n) const;
@@ -92,13 +100,14 @@ struct Store::Impl {
                               std::string_view index_key) const;
 
     // --- row_writes.cpp
-    /// Moves a holder's balance from `before` to `after` in every row and
-    /// counter that depends on it: balances, the holders ranking, the
-    /// account's token list, holders and negative_balances.
+    /// Moves a holder's balance from `before` to `after` (with the block of
+    /// its last history row) in every row and counter that depends on it:
+    /// balances, the holders ranking, the account's token list, holders and
+    /// negative_balances.
     /// `balance_order` and `account_token_order`, when given, order the
     /// balances and account_tokens rows (see Writes::Put).
     void write_balance_change(Writes& wb, const Address& token, const Address& holder,
-                              const Balance& before, const Balance& after, TokenStats& s,
+                              const BalanceRow& before, const BalanceRow& after, TokenStats& s,
                               uint64_t balance_order = Writes::kKeyed,
                               uint64_t account_token_order = Writes::kKeyed) const;
     /// Writes a token's stats (or deletes them) and keeps the token rankings

@@ -121,6 +121,7 @@ struct TokenBackfill {
 struct HolderItem {
     Address holder;
     Balance balance;
+    friend bool operator==(const HolderItem&, const HolderItem&) = default;
 };
 
 }  // namespace erc20::storage

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "storage/ranked_history.hpp"
 #include "storage/store_impl.hpp"
 
 namespace erc20::storage {
@@ -221,32 +222,31 @@ std::vector<Address> View::account_tokens(const Address& account, std::optional<
 
 std::vector<HolderItem> View::holders_at(const Address& token, BlockNum n) const {
     std::vector<HolderItem> out;
-    auto ro = snapshot_options(snapshot_);
-    const std::string prefix = token_key(token);
-    std::unique_ptr<rocksdb::Iterator> it(
-        store_->db->NewIterator(ro, store_->cf(kCfBalanceHistory)));
-    // Rows are ordered by holder, then block: keep each holder's last row at or below n.
-    std::optional<HolderItem> current;
-    auto flush = [&] {
-        if (current && current->balance > 0) out.push_back(*current);
-        current.reset();
-    };
-    for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
-        if (!starts_with(it->key(), prefix)) break;
-        const std::string_view key =
-            sized_key(*it, kHistoryKeySize, kCfBalanceHistory, store_->path);
-        const Address holder = history_key_holder(key);
-        if (current && current->holder != holder) flush();
-        if (history_key_block(key) > n) continue;
-        current = HolderItem{holder, decoded(decode_balance(view_of(it->value())),
-                                             kCfBalanceHistory, key, store_->path)};
-    }
-    flush();
-    check(it->status(), "scan balance history");
-    std::sort(out.begin(), out.end(), [](const HolderItem& a, const HolderItem& b) {
-        if (a.balance != b.balance) return a.balance > b.balance;
-        return a.holder < b.holder;
+    scan_ranked(*store_, snapshot_options(snapshot_), token, n, {}, [&](const RankedEntry& e) {
+        out.push_back(e.item);
+        return true;
     });
+    return out;
+}
+
+std::vector<HolderItem> View::holders_at(const Address& token, BlockNum n,
+                                         const std::optional<Position>& after, size_t limit,
+                                         std::optional<Position>& next) const {
+    std::vector<HolderItem> out;
+    next.reset();
+    std::string last;  // the last item's position: its key's holders part
+    bool more = false;
+    scan_ranked(
+        *store_, snapshot_options(snapshot_), token, n,
+        after ? std::string_view(after->bytes(Position::Kind::kHolder)) : std::string_view(),
+        [&](const RankedEntry& e) {
+            // One more live entry says the list goes on, so no empty page follows.
+            if (out.size() == limit) return !(more = true);
+            out.push_back(e.item);
+            last.assign(e.rank);
+            return true;
+        });
+    if (more) next = Position(Position::Kind::kHolder, std::move(last));
     return out;
 }
 
