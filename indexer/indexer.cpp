@@ -73,6 +73,8 @@ struct Indexer::Impl {
     uint64_t backfill_transfers{0};
     Clock::time_point backfill_started{};
     Clock::time_point backfill_logged{};
+    std::optional<Clock::time_point> debt_since;  // end_bulk left compaction debt
+    Clock::time_point debt_logged{};
     BlockNum backfill_logged_block{0};
 
     Impl(IndexerOptions o, storage::Store& s, LiveStatus& st, Control& c)
@@ -285,6 +287,7 @@ struct Indexer::Impl {
     void at_head(std::stop_token& stop, BlockNum head, bool& was_following) {
         if (reorgs.check_tip(stop, cursor, head) != TipCheck::kOurs) return;
         if (store.bulk() && !end_bulk()) return;
+        settle_compactions();
         if (!was_following) {
             spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0,
                          head);
@@ -295,21 +298,35 @@ struct Indexer::Impl {
         retrier.sleep(stop, options.poll_interval);
     }
 
-    // The deferred compactions, once, before following. False when a stop
-    // interrupted them.
+    // Leaves bulk mode without compacting: the deferred compactions run in
+    // the background while following (Store::end_bulk). Always true.
     bool end_bulk() {
         const auto t0 = Clock::now();
-        const uint64_t before = store.size_bytes();
-        spdlog::info("backfill done: compacting the database ({:.1f} MiB on disk)", mib(before));
-        if (!store.end_bulk()) {
-            spdlog::info("compaction interrupted after {:.1f} s; automatic compactions take over",
-                         seconds_since(t0));
-            return false;
-        }
-        const uint64_t after = store.size_bytes();
-        spdlog::info("compacted in {:.1f} s: {:.1f} MiB -> {:.1f} MiB on disk ({} bytes)",
-                     seconds_since(t0), mib(before), mib(after), after);
+        store.end_bulk();
+        const auto c = store.compaction_stats();
+        spdlog::info(
+            "backfill done in bulk mode: {:.1f} MiB on disk, compaction debt {:.1f} MiB "
+            "(max {} level-0 files) paid in the background ({:.1f} s)",
+            mib(store.size_bytes()), mib(c.pending_bytes), c.level0_files, seconds_since(t0));
+        debt_since = Clock::now();
+        debt_logged = Clock::now();
         return true;
+    }
+
+    // Once per poll: the stall triggers back to normal as the debt is paid;
+    // progress at most once a minute, one line when it is paid.
+    void settle_compactions() {
+        if (!debt_since) return;
+        if (store.settle_compactions()) {
+            spdlog::info("compaction debt paid {:.1f} s after the backfill: {:.1f} MiB on disk",
+                         seconds_since(*debt_since), mib(store.size_bytes()));
+            debt_since.reset();
+        } else if (Clock::now() - debt_logged >= std::chrono::minutes(1)) {
+            const auto c = store.compaction_stats();
+            spdlog::info("compaction debt: {:.1f} MiB pending, max {} level-0 files",
+                         mib(c.pending_bytes), c.level0_files);
+            debt_logged = Clock::now();
+        }
     }
 
     void choose_state(BlockNum next, BlockNum target, bool& was_following) {

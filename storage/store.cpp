@@ -200,16 +200,73 @@ void Store::begin_bulk() {
     d.bulk = true;
 }
 
+// Compaction: end_bulk does not compact. A backfill leaves at most about
+// kBulkMaxL0Files level-0 files per family (bound_level0 gives a family its
+// automatic compactions back when it reaches that many), more than the
+// default stop trigger (36): restoring the defaults at once would stall the
+// first writes of following until the debt is paid. So the stall triggers
+// are first set above what the backfill left (L0 files + kL0Headroom, the
+// pending bytes + the default hard limit) and lowered to the defaults by
+// settle_compactions() once the background compactions brought the family
+// under them. Read amplification stays bounded by max(kBulkMaxL0Files, L0 at
+// end of bulk) + kL0Headroom level-0 files plus one file per level.
+namespace {
+constexpr uint64_t kL0Headroom = 64;
+
+uint64_t int_property(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h, const std::string& name) {
+    uint64_t v = 0;
+    db.GetIntProperty(h, name, &v);
+    return v;
+}
+}  // namespace
+
 bool Store::end_bulk() {
     Impl& d = *impl_;
     if (!d.bulk) return true;
     d.bulk = false;
     const rocksdb::ColumnFamilyOptions defaults;
     for (auto* h : d.cfs) {
+        const uint64_t l0 = int_property(*d.db, h, "rocksdb.num-files-at-level0");
+        const uint64_t pending =
+            int_property(*d.db, h, rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+        const auto slowdown = std::max(
+            static_cast<uint64_t>(defaults.level0_slowdown_writes_trigger), l0 + kL0Headroom);
+        const auto stop = std::max(static_cast<uint64_t>(defaults.level0_stop_writes_trigger),
+                                   slowdown + kL0Headroom);
+        const auto soft =
+            std::max<uint64_t>(defaults.soft_pending_compaction_bytes_limit,
+                               pending + defaults.soft_pending_compaction_bytes_limit);
+        const auto hard =
+            std::max<uint64_t>(defaults.hard_pending_compaction_bytes_limit,
+                               pending + defaults.hard_pending_compaction_bytes_limit);
+        set_options(*d.db, h,
+                    {{"disable_auto_compactions", "false"},
+                     {"level0_slowdown_writes_trigger", std::to_string(slowdown)},
+                     {"level0_stop_writes_trigger", std::to_string(stop)},
+                     {"soft_pending_compaction_bytes_limit", std::to_string(soft)},
+                     {"hard_pending_compaction_bytes_limit", std::to_string(hard)}});
+    }
+    d.debt = true;
+    return true;
+}
+
+bool Store::settle_compactions() {
+    Impl& d = *impl_;
+    if (!d.debt || d.bulk) return !d.debt;
+    const rocksdb::ColumnFamilyOptions defaults;
+    bool all = true;
+    for (auto* h : d.cfs) {
+        const uint64_t l0 = int_property(*d.db, h, "rocksdb.num-files-at-level0");
+        const uint64_t pending =
+            int_property(*d.db, h, rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+        if (l0 >= static_cast<uint64_t>(defaults.level0_slowdown_writes_trigger) ||
+            pending >= defaults.soft_pending_compaction_bytes_limit) {
+            all = false;
+            continue;
+        }
         set_options(
             *d.db, h,
-            {{"disable_auto_compactions", "false"},
-             {"level0_slowdown_writes_trigger",
+            {{"level0_slowdown_writes_trigger",
               std::to_string(defaults.level0_slowdown_writes_trigger)},
              {"level0_stop_writes_trigger", std::to_string(defaults.level0_stop_writes_trigger)},
              {"soft_pending_compaction_bytes_limit",
@@ -217,7 +274,22 @@ bool Store::end_bulk() {
              {"hard_pending_compaction_bytes_limit",
               std::to_string(defaults.hard_pending_compaction_bytes_limit)}});
     }
-    return compact();
+    d.debt = !all;
+    return all;
+}
+
+Store::CompactionStats Store::compaction_stats() const {
+    CompactionStats s;
+    for (auto* h : impl_->cfs) {
+        s.level0_files =
+            std::max(s.level0_files, int_property(*impl_->db, h, "rocksdb.num-files-at-level0"));
+        s.pending_bytes +=
+            int_property(*impl_->db, h, rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+    }
+    uint64_t running = 0;
+    impl_->db->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &running);
+    s.running = running;
+    return s;
 }
 
 bool Store::bulk() const { return impl_->bulk; }

@@ -156,10 +156,21 @@ class Store {
     /// reads stay bounded on a long backfill) and no write stalls on level-0
     /// file counts. Idempotent.
     void begin_bulk();
-    /// Normal settings again, then a full compaction of every family (what
-    /// the deferred compactions would have done, once). A no-op outside bulk
-    /// mode. Returns false when interrupt() cut the compaction short.
+    /// Automatic compactions back, with stall triggers above what the
+    /// backfill left so following never stalls; no compaction here: the
+    /// debt is paid in the background (see settle_compactions). A no-op
+    /// outside bulk mode. Returns true (kept bool for callers).
     bool end_bulk();
+    /// Lowers the stall triggers of the families whose compaction debt is
+    /// paid back to the defaults. True when no debt is left (cheap; call
+    /// once per poll).
+    bool settle_compactions();
+    struct CompactionStats {
+        uint64_t level0_files{0};   // max over families
+        uint64_t pending_bytes{0};  // sum over families
+        uint64_t running{0};        // compactions running
+    };
+    [[nodiscard]] CompactionStats compaction_stats() const;
     [[nodiscard]] bool bulk() const;
 
     /// A consistent copy of the database in `dir` (which must not exist),

@@ -41,7 +41,8 @@ struct Store::Impl {
     std::string ingest_dir;                         // table files before their ingestion
     size_t ingest_min_transfers{0};
     uint64_t ingest_seq{0};
-    bool bulk{false};                      // Store::begin_bulk
+    bool bulk{false};  // Store::begin_bulk
+    bool debt{false};  // end_bulk raised the stall triggers; settle_compactions lowers them
     std::atomic<bool> interrupted{false};  // Store::interrupt
     /// Held by put_token_meta and rollback: the metadata version advances
     /// one write at a time, and a supply reading is checked against the
