@@ -283,10 +283,11 @@ struct Indexer::Impl {
     }
 
     // Nothing new to apply: make sure the block we stand on is still the
-    // node's, compact once after a backfill, then wait for the next poll.
+    // node's, leave bulk mode after a backfill, lower the stall triggers as
+    // the compaction debt is paid, then wait for the next poll.
     void at_head(std::stop_token& stop, BlockNum head, bool& was_following) {
         if (reorgs.check_tip(stop, cursor, head) != TipCheck::kOurs) return;
-        if (store.bulk() && !end_bulk()) return;
+        if (store.bulk()) end_bulk();
         settle_compactions();
         if (!was_following) {
             spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0,
@@ -298,33 +299,45 @@ struct Indexer::Impl {
         retrier.sleep(stop, options.poll_interval);
     }
 
-    // Leaves bulk mode without compacting: the deferred compactions run in
-    // the background while following (Store::end_bulk). Always true.
-    bool end_bulk() {
+    // Leaves bulk mode without compacting (Store::end_bulk): the deferred
+    // compactions run in the background while the daemon follows.
+    void end_bulk() {
         const auto t0 = Clock::now();
         store.end_bulk();
         const auto c = store.compaction_stats();
         spdlog::info(
-            "backfill done in bulk mode: {:.1f} MiB on disk, compaction debt {:.1f} MiB "
-            "(max {} level-0 files) paid in the background ({:.1f} s)",
-            mib(store.size_bytes()), mib(c.pending_bytes), c.level0_files, seconds_since(t0));
+            "backfill done: bulk mode ended in {:.1f} s, {:.1f} MiB on disk; compaction debt "
+            "{:.1f} MiB pending, at most {} level-0 files in a column family, paid in the "
+            "background",
+            seconds_since(t0), mib(store.size_bytes()), mib(c.pending_bytes), c.level0_files);
         debt_since = Clock::now();
         debt_logged = Clock::now();
-        return true;
     }
 
-    // Once per poll: the stall triggers back to normal as the debt is paid;
-    // progress at most once a minute, one line when it is paid.
+    // Once per poll: the stall triggers back to the defaults as the debt is
+    // paid (a no-op once it is); progress at most once a minute, one line
+    // when it is paid.
     void settle_compactions() {
-        if (!debt_since) return;
+        if (!debt_since) {
+            if (!store.compaction_debt()) return;
+            const auto c = store.compaction_stats();  // opened with the debt of a stopped run
+            spdlog::info(
+                "compaction debt: {:.1f} MiB pending, at most {} level-0 files in a "
+                "column family, paid in the background",
+                mib(c.pending_bytes), c.level0_files);
+            debt_since = Clock::now();
+            debt_logged = Clock::now();
+        }
         if (store.settle_compactions()) {
             spdlog::info("compaction debt paid {:.1f} s after the backfill: {:.1f} MiB on disk",
                          seconds_since(*debt_since), mib(store.size_bytes()));
             debt_since.reset();
         } else if (Clock::now() - debt_logged >= std::chrono::minutes(1)) {
             const auto c = store.compaction_stats();
-            spdlog::info("compaction debt: {:.1f} MiB pending, max {} level-0 files",
-                         mib(c.pending_bytes), c.level0_files);
+            spdlog::info(
+                "compaction debt: {:.1f} MiB pending, at most {} level-0 files in a "
+                "column family, {} compactions running",
+                mib(c.pending_bytes), c.level0_files, c.running);
             debt_logged = Clock::now();
         }
     }

@@ -209,7 +209,10 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     impl->fault = options.fault;
     open_db(*impl, db_options, descriptors, options.read_only);
     check_schema(*impl, options.read_only);
-    if (!options.read_only) reset_ingest_dir(impl->ingest_dir);
+    if (!options.read_only) {
+        reset_ingest_dir(impl->ingest_dir);
+        impl->raise_triggers_over_debt(false);  // debt of a backfill stopped before it was paid
+    }
     return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 

@@ -156,15 +156,20 @@ class Store {
     /// reads stay bounded on a long backfill) and no write stalls on level-0
     /// file counts. Idempotent.
     void begin_bulk();
-    /// Automatic compactions back, with stall triggers above what the
-    /// backfill left so following never stalls; no compaction here: the
-    /// debt is paid in the background (see settle_compactions). A no-op
-    /// outside bulk mode. Returns true (kept bool for callers).
-    bool end_bulk();
-    /// Lowers the stall triggers of the families whose compaction debt is
-    /// paid back to the defaults. True when no debt is left (cheap; call
-    /// once per poll).
+    /// Leaves bulk mode without compacting: automatic compactions back, and
+    /// a family left above the default stall triggers (level-0 files,
+    /// pending compaction bytes) gets triggers above what it holds, so the
+    /// writes of following never stall while the background compactions pay
+    /// the debt. A no-op outside bulk mode. Store::open does the same for a
+    /// database opened with debt.
+    void end_bulk();
+    /// Lowers the stall triggers of the families whose debt is paid (under
+    /// the default slowdown triggers) to the defaults, once per family.
+    /// True when no family is left above them; a no-op then, and in bulk
+    /// mode. Call it once per poll.
     bool settle_compactions();
+    /// Some family still has raised stall triggers (any thread).
+    [[nodiscard]] bool compaction_debt() const;
     struct CompactionStats {
         uint64_t level0_files{0};   // max over families
         uint64_t pending_bytes{0};  // sum over families

@@ -42,7 +42,14 @@ struct Store::Impl {
     size_t ingest_min_transfers{0};
     uint64_t ingest_seq{0};
     bool bulk{false};  // Store::begin_bulk
-    bool debt{false};  // end_bulk raised the stall triggers; settle_compactions lowers them
+    /// Per family, in bulk mode: bound_level0 gave it its automatic
+    /// compactions back.
+    std::vector<bool> bulk_compacting;
+    /// Per family: its stall triggers are above the defaults, over the
+    /// compaction debt a backfill left (raise_triggers_over_debt); cleared by
+    /// Store::settle_compactions once the family is under the defaults.
+    std::vector<bool> unsettled;
+    std::atomic<bool> debt{false};         // some family is unsettled
     std::atomic<bool> interrupted{false};  // Store::interrupt
     /// Held by put_token_meta and rollback: the metadata version advances
     /// one write at a time, and a supply reading is checked against the
@@ -112,8 +119,18 @@ struct Store::Impl {
     /// The test seam before a commit point: throws the injected failure.
     void inject(CommitPoint p, std::string_view what) const;
     /// In bulk mode, a family whose level 0 grew to `limit` files gets its
-    /// automatic compactions back.
+    /// automatic compactions back (once).
     void bound_level0(uint64_t limit);
+
+    // --- store.cpp
+    /// Automatic compactions on; a family above the default stall triggers
+    /// gets triggers above what it holds and is marked unsettled. With
+    /// `from_bulk` the others get the default triggers back (after bulk
+    /// mode); without (at open) they already have them.
+    void raise_triggers_over_debt(bool from_bulk);
 };
+
+/// The level-0 table files of a family now (row_writes.cpp).
+uint64_t level0_files(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h);
 
 }  // namespace erc20::storage
