@@ -269,7 +269,8 @@ struct Settling {
 class SettleWatch {
   public:
     SettleWatch(storage::Store& store, double cap_s)
-        : thread_([this, &store, cap_s](std::stop_token stop) { run(stop, store, cap_s); }) {}
+        : thread_([this, &store, cap_s](const std::stop_token& stop) { run(stop, store, cap_s); }) {
+    }
     // Waits until the debt is paid and the compactions are done (or the cap).
     Settling wait() {
         thread_.join();
