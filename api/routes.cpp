@@ -82,6 +82,13 @@ Response serve_metrics_text(Call& c) {
     gauge("erc20_node_reachable", "1 while the node answers", node.node_reachable ? 1 : 0);
     gauge("erc20_db_size_bytes", "database size on disk: table files and write-ahead logs",
           c.store.size_bytes());
+    const auto compaction = c.store.compaction_stats();
+    gauge("erc20_rocksdb_level0_files", "level-0 table files, most of any column family",
+          compaction.level0_files);
+    gauge("erc20_rocksdb_pending_compaction_bytes",
+          "bytes RocksDB estimates its compactions still have to rewrite",
+          compaction.pending_bytes);
+    gauge("erc20_rocksdb_running_compactions", "compactions running now", compaction.running);
     out += render_memory_metrics(c.store.memory());
     out += c.caches.render_metrics();
     auto totals = c.view->totals();

@@ -10,8 +10,11 @@
 // calls storage::Store::apply (bulk mode) into a fresh database at --db. At
 // 1M, 10M and 100M transfers (those within --transfers) and at the end it
 // pauses and runs the queries of bench/scale_queries.hpp through
-// api::Router; at the end it runs Store::end_bulk (the compaction the
-// daemon runs before following) first. Then it prints the table.
+// api::Router; at the end it runs Store::end_bulk (bulk mode off, no
+// compaction: the daemon's step before following) first, runs the queries
+// and the check while the background compactions pay the debt, polls
+// Store::settle_compactions until the debt is paid (--settle-cap-s), and
+// checks again. Then it prints the table.
 //
 // Usage: scale [--transfers N] [--seed S] --db DIR [--queries N] [--query-budget-s S]
 // See docs/performance.md ("The scale benchmark").
@@ -19,12 +22,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -58,6 +64,7 @@ struct Options {
     std::string db;
     size_t queries{300};
     double query_budget_s{15};
+    double settle_cap_s{3600};
     uint64_t write_batch_mb{storage::kDefaultWriteBatchBytes >> 20};
 };
 
@@ -71,7 +78,9 @@ struct Options {
                  "  --db DIR             fresh database folder (absent or empty), kept\n"
                  "  --queries N          most queries per kind (default 300)\n"
                  "  --query-budget-s S   seconds per query kind, at least 3 queries (default 15)\n"
-                 "  --write-batch-mb N   as the daemon's option (default %zu)\n",
+                 "  --write-batch-mb N   as the daemon's option (default %zu)\n"
+                 "  --settle-cap-s S     longest wait for the compaction debt after end_bulk "
+                 "(default 3600)\n",
                  storage::kDefaultWriteBatchBytes >> 20);
     std::exit(code);
 }
@@ -104,6 +113,8 @@ Options parse_options(int argc, char** argv) {
             o.query_budget_s = x;
         else if (a == "--write-batch-mb")
             o.write_batch_mb = static_cast<uint64_t>(x);
+        else if (a == "--settle-cap-s")
+            o.settle_cap_s = x;
         else
             usage(2);
     }
@@ -237,9 +248,57 @@ struct Checkpoint {
     double active_s{0};  // replay time so far, pauses excluded
     uint64_t hwm_kib{0};
     uint64_t db_bytes{0};
-    double end_bulk_s{-1};  // the final one only
-    uint64_t db_bytes_compacted{0};
+    double end_bulk_s{-1};           // the final one only
+    uint64_t db_bytes_compacted{0};  // once the debt is paid (or at the cap)
     std::vector<QueryFigure> queries;
+};
+
+// The compaction debt after end_bulk, sampled every 100 ms on a thread of
+// its own (as the daemon's polls, but more often) while the queries run:
+// the most level-0 files of a family and pending compaction bytes seen,
+// when Store::settle_compactions put every family's triggers back to the
+// defaults, and when no compaction was pending or running any more.
+struct Settling {
+    uint64_t max_l0{0};
+    uint64_t max_pending{0};
+    double settled_s{-1};    // triggers at the defaults
+    double quiescent_s{-1};  // nothing pending, nothing running
+    bool capped{false};
+};
+
+class SettleWatch {
+  public:
+    SettleWatch(storage::Store& store, double cap_s)
+        : thread_([this, &store, cap_s](const std::stop_token& stop) { run(stop, store, cap_s); }) {
+    }
+    // Waits until the debt is paid and the compactions are done (or the cap).
+    Settling wait() {
+        thread_.join();
+        return s_;
+    }
+
+  private:
+    void run(const std::stop_token& stop, storage::Store& store, double cap_s) {
+        const auto t0 = Clock::now();
+        while (!stop.stop_requested()) {
+            const auto c = store.compaction_stats();
+            s_.max_l0 = std::max(s_.max_l0, c.level0_files);
+            s_.max_pending = std::max(s_.max_pending, c.pending_bytes);
+            if (s_.settled_s < 0 && store.settle_compactions()) s_.settled_s = seconds_since(t0);
+            if (s_.settled_s >= 0 && c.pending_bytes == 0 && c.running == 0) {
+                s_.quiescent_s = seconds_since(t0);
+                return;
+            }
+            if (seconds_since(t0) > cap_s) {
+                s_.capped = true;
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+
+    Settling s_;
+    std::jthread thread_;  // last: started once s_ exists
 };
 
 class Run {
@@ -250,6 +309,7 @@ class Run {
   private:
     void replay(int fd);
     void checkpoint(bool last);
+    int check(const char* when);
     void print_table() const;
     std::unordered_map<std::string, std::string> child_stats() const;
 
@@ -259,6 +319,9 @@ class Run {
     std::vector<double> tenth_s_;       // active time at each tenth (first batch past it)
     std::vector<uint64_t> tenth_done_;  // transfers applied then
     std::vector<Checkpoint> checkpoints_;
+    uint64_t bulk_max_l0_{0};  // level-0 files of a family, sampled after every batch
+    Settling settling_;
+    int failures_{0};
     Clock::time_point t0_;
     double paused_s_{0};
     std::string child_stats_;  // written by the decode thread, read after it is joined
@@ -281,22 +344,19 @@ void Run::checkpoint(bool last) {
                 c.transfers, c.active_s, static_cast<double>(c.transfers) / c.active_s,
                 human_bytes(static_cast<double>(c.hwm_kib) * 1024).c_str(),
                 static_cast<double>(c.db_bytes) / static_cast<double>(c.transfers));
+    std::optional<SettleWatch> watch;
     if (last) {
+        const auto before = store_->compaction_stats();
         const auto e0 = Clock::now();
         store_->end_bulk();
         c.end_bulk_s = seconds_since(e0);
-        c.db_bytes_compacted = store_->size_bytes();
-        c.hwm_kib = proc_status_kib("VmHWM");
-        std::printf("  end_bulk (the compaction before following): %.1f s, %.1f bytes/transfer\n",
-                    c.end_bulk_s,
-                    static_cast<double>(c.db_bytes_compacted) / static_cast<double>(c.transfers));
-        std::printf("  bytes/transfer per family:");
-        for (const auto& [name, bytes] : store_->family_bytes()) {
-            if (bytes > 0)
-                std::printf(" %s %.1f", name.c_str(),
-                            static_cast<double>(bytes) / static_cast<double>(c.transfers));
-        }
-        std::printf("\n");
+        watch.emplace(*store_, o_.settle_cap_s);
+        std::printf("  end_bulk (last batch to following, no compaction): %.3f s; debt: %" PRIu64
+                    " level-0 files in a family at most, %s pending compaction bytes; the "
+                    "queries and the check run while it is paid\n",
+                    c.end_bulk_s, before.level0_files,
+                    human_bytes(static_cast<double>(before.pending_bytes)).c_str());
+        failures_ += check("during the compactions");
     }
     const auto cursor = store_->cursor();
     api::Router router(*store_,
@@ -313,8 +373,55 @@ void Run::checkpoint(bool last) {
     c.queries = run_queries(router, plan, token_address(o_.shape.seed, 0),
                             token_address(o_.shape.seed, mid));
     print_queries(c.queries);
+    if (watch) {
+        settling_ = watch->wait();
+        c.db_bytes_compacted = store_->size_bytes();
+        c.hwm_kib = proc_status_kib("VmHWM");
+        std::printf("  compaction debt after end_bulk: max %" PRIu64
+                    " level-0 files in a family (max %" PRIu64
+                    " during bulk mode), max %s pending; triggers back to the defaults after "
+                    "%.1f s, no compaction pending or running after %.1f s%s; %.1f "
+                    "bytes/transfer\n",
+                    settling_.max_l0, bulk_max_l0_,
+                    human_bytes(static_cast<double>(settling_.max_pending)).c_str(),
+                    settling_.settled_s, settling_.quiescent_s,
+                    settling_.capped ? " (CAPPED: --settle-cap-s)" : "",
+                    static_cast<double>(c.db_bytes_compacted) / static_cast<double>(c.transfers));
+        std::printf("  bytes/transfer per family:");
+        for (const auto& [name, bytes] : store_->family_bytes()) {
+            if (bytes > 0)
+                std::printf(" %s %.1f", name.c_str(),
+                            static_cast<double>(bytes) / static_cast<double>(c.transfers));
+        }
+        std::printf("\n");
+        failures_ += check("after the compactions");
+    }
     checkpoints_.push_back(std::move(c));
     if (!last) paused_s_ += seconds_since(p0);
+}
+
+// The generator's own counts against the database's.
+int Run::check(const char* when) {
+    auto s = child_stats();
+    int failures = 0;
+    auto view = store_->view();
+    const uint32_t mid = std::min<uint32_t>(o_.shape.tokens - 1, 20);
+    const auto top = view.token_stats(token_address(o_.shape.seed, 0));
+    const auto mids = view.token_stats(token_address(o_.shape.seed, mid));
+    if (!top || std::to_string(top->holders) != s["top_holders"]) ++failures;
+    if (!mids || std::to_string(mids->holders) != s["mid_holders"]) ++failures;
+    if (view.totals().transfers != o_.shape.transfers) ++failures;
+    if (!top || !mids || top->negative_balances + mids->negative_balances != 0) ++failures;
+    for (uint32_t i = 0; i < 16; ++i) {
+        const auto got = to_dec_string(
+            view.balance(token_address(o_.shape.seed, 0), account_address(o_.shape.seed, i)));
+        if (got != s["balance" + std::to_string(i)]) ++failures;
+    }
+    std::printf(
+        "check %s: %s (transfers; holders and negative balances of the top and mid "
+        "token; 16 balances of the top token's hot holders)\n",
+        when, failures == 0 ? "ok" : "FAILED");
+    return failures;
 }
 
 void Run::replay(int fd) {
@@ -333,6 +440,7 @@ void Run::replay(int fd) {
         if (!writer.should_hand_over(q.more())) continue;
         writer.finish();
         writer.flush();
+        bulk_max_l0_ = std::max(bulk_max_l0_, store_->compaction_stats().level0_files);
         const uint64_t done = writer.stats().transfers;
         if (tenth_s_.size() < 10 && done >= n * (tenth_s_.size() + 1) / 10) {
             tenth_s_.push_back(active_since(t0_, paused_s_));
@@ -375,7 +483,7 @@ void Run::print_table() const {
         prev_done = tenth_done_[i];
     }
     std::printf("\n\n%14s %12s %14s %12s %14s %16s %12s\n", "transfers", "replay s", "transfers/s",
-                "VmHWM", "bytes/tr bulk", "bytes/tr compact", "end_bulk s");
+                "VmHWM", "bytes/tr bulk", "bytes/tr settled", "end_bulk s");
     for (const auto& c : checkpoints_) {
         const double t = static_cast<double>(c.transfers);
         char compact[32] = "-", end_bulk[32] = "-";
@@ -390,9 +498,15 @@ void Run::print_table() const {
     }
     for (const auto& c : checkpoints_) {
         std::printf("\nqueries at %" PRIu64 " transfers%s\n", c.transfers,
-                    c.end_bulk_s >= 0 ? " (after end_bulk)" : " (bulk mode, uncompacted)");
+                    c.end_bulk_s >= 0 ? " (after end_bulk, while the compactions run)"
+                                      : " (bulk mode, uncompacted)");
         print_queries(c.queries);
     }
+    std::printf("\ncompaction after end_bulk: max level-0 files %" PRIu64 " (bulk mode %" PRIu64
+                "), max pending %s, settled %.1f s, quiescent %.1f s%s\n",
+                settling_.max_l0, bulk_max_l0_,
+                human_bytes(static_cast<double>(settling_.max_pending)).c_str(),
+                settling_.settled_s, settling_.quiescent_s, settling_.capped ? " (capped)" : "");
 }
 
 int Run::main() {
@@ -451,30 +565,10 @@ int Run::main() {
         s["top_holders"].c_str(), s["mid"].c_str(), s["mid_holders"].c_str(), s["pairs"].c_str(),
         human_bytes(std::stod(s["state_bytes"])).c_str(),
         human_bytes(std::stod(s["hwm_kib"]) * 1024).c_str(), s["cpu_s"].c_str());
-    // The generator's own counts against the database's.
-    int failures = 0;
-    {
-        auto view = store_->view();
-        const uint32_t mid = std::min<uint32_t>(o_.shape.tokens - 1, 20);
-        const auto top = view.token_stats(token_address(o_.shape.seed, 0));
-        const auto mids = view.token_stats(token_address(o_.shape.seed, mid));
-        if (!top || std::to_string(top->holders) != s["top_holders"]) ++failures;
-        if (!mids || std::to_string(mids->holders) != s["mid_holders"]) ++failures;
-        if (view.totals().transfers != o_.shape.transfers) ++failures;
-        if (!top || !mids || top->negative_balances + mids->negative_balances != 0) ++failures;
-        for (uint32_t i = 0; i < 16; ++i) {
-            const auto got = to_dec_string(
-                view.balance(token_address(o_.shape.seed, 0), account_address(o_.shape.seed, i)));
-            if (got != s["balance" + std::to_string(i)]) ++failures;
-        }
-        std::printf(
-            "check: %s (transfers; holders and negative balances of the top and mid "
-            "token; 16 balances of the top token's hot holders)\n",
-            failures == 0 ? "ok" : "FAILED");
-    }
+    failures_ += check("in bulk mode");
     checkpoint(true);
     print_table();
-    return failures == 0 ? 0 : 1;
+    return failures_ == 0 ? 0 : 1;
 }
 
 }  // namespace

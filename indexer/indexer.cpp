@@ -73,6 +73,8 @@ struct Indexer::Impl {
     uint64_t backfill_transfers{0};
     Clock::time_point backfill_started{};
     Clock::time_point backfill_logged{};
+    std::optional<Clock::time_point> debt_since;  // end_bulk left compaction debt
+    Clock::time_point debt_logged{};
     BlockNum backfill_logged_block{0};
 
     Impl(IndexerOptions o, storage::Store& s, LiveStatus& st, Control& c)
@@ -281,10 +283,12 @@ struct Indexer::Impl {
     }
 
     // Nothing new to apply: make sure the block we stand on is still the
-    // node's, compact once after a backfill, then wait for the next poll.
+    // node's, leave bulk mode after a backfill, lower the stall triggers as
+    // the compaction debt is paid, then wait for the next poll.
     void at_head(std::stop_token& stop, BlockNum head, bool& was_following) {
         if (reorgs.check_tip(stop, cursor, head) != TipCheck::kOurs) return;
-        if (store.bulk() && !end_bulk()) return;
+        if (store.bulk()) end_bulk();
+        settle_compactions();
         if (!was_following) {
             spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0,
                          head);
@@ -295,21 +299,47 @@ struct Indexer::Impl {
         retrier.sleep(stop, options.poll_interval);
     }
 
-    // The deferred compactions, once, before following. False when a stop
-    // interrupted them.
-    bool end_bulk() {
+    // Leaves bulk mode without compacting (Store::end_bulk): the deferred
+    // compactions run in the background while the daemon follows.
+    void end_bulk() {
         const auto t0 = Clock::now();
-        const uint64_t before = store.size_bytes();
-        spdlog::info("backfill done: compacting the database ({:.1f} MiB on disk)", mib(before));
-        if (!store.end_bulk()) {
-            spdlog::info("compaction interrupted after {:.1f} s; automatic compactions take over",
-                         seconds_since(t0));
-            return false;
+        store.end_bulk();
+        const auto c = store.compaction_stats();
+        spdlog::info(
+            "backfill done: bulk mode ended in {:.1f} s, {:.1f} MiB on disk; compaction debt "
+            "{:.1f} MiB pending, at most {} level-0 files in a column family, paid in the "
+            "background",
+            seconds_since(t0), mib(store.size_bytes()), mib(c.pending_bytes), c.level0_files);
+        debt_since = Clock::now();
+        debt_logged = Clock::now();
+    }
+
+    // Once per poll: the stall triggers back to the defaults as the debt is
+    // paid (a no-op once it is); progress at most once a minute, one line
+    // when it is paid.
+    void settle_compactions() {
+        if (!debt_since) {
+            if (!store.compaction_debt()) return;
+            const auto c = store.compaction_stats();  // opened with the debt of a stopped run
+            spdlog::info(
+                "compaction debt: {:.1f} MiB pending, at most {} level-0 files in a "
+                "column family, paid in the background",
+                mib(c.pending_bytes), c.level0_files);
+            debt_since = Clock::now();
+            debt_logged = Clock::now();
         }
-        const uint64_t after = store.size_bytes();
-        spdlog::info("compacted in {:.1f} s: {:.1f} MiB -> {:.1f} MiB on disk ({} bytes)",
-                     seconds_since(t0), mib(before), mib(after), after);
-        return true;
+        if (store.settle_compactions()) {
+            spdlog::info("compaction debt paid {:.1f} s after the backfill: {:.1f} MiB on disk",
+                         seconds_since(*debt_since), mib(store.size_bytes()));
+            debt_since.reset();
+        } else if (Clock::now() - debt_logged >= std::chrono::minutes(1)) {
+            const auto c = store.compaction_stats();
+            spdlog::info(
+                "compaction debt: {:.1f} MiB pending, at most {} level-0 files in a "
+                "column family, {} compactions running",
+                mib(c.pending_bytes), c.level0_files, c.running);
+            debt_logged = Clock::now();
+        }
     }
 
     void choose_state(BlockNum next, BlockNum target, bool& was_following) {

@@ -3,6 +3,9 @@
 
 #include "storage/store_impl.hpp"
 
+#include <cstdlib>
+#include <string>
+
 namespace erc20::storage {
 
 void Store::Impl::write_balance_change(Writes& wb, const Address& token, const Address& holder,
@@ -79,12 +82,19 @@ void Store::Impl::inject(CommitPoint p, std::string_view what) const {
     }
 }
 
+uint64_t level0_files(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+    // A string property: GetIntProperty does not know it (and so answered
+    // nothing to bound_level0 before).
+    std::string v;
+    if (!db.GetProperty(h, rocksdb::DB::Properties::kNumFilesAtLevelPrefix + "0", &v)) return 0;
+    return std::strtoull(v.c_str(), nullptr, 10);
+}
+
 void Store::Impl::bound_level0(uint64_t limit) {
-    for (auto* h : cfs) {
-        uint64_t files = 0;
-        if (db->GetIntProperty(h, "rocksdb.num-files-at-level0", &files) && files >= limit) {
-            (void)db->SetOptions(h, {{"disable_auto_compactions", "false"}});
-        }
+    for (size_t c = 0; c < cfs.size(); ++c) {
+        if (bulk_compacting[c] || level0_files(*db, cfs[c]) < limit) continue;
+        (void)db->SetOptions(cfs[c], {{"disable_auto_compactions", "false"}});
+        bulk_compacting[c] = true;
     }
 }
 

@@ -197,27 +197,128 @@ void Store::begin_bulk() {
                      {"soft_pending_compaction_bytes_limit", "0"},
                      {"hard_pending_compaction_bytes_limit", "0"}});
     }
+    d.bulk_compacting.assign(d.cfs.size(), false);
     d.bulk = true;
 }
 
-bool Store::end_bulk() {
-    Impl& d = *impl_;
-    if (!d.bulk) return true;
-    d.bulk = false;
+// Compaction: end_bulk does not compact. A backfill leaves up to about
+// kBulkMaxL0Files level-0 files in a family (bound_level0 gives a family its
+// automatic compactions back when it reaches that many), more than the
+// default stop trigger (36): restoring the defaults at once would stall the
+// first writes of following until the debt is paid. So a family left above
+// the defaults gets stall triggers above what it holds (its level-0 files +
+// kL0Headroom, its pending bytes + the default limits) and is marked
+// unsettled; settle_compactions() lowers them to the defaults once the
+// background compactions brought it under the default slowdown trigger, and
+// then never looks at it again. Read amplification is bounded by the stop
+// trigger: at most max(36, level-0 files at end_bulk + 2 * kL0Headroom)
+// level-0 files plus one file per other level, and the count only falls.
+// Store::open does the same for a database reopened with debt (a daemon
+// stopped before it was paid).
+namespace {
+constexpr uint64_t kL0Headroom = 64;
+
+uint64_t int_property(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h, const std::string& name) {
+    uint64_t v = 0;
+    db.GetIntProperty(h, name, &v);
+    return v;
+}
+
+uint64_t pending_bytes(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+    return int_property(db, h, rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+}
+
+// Whether a family is within the default stall triggers (with the defaults
+// back, its writes would neither slow down nor stop).
+bool within_defaults(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
     const rocksdb::ColumnFamilyOptions defaults;
-    for (auto* h : d.cfs) {
-        set_options(
-            *d.db, h,
-            {{"disable_auto_compactions", "false"},
-             {"level0_slowdown_writes_trigger",
-              std::to_string(defaults.level0_slowdown_writes_trigger)},
-             {"level0_stop_writes_trigger", std::to_string(defaults.level0_stop_writes_trigger)},
-             {"soft_pending_compaction_bytes_limit",
-              std::to_string(defaults.soft_pending_compaction_bytes_limit)},
-             {"hard_pending_compaction_bytes_limit",
-              std::to_string(defaults.hard_pending_compaction_bytes_limit)}});
+    return level0_files(db, h) < static_cast<uint64_t>(defaults.level0_slowdown_writes_trigger) &&
+           pending_bytes(db, h) < defaults.soft_pending_compaction_bytes_limit;
+}
+
+void set_default_triggers(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+    const rocksdb::ColumnFamilyOptions defaults;
+    set_options(
+        db, h,
+        {{"disable_auto_compactions", "false"},
+         {"level0_slowdown_writes_trigger",
+          std::to_string(defaults.level0_slowdown_writes_trigger)},
+         {"level0_stop_writes_trigger", std::to_string(defaults.level0_stop_writes_trigger)},
+         {"soft_pending_compaction_bytes_limit",
+          std::to_string(defaults.soft_pending_compaction_bytes_limit)},
+         {"hard_pending_compaction_bytes_limit",
+          std::to_string(defaults.hard_pending_compaction_bytes_limit)}});
+}
+
+// Automatic compactions on, stall triggers above what the family holds now.
+void set_raised_triggers(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
+    const rocksdb::ColumnFamilyOptions defaults;
+    const uint64_t l0 = level0_files(db, h);
+    const uint64_t pending = pending_bytes(db, h);
+    const auto slowdown =
+        std::max(static_cast<uint64_t>(defaults.level0_slowdown_writes_trigger), l0 + kL0Headroom);
+    const auto stop = std::max(static_cast<uint64_t>(defaults.level0_stop_writes_trigger),
+                               slowdown + kL0Headroom);
+    const auto soft = pending + defaults.soft_pending_compaction_bytes_limit;
+    const auto hard = pending + defaults.hard_pending_compaction_bytes_limit;
+    set_options(db, h,
+                {{"disable_auto_compactions", "false"},
+                 {"level0_slowdown_writes_trigger", std::to_string(slowdown)},
+                 {"level0_stop_writes_trigger", std::to_string(stop)},
+                 {"soft_pending_compaction_bytes_limit", std::to_string(soft)},
+                 {"hard_pending_compaction_bytes_limit", std::to_string(hard)}});
+}
+}  // namespace
+
+void Store::Impl::raise_triggers_over_debt(bool from_bulk) {
+    unsettled.assign(cfs.size(), false);
+    for (size_t c = 0; c < cfs.size(); ++c) {
+        if (within_defaults(*db, cfs[c])) {
+            if (from_bulk) set_default_triggers(*db, cfs[c]);
+        } else {
+            set_raised_triggers(*db, cfs[c]);
+            unsettled[c] = true;
+        }
     }
-    return compact();
+    debt = std::find(unsettled.begin(), unsettled.end(), true) != unsettled.end();
+}
+
+void Store::end_bulk() {
+    Impl& d = *impl_;
+    if (!d.bulk) return;
+    d.bulk = false;
+    d.raise_triggers_over_debt(true);
+}
+
+bool Store::settle_compactions() {
+    Impl& d = *impl_;
+    if (!d.debt || d.bulk) return !d.debt;
+    bool all = true;
+    for (size_t c = 0; c < d.cfs.size(); ++c) {
+        if (!d.unsettled[c]) continue;
+        if (!within_defaults(*d.db, d.cfs[c])) {
+            all = false;
+            continue;
+        }
+        set_default_triggers(*d.db, d.cfs[c]);
+        d.unsettled[c] = false;
+    }
+    d.debt = !all;
+    return all;
+}
+
+bool Store::compaction_debt() const { return impl_->debt; }
+
+Store::CompactionStats Store::compaction_stats() const {
+    CompactionStats s;
+    for (auto* h : impl_->cfs) {
+        s.level0_files = std::max(s.level0_files, level0_files(*impl_->db, h));
+        s.pending_bytes += pending_bytes(*impl_->db, h);
+    }
+    uint64_t running = 0;
+    impl_->db->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &running);
+    s.running = running;
+    return s;
 }
 
 bool Store::bulk() const { return impl_->bulk; }

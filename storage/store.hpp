@@ -160,10 +160,26 @@ class Store {
     /// reads stay bounded on a long backfill) and no write stalls on level-0
     /// file counts. Idempotent.
     void begin_bulk();
-    /// Normal settings again, then a full compaction of every family (what
-    /// the deferred compactions would have done, once). A no-op outside bulk
-    /// mode. Returns false when interrupt() cut the compaction short.
-    bool end_bulk();
+    /// Leaves bulk mode without compacting: automatic compactions back, and
+    /// a family left above the default stall triggers (level-0 files,
+    /// pending compaction bytes) gets triggers above what it holds, so the
+    /// writes of following never stall while the background compactions pay
+    /// the debt. A no-op outside bulk mode. Store::open does the same for a
+    /// database opened with debt.
+    void end_bulk();
+    /// Lowers the stall triggers of the families whose debt is paid (under
+    /// the default slowdown triggers) to the defaults, once per family.
+    /// True when no family is left above them; a no-op then, and in bulk
+    /// mode. Call it once per poll.
+    bool settle_compactions();
+    /// Some family still has raised stall triggers (any thread).
+    [[nodiscard]] bool compaction_debt() const;
+    struct CompactionStats {
+        uint64_t level0_files{0};   // max over families
+        uint64_t pending_bytes{0};  // sum over families
+        uint64_t running{0};        // compactions running
+    };
+    [[nodiscard]] CompactionStats compaction_stats() const;
     [[nodiscard]] bool bulk() const;
 
     /// A consistent copy of the database in `dir` (which must not exist),

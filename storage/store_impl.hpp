@@ -41,8 +41,16 @@ struct Store::Impl {
     std::string ingest_dir;                         // table files before their ingestion
     size_t ingest_min_transfers{0};
     uint64_t ingest_seq{0};
-    uint64_t epoch_min_entries{0};         // StoreOptions::history_epoch_min_entries
-    bool bulk{false};                      // Store::begin_bulk
+    uint64_t epoch_min_entries{0};  // StoreOptions::history_epoch_min_entries
+    bool bulk{false};  // Store::begin_bulk
+    /// Per family, in bulk mode: bound_level0 gave it its automatic
+    /// compactions back.
+    std::vector<bool> bulk_compacting;
+    /// Per family: its stall triggers are above the defaults, over the
+    /// compaction debt a backfill left (raise_triggers_over_debt); cleared by
+    /// Store::settle_compactions once the family is under the defaults.
+    std::vector<bool> unsettled;
+    std::atomic<bool> debt{false};         // some family is unsettled
     std::atomic<bool> interrupted{false};  // Store::interrupt
     /// Held by put_token_meta and rollback: the metadata version advances
     /// one write at a time, and a supply reading is checked against the
@@ -120,8 +128,18 @@ struct Store::Impl {
     /// The test seam before a commit point: throws the injected failure.
     void inject(CommitPoint p, std::string_view what) const;
     /// In bulk mode, a family whose level 0 grew to `limit` files gets its
-    /// automatic compactions back.
+    /// automatic compactions back (once).
     void bound_level0(uint64_t limit);
+
+    // --- store.cpp
+    /// Automatic compactions on; a family above the default stall triggers
+    /// gets triggers above what it holds and is marked unsettled. With
+    /// `from_bulk` the others get the default triggers back (after bulk
+    /// mode); without (at open) they already have them.
+    void raise_triggers_over_debt(bool from_bulk);
 };
+
+/// The level-0 table files of a family now (row_writes.cpp).
+uint64_t level0_files(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h);
 
 }  // namespace erc20::storage
