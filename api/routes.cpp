@@ -152,10 +152,15 @@ Response serve_token(Call& c) {
 }
 
 // The holder list at the end of a past block: positions are indexes into it.
+// The pager keeps the list it got: an export calls it once per kExportPage
+// rows, and a list above the cache's budget is not kept there, so asking the
+// cache each time would compute it again for every chunk.
 Pager past_holders_pager(QueryCaches& caches, const Address& token, BlockNum block_num) {
-    return [&caches, token, block_num](const storage::View& v, const std::optional<Position>& after,
-                                       size_t limit) {
-        auto all = caches.past_holders(v, token, block_num);
+    auto held = std::make_shared<QueryCaches::Holders>();
+    return [&caches, token, block_num, held](const storage::View& v,
+                                             const std::optional<Position>& after, size_t limit) {
+        if (!*held) *held = caches.past_holders(v, token, block_num);
+        const QueryCaches::Holders& all = *held;
         const uint64_t start = after ? after->index() : 0;
         Page page;
         for (uint64_t i = start; i < all->size() && page.rows.size() < limit; ++i) {
