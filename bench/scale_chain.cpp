@@ -56,6 +56,13 @@ Hash txn_hash(uint64_t seed, BlockNum n, uint32_t txn_index) {
     return h;
 }
 
+Address log_contract(uint64_t seed, const GenLog& log) {
+    if (!log.nft) return token_address(seed, log.token);
+    Address a;
+    fill_bytes(a.bytes, splitmix64(seed ^ kNftSalt) + (log.token % 5000));
+    return a;
+}
+
 ChainGenerator::ChainGenerator(const ChainShape& shape)
     : shape_(scaled(shape)),
       rng_(shape_.seed),
@@ -305,8 +312,7 @@ void append_logs_json(std::string& out, const ChainGenerator& g, const GenBlock&
         if (!first) out.push_back(',');
         first = false;
         out += R"({"address":)";
-        Address contract = token_address(seed, l.token);
-        if (l.nft) fill_bytes(contract.bytes, splitmix64(seed ^ kNftSalt) + (l.token % 5000));
+        const Address contract = log_contract(seed, l);
         append_data(out, contract.bytes.data(), 20);
         out += R"(,"topics":[)";
         append_data(out, indexer::kTransferTopic.bytes.data(), 32);

@@ -51,6 +51,9 @@ Address token_address(uint64_t seed, uint32_t token);
 Address account_address(uint64_t seed, uint32_t index);
 Hash chain_block_hash(uint64_t seed, BlockNum n);
 Hash txn_hash(uint64_t seed, BlockNum n, uint32_t txn_index);
+struct GenLog;
+/// The contract that emits `log`: its token, or one of 5,000 ERC721 collections.
+Address log_contract(uint64_t seed, const GenLog& log);
 inline uint64_t chain_block_time(BlockNum n) {
     return kScaleGenesisTime + 12 * (n - kScaleStartBlock);
 }
