@@ -21,14 +21,18 @@ size_t pair_hash(const Address& token, const Address& holder) noexcept {
 
 ApplyPlan::ApplyPlan(const Store::Impl& d, const rocksdb::ReadOptions& ro, const BlockBatch& batch,
                      bool backfill)
-    : d_(d), ro_(ro), batch_(batch), backfill_(backfill), block_(batch.first) {}
+    : d_(d),
+      ro_(ro),
+      batch_(batch),
+      backfill_(backfill),
+      block_(batch.first),
+      ranked_(d, ro, batch.first) {}
 
 ApplyResult ApplyPlan::run(Writes& wb, Totals& totals) {
     index();
     read_balances();
     rank_tokens();
     rank_pairs();
-    open_epochs(wb);
     write_transfers(wb);
     write_block_times(wb);
     totals.transfers += transfers_;
@@ -164,13 +168,6 @@ void ApplyPlan::rank_pairs() {
 }
 
 // Step 4.
-void ApplyPlan::open_epochs(Writes& wb) {
-    for (TokenEntry& e : tokens_) {
-        e.epoch = open_epoch(d_, ro_, wb, e.token, batch_.first, e.before ? e.before->holders : 0);
-    }
-}
-
-// Step 5.
 void ApplyPlan::write_transfers(Writes& wb) {
     const size_t n = batch_.transfers.size();
     wb.reserve(kCfTransfers, n, kTransferValueMaxSize);
@@ -250,21 +247,20 @@ void ApplyPlan::flush_history(Writes& wb) {
         wb.Put(kCfBalanceHistory, key.history(p.token, p.holder, block_),
                rocksdb::Slice(value_buf, encode_balance(p.now, value_buf)),
                Writes::ordered(p.rank, 0));
-        write_ranked_change(wb, p.token, tokens_[p.token_entry].epoch, p.holder, p.flushed, p.now,
-                            block_);
+        ranked_.change(wb, p.token, p.holder, p.flushed, p.now, block_);
         p.flushed = BalanceRow{p.now, block_};
     }
     dirty_.clear();
 }
 
-// Step 6.
+// Step 5.
 void ApplyPlan::write_block_times(Writes& wb) const {
     KeyBuf key;
     for (const auto& [n, ts] : batch_.block_times)
         wb.Put(kCfBlockTimes, key.block(n), encode_block_time(ts), n);
 }
 
-// Step 7.
+// Step 6.
 void ApplyPlan::write_holders(Writes& wb) {
     for (const PairEntry& p : pairs_) {
         d_.write_balance_change(wb, p.token, p.holder, p.stored, p.flushed,
@@ -273,7 +269,7 @@ void ApplyPlan::write_holders(Writes& wb) {
     }
 }
 
-// Step 8.
+// Step 7.
 ApplyResult ApplyPlan::write_tokens(Writes& wb, Totals& totals) {
     ApplyResult result;
     result.transfers = transfers_;
@@ -281,13 +277,13 @@ ApplyResult ApplyPlan::write_tokens(Writes& wb, Totals& totals) {
               [](const TokenEntry& a, const TokenEntry& b) { return a.token < b.token; });
     for (const TokenEntry& e : tokens_) {
         d_.write_stats(wb, e.token, e.before, e.now);
-        write_epoch(wb, e.token, e.epoch);
         result.touched_tokens.push_back(e.token);
         if (!e.before) {
             result.new_tokens.push_back(e.token);
             totals.tokens += 1;
         }
     }
+    ranked_.finish(wb);
     return result;
 }
 

@@ -7,14 +7,12 @@
 //   2. balances  the stored balance of every pair, one sorted MultiGet
 //   3. rank      the key order of tokens, pairs and accounts, as integers, so
 //                that Writes sorts integers rather than keys
-//   4. epochs    each token's epoch of ranked_history (a new one copies the
-//                live entries of the last, see ranked_history.hpp)
-//   5. transfers per transfer: its row, its index rows, its token's counters,
+//   4. transfers per transfer: its row, its index rows, its token's counters,
 //                the pairs' balances in memory; per block, the history rows
-//                and their ranked_history entries
-//   6. times     the block times
-//   7. holders   each pair's balance change (balances, holders, account_tokens)
-//   8. tokens    each token's stats and rankings, and the result
+//                and their ranked_history entries (ranked_history.hpp)
+//   5. times     the block times
+//   6. holders   each pair's balance change (balances, holders, account_tokens)
+//   7. tokens    each token's stats and rankings, and the result
 
 #include <unordered_map>
 #include <vector>
@@ -39,7 +37,6 @@ class ApplyPlan {
         Address token;
         std::optional<TokenStats> before;  // nullopt for a new token
         TokenStats now;
-        Epoch epoch;
     };
     // A holder whose balance a non-zero transfer moves: read once, then
     // updated in memory.
@@ -63,7 +60,6 @@ class ApplyPlan {
     void read_balances();
     void rank_tokens();
     void rank_pairs();
-    void open_epochs(Writes& wb);
     void write_transfers(Writes& wb);
     void write_index_rows(Writes& wb, size_t k, const Transfer& t);
     void count(size_t k, const Transfer& t);
@@ -90,12 +86,13 @@ class ApplyPlan {
     std::vector<uint32_t> transfer_tokens_;  // per transfer: its token's entry
     std::vector<uint32_t> token_rank_;       // per token entry: its rank in address order
 
-    // Step 5's state: the block being written and its pairs whose history
+    // Step 4's state: the block being written and its pairs whose history
     // row is pending (one per pair per block, the balance at its end).
     BlockNum block_{0};
     std::vector<uint32_t> dirty_;
     size_t transfers_{0};
     std::string value_;  // a transfers value, reused
+    RankedWriter ranked_;
 };
 
 }  // namespace erc20::storage

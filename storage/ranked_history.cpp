@@ -10,23 +10,22 @@ namespace {
 
 constexpr BlockNum kLastBlock = std::numeric_limits<BlockNum>::max();
 
-std::string encode_entries(uint64_t entries) {
-    std::string v(kBlockNumSize, '\0');
-    store_be64(v.data(), entries);
-    return v;
-}
-
 std::string end_value(BlockNum to) {
     std::string v(kBlockNumSize, '\0');
     store_be64(v.data(), to);
     return v;
 }
 
-// Copies the live entries of `from` into a new epoch starting at `start`.
+bool full(const Store::Impl& d, const EpochCounts& c) {
+    return c.entries >= std::max(d.epoch_min_entries, kEpochRatio * c.live);
+}
+
+// Copies the live entries of (token, class)'s epoch `from` into a new one
+// starting at `start`; returns how many.
 uint64_t copy_live(const Store::Impl& d, const rocksdb::ReadOptions& ro, Writes& wb,
-                   const Address& token, BlockNum from, BlockNum start) {
-    const std::string prefix = epoch_key(token, from);
-    std::string key = epoch_key(token, start);
+                   const Address& token, RankClass c, BlockNum from, BlockNum start) {
+    const std::string prefix = epoch_key(token, c, from);
+    std::string key = epoch_key(token, c, start);
     uint64_t copied = 0;
     std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.cf(kCfRankedHistory)));
     for (it->Seek(slice(prefix)); it->Valid() && starts_with(it->key(), prefix); it->Next()) {
@@ -43,90 +42,152 @@ uint64_t copy_live(const Store::Impl& d, const rocksdb::ReadOptions& ro, Writes&
     return copied;
 }
 
+// Calls f(class) for each class of the token with an epoch, in order, from `from` on.
+template <class F>
+void for_each_class(const Store::Impl& d, rocksdb::Iterator& epochs, const Address& token,
+                    RankClass from, F&& f) {
+    const std::string prefix = token_key(token);
+    for (uint32_t c = from; c <= 0xffff;) {
+        epochs.Seek(slice(class_key(token, static_cast<RankClass>(c))));
+        check(epochs.status(), "read history epochs");
+        if (!epochs.Valid() || !starts_with(epochs.key(), prefix)) return;
+        if (epochs.key().size() != kEpochKeySize)
+            corrupt_row(kCfHistoryEpochs, view_of(epochs.key()), d.path);
+        const RankClass found = epoch_key_class(view_of(epochs.key()));
+        if (!f(found)) return;
+        c = uint32_t{found} + 1;
+    }
+}
+
 }  // namespace
 
 std::optional<Epoch> epoch_at(const Store::Impl& d, const rocksdb::ReadOptions& ro,
-                              const Address& token, BlockNum n) {
+                              const Address& token, RankClass c, BlockNum n) {
     std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.cf(kCfHistoryEpochs)));
-    it->SeekForPrev(slice(epoch_key(token, n)));
+    it->SeekForPrev(slice(epoch_key(token, c, n)));
     check(it->status(), "read history epochs");
-    if (!it->Valid() || !starts_with(it->key(), token_key(token))) return std::nullopt;
+    if (!it->Valid() || !starts_with(it->key(), class_key(token, c))) return std::nullopt;
     const std::string_view key = view_of(it->key());
-    if (key.size() != kEpochKeySize || it->value().size() != kBlockNumSize)
-        corrupt_row(kCfHistoryEpochs, key, d.path);
-    return Epoch{epoch_key_epoch(key), load_be64(view_of(it->value()))};
+    if (key.size() != kEpochKeySize) corrupt_row(kCfHistoryEpochs, key, d.path);
+    return Epoch{epoch_key_epoch(key),
+                 decoded(decode_epoch_counts(view_of(it->value())), kCfHistoryEpochs, key, d.path)};
 }
 
-Epoch open_epoch(const Store::Impl& d, const rocksdb::ReadOptions& ro, Writes& wb,
-                 const Address& token, BlockNum first, uint64_t holders) {
-    auto e = epoch_at(d, ro, token, first);
-    if (!e) return Epoch{first, 0};
-    if (e->start == first || e->entries < epoch_capacity(d, holders)) return *e;
-    return Epoch{first, copy_live(d, ro, wb, token, e->start, first)};
+Epoch& RankedWriter::epoch(Writes& wb, const Address& token, RankClass c) {
+    auto [it, added] = epochs_.try_emplace(Key{token, c});
+    if (!added) return it->second;
+    auto e = epoch_at(d_, ro_, token, c, first_);
+    if (!e) {
+        it->second = Epoch{first_, {}};
+    } else if (e->start < first_ && full(d_, e->counts)) {
+        const uint64_t copied = copy_live(d_, ro_, wb, token, c, e->start, first_);
+        it->second = Epoch{first_, {copied, copied}};
+    } else {
+        it->second = *e;
+    }
+    return it->second;
 }
 
-void write_epoch(Writes& wb, const Address& token, const Epoch& e) {
-    wb.Put(kCfHistoryEpochs, slice(epoch_key(token, e.start)), slice(encode_entries(e.entries)));
-}
-
-void write_ranked_change(Writes& wb, const Address& token, Epoch& e, const Address& holder,
-                         const BalanceRow& before, const Balance& after, BlockNum block) {
+void RankedWriter::change(Writes& wb, const Address& token, const Address& holder,
+                          const BalanceRow& before, const Balance& after, BlockNum block) {
     if (before.balance > 0) {
+        Epoch& e = epoch(wb, token, rank_class(before.balance));
         wb.Put(kCfRankedHistory,
                slice(ranked_key(token, e.start, before.balance, holder, before.block)),
                slice(end_value(block)));
+        if (e.counts.live > 0) e.counts.live -= 1;
     }
     if (after > 0) {
+        Epoch& e = epoch(wb, token, rank_class(after));
         wb.Put(kCfRankedHistory, slice(ranked_key(token, e.start, after, holder, block)),
                rocksdb::Slice());
-        e.entries += 1;
+        e.counts.entries += 1;
+        e.counts.live += 1;
     }
 }
 
-void drop_epochs(Writes& wb, const Address& token, BlockNum first) {
-    const std::string from = epoch_key(token, first);
-    const std::string to = epoch_key(token, kLastBlock);
-    wb.DeleteRange(kCfHistoryEpochs, slice(from), slice(to));
-    wb.DeleteRange(kCfRankedHistory, slice(from), slice(to));
+void RankedWriter::finish(Writes& wb) const {
+    for (const auto& [key, e] : epochs_) {
+        wb.Put(kCfHistoryEpochs, slice(epoch_key(key.token, key.c, e.start)),
+               slice(encode_epoch_counts(e.counts)));
+    }
 }
 
-void undo_ranked_row(Writes& wb, const Address& token, const Epoch& e, const Address& holder,
-                     const Balance& undone, BlockNum block) {
-    if (undone > 0)
-        wb.Delete(kCfRankedHistory, slice(ranked_key(token, e.start, undone, holder, block)));
+const std::optional<Epoch>& RankedUndo::epoch(const Address& token, RankClass c) {
+    auto [it, added] = epochs_.try_emplace({token, c});
+    if (added && target_) it->second = epoch_at(d_, ro_, token, c, *target_);
+    return it->second;
 }
 
-void reopen_ranked(Writes& wb, const Address& token, const Epoch& e, const Address& holder,
-                   const BalanceRow& restored) {
-    if (restored.balance > 0) {
+void RankedUndo::undo_row(Writes& wb, const Address& token, const Address& holder,
+                          const Balance& undone, BlockNum block) {
+    if (undone <= 0) return;
+    if (const auto& e = epoch(token, rank_class(undone)))
+        wb.Delete(kCfRankedHistory, slice(ranked_key(token, e->start, undone, holder, block)));
+}
+
+void RankedUndo::reopen(Writes& wb, const Address& token, const Address& holder,
+                        const BalanceRow& restored) {
+    if (restored.balance <= 0) return;
+    if (const auto& e = epoch(token, rank_class(restored.balance))) {
         wb.Put(kCfRankedHistory,
-               slice(ranked_key(token, e.start, restored.balance, holder, restored.block)),
+               slice(ranked_key(token, e->start, restored.balance, holder, restored.block)),
                rocksdb::Slice());
     }
 }
+
+void RankedUndo::drop_epochs(Writes& wb, const Address& token) const {
+    std::unique_ptr<rocksdb::Iterator> it(d_.db->NewIterator(ro_, d_.cf(kCfHistoryEpochs)));
+    for_each_class(d_, *it, token, 0, [&](RankClass c) {
+        const std::string from = epoch_key(token, c, first_);
+        const std::string to = epoch_key(token, c, kLastBlock);
+        wb.DeleteRange(kCfHistoryEpochs, slice(from), slice(to));
+        wb.DeleteRange(kCfRankedHistory, slice(from), slice(to));
+        return true;
+    });
+}
+
+namespace {
+
+// Scans the entries of one epoch from `start`, keeping those live at n.
+bool scan_epoch(const Store::Impl& d, rocksdb::Iterator& it, const std::string& prefix,
+                const std::string& start, BlockNum n,
+                const std::function<bool(const RankedEntry&)>& f) {
+    for (it.Seek(slice(start)); it.Valid() && starts_with(it.key(), prefix); it.Next()) {
+        const std::string_view key = view_of(it.key());
+        if (key.size() < kEpochKeySize + kBlockNumSize) corrupt_row(kCfRankedHistory, key, d.path);
+        const BlockNum to =
+            decoded(decode_ranked_end(view_of(it.value())), kCfRankedHistory, key, d.path);
+        // Most entries of a busy epoch are not live at n: decode only those that are.
+        if (!live_at(load_be64(key, key.size() - kBlockNumSize), to, n)) continue;
+        if (!f(decoded(decode_ranked_key(key), kCfRankedHistory, key, d.path))) return false;
+    }
+    check(it.status(), "scan ranked history");
+    return true;
+}
+
+}  // namespace
 
 void scan_ranked(const Store::Impl& d, const rocksdb::ReadOptions& ro, const Address& token,
                  BlockNum n, std::string_view after,
                  const std::function<bool(const RankedEntry&)>& f) {
-    auto e = epoch_at(d, ro, token, n);
-    if (!e) return;
-    const std::string prefix = epoch_key(token, e->start);
-    std::string start = prefix;
-    if (!after.empty()) {  // past every entry of that holder at that balance
-        start.append(after);
-        start.append(kBlockNumSize, '\xff');
-    }
-    std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.cf(kCfRankedHistory)));
-    for (it->Seek(slice(start)); it->Valid() && starts_with(it->key(), prefix); it->Next()) {
-        const std::string_view key = view_of(it->key());
-        if (key.size() < kEpochKeySize + kBlockNumSize) corrupt_row(kCfRankedHistory, key, d.path);
-        const BlockNum to =
-            decoded(decode_ranked_end(view_of(it->value())), kCfRankedHistory, key, d.path);
-        // Most entries of a busy epoch are not live at n: decode only those that are.
-        if (!live_at(load_be64(key, key.size() - kBlockNumSize), to, n)) continue;
-        if (!f(decoded(decode_ranked_key(key), kCfRankedHistory, key, d.path))) return;
-    }
-    check(it->status(), "scan ranked history");
+    std::unique_ptr<rocksdb::Iterator> epochs(d.db->NewIterator(ro, d.cf(kCfHistoryEpochs)));
+    std::unique_ptr<rocksdb::Iterator> entries(d.db->NewIterator(ro, d.cf(kCfRankedHistory)));
+    const RankClass after_class = after.size() >= kRankClassSize
+                                      ? static_cast<RankClass>(static_cast<uint8_t>(after[0]) << 8 |
+                                                               static_cast<uint8_t>(after[1]))
+                                      : 0;
+    for_each_class(d, *epochs, token, after_class, [&](RankClass c) {
+        auto e = epoch_at(d, ro, token, c, n);
+        if (!e) return true;  // the class has no holder as early as n
+        const std::string prefix = epoch_key(token, c, e->start);
+        std::string start = prefix;
+        if (!after.empty() && c == after_class) {  // past every entry of that holder and balance
+            start.append(after.substr(kRankClassSize));
+            start.append(kBlockNumSize, '\xff');
+        }
+        return scan_epoch(d, *entries, prefix, start, n, f);
+    });
 }
 
 }  // namespace erc20::storage

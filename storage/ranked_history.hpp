@@ -2,64 +2,99 @@
 // Internal to storage/: the epochs of ranked_history (storage/ranked_rows.hpp)
 // for apply, rollback and View.
 //
-// A token's first epoch starts with the first batch that has its transfers.
-// A batch writes each history row's entries into the token's current epoch:
-// the entry of the balance before ends at the row's block, one of the
-// balance after starts there. When an epoch holds kEpochRatio times the
-// token's holders (and at least StoreOptions::history_epoch_min_entries),
-// the next batch starts a new one with a copy of the live entries: copies
-// cost at most one row per (kEpochRatio - 1) changes, and a scan of any
-// epoch reads at most kEpochRatio times the holders the token had when it
-// filled (plus the batch that filled it). A rollback to block B drops the
-// epochs that start after B and, in the one holding B, the entries of the
-// undone rows; the entries those rows had ended are live again.
+// Each (token, rank class) has its own epochs. A token's first epoch in a
+// class starts with the first batch that writes an entry there. A batch
+// writes each history row's entries into the current epochs of their
+// classes: the entry of the balance before ends at the row's block, one of
+// the balance after starts there. When an epoch holds kEpochRatio times the
+// live entries of its class (and at least
+// StoreOptions::history_epoch_min_entries), the next batch that writes into
+// the class starts a new epoch with a copy of the live entries: copies cost
+// at most one row per (kEpochRatio - 1) changes, and a scan of an epoch
+// reads at most about kEpochRatio times its class's holders. A rollback to
+// block B drops the epochs that start after B and, in the ones holding B,
+// the entries of the undone rows; the entries those rows had ended are live
+// again. The counts of an epoch holding B stay as they were: they only time
+// the next epoch.
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 
 #include "storage/store_impl.hpp"
 
 namespace erc20::storage {
 
 inline constexpr uint64_t kEpochRatio = 3;
-inline uint64_t epoch_capacity(const Store::Impl& d, uint64_t holders) {
-    return std::max(d.epoch_min_entries, kEpochRatio * holders);
-}
 
 struct Epoch {
     BlockNum start{0};
-    uint64_t entries{0};
+    EpochCounts counts;
 };
 
-/// The token's epoch holding block n; nullopt when it has none that early.
+/// The epoch of (token, class) holding block n; nullopt when it has none that early.
 std::optional<Epoch> epoch_at(const Store::Impl& d, const rocksdb::ReadOptions& ro,
-                              const Address& token, BlockNum n);
+                              const Address& token, RankClass c, BlockNum n);
 
-/// The epoch a batch starting at block `first` writes the token's entries
-/// into: the current one, or a new one starting at `first` (its copies go
-/// into `wb`) for a new token or when the current one is full.
-Epoch open_epoch(const Store::Impl& d, const rocksdb::ReadOptions& ro, Writes& wb,
-                 const Address& token, BlockNum first, uint64_t holders);
-void write_epoch(Writes& wb, const Address& token, const Epoch& e);
+/// The rank-history rows of one batch starting at block `first`.
+class RankedWriter {
+  public:
+    RankedWriter(const Store::Impl& d, const rocksdb::ReadOptions& ro, BlockNum first)
+        : d_(d), ro_(ro), first_(first) {}
+    /// The entries of one history row at `block` (see above).
+    void change(Writes& wb, const Address& token, const Address& holder, const BalanceRow& before,
+                const Balance& after, BlockNum block);
+    /// The counts of every epoch the batch wrote into.
+    void finish(Writes& wb) const;
 
-/// The entries of one history row at `block` (see above); counts the new
-/// entry into `e`.
-void write_ranked_change(Writes& wb, const Address& token, Epoch& e, const Address& holder,
-                         const BalanceRow& before, const Balance& after, BlockNum block);
+  private:
+    struct Key {
+        Address token;
+        RankClass c;
+        friend bool operator==(const Key&, const Key&) = default;
+    };
+    struct KeyHasher {
+        size_t operator()(const Key& k) const noexcept { return AddressHasher()(k.token) ^ k.c; }
+    };
+    Epoch& epoch(Writes& wb, const Address& token, RankClass c);
 
-/// Rollback: drops the token's epochs from block `first` on.
-void drop_epochs(Writes& wb, const Address& token, BlockNum first);
-/// Rollback, in the epoch `e` that holds the target: the entry of an undone
-/// history row goes, the entry of the restored balance is live again.
-void undo_ranked_row(Writes& wb, const Address& token, const Epoch& e, const Address& holder,
-                     const Balance& undone, BlockNum block);
-void reopen_ranked(Writes& wb, const Address& token, const Epoch& e, const Address& holder,
-                   const BalanceRow& restored);
+    const Store::Impl& d_;
+    const rocksdb::ReadOptions& ro_;
+    const BlockNum first_;
+    std::unordered_map<Key, Epoch, KeyHasher> epochs_;
+};
+
+/// The rank-history rows of one rollback to `target` (none: everything),
+/// undoing the blocks from `first` on.
+class RankedUndo {
+  public:
+    RankedUndo(const Store::Impl& d, const rocksdb::ReadOptions& ro, BlockNum first,
+               std::optional<BlockNum> target)
+        : d_(d), ro_(ro), first_(first), target_(target) {}
+    /// The entry of an undone history row goes.
+    void undo_row(Writes& wb, const Address& token, const Address& holder, const Balance& undone,
+                  BlockNum block);
+    /// The entry of a restored balance is live again.
+    void reopen(Writes& wb, const Address& token, const Address& holder,
+                const BalanceRow& restored);
+    /// The token's epochs from `first` on go, in every class.
+    void drop_epochs(Writes& wb, const Address& token) const;
+
+  private:
+    const std::optional<Epoch>& epoch(const Address& token, RankClass c);
+
+    const Store::Impl& d_;
+    const rocksdb::ReadOptions& ro_;
+    const BlockNum first_;
+    const std::optional<BlockNum> target_;
+    std::map<std::pair<Address, RankClass>, std::optional<Epoch>> epochs_;
+};
 
 /// The holders live at the end of block n, in ranking order, after the
-/// holders-key part `after` (empty: from the top); f returns false to stop.
+/// ranking part `after` (empty: from the top); f returns false to stop.
 void scan_ranked(const Store::Impl& d, const rocksdb::ReadOptions& ro, const Address& token,
                  BlockNum n, std::string_view after,
                  const std::function<bool(const RankedEntry&)>& f);

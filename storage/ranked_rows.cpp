@@ -4,23 +4,62 @@
 
 namespace erc20::storage {
 
+RankClass rank_class(const Balance& positive) {
+    std::string rank;
+    append_rank(rank, positive, Address{});
+    return static_cast<RankClass>(static_cast<uint8_t>(rank[0]) << 8 |
+                                  static_cast<uint8_t>(rank[1]));
+}
+
+std::string class_key(const Address& token, RankClass c) {
+    std::string k = token_key(token);
+    k.push_back(static_cast<char>(c >> 8));
+    k.push_back(static_cast<char>(c & 0xff));
+    return k;
+}
+
+std::string epoch_key(const Address& token, RankClass c, BlockNum epoch) {
+    std::string k = class_key(token, c);
+    k.resize(kEpochKeySize);
+    store_be64(k.data() + kClassKeySize, epoch);
+    return k;
+}
+
+std::string encode_epoch_counts(const EpochCounts& c) {
+    std::string v(16, '\0');
+    store_be64(v.data(), c.entries);
+    store_be64(v.data() + 8, c.live);
+    return v;
+}
+
+std::optional<EpochCounts> decode_epoch_counts(std::string_view value) {
+    if (value.size() != 16) return std::nullopt;
+    return EpochCounts{load_be64(value), load_be64(value, 8)};
+}
+
 std::string ranked_key(const Address& token, BlockNum epoch, const Balance& balance,
                        const Address& holder, BlockNum from) {
-    std::string k = epoch_key(token, epoch);
-    append_rank(k, balance, holder);
+    std::string rank;
+    append_rank(rank, balance, holder);  // a positive balance: at least one magnitude byte
+    std::string k = token_key(token);
+    k.append(rank, 0, kRankClassSize);
     const size_t at = k.size();
     k.resize(at + kBlockNumSize);
-    store_be64(k.data() + at, from);
+    store_be64(k.data() + at, epoch);
+    k.append(rank, kRankClassSize);
+    const size_t end = k.size();
+    k.resize(end + kBlockNumSize);
+    store_be64(k.data() + end, from);
     return k;
 }
 
 std::optional<RankedEntry> decode_ranked_key(std::string_view key) {
-    if (key.size() < kEpochKeySize + kBlockNumSize) return std::nullopt;
-    const std::string_view rank =
-        key.substr(kEpochKeySize, key.size() - kEpochKeySize - kBlockNumSize);
+    if (key.size() < kEpochKeySize + kAddressSize + kBlockNumSize) return std::nullopt;
+    std::string rank(key.substr(kTokenKeySize, kRankClassSize));
+    rank.append(key.substr(kEpochKeySize, key.size() - kEpochKeySize - kBlockNumSize));
     auto item = decode_rank(rank);
-    if (!item) return std::nullopt;
-    return RankedEntry{*item, load_be64(key, key.size() - kBlockNumSize), rank};
+    if (!item || item->balance <= 0) return std::nullopt;
+    return RankedEntry{*item, load_be64(key, key.size() - kBlockNumSize), std::move(rank)};
 }
 
 std::optional<BlockNum> decode_ranked_end(std::string_view value) {

@@ -1,13 +1,18 @@
 #pragma once
-// The column families of holders at past blocks: each token's history cut
-// into epochs, and within an epoch every positive balance a holder had, in
-// the holders ranking's order, with the blocks it held from and until. A
-// holders list at block N is one forward scan of N's epoch that keeps the
-// entries live at N: its cost is the epoch's size (at most the holders at
-// its start plus twice the holders, see storage/ranked_history.hpp), not
-// the token's history. Each family's layout, key and value codecs together;
-// decoders return nullopt on a corrupt row.
+// The column families of holders at past blocks. Each token's balances are
+// cut by rank class (the first two bytes of a holders key's ranking part:
+// the magnitude's length and its top byte, so classes follow the ranking's
+// order), and each class's history into epochs. Within an epoch, every
+// positive balance a holder of the class had is an entry, in the holders
+// ranking's order, with the blocks it held [from, to). A holders list at
+// block N walks the classes in order and scans, in each, the epoch holding
+// N, keeping the entries live at N. An epoch holds at most a few times its
+// class's holders (storage/ranked_history.hpp), so the scan's cost follows
+// the holders, not the token's history; the whales' busy top classes are
+// small and start new epochs often. Each family's layout, key and value
+// codecs together; decoders return nullopt on a corrupt row.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,24 +23,39 @@
 
 namespace erc20::storage {
 
-/// A token's epochs: the first block of each and the entries it holds.
-///   key   : token (20) | epoch (8, its first block), see epoch_key
-///   value : entries (8), the epoch's rows in ranked_history
+/// The rank class of a positive balance: 0xff - len (1) | ~top byte (1).
+using RankClass = uint16_t;
+inline constexpr size_t kRankClassSize = 2;
+RankClass rank_class(const Balance& positive);
+
+/// Each (token, class)'s epochs: the first block of each and its counts.
+///   key   : token (20) | class (2) | epoch (8, its first block), see epoch_key
+///   value : entries (8) | live entries (8), the epoch's rows in ranked_history
+///           and those of them still open
 inline constexpr std::string_view kHistoryEpochs{"history_epochs"};
-inline constexpr size_t kEpochKeySize = kTokenKeySize + kBlockNumSize;
-inline std::string epoch_key(const Address& token, BlockNum epoch) {
-    std::string k = token_key(token);
-    k.resize(kEpochKeySize);
-    store_be64(k.data() + kTokenKeySize, epoch);
-    return k;
+inline constexpr size_t kClassKeySize = kTokenKeySize + kRankClassSize;
+inline constexpr size_t kEpochKeySize = kClassKeySize + kBlockNumSize;
+std::string class_key(const Address& token, RankClass c);
+std::string epoch_key(const Address& token, RankClass c, BlockNum epoch);
+inline RankClass epoch_key_class(std::string_view key) {
+    return static_cast<RankClass>(static_cast<uint8_t>(key[kTokenKeySize]) << 8 |
+                                  static_cast<uint8_t>(key[kTokenKeySize + 1]));
 }
-inline BlockNum epoch_key_epoch(std::string_view key) { return load_be64(key, kTokenKeySize); }
+inline BlockNum epoch_key_epoch(std::string_view key) { return load_be64(key, kClassKeySize); }
+struct EpochCounts {
+    uint64_t entries{0};
+    uint64_t live{0};
+};
+std::string encode_epoch_counts(const EpochCounts& c);
+std::optional<EpochCounts> decode_epoch_counts(std::string_view value);
 
 /// A holder's positive balance over [from, to) within an epoch. An epoch
-/// starts with an entry for every holder at its start (`from` being the
-/// block of that holder's last change), then gains one per change.
-///   key   : token (20) | epoch (8) | 0xff - len (1) | ~magnitude (len) | holder (20) | from (8)
-///           (the middle part is a holders key's, see holder_rank_key)
+/// starts with an entry for every holder of its class at its start (`from`
+/// being the block of that holder's last change), then gains one per change
+/// into the class.
+///   key   : token (20) | class (2) | epoch (8) | ~magnitude after its top byte (len - 1) |
+///           holder (20) | from (8)
+///           (class and the rest make up a holders key's ranking part, see holder_rank_key)
 ///   value : empty while the balance lasts, else to (8): the block that changed it
 inline constexpr std::string_view kRankedHistory{"ranked_history"};
 inline constexpr BlockNum kOpenEnd = ~BlockNum{0};
@@ -44,7 +64,7 @@ std::string ranked_key(const Address& token, BlockNum epoch, const Balance& bala
 struct RankedEntry {
     HolderItem item;
     BlockNum from{0};
-    std::string_view rank;  // the key's holders part (0xff - len ... holder), for positions
+    std::string rank;  // the holders key's ranking part (0xff - len ... holder), for positions
 };
 /// The entry of a ranked_history key; nullopt when it is corrupt.
 std::optional<RankedEntry> decode_ranked_key(std::string_view key);

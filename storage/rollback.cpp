@@ -39,8 +39,8 @@ class RollbackPlan {
     void undo_transfers(Writes& wb, Totals& totals, RollbackResult& result);
     void undo_one(Writes& wb, const Transfer& t);
     void restore_balances(Writes& wb);
-    void undo_ranked(rocksdb::Iterator& history, Writes& wb, const Epoch& e, const Address& token,
-                     const Address& holder) const;
+    void undo_ranked(rocksdb::Iterator& history, Writes& wb, RankedUndo& ranked,
+                     const Address& token, const Address& holder) const;
     void write_tokens(Writes& wb, Totals& totals, RollbackResult& result);
     BlockNum last_block_of(rocksdb::Iterator& token_transfers, const Address& token) const;
     void write_meta(Writes& wb, const Totals& totals) const;
@@ -97,32 +97,31 @@ void RollbackPlan::undo_one(Writes& wb, const Transfer& t) {
 // Step 2.
 void RollbackPlan::restore_balances(Writes& wb) {
     std::unique_ptr<rocksdb::Iterator> history(d_.db->NewIterator(ro_, d_.cf(kCfBalanceHistory)));
-    std::map<Address, std::optional<Epoch>> epochs;  // per token, the one holding the target
+    RankedUndo ranked(d_, ro_, first_,
+                      to_ ? std::optional<BlockNum>(last_kept_) : std::optional<BlockNum>());
     for (const auto& [token, holder] : touched_) {
-        auto [at, added] = epochs.try_emplace(token);
-        if (added && to_) at->second = epoch_at(d_, ro_, token, last_kept_);
         const BalanceRow now = d_.balance_row(ro_, token, holder);
         const BalanceRow restored =
             to_ ? d_.balance_row_at(ro_, token, holder, last_kept_) : BalanceRow{};
-        if (at->second) undo_ranked(*history, wb, *at->second, token, holder);
+        undo_ranked(*history, wb, ranked, token, holder);
         wb.DeleteRange(kCfBalanceHistory, slice(history_key(token, holder, first_)),
                        slice(history_key(token, holder, std::numeric_limits<BlockNum>::max())));
         d_.write_balance_change(wb, token, holder, now, restored, stats_.at(token).second);
-        if (at->second) reopen_ranked(wb, token, *at->second, holder, restored);
+        ranked.reopen(wb, token, holder, restored);
     }
-    for (const auto& entry : stats_) drop_epochs(wb, entry.first, first_);
+    for (const auto& entry : stats_) ranked.drop_epochs(wb, entry.first);
 }
 
 // The ranked_history entries of the pair's history rows after the target.
-void RollbackPlan::undo_ranked(rocksdb::Iterator& history, Writes& wb, const Epoch& e,
+void RollbackPlan::undo_ranked(rocksdb::Iterator& history, Writes& wb, RankedUndo& ranked,
                                const Address& token, const Address& holder) const {
     const std::string prefix = pair_key(token, holder);
     for (history.Seek(slice(history_key(token, holder, first_)));
          history.Valid() && starts_with(history.key(), prefix); history.Next()) {
         const std::string_view key = view_of(history.key());
         if (key.size() != kHistoryKeySize) corrupt_row(kCfBalanceHistory, key, d_.path);
-        undo_ranked_row(
-            wb, token, e, holder,
+        ranked.undo_row(
+            wb, token, holder,
             decoded(decode_balance(view_of(history.value())), kCfBalanceHistory, key, d_.path),
             history_key_block(key));
     }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <unordered_map>
 
 #include <rocksdb/utilities/checkpoint.h>
@@ -158,11 +159,22 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
         return to_hex(
             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
     };
+    // Epochs depend on the batches and rollbacks a database had; the
+    // intervals they hold do not: each as its latest epoch has it (an entry
+    // is copied into every later epoch while it lasts and ended in the one
+    // current when its balance changed).
+    std::map<std::string, std::string> intervals;
     for (size_t c = 0; c < kCfCount; ++c) {
-        if (c == kCfTokenMeta && !with_token_meta) continue;
+        if ((c == kCfTokenMeta && !with_token_meta) || c == kCfHistoryEpochs) continue;
         std::unique_ptr<rocksdb::Iterator> it(
             impl_->db->NewIterator(ro, impl_->cf(static_cast<Cf>(c))));
         for (it->SeekToFirst(); it->Valid(); it->Next()) {
+            if (c == kCfRankedHistory && it->key().size() > kEpochKeySize) {
+                const std::string_view k = view_of(it->key());
+                intervals[std::string(k.substr(0, kClassKeySize)).append(k.substr(kEpochKeySize))] =
+                    std::string(view_of(it->value()));
+                continue;
+            }
             // The metadata version moves with token_meta writes, on the metadata thread's
             // schedule; the history version with rollbacks, which a rebuilt copy has not had.
             if (c == kCfMeta && !with_token_meta &&
@@ -176,6 +188,8 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
         }
     }
     impl_->db->ReleaseSnapshot(snapshot);
+    for (const auto& [key, value] : intervals)
+        out.push_back(std::string(kRankedHistory) + " " + hex(key) + " " + hex(value));
     return out;
 }
 

@@ -211,6 +211,9 @@ class Store {
     /// whole databases. token_meta rows and the metadata and history versions
     /// are left out unless asked for: the metadata thread writes them apart
     /// from the cursor, and a rebuilt copy has not had the original's rollbacks.
+    /// ranked_history comes as its intervals, without epochs (key without the
+    /// epoch, the value of its latest epoch), and history_epochs not at all:
+    /// where epochs start depends on the batches a database was written in.
     [[nodiscard]] std::vector<std::string> debug_dump(bool with_token_meta = false) const;
     [[nodiscard]] const std::string& path() const;
     /// The database's size on disk in bytes: its table files (all column

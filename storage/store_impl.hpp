@@ -42,7 +42,7 @@ struct Store::Impl {
     size_t ingest_min_transfers{0};
     uint64_t ingest_seq{0};
     uint64_t epoch_min_entries{0};  // StoreOptions::history_epoch_min_entries
-    bool bulk{false};  // Store::begin_bulk
+    bool bulk{false};               // Store::begin_bulk
     /// Per family, in bulk mode: bound_level0 gave it its automatic
     /// compactions back.
     std::vector<bool> bulk_compacting;
