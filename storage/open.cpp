@@ -141,9 +141,23 @@ std::vector<rocksdb::ColumnFamilyDescriptor> make_families(const rocksdb::DBOpti
     return descriptors;
 }
 
+// The families a read-only open asks for: a database of an older version
+// lacks the ones added since (it gets them when opened for writing).
+std::vector<rocksdb::ColumnFamilyDescriptor> present_families(
+    const rocksdb::DBOptions& db_options, const std::string& path,
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors) {
+    std::vector<std::string> names;
+    if (!rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok()) return descriptors;
+    while (!descriptors.empty() &&
+           std::find(names.begin(), names.end(), descriptors.back().name) == names.end())
+        descriptors.pop_back();
+    return descriptors;
+}
+
 void open_db(Store::Impl& impl, const rocksdb::DBOptions& db_options,
-             const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors, bool read_only) {
+             const std::vector<rocksdb::ColumnFamilyDescriptor>& all, bool read_only) {
     rocksdb::DB* raw = nullptr;
+    const auto descriptors = read_only ? present_families(db_options, impl.path, all) : all;
     const rocksdb::Status s =
         read_only
             ? rocksdb::DB::OpenForReadOnly(db_options, impl.path, descriptors, &impl.cfs, &raw)
@@ -158,6 +172,9 @@ void open_db(Store::Impl& impl, const rocksdb::DBOptions& db_options,
         throw StoreError("cannot open database " + impl.path + ": " + msg);
     }
     impl.db.reset(raw);
+    // A family the database lacks reads as the (empty) default family.
+    impl.owned_cfs = impl.cfs.size();
+    while (impl.cfs.size() < kCfCount) impl.cfs.push_back(impl.cfs[kCfDefault]);
 }
 
 // Refuses another schema version; records this one in a new database.
@@ -189,8 +206,8 @@ void reset_ingest_dir(const std::string& dir) {
 
 Store::Impl::~Impl() {
     if (db) {
-        for (auto* h : cfs) {
-            if (h) (void)db->DestroyColumnFamilyHandle(h);
+        for (size_t c = 0; c < std::min(owned_cfs, cfs.size()); ++c) {
+            if (cfs[c]) (void)db->DestroyColumnFamilyHandle(cfs[c]);
         }
         (void)db->Close();
     }

@@ -6,14 +6,18 @@
 //   meta_rows.hpp     meta (schema version, chain id, cursor, totals, scope, add-tokens)
 //   chain_rows.hpp    headers, block_times, transfers, token_transfers, account_transfers
 //   balance_rows.hpp  balances, holders, balance_history, account_tokens
-//   token_rows.hpp    token_stats, token_meta, token_rank
+//   token_rows.hpp    token_stats, token_meta, token_rank, token_queue
 //   keys.hpp          the key shapes they share, with their named sizes
 //
 // Integers in keys are big-endian (bytewise order = numeric order).
 // Addresses are 20 raw bytes, hashes 32. Amounts in values are minimal
-// big-endian (codec.hpp). Everything except `meta`'s metadata rows and
-// `token_meta` is derived from the chain and written only by Store::apply /
-// Store::rollback, each in one atomic write together with the cursor.
+// big-endian (codec.hpp). Everything except `meta`'s metadata rows,
+// `token_meta` and `token_queue` is derived from the chain and written only
+// by Store::apply / Store::rollback, each in one atomic write together with
+// the cursor. `token_queue` (the metadata still to fetch) is added to by
+// those writes and emptied by the metadata writes. A family added after
+// schema version 1 goes last: an older database gets it, empty, when it is
+// opened for writing.
 
 #include <array>
 #include <cstddef>
@@ -45,13 +49,14 @@ enum Cf : size_t {
     kCfTokenMeta,
     kCfAccountTokens,
     kCfTokenRank,
+    kCfTokenQueue,
     kCfCount
 };
 
 inline constexpr std::array<std::string_view, kCfCount> kCfNames{
-    "default",         kMeta,      kHeaders, kBlockTimes,     kTransfers,  kTokenTransfers,
-    kAccountTransfers, kBalances,  kHolders, kBalanceHistory, kTokenStats, kTokenMeta,
-    kAccountTokens,    kTokenRank,
+    "default",         kMeta,      kHeaders,    kBlockTimes,     kTransfers,  kTokenTransfers,
+    kAccountTransfers, kBalances,  kHolders,    kBalanceHistory, kTokenStats, kTokenMeta,
+    kAccountTokens,    kTokenRank, kTokenQueue,
 };
 
 }  // namespace erc20::storage

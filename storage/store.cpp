@@ -98,21 +98,6 @@ std::optional<BlockHeader> Store::header_at_or_below(BlockNum n) const {
     return decoded(decode_header_row(key, view_of(it->value())), kCfHeaders, key, impl_->path);
 }
 
-bool Store::put_token_meta(const Address& token, const TokenMeta& meta) {
-    Impl& d = *impl_;
-    std::lock_guard lock(d.meta_mutex);
-    d.inject(CommitPoint::kPutTokenMeta, "write token metadata");
-    rocksdb::ReadOptions ro;
-    if (!d.on_chain(ro, meta)) return false;
-    rocksdb::WriteBatch batch;
-    check(batch.Put(d.cf(kCfTokenMeta), slice(token_key(token)), slice(encode_token_meta(meta))),
-          "batch put");
-    check(batch.Put(d.cf(kCfMeta), slice(kKeyMetaVersion), slice(d.next_meta_version(ro))),
-          "batch put");
-    check(d.db->Write(rocksdb::WriteOptions(), &batch), "write token metadata");
-    return true;
-}
-
 View Store::view() const { return View(impl_.get(), impl_->db->GetSnapshot()); }
 
 void Store::sync() { check(impl_->db->SyncWAL(), "sync WAL"); }
@@ -159,7 +144,7 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
     };
     for (size_t c = 0; c < kCfCount; ++c) {
-        if (c == kCfTokenMeta && !with_token_meta) continue;
+        if ((c == kCfTokenMeta || c == kCfTokenQueue) && !with_token_meta) continue;
         std::unique_ptr<rocksdb::Iterator> it(
             impl_->db->NewIterator(ro, impl_->cf(static_cast<Cf>(c))));
         for (it->SeekToFirst(); it->Valid(); it->Next()) {

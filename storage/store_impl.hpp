@@ -36,6 +36,7 @@ struct Store::Impl {
     std::string path;
     std::unique_ptr<rocksdb::DB> db;
     std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+    size_t owned_cfs{0};  // cfs past this alias the default family (a read-only older database)
     std::vector<rocksdb::Options> cf_options;       // per family, for writing table files
     std::vector<rocksdb::Options> cf_options_bulk;  // the same, uncompressed
     std::string ingest_dir;                         // table files before their ingestion
@@ -47,6 +48,11 @@ struct Store::Impl {
     /// one write at a time, and a supply reading is checked against the
     /// headers no rollback is changing.
     std::mutex meta_mutex;
+    /// Held by the commit of every apply (write()) and by the metadata
+    /// writes' check of the token's last transfer: a totalSupply task that
+    /// a write queues after the reading is never removed with it. Taken
+    /// after meta_mutex.
+    std::mutex commit_mutex;
     std::function<std::optional<std::string>(CommitPoint)> fault;  // StoreOptions::fault
 
     Impl() = default;
@@ -106,8 +112,16 @@ struct Store::Impl {
     void write_stats(Writes& wb, const Address& token, const std::optional<TokenStats>& before,
                      const std::optional<TokenStats>& after) const;
     /// Commits `wb` atomically: as ingested table files for a batch of at
-    /// least ingest_min_transfers transfers, else through the memtables.
+    /// least ingest_min_transfers transfers, else through the memtables;
+    /// holds commit_mutex while RocksDB commits.
     void write(Writes& wb, size_t transfers, std::string_view what);
+
+    // --- token_queue.cpp
+    /// Queues a task per token in `wb`: all calls (`full`) or totalSupply.
+    void queue_tasks(Writes& wb, const std::vector<Address>& tokens, bool full) const;
+    /// The tasks an apply creates: every call for its new tokens, totalSupply
+    /// for the others it touched.
+    void queue_applied(Writes& wb, const ApplyResult& result) const;
     /// The test seam before a commit point: throws the injected failure.
     void inject(CommitPoint p, std::string_view what) const;
     /// In bulk mode, a family whose level 0 grew to `limit` files gets its
