@@ -175,7 +175,7 @@ void report(const char* what, const FakeChainOptions& co, const FakeChain& chain
         r.to_metadata_s, s.calls, static_cast<double>(s.calls) / static_cast<double>(co.tokens),
         s.failed_calls,
         co.fail_every
-            ? static_cast<double>(s.failed_calls) / static_cast<double>(co.tokens / co.fail_every)
+            ? static_cast<double>(s.failed_calls * co.fail_every) / static_cast<double>(co.tokens)
             : 0.0,
         s.max_call_requests_in_flight);
 }
@@ -263,9 +263,10 @@ TEST_CASE("a million tokens: scan and pages", "[.tokens-bench]") {
             storage::Transfer t;
             t.block_num = block;
             t.log_index = static_cast<uint32_t>(done % kPerBlock);
-            t.token = Address{};
-            for (size_t k = 0; k < 8; ++k) t.token.bytes[k] = static_cast<uint8_t>(done >> (8 * k));
-            t.token.bytes[19] = 1;
+            // Spread over every byte, as keccak-derived addresses are.
+            const uint64_t x = (done + 1) * 0x9e3779b97f4a7c15ULL;
+            for (size_t k = 0; k < 20; ++k)
+                t.token.bytes[k] = static_cast<uint8_t>((x >> (8 * (k % 8))) ^ (k * 37));
             t.to.bytes[0] = static_cast<uint8_t>(done % 251 + 1);
             t.value = U256(done % 1000 + 1);
             b.transfers.push_back(t);

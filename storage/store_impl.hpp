@@ -7,7 +7,8 @@
 //   apply.cpp       Store::apply and apply_backfill (their plan of steps: apply_plan.hpp)
 //   rollback.cpp    Store::rollback and rollback_step
 //   view.cpp        View, the read side
-//   store.cpp       everything else of Store (scope, metadata, bulk mode, maintenance)
+//   token_queue.cpp the metadata writes and the metadata queue
+//   store.cpp       everything else of Store (scope, bulk mode, maintenance)
 
 #include <atomic>
 #include <functional>
