@@ -6,7 +6,9 @@
 #include <random>
 
 #include <catch2/catch.hpp>
+#include <rocksdb/db.h>
 
+#include "storage/schema.hpp"
 #include "storage/store.hpp"
 
 using namespace erc20;
@@ -141,4 +143,36 @@ TEST_CASE("the queue survives a reopen", "[storage][token_queue]") {
     db.store = Store::open(db.dir.string(), {});
     CHECK(queued(*db.store) == std::vector<std::pair<bool, uint8_t>>{{true, 7}});
     CHECK(db.store->metadata_queue_estimate() >= 1);
+}
+
+TEST_CASE("a database without the queue's family opens read-only, and gets it when writable",
+          "[storage][token_queue]") {
+    Db db;
+    db.store->apply(BlockBatch{1, cursor_of(1), {mint(token_of(7), 1)}, {}, {}, 0});
+    db.store.reset();
+    {  // as a version before token_queue left it
+        std::vector<rocksdb::ColumnFamilyDescriptor> families;
+        families.reserve(kCfNames.size());
+        for (auto name : kCfNames)
+            families.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+        std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+        rocksdb::DB* raw = nullptr;
+        REQUIRE(
+            rocksdb::DB::Open(rocksdb::DBOptions(), db.dir.string(), families, &cfs, &raw).ok());
+        std::unique_ptr<rocksdb::DB> rdb(raw);
+        REQUIRE(rdb->DropColumnFamily(cfs[kCfTokenQueue]).ok());
+        for (auto* h : cfs) (void)rdb->DestroyColumnFamilyHandle(h);
+    }
+    StoreOptions ro;
+    ro.read_only = true;
+    {
+        auto store = Store::open(db.dir.string(), ro);
+        CHECK(queued(*store).empty());
+        CHECK_FALSE(store->metadata_queue_filled());
+        CHECK(store->view().totals().tokens == 1);
+    }
+    db.store = Store::open(db.dir.string(), {});
+    CHECK(queued(*db.store).empty());  // filled by the metadata worker's scan
+    db.store->queue_metadata({token_of(7)}, true, true);
+    CHECK(queued(*db.store) == std::vector<std::pair<bool, uint8_t>>{{true, 7}});
 }
