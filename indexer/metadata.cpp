@@ -81,14 +81,18 @@ void MetadataWorker::rolled_back(std::optional<BlockNum> to) {
 // Fills the queue of a database that never had one, handles rollbacks, and
 // keeps the queue's gauge.
 void MetadataWorker::housekeeping(const std::stop_token& stop) {
-    if (!store_.metadata_queue_filled()) {
-        scan(true);
+    // A rollback while no daemon ran (an admin command on the database): its
+    // undone readings are found by a scan, which a queue never filled needs anyway.
+    const auto rollback = store_.metadata_rollback();
+    if (!store_.metadata_queue_filled() || rollback) {
+        scan(!store_.metadata_queue_filled());
     } else {
         const auto cursor = store_.cursor();
         std::lock_guard lock(recent_mutex_);
         covered_from_ =
             cursor ? cursor->block_num + 1 : 0;  // readings of before the start: unknown
     }
+    if (rollback) store_.clear_metadata_rollback(*rollback);
     wake();
     while (!stop.stop_requested()) {
         metrics::registry().set("erc20_metadata_queue_tasks",
@@ -102,8 +106,10 @@ void MetadataWorker::housekeeping(const std::stop_token& stop) {
             if (stop.stop_requested()) return;
             std::swap(rolled_back, rolled_back_);
         }
-        if (rolled_back && !forget_readings_above(*rolled_back)) scan(false);
-        if (rolled_back) wake();
+        if (!rolled_back) continue;
+        if (!forget_readings_above(*rolled_back)) scan(false);
+        store_.clear_metadata_rollback(*rolled_back == kAll ? 0 : *rolled_back);
+        wake();
     }
 }
 

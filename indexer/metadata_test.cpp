@@ -236,6 +236,29 @@ TEST_CASE("a restart with a metadata backlog resumes it", "[indexer][metadata]")
     CHECK(backlog > co.tokens / 2);
 }
 
+TEST_CASE("readings a rollback undid while no daemon ran are read again at the start",
+          "[indexer][metadata]") {
+    spdlog::set_level(spdlog::level::warn);
+    TempDir dir;
+    const auto co = many_tokens(300, std::chrono::microseconds(0), false);
+    FakeChain chain(co);
+    chain.extend(blocks_for(co.tokens));
+    {
+        auto store = storage::Store::open(dir.path.string(), store_options());
+        run(*store, chain, co, false, std::chrono::seconds(60));
+        // An admin rollback on the database: the readings at the head are off the chain.
+        const BlockNum to = chain.head() - 10;
+        store->rollback(storage::Cursor{to, chain.hash(to)});
+        REQUIRE(unfinished(*store, chain, co) > 0);
+    }
+    chain.reorg(10, chain.head());  // and the chain replaced those blocks: they stay off it
+    auto store = storage::Store::open(dir.path.string(), store_options());
+    const Run r = run(*store, chain, co, false, std::chrono::seconds(60));
+    CHECK(r.to_metadata_s > 0);
+    check_metadata(*store, chain, co);
+    CHECK_FALSE(store->metadata_rollback());
+}
+
 TEST_CASE("many tokens, slow eth_call: figures", "[.tokens-bench]") {
     spdlog::set_level(spdlog::level::warn);
     const size_t tokens = env_or("ERC20_BENCH_TOKENS", 20'000);

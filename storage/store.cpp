@@ -148,10 +148,13 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
         std::unique_ptr<rocksdb::Iterator> it(
             impl_->db->NewIterator(ro, impl_->cf(static_cast<Cf>(c))));
         for (it->SeekToFirst(); it->Valid(); it->Next()) {
-            // The metadata version moves with token_meta writes, on the metadata thread's
-            // schedule; the history version with rollbacks, which a rebuilt copy has not had.
+            // The metadata version and the queue's rows move with token_meta writes, on the
+            // metadata threads' schedule; the history version with rollbacks, which a
+            // rebuilt copy has not had.
             if (c == kCfMeta && !with_token_meta &&
-                (view_of(it->key()) == kKeyMetaVersion || view_of(it->key()) == kKeyHistoryVersion))
+                (view_of(it->key()) == kKeyMetaVersion ||
+                 view_of(it->key()) == kKeyHistoryVersion || view_of(it->key()) == kKeyTokenQueue ||
+                 view_of(it->key()) == kKeyTokenQueueRollback))
                 continue;
             out.push_back(std::string(kCfNames[c]) + " " + hex(it->key()) + " " + hex(it->value()));
         }

@@ -200,6 +200,14 @@ class Store {
     /// stale: false for a database of a version before the queue, until
     /// queue_metadata(..., true).
     [[nodiscard]] bool metadata_queue_filled() const;
+    /// The lowest target of the rollbacks (0: every block) whose supply
+    /// readings above it were not yet queued again, written by rollback() in
+    /// its write: a daemon that was not running at the rollback (an admin
+    /// command on the database) finds it at its start.
+    [[nodiscard]] std::optional<BlockNum> metadata_rollback() const;
+    /// The rollbacks down to `to` were handled: the mark goes unless a
+    /// deeper one came since.
+    void clear_metadata_rollback(BlockNum to);
     /// RocksDB's estimate of the tasks queued.
     [[nodiscard]] uint64_t metadata_queue_estimate() const;
 

@@ -123,6 +123,10 @@ struct Store::Impl {
     /// The tasks an apply creates: every call for its new tokens, totalSupply
     /// for the others it touched.
     void queue_applied(Writes& wb, const ApplyResult& result) const;
+    /// Records in `wb` that the readings above `to` (all when nullopt) may
+    /// be off the chain (meta row token_queue_rollback, the lowest target).
+    /// REQUIRES: meta_mutex held.
+    void mark_rollback(Writes& wb, const std::optional<Cursor>& to) const;
     /// The test seam before a commit point: throws the injected failure.
     void inject(CommitPoint p, std::string_view what) const;
     /// In bulk mode, a family whose level 0 grew to `limit` files gets its

@@ -24,6 +24,26 @@ void Store::Impl::queue_applied(Writes& wb, const ApplyResult& result) const {
     }
 }
 
+void Store::Impl::mark_rollback(Writes& wb, const std::optional<Cursor>& to) const {
+    BlockNum target = to ? to->block_num : 0;
+    if (auto v = get_row(rocksdb::ReadOptions(), kCfMeta, kKeyTokenQueueRollback, decode_u64))
+        target = std::min(target, *v);
+    wb.Put(kCfMeta, slice(kKeyTokenQueueRollback), slice(encode_u64(target)));
+}
+
+std::optional<BlockNum> Store::metadata_rollback() const {
+    return impl_->get_row(rocksdb::ReadOptions(), kCfMeta, kKeyTokenQueueRollback, decode_u64);
+}
+
+void Store::clear_metadata_rollback(BlockNum to) {
+    Impl& d = *impl_;
+    std::lock_guard lock(d.meta_mutex);  // no rollback between the read and the delete
+    auto v = metadata_rollback();
+    if (v && *v >= to)
+        check(d.db->Delete(rocksdb::WriteOptions(), d.cf(kCfMeta), slice(kKeyTokenQueueRollback)),
+              "write token queue");
+}
+
 bool Store::put_token_meta(const Address& token, const TokenMeta& meta, bool full) {
     Impl& d = *impl_;
     std::lock_guard lock(d.meta_mutex);

@@ -99,6 +99,12 @@ TEST_CASE("an apply queues its new tokens and the others it touched", "[storage]
         CHECK(queued(s).empty());
         s.rollback(cursor_of(1));
         CHECK(queued(s) == std::vector<std::pair<bool, uint8_t>>{{false, 1}});
+        // Marked for the metadata worker, until the rollbacks down to it are handled.
+        CHECK(s.metadata_rollback() == BlockNum{1});
+        s.clear_metadata_rollback(2);
+        CHECK(s.metadata_rollback() == BlockNum{1});
+        s.clear_metadata_rollback(1);
+        CHECK_FALSE(s.metadata_rollback());
     }
 }
 
