@@ -87,9 +87,7 @@ struct Indexer::Impl {
           retrier(options.max_backoff, status, control, options.heartbeat),
           window(options.max_range),
           reorgs(store, *nodes.front(), retrier, status, options.reorg_window,
-                 [this](const ReorgUndone& u) {
-                     metadata->rolled_back(u.ancestor.block_num, u.rollback.touched_tokens);
-                 }),
+                 [this](const ReorgUndone& u) { metadata->rolled_back(u.ancestor.block_num); }),
           writer(store, options.write_batch_bytes, options.reorg_window,
                  [this](const storage::Cursor& last, const storage::ApplyResult& r) {
                      written(last, r);
@@ -129,8 +127,7 @@ struct Indexer::Impl {
             last_sync = Clock::now();
         }
         status.transfers_applied.fetch_add(result.transfers);
-        metadata->add_new(result.new_tokens);
-        metadata->add_touched(result.touched_tokens);
+        if (!result.touched_tokens.empty()) metadata->wake();  // the write queued their metadata
     }
 
     // Serves rewind requests (rollback, reindex) and add-tokens between steps.
@@ -142,9 +139,8 @@ struct Indexer::Impl {
                 auto r = rewind(store, nodes[0]->client(), req->to_block);
                 cursor = store.cursor();
                 if (metadata) {
-                    metadata->rolled_back(
-                        cursor ? std::optional<BlockNum>(cursor->block_num) : std::nullopt,
-                        r.touched_tokens);
+                    metadata->rolled_back(cursor ? std::optional<BlockNum>(cursor->block_num)
+                                                 : std::nullopt);
                 }
                 if (req->reindex && cursor && old_head > cursor->block_num)
                     reindex_until = old_head;
@@ -206,7 +202,7 @@ struct Indexer::Impl {
         }
         bind(*chain_id);
         status.chain_id.store(*chain_id);
-        metadata = std::make_unique<MetadataWorker>(options.rpc, store);
+        metadata = std::make_unique<MetadataWorker>(options.rpc, store, options.metadata);
         cursor = store.cursor();
         adopt_log_limit(store.log_limit());
         spdlog::info("indexer: chain id {}, {}", *chain_id,
@@ -546,8 +542,7 @@ struct Indexer::Impl {
         const auto result = store.apply_backfill(batch, finish);
         backfill_transfers += result.transfers;
         status.transfers_applied.fetch_add(result.transfers);
-        metadata->add_new(result.new_tokens);
-        metadata->add_touched(result.touched_tokens);
+        if (!result.touched_tokens.empty()) metadata->wake();
         backfill_window.fit(batch.last.block_num - job.next_block + 1, logs);
         log_backfill(batch.last.block_num, target);
         if (finish) finish_backfill(job, result);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/types.hpp"
+#include "indexer/metadata.hpp"
 #include "rpc/client.hpp"
 #include "storage/store.hpp"
 
@@ -39,6 +40,7 @@ struct IndexerOptions {
     /// (storage::kApplyBytesPerTransfer per transfer) during a backfill.
     size_t write_batch_bytes{storage::kDefaultWriteBatchBytes};
     std::chrono::milliseconds max_backoff{30'000};  // longest wait between retries
+    MetadataOptions metadata;                       // the metadata connections
     /// Called from the ingestion loop at least once per poll and per retry, so
     /// a watchdog can tell a stuck loop from a waiting one.
     std::function<void()> heartbeat;

@@ -7,8 +7,8 @@
 
 #include "common/metrics.hpp"
 #include "indexer/indexer.hpp"
-#include "indexer/testing/deadlines.hpp"
 #include "indexer/testing/fake_chain.hpp"
+#include "indexer/testing/run.hpp"
 #include "indexer/testing/temp_dir.hpp"
 
 using namespace erc20;
@@ -16,7 +16,6 @@ using namespace erc20::indexer;
 using erc20::indexer::testing::FakeChain;
 using erc20::indexer::testing::FakeChainOptions;
 using erc20::indexer::testing::FakeChainStats;
-using erc20::indexer::testing::kSlowdown;
 using erc20::indexer::testing::TempDir;
 
 namespace {
@@ -31,32 +30,17 @@ storage::StoreOptions store_options() {
 // Runs an indexer on `chain` until its cursor is the chain's head.
 void run_to_head(storage::Store& store, FakeChain& chain, const std::vector<Address>& tokens,
                  uint64_t max_range) {
-    IndexerOptions o;
-    o.rpc.transport = chain.transport();
-    o.poll_interval = std::chrono::milliseconds(5);
-    o.reorg_window = 64;
+    IndexerOptions o = indexer::testing::fake_options(chain);
     o.max_range = max_range;
-    o.fetch_workers = 2;
-    o.max_backoff = std::chrono::milliseconds(1);
     o.tokens = tokens;
-    std::stop_source stop;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60 * kSlowdown);
-    bool timed_out = false;
-    o.heartbeat = [&] {
-        auto c = store.cursor();
-        if (c && c->block_num == chain.head()) stop.request_stop();
-        if (std::chrono::steady_clock::now() > deadline) {
-            timed_out = true;
-            stop.request_stop();
-        }
-    };
-    LiveStatus status;
-    Control control;
-    {
-        Indexer ix(o, store, status, control);
-        ix.run(stop.get_token());
-    }
-    REQUIRE_FALSE(timed_out);
+    const bool done = indexer::testing::run_until(
+        store, o,
+        [&] {
+            auto c = store.cursor();
+            return c && c->block_num == chain.head();
+        },
+        std::chrono::seconds(60));
+    REQUIRE(done);
 }
 
 void check_balances(storage::Store& store, FakeChain& chain) {

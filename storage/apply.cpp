@@ -61,6 +61,7 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     Writes wb;
     Totals totals = d.totals(ro);
     ApplyResult result = ApplyPlan(d, ro, batch, false).run(wb, totals);
+    d.queue_applied(wb, result);
     write_headers(wb, batch);
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
     wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(batch.last)));
@@ -78,6 +79,7 @@ ApplyResult Store::apply_backfill(const BlockBatch& batch, bool finish) {
     Writes wb;
     Totals totals = d.totals(ro);
     ApplyResult result = ApplyPlan(d, ro, batch, true).run(wb, totals);
+    d.queue_applied(wb, result);
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
     // The head does not move, but answers do: validators and list pins
     // follow the metadata version (see View::meta_version).

@@ -29,6 +29,12 @@ namespace erc20::storage {
 ///                      being added, ascending, 20 bytes each. Absent otherwise.
 ///   "log_limit"      : u64, the node's eth_getLogs log limit as the indexer
 ///                      learned it (absent: none learned). Written with the cursor.
+///   "token_queue"    : empty; present once token_queue holds every token whose
+///                      metadata is missing or stale (a database of an older
+///                      version is scanned once to fill it)
+///   "token_queue_rollback": u64, the lowest target of the rollbacks whose
+///                      undone supply readings the metadata worker has not yet
+///                      queued again (0: every block); absent: none
 inline constexpr std::string_view kMeta{"meta"};
 
 inline constexpr std::string_view kKeySchema{"schema_version"};
@@ -41,6 +47,8 @@ inline constexpr std::string_view kKeyTokenFilter{"token_filter"};
 inline constexpr std::string_view kKeyStartBlock{"start_block"};
 inline constexpr std::string_view kKeyTokenBackfill{"token_backfill"};
 inline constexpr std::string_view kKeyLogLimit{"log_limit"};
+inline constexpr std::string_view kKeyTokenQueue{"token_queue"};
+inline constexpr std::string_view kKeyTokenQueueRollback{"token_queue_rollback"};
 
 inline constexpr size_t kCursorValueSize = kBlockNumSize + kHashSize;
 inline constexpr size_t kTotalsValueSize = size_t{2} * 8;

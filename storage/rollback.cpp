@@ -189,6 +189,8 @@ RollbackResult Store::rollback(const std::optional<Cursor>& to) {
     if (!cur || (to && cur->block_num <= to->block_num)) return result;
     Writes wb;
     RollbackPlan(d, to).run(wb, result);
+    d.queue_tasks(wb, result.touched_tokens, false);  // their supply moved back
+    d.mark_rollback(wb, to);
     wb.commit(*d.db, d.cfs, "rollback", [&] { d.inject(CommitPoint::kRollback, "rollback"); });
     return result;
 }

@@ -64,12 +64,20 @@ void Store::Impl::write_stats(Writes& wb, const Address& token,
 }
 
 void Store::Impl::write(Writes& wb, size_t transfers, std::string_view what) {
+    // Only the commit itself: the table files are written before, without it.
+    std::unique_lock commit(commit_mutex, std::defer_lock);
     if (transfers >= ingest_min_transfers) {
-        wb.ingest(*db, cfs, bulk ? cf_options_bulk : cf_options, ingest_dir, ingest_seq, what,
-                  [&] { inject(CommitPoint::kApplyIngest, what); });
+        wb.ingest(*db, cfs, bulk ? cf_options_bulk : cf_options, ingest_dir, ingest_seq, what, [&] {
+            inject(CommitPoint::kApplyIngest, what);
+            commit.lock();
+        });
+        if (commit.owns_lock()) commit.unlock();
         if (bulk) bound_level0(kBulkMaxL0Files);
     } else {
-        wb.commit(*db, cfs, what, [&] { inject(CommitPoint::kApplyBatch, what); });
+        wb.commit(*db, cfs, what, [&] {
+            inject(CommitPoint::kApplyBatch, what);
+            commit.lock();
+        });
     }
 }
 

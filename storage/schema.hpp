@@ -6,15 +6,18 @@
 //   meta_rows.hpp     meta (schema version, chain id, cursor, totals, scope, add-tokens)
 //   chain_rows.hpp    headers, block_times, transfers, token_transfers, account_transfers
 //   balance_rows.hpp  balances, holders, balance_history, account_tokens
-//   token_rows.hpp    token_stats, token_meta, token_rank
+//   token_rows.hpp    token_stats, token_meta, token_rank, token_queue
 //   ranked_rows.hpp   history_epochs, ranked_history (holders at past blocks)
 //   keys.hpp          the key shapes they share, with their named sizes
 //
 // Integers in keys are big-endian (bytewise order = numeric order).
 // Addresses are 20 raw bytes, hashes 32. Amounts in values are minimal
-// big-endian (codec.hpp). Everything except `meta`'s metadata rows and
-// `token_meta` is derived from the chain and written only by Store::apply /
-// Store::rollback, each in one atomic write together with the cursor.
+// big-endian (codec.hpp). Everything except `meta`'s metadata rows,
+// `token_meta` and `token_queue` is derived from the chain and written only
+// by Store::apply / Store::rollback, each in one atomic write together with
+// the cursor. `token_queue` (the metadata still to fetch) is added to by
+// those writes and emptied by the metadata writes. A database of another
+// schema version does not open (storage/open.cpp says to reindex it).
 
 #include <array>
 #include <cstddef>
@@ -48,15 +51,16 @@ enum Cf : size_t {
     kCfTokenMeta,
     kCfAccountTokens,
     kCfTokenRank,
+    kCfTokenQueue,
     kCfHistoryEpochs,
     kCfRankedHistory,
     kCfCount
 };
 
 inline constexpr std::array<std::string_view, kCfCount> kCfNames{
-    "default",         kMeta,      kHeaders,       kBlockTimes,     kTransfers,  kTokenTransfers,
-    kAccountTransfers, kBalances,  kHolders,       kBalanceHistory, kTokenStats, kTokenMeta,
-    kAccountTokens,    kTokenRank, kHistoryEpochs, kRankedHistory,
+    "default",         kMeta,      kHeaders,    kBlockTimes,     kTransfers,     kTokenTransfers,
+    kAccountTransfers, kBalances,  kHolders,    kBalanceHistory, kTokenStats,    kTokenMeta,
+    kAccountTokens,    kTokenRank, kTokenQueue, kHistoryEpochs,  kRankedHistory,
 };
 
 }  // namespace erc20::storage

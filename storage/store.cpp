@@ -99,21 +99,6 @@ std::optional<BlockHeader> Store::header_at_or_below(BlockNum n) const {
     return decoded(decode_header_row(key, view_of(it->value())), kCfHeaders, key, impl_->path);
 }
 
-bool Store::put_token_meta(const Address& token, const TokenMeta& meta) {
-    Impl& d = *impl_;
-    std::lock_guard lock(d.meta_mutex);
-    d.inject(CommitPoint::kPutTokenMeta, "write token metadata");
-    rocksdb::ReadOptions ro;
-    if (!d.on_chain(ro, meta)) return false;
-    rocksdb::WriteBatch batch;
-    check(batch.Put(d.cf(kCfTokenMeta), slice(token_key(token)), slice(encode_token_meta(meta))),
-          "batch put");
-    check(batch.Put(d.cf(kCfMeta), slice(kKeyMetaVersion), slice(d.next_meta_version(ro))),
-          "batch put");
-    check(d.db->Write(rocksdb::WriteOptions(), &batch), "write token metadata");
-    return true;
-}
-
 View Store::view() const { return View(impl_.get(), impl_->db->GetSnapshot()); }
 
 void Store::sync() { check(impl_->db->SyncWAL(), "sync WAL"); }
@@ -165,7 +150,9 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
     // current when its balance changed).
     std::map<std::string, std::string> intervals;
     for (size_t c = 0; c < kCfCount; ++c) {
-        if ((c == kCfTokenMeta && !with_token_meta) || c == kCfHistoryEpochs) continue;
+        if (((c == kCfTokenMeta || c == kCfTokenQueue) && !with_token_meta) ||
+            c == kCfHistoryEpochs)
+            continue;
         std::unique_ptr<rocksdb::Iterator> it(
             impl_->db->NewIterator(ro, impl_->cf(static_cast<Cf>(c))));
         for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -175,10 +162,13 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
                     std::string(view_of(it->value()));
                 continue;
             }
-            // The metadata version moves with token_meta writes, on the metadata thread's
-            // schedule; the history version with rollbacks, which a rebuilt copy has not had.
+            // The metadata version and the queue's rows move with token_meta writes, on the
+            // metadata threads' schedule; the history version with rollbacks, which a
+            // rebuilt copy has not had.
             if (c == kCfMeta && !with_token_meta &&
-                (view_of(it->key()) == kKeyMetaVersion || view_of(it->key()) == kKeyHistoryVersion))
+                (view_of(it->key()) == kKeyMetaVersion ||
+                 view_of(it->key()) == kKeyHistoryVersion || view_of(it->key()) == kKeyTokenQueue ||
+                 view_of(it->key()) == kKeyTokenQueueRollback))
                 continue;
             out.push_back(std::string(kCfNames[c]) + " " + hex(it->key()) + " " + hex(it->value()));
         }

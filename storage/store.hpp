@@ -194,7 +194,42 @@ class Store {
     /// (a reorg or rollback came between the eth_call and this write), or it
     /// is above the cursor and not a fallback reading. Serialized with
     /// rollback(), so a reading written is never one a rollback removed.
-    bool put_token_meta(const Address& token, const TokenMeta& meta);
+    /// The same write ends the token's tasks in the metadata queue that it
+    /// answers: the full one when `full`, the totalSupply one when the
+    /// reading is at or above the token's last transfer (checked under the
+    /// lock apply() commits with, so a task a later write queued is kept).
+    bool put_token_meta(const Address& token, const TokenMeta& meta, bool full = false);
+
+    // --- The metadata queue (token_queue; see storage/token_rows.hpp).
+    /// Up to `limit` tasks due at `now_ms`, in key order (every full task,
+    /// then the totalSupply ones) after `after`, looking at `max_scan` rows
+    /// at most.
+    [[nodiscard]] MetadataTasks metadata_tasks(const std::optional<MetadataTask>& after,
+                                               size_t limit, uint64_t now_ms,
+                                               size_t max_scan) const;
+    /// A task that failed: stored with its new attempts and not_before.
+    void retry_metadata_task(const MetadataTask& task);
+    /// Ends a task without metadata (its token is gone, or it failed too
+    /// often), unless a write since `task` was read queued it again.
+    void drop_metadata_task(const MetadataTask& task);
+    /// Queues tasks (a scan of the database found these tokens' metadata
+    /// missing or stale); `filled` also records that the queue now holds
+    /// every such token (metadata_queue_filled).
+    void queue_metadata(const std::vector<Address>& tokens, bool full, bool filled = false);
+    /// Whether the queue holds every token whose metadata is missing or
+    /// stale: false for a database of a version before the queue, until
+    /// queue_metadata(..., true).
+    [[nodiscard]] bool metadata_queue_filled() const;
+    /// The lowest target of the rollbacks (0: every block) whose supply
+    /// readings above it were not yet queued again, written by rollback() in
+    /// its write: a daemon that was not running at the rollback (an admin
+    /// command on the database) finds it at its start.
+    [[nodiscard]] std::optional<BlockNum> metadata_rollback() const;
+    /// The rollbacks down to `to` were handled: the mark goes unless a
+    /// deeper one came since.
+    void clear_metadata_rollback(BlockNum to);
+    /// RocksDB's estimate of the tasks queued.
+    [[nodiscard]] uint64_t metadata_queue_estimate() const;
 
     /// A consistent snapshot for readers.
     [[nodiscard]] View view() const;
@@ -208,9 +243,10 @@ class Store {
     void resume();
     /// Every row of every column family, from one snapshot, as lines
     /// `family key value` (key and value in hex), for tests that compare
-    /// whole databases. token_meta rows and the metadata and history versions
-    /// are left out unless asked for: the metadata thread writes them apart
-    /// from the cursor, and a rebuilt copy has not had the original's rollbacks.
+    /// whole databases. token_meta and token_queue rows and the metadata and
+    /// history versions are left out unless asked for: the metadata threads
+    /// write them apart from the cursor, and a rebuilt copy has not had the
+    /// original's rollbacks.
     /// ranked_history comes as its intervals, without epochs (key without the
     /// epoch, the value of its latest epoch), and history_epochs not at all:
     /// where epochs start depends on the batches a database was written in.

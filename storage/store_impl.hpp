@@ -7,7 +7,8 @@
 //   apply.cpp       Store::apply and apply_backfill (their plan of steps: apply_plan.hpp)
 //   rollback.cpp    Store::rollback and rollback_step
 //   view.cpp        View, the read side
-//   store.cpp       everything else of Store (scope, metadata, bulk mode, maintenance)
+//   token_queue.cpp the metadata writes and the metadata queue
+//   store.cpp       everything else of Store (scope, bulk mode, maintenance)
 
 #include <atomic>
 #include <functional>
@@ -56,6 +57,11 @@ struct Store::Impl {
     /// one write at a time, and a supply reading is checked against the
     /// headers no rollback is changing.
     std::mutex meta_mutex;
+    /// Held by the commit of every apply (write()) and by the metadata
+    /// writes' check of the token's last transfer: a totalSupply task that
+    /// a write queues after the reading is never removed with it. Taken
+    /// after meta_mutex.
+    std::mutex commit_mutex;
     std::function<std::optional<std::string>(CommitPoint)> fault;  // StoreOptions::fault
 
     Impl() = default;
@@ -123,8 +129,20 @@ struct Store::Impl {
     void write_stats(Writes& wb, const Address& token, const std::optional<TokenStats>& before,
                      const std::optional<TokenStats>& after) const;
     /// Commits `wb` atomically: as ingested table files for a batch of at
-    /// least ingest_min_transfers transfers, else through the memtables.
+    /// least ingest_min_transfers transfers, else through the memtables;
+    /// holds commit_mutex while RocksDB commits.
     void write(Writes& wb, size_t transfers, std::string_view what);
+
+    // --- token_queue.cpp
+    /// Queues a task per token in `wb`: all calls (`full`) or totalSupply.
+    void queue_tasks(Writes& wb, const std::vector<Address>& tokens, bool full) const;
+    /// The tasks an apply creates: every call for its new tokens, totalSupply
+    /// for the others it touched.
+    void queue_applied(Writes& wb, const ApplyResult& result) const;
+    /// Records in `wb` that the readings above `to` (all when nullopt) may
+    /// be off the chain (meta row token_queue_rollback, the lowest target).
+    /// REQUIRES: meta_mutex held.
+    void mark_rollback(Writes& wb, const std::optional<Cursor>& to) const;
     /// The test seam before a commit point: throws the injected failure.
     void inject(CommitPoint p, std::string_view what) const;
     /// In bulk mode, a family whose level 0 grew to `limit` files gets its

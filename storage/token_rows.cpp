@@ -105,6 +105,33 @@ std::optional<TokenMeta> decode_token_meta(std::string_view v) {
     return m;
 }
 
+std::string metadata_task_key(bool full, const Address& token) {
+    std::string k(1, full ? 'n' : 's');
+    put_bytes(k, token.bytes);
+    return k;
+}
+
+std::string encode_metadata_task(const MetadataTask& t) {
+    std::string v;
+    if (t.attempts == 0 && t.not_before_ms == 0) return v;
+    v.push_back(static_cast<char>(t.attempts));
+    append_be64(v, t.not_before_ms);
+    return v;
+}
+
+std::optional<MetadataTask> decode_metadata_task(std::string_view key, std::string_view value) {
+    if (key.size() != kTokenQueueKeySize || (key[0] != 'n' && key[0] != 's')) return std::nullopt;
+    if (!value.empty() && value.size() != kTokenQueueRetrySize) return std::nullopt;
+    MetadataTask t;
+    t.full = key[0] == 'n';
+    t.token = get_fixed<Address>(key, 1);
+    if (!value.empty()) {
+        t.attempts = static_cast<uint8_t>(value[0]);
+        t.not_before_ms = load_be64(value, 1);
+    }
+    return t;
+}
+
 std::string token_rank_key(Ranking ranking, uint64_t count, const Address& token) {
     std::string k(1, static_cast<char>(ranking));
     append_be64(k, ~count);

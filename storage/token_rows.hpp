@@ -37,6 +37,21 @@ inline constexpr size_t kTokenMetaFixedSize = 1 + 8 + 1;
 std::string encode_token_meta(const TokenMeta& m);
 std::optional<TokenMeta> decode_token_meta(std::string_view value);
 
+/// The metadata queue: tokens whose eth_calls are to be made. Written by
+/// Store::apply and Store::rollback in the write that creates the need (a
+/// new token; a transfer or an undone one that may move the supply), so a
+/// restart resumes the queue without reading every token; a task ends in
+/// the write of the metadata it asked for (Store::put_token_meta).
+///   key   : kind (1: 'n' every call, the token is new; 's' totalSupply) | token (20)
+///   value : empty (due now), or attempts (1) | not_before (8, ms since the Unix epoch)
+///           after a failed round
+inline constexpr std::string_view kTokenQueue{"token_queue"};
+inline constexpr size_t kTokenQueueKeySize = 1 + kAddressSize;
+inline constexpr size_t kTokenQueueRetrySize = 1 + 8;
+std::string metadata_task_key(bool full, const Address& token);
+std::string encode_metadata_task(const MetadataTask& t);
+std::optional<MetadataTask> decode_metadata_task(std::string_view key, std::string_view value);
+
 /// Tokens ranked by holders and by transfers, descending, ties by address.
 ///   key   : ranking (1: 'h' holders, 't' transfers, see Ranking) | ~count (8) | token (20)
 ///   value : empty

@@ -73,6 +73,24 @@ struct TokenMeta {
     bool supply_fallback{false};
 };
 
+/// One token of the metadata queue (the token_queue family): its calls are
+/// to be made, all of them (`full`: the token is new) or totalSupply only.
+/// A task that failed waits until not_before_ms (ms since the Unix epoch).
+struct MetadataTask {
+    Address token;
+    bool full{false};
+    uint8_t attempts{0};  // failed rounds so far
+    uint64_t not_before_ms{0};
+    friend bool operator==(const MetadataTask&, const MetadataTask&) = default;
+};
+
+/// A page of the metadata queue: the tasks due, and where the next page
+/// starts (nullopt: the end of the queue was reached).
+struct MetadataTasks {
+    std::vector<MetadataTask> due;
+    std::optional<MetadataTask> next;
+};
+
 /// Blocks [first, last.block_num] to apply in one atomic write.
 struct BlockBatch {
     BlockNum first{0};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include "common/hex.hpp"
 #include "indexer/extract.hpp"
@@ -63,15 +64,21 @@ std::string error_answer(int64_t id, int64_t code, std::string_view message) {
 }  // namespace
 
 FakeChain::FakeChain(FakeChainOptions options) : options_(options) {
+    tokens_.reserve(options_.tokens);
+    for (size_t i = 0; i < options_.tokens; ++i) {
+        tokens_.push_back(address_of(options_.seed * 2 + 1, i));
+        token_index_.emplace(tokens_.back(), i);
+    }
     std::lock_guard lock(mutex_);
     mine_locked();  // genesis, without transfers
 }
 
-std::vector<Address> FakeChain::tokens() const {
-    std::vector<Address> out;
-    for (size_t i = 0; i < options_.tokens; ++i)
-        out.push_back(address_of(options_.seed * 2 + 1, i));
-    return out;
+std::vector<Address> FakeChain::tokens() const { return tokens_; }
+
+std::optional<size_t> FakeChain::token_index(const Address& a) const {
+    auto it = token_index_.find(a);
+    if (it == token_index_.end()) return std::nullopt;
+    return it->second;
 }
 
 std::vector<Address> FakeChain::holders() const {
@@ -88,7 +95,7 @@ void FakeChain::mine_locked() {
     b.hash = Hash{bytes_of<32>(salt, 1)};
     b.parent_hash = n == 0 ? Hash{} : blocks_.back().hash;
     std::mt19937_64 rng(salt);
-    const auto toks = tokens();
+    const auto& toks = tokens_;
     const auto holds = holders();
     uint32_t count =
         n == 0 ? 0 : static_cast<uint32_t>(rng() % (options_.max_transfers_per_block + 1));
@@ -169,9 +176,9 @@ U256 FakeChain::balance(const Address& token, const Address& holder) const {
 
 U256 FakeChain::supply_locked(const Address& token) const {
     U256 sum = 0;
-    for (const auto& [key, v] : balances_) {
-        if (key.first == token) sum += v;
-    }
+    for (auto it = balances_.lower_bound({token, Address{}});
+         it != balances_.end() && it->first.first == token; ++it)
+        sum += it->second;
     return sum;
 }
 
@@ -194,8 +201,9 @@ rpc::Result<std::string> FakeChain::answer(std::string_view request) {
     // Requests come from rpc::Client: {"jsonrpc":"2.0","id":N,"method":"M","params":[...]},
     // one or several in a JSON array.
     constexpr std::string_view kItem = R"({"jsonrpc":"2.0","id":)";
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     ++stats_.requests;
+    const uint64_t calls_before = stats_.calls;
     std::vector<std::string> answers;
     for (size_t at = request.find(kItem); at != std::string_view::npos;) {
         const size_t next = request.find(kItem, at + 1);
@@ -213,10 +221,26 @@ rpc::Result<std::string> FakeChain::answer(std::string_view request) {
     if (answers.empty())
         return std::string(
             R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}})");
-    if (request.front() != '[') return answers.front();
-    std::string out = "[";
-    for (size_t i = 0; i < answers.size(); ++i) out += (i ? "," : "") + answers[i];
-    return out + "]";
+    std::string out;
+    if (request.front() != '[') {
+        out = std::move(answers.front());
+    } else {
+        out = "[";
+        for (size_t i = 0; i < answers.size(); ++i) out += (i ? "," : "") + answers[i];
+        out += "]";
+    }
+    // A slow node: the calls take their time outside the lock, so other
+    // requests (and other connections' calls) go on meanwhile.
+    const uint64_t calls = stats_.calls - calls_before;
+    if (calls == 0 || options_.call_delay.count() == 0) return out;
+    ++call_requests_in_flight_;
+    stats_.max_call_requests_in_flight =
+        std::max(stats_.max_call_requests_in_flight, call_requests_in_flight_);
+    lock.unlock();
+    std::this_thread::sleep_for(options_.call_delay * static_cast<int64_t>(calls));
+    lock.lock();
+    --call_requests_in_flight_;
+    return out;
 }
 
 // eth_getLogs: the logs of [fromBlock, toBlock] (topics[0] and address
@@ -274,6 +298,33 @@ std::string FakeChain::logs_locked(std::string_view params, int64_t id) {
     return result(logs + "]");
 }
 
+// eth_call of totalSupply, name, symbol or decimals of a token, as its
+// contract answers: values, reverts, junk or a transient failure.
+std::string FakeChain::call_locked(std::string_view params, int64_t id) {
+    ++stats_.calls;
+    auto result = [&](const std::string& value) {
+        return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"result":")" + value + "\"}";
+    };
+    auto to = parse_address(string_after(params, R"("to")"));
+    auto data = parse_data(string_after(params, R"("data")"));
+    auto index = to ? token_index(*to) : std::nullopt;
+    if (!index || !data || data->size() < 4) return result("0x");
+    auto every = [&](size_t n, size_t offset) { return n != 0 && *index % n == offset % n; };
+    if (every(options_.revert_every, 0)) return error_answer(id, 3, "execution reverted");
+    if (every(options_.fail_every, 2)) {
+        ++stats_.failed_calls;
+        return error_answer(id, -32603, "internal error");
+    }
+    const std::vector<uint8_t> selector(data->begin(), data->begin() + 4);
+    if (selector == rpc::selector_total_supply())
+        return result(to_hex(u256_to_be(supply_locked(*to))));
+    if (every(options_.junk_every, 1)) return result("0x01020304");
+    if (selector == rpc::selector_name()) return result(abi_string(token_name(*index)));
+    if (selector == rpc::selector_symbol()) return result(abi_string(token_symbol(*index)));
+    if (selector == rpc::selector_decimals()) return result(to_hex(u256_to_be(U256(18))));
+    return error_answer(id, 3, "execution reverted");
+}
+
 std::string FakeChain::answer_one(std::string_view method, std::string_view params, int64_t id) {
     const BlockNum head = blocks_.size() - 1;
     auto result = [&](const std::string& value) {
@@ -302,22 +353,7 @@ std::string FakeChain::answer_one(std::string_view method, std::string_view para
         return result(*n <= head ? header(*n) : std::string("null"));
     }
     if (method == "eth_getLogs") return logs_locked(params, id);
-    if (method == "eth_call") {
-        auto to = parse_address(string_after(params, R"("to")"));
-        auto data = parse_data(string_after(params, R"("data")"));
-        const auto toks = tokens();
-        auto it = to ? std::find(toks.begin(), toks.end(), *to) : toks.end();
-        if (it == toks.end() || !data || data->size() < 4) return result(R"("0x")");
-        const std::vector<uint8_t> selector(data->begin(), data->begin() + 4);
-        const auto index = std::to_string(it - toks.begin());
-        if (selector == rpc::selector_total_supply())
-            return result(quoted(to_hex(u256_to_be(supply_locked(*to)))));
-        if (selector == rpc::selector_name()) return result(quoted(abi_string("Token " + index)));
-        if (selector == rpc::selector_symbol()) return result(quoted(abi_string("TK" + index)));
-        if (selector == rpc::selector_decimals())
-            return result(quoted(to_hex(u256_to_be(U256(18)))));
-        return error_answer(id, 3, "execution reverted");
-    }
+    if (method == "eth_call") return call_locked(params, id);
     return error_answer(id, -32601, "the method " + std::string(method) + " does not exist");
 }
 

@@ -8,6 +8,7 @@
 // between a small set of holders), and can replace its last blocks (a reorg).
 // Thread-safe: every client of one indexer may call it at once.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -15,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/types.hpp"
@@ -41,6 +43,18 @@ struct FakeChainOptions {
     /// Every block's logsBloom says "maybe" for everything (mainnet's are
     /// close to saturated); otherwise blooms are empty.
     bool saturated_bloom{false};
+    /// Each eth_call of a request takes this long (a batch of n calls n
+    /// times as long), without holding up the node's other requests.
+    std::chrono::microseconds call_delay{0};
+    /// Every revert_every-th token (index 0, n, 2n, ...) reverts every call,
+    /// as a contract without the functions does. 0: none.
+    size_t revert_every{0};
+    /// Every junk_every-th token (index 1, n + 1, ...) answers name, symbol
+    /// and decimals with bytes that decode to nothing. 0: none.
+    size_t junk_every{0};
+    /// eth_call fails with an internal error (-32603, a transient failure)
+    /// for every fail_every-th token (index 2, n + 2, ...). 0: none.
+    size_t fail_every{0};
 };
 
 /// What the fake node was asked and answered.
@@ -51,6 +65,9 @@ struct FakeChainStats {
     uint64_t logs_served{0};   // logs in answers
     uint64_t logs_again{0};    // of them, logs an earlier answer carried already
     uint64_t header_calls{0};  // eth_getBlockByNumber calls (a batch counts each)
+    uint64_t calls{0};         // eth_call calls (a batch counts each)
+    uint64_t failed_calls{0};  // of them, answered with the transient failure (fail_every)
+    uint64_t max_call_requests_in_flight{0};  // requests holding eth_calls at once, at most
 };
 
 class FakeChain {
@@ -73,6 +90,12 @@ class FakeChain {
     /// transfers, exactly as an ERC20 contract keeps it).
     [[nodiscard]] U256 balance(const Address& token, const Address& holder) const;
 
+    /// The index of a token of tokens(), if it is one.
+    [[nodiscard]] std::optional<size_t> token_index(const Address& a) const;
+    /// What the contract of token `i` answers, as the metadata worker stores it.
+    [[nodiscard]] static std::string token_name(size_t i) { return "Token " + std::to_string(i); }
+    [[nodiscard]] static std::string token_symbol(size_t i) { return "TK" + std::to_string(i); }
+
     /// Answers one JSON-RPC request body (a call or a batch), as a node would.
     rpc::Result<std::string> answer(std::string_view request);
     [[nodiscard]] FakeChainStats stats() const;
@@ -90,9 +113,13 @@ class FakeChain {
     [[nodiscard]] U256 supply_locked(const Address& token) const;
     std::string answer_one(std::string_view method, std::string_view params, int64_t id);
     std::string logs_locked(std::string_view params, int64_t id);
+    std::string call_locked(std::string_view params, int64_t id);
 
     FakeChainOptions options_;
+    std::vector<Address> tokens_;
+    std::unordered_map<Address, size_t, AddressHasher> token_index_;
     mutable std::mutex mutex_;
+    uint64_t call_requests_in_flight_{0};
     std::vector<Block> blocks_;  // index = block number
     std::map<std::pair<Address, Address>, U256>
         balances_;  // at the head; the zero address is never a holder
