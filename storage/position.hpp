@@ -23,7 +23,7 @@ class Position {
         kHolder,    // View::holders: a holders key without its token
         kTransfer,  // View::token_transfers, View::account_transfers: (block_num, log_index)
         kToken,     // View::account_tokens: the last token
-        kIndex,     // an index into a list the caller holds (View::holders_at's)
+        kIndex,     // an index into a list the caller holds
     };
 
     [[nodiscard]] static Position of_transfer(BlockNum block_num, uint32_t log_index);

@@ -51,7 +51,7 @@ void for_each_class(const Store::Impl& d, rocksdb::Iterator& epochs, const Addre
         epochs.Seek(slice(class_key(token, static_cast<RankClass>(c))));
         check(epochs.status(), "read history epochs");
         if (!epochs.Valid() || !starts_with(epochs.key(), prefix)) return;
-        if (epochs.key().size() != kEpochKeySize)
+        if (epochs.key().size() != kEpochKeySize && epochs.key().size() != kClassKeySize)
             corrupt_row(kCfHistoryEpochs, view_of(epochs.key()), d.path);
         const RankClass found = epoch_key_class(view_of(epochs.key()));
         if (!f(found)) return;
@@ -68,6 +68,7 @@ std::optional<Epoch> epoch_at(const Store::Impl& d, const rocksdb::ReadOptions& 
     check(it->status(), "read history epochs");
     if (!it->Valid() || !starts_with(it->key(), class_key(token, c))) return std::nullopt;
     const std::string_view key = view_of(it->key());
+    if (key.size() == kClassKeySize) return std::nullopt;  // the current row: none that early
     if (key.size() != kEpochKeySize) corrupt_row(kCfHistoryEpochs, key, d.path);
     return Epoch{epoch_key_epoch(key),
                  decoded(decode_epoch_counts(view_of(it->value())), kCfHistoryEpochs, key, d.path)};
@@ -76,7 +77,9 @@ std::optional<Epoch> epoch_at(const Store::Impl& d, const rocksdb::ReadOptions& 
 Epoch& RankedWriter::epoch(Writes& wb, const Address& token, RankClass c) {
     auto [it, added] = epochs_.try_emplace(Key{token, c});
     if (!added) return it->second;
-    auto e = epoch_at(d_, ro_, token, c, first_);
+    const std::string current = class_key(token, c);
+    auto e = d_.get_row(ro_, kCfHistoryEpochs, current, decode_current_epoch);
+    if (e && e->start > first_) corrupt_row(kCfHistoryEpochs, current, d_.path, "epoch ahead");
     if (!e) {
         it->second = Epoch{first_, {}};
     } else if (e->start < first_ && full(d_, e->counts)) {
@@ -110,6 +113,8 @@ void RankedWriter::finish(Writes& wb) const {
     for (const auto& [key, e] : epochs_) {
         wb.Put(kCfHistoryEpochs, slice(epoch_key(key.token, key.c, e.start)),
                slice(encode_epoch_counts(e.counts)));
+        wb.Put(kCfHistoryEpochs, slice(class_key(key.token, key.c)),
+               slice(encode_current_epoch(e)));
     }
 }
 
@@ -143,6 +148,12 @@ void RankedUndo::drop_epochs(Writes& wb, const Address& token) const {
         const std::string to = epoch_key(token, c, kLastBlock);
         wb.DeleteRange(kCfHistoryEpochs, slice(from), slice(to));
         wb.DeleteRange(kCfRankedHistory, slice(from), slice(to));
+        // The one holding the target is current again, with the counts it had.
+        const std::string current = class_key(token, c);
+        if (auto e = target_ ? epoch_at(d_, ro_, token, c, *target_) : std::nullopt)
+            wb.Put(kCfHistoryEpochs, slice(current), slice(encode_current_epoch(*e)));
+        else
+            wb.Delete(kCfHistoryEpochs, slice(current));
         return true;
     });
 }

@@ -30,10 +30,7 @@ namespace erc20::storage {
 
 inline constexpr uint64_t kEpochRatio = 3;
 
-struct Epoch {
-    BlockNum start{0};
-    EpochCounts counts;
-};
+using Epoch = CurrentEpoch;
 
 /// The epoch of (token, class) holding block n; nullopt when it has none that early.
 std::optional<Epoch> epoch_at(const Store::Impl& d, const rocksdb::ReadOptions& ro,

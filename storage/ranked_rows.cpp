@@ -37,6 +37,19 @@ std::optional<EpochCounts> decode_epoch_counts(std::string_view value) {
     return EpochCounts{load_be64(value), load_be64(value, 8)};
 }
 
+std::string encode_current_epoch(const CurrentEpoch& e) {
+    std::string v(8, '\0');
+    store_be64(v.data(), e.start);
+    return v + encode_epoch_counts(e.counts);
+}
+
+std::optional<CurrentEpoch> decode_current_epoch(std::string_view value) {
+    if (value.size() != 24) return std::nullopt;
+    auto counts = decode_epoch_counts(value.substr(8));
+    if (!counts) return std::nullopt;
+    return CurrentEpoch{load_be64(value), *counts};
+}
+
 std::string ranked_key(const Address& token, BlockNum epoch, const Balance& balance,
                        const Address& holder, BlockNum from) {
     std::string rank;

@@ -28,10 +28,14 @@ using RankClass = uint16_t;
 inline constexpr size_t kRankClassSize = 2;
 RankClass rank_class(const Balance& positive);
 
-/// Each (token, class)'s epochs: the first block of each and its counts.
+/// Each (token, class)'s epochs: the first block of each and its counts, and
+/// the current one apart, for the writer's point read (a bloom filter skips
+/// the many level-0 files of a backfill; a seek would read them all).
 ///   key   : token (20) | class (2) | epoch (8, its first block), see epoch_key
 ///   value : entries (8) | live entries (8), the epoch's rows in ranked_history
 ///           and those of them still open
+///   key   : token (20) | class (2), see class_key: the current epoch
+///   value : epoch (8) | entries (8) | live entries (8)
 inline constexpr std::string_view kHistoryEpochs{"history_epochs"};
 inline constexpr size_t kClassKeySize = kTokenKeySize + kRankClassSize;
 inline constexpr size_t kEpochKeySize = kClassKeySize + kBlockNumSize;
@@ -48,6 +52,12 @@ struct EpochCounts {
 };
 std::string encode_epoch_counts(const EpochCounts& c);
 std::optional<EpochCounts> decode_epoch_counts(std::string_view value);
+struct CurrentEpoch {
+    BlockNum start{0};
+    EpochCounts counts;
+};
+std::string encode_current_epoch(const CurrentEpoch& e);
+std::optional<CurrentEpoch> decode_current_epoch(std::string_view value);
 
 /// A holder's positive balance over [from, to) within an epoch. An epoch
 /// starts with an entry for every holder of its class at its start (`from`
