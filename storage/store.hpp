@@ -73,8 +73,8 @@ struct StoreOptions {
     size_t ingest_min_transfers{20'000};
     /// The fewest entries an epoch of ranked_history (the holders at past
     /// blocks) holds before a token's next one starts; see
-    /// storage/ranked_history.hpp. Default: 4,096. Smaller in tests only.
-    uint64_t history_epoch_min_entries{4096};
+    /// storage/ranked_history.hpp. Default: 512. Smaller in tests only.
+    uint64_t history_epoch_min_entries{512};
     /// Test seam (fault injection, as Boost.Beast's fail_count): when set, it
     /// is called just before each commit point; a message makes that commit
     /// fail as StoreError::Kind::kIo naming it, with nothing written. It may be
