@@ -61,9 +61,11 @@ void for_each_class(const Store::Impl& d, rocksdb::Iterator& epochs, const Addre
 
 }  // namespace
 
-std::optional<Epoch> epoch_at(const Store::Impl& d, const rocksdb::ReadOptions& ro,
+namespace {
+
+// epoch_at with the caller's iterator over history_epochs.
+std::optional<Epoch> epoch_at(const Store::Impl& d, const std::unique_ptr<rocksdb::Iterator>& it,
                               const Address& token, RankClass c, BlockNum n) {
-    std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.cf(kCfHistoryEpochs)));
     it->SeekForPrev(slice(epoch_key(token, c, n)));
     check(it->status(), "read history epochs");
     if (!it->Valid() || !starts_with(it->key(), class_key(token, c))) return std::nullopt;
@@ -72,6 +74,15 @@ std::optional<Epoch> epoch_at(const Store::Impl& d, const rocksdb::ReadOptions& 
     if (key.size() != kEpochKeySize) corrupt_row(kCfHistoryEpochs, key, d.path);
     return Epoch{epoch_key_epoch(key),
                  decoded(decode_epoch_counts(view_of(it->value())), kCfHistoryEpochs, key, d.path)};
+}
+
+}  // namespace
+
+std::optional<Epoch> epoch_at(const Store::Impl& d, const rocksdb::ReadOptions& ro,
+                              const Address& token, RankClass c, BlockNum n) {
+    return epoch_at(
+        d, std::unique_ptr<rocksdb::Iterator>(d.db->NewIterator(ro, d.cf(kCfHistoryEpochs))), token,
+        c, n);
 }
 
 Epoch& RankedWriter::epoch(Writes& wb, const Address& token, RankClass c) {
@@ -183,13 +194,14 @@ void scan_ranked(const Store::Impl& d, const rocksdb::ReadOptions& ro, const Add
                  BlockNum n, std::string_view after,
                  const std::function<bool(const RankedEntry&)>& f) {
     std::unique_ptr<rocksdb::Iterator> epochs(d.db->NewIterator(ro, d.cf(kCfHistoryEpochs)));
+    std::unique_ptr<rocksdb::Iterator> epoch(d.db->NewIterator(ro, d.cf(kCfHistoryEpochs)));
     std::unique_ptr<rocksdb::Iterator> entries(d.db->NewIterator(ro, d.cf(kCfRankedHistory)));
     const RankClass after_class = after.size() >= kRankClassSize
                                       ? static_cast<RankClass>(static_cast<uint8_t>(after[0]) << 8 |
                                                                static_cast<uint8_t>(after[1]))
                                       : 0;
     for_each_class(d, *epochs, token, after_class, [&](RankClass c) {
-        auto e = epoch_at(d, ro, token, c, n);
+        auto e = epoch_at(d, epoch, token, c, n);
         if (!e) return true;  // the class has no holder as early as n
         const std::string prefix = epoch_key(token, c, e->start);
         std::string start = prefix;
