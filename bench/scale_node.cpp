@@ -128,14 +128,7 @@ std::string error_answer(int64_t id, int64_t code, std::string_view message,
            (data.empty() ? "" : R"(,"data":)" + std::string(data)) + "}}";
 }
 
-std::string abi_string(std::string_view text) {
-    std::vector<uint8_t> out(64, 0);
-    out[31] = 0x20;
-    out[63] = static_cast<uint8_t>(text.size());
-    out.insert(out.end(), text.begin(), text.end());
-    out.resize(64 + (text.size() + 31) / 32 * 32, 0);
-    return to_hex(out);
-}
+std::string abi_string(std::string_view text) { return to_hex(rpc::encode_string(text)); }
 std::string abi_bytes32(std::string_view text) {
     std::vector<uint8_t> out(32, 0);
     std::copy(text.begin(), text.begin() + static_cast<long>(std::min<size_t>(32, text.size())),

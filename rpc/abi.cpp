@@ -47,6 +47,16 @@ std::vector<uint8_t> encode_balance_of(const Address& holder) {
     return out;
 }
 
+std::vector<uint8_t> encode_string(std::string_view text) {
+    std::vector<uint8_t> out(64, 0);
+    out[31] = 0x20;
+    for (size_t i = 0; i < 8; ++i)
+        out[63 - i] = static_cast<uint8_t>(uint64_t{text.size()} >> (8 * i));
+    out.insert(out.end(), text.begin(), text.end());
+    out.resize(64 + (text.size() + 31) / 32 * 32, 0);
+    return out;
+}
+
 std::optional<std::string> decode_string(std::span<const uint8_t> ret) {
     // bytes32: one word, as MKR and other early tokens return.
     if (ret.size() == kWord) return to_text(ret);

@@ -24,6 +24,9 @@ std::vector<uint8_t> encode_balance_of(const Address& holder);
 /// garbage: short data, offsets or lengths out of range, invalid UTF-8, or
 /// control characters.
 std::optional<std::string> decode_string(std::span<const uint8_t> ret);
+/// The ABI encoding of one `string` return value, as a node answers name()
+/// and symbol(): offset 32, length, the bytes padded to 32. For fake nodes.
+std::vector<uint8_t> encode_string(std::string_view text);
 
 /// A uint256 return value (exactly one 32-byte word, or longer with the first
 /// word used). nullopt when shorter than 32 bytes.

@@ -47,14 +47,7 @@ std::string word_hex(const Address& a) {
     return to_hex(h);
 }
 
-std::string abi_string(std::string_view text) {
-    std::vector<uint8_t> out(64, 0);
-    out[31] = 0x20;
-    out[63] = static_cast<uint8_t>(text.size());
-    out.insert(out.end(), text.begin(), text.end());
-    out.resize(64 + (text.size() + 31) / 32 * 32, 0);
-    return to_hex(out);
-}
+std::string abi_string(std::string_view text) { return to_hex(rpc::encode_string(text)); }
 
 std::string error_answer(int64_t id, int64_t code, std::string_view message) {
     return R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"error":{"code":)" +
