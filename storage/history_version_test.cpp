@@ -6,9 +6,12 @@
 #include <catch2/catch.hpp>
 
 #include "storage/store.hpp"
+#include "storage/testing/rows.hpp"
 
 using namespace erc20;
 using namespace erc20::storage;
+using testing::cursor_of;
+using testing::mint;
 
 namespace {
 
@@ -17,21 +20,6 @@ Address token_of(uint8_t n) {
     a.bytes[0] = 0xa0;
     a.bytes[19] = n;
     return a;
-}
-
-Transfer mint(const Address& token, BlockNum n) {
-    Transfer t;
-    t.block_num = n;
-    t.token = token;
-    t.to.bytes[19] = static_cast<uint8_t>(n);
-    t.value = U256(n);
-    return t;
-}
-
-Cursor cursor_of(BlockNum n) {
-    Cursor c{n, {}};
-    c.hash.bytes[0] = static_cast<uint8_t>(n);
-    return c;
 }
 
 }  // namespace

@@ -104,17 +104,19 @@ Epoch& RankedWriter::epoch(Writes& wb, const Address& token, RankClass c) {
 
 void RankedWriter::change(Writes& wb, const Address& token, const Address& holder,
                           const BalanceRow& before, const Balance& after, BlockNum block) {
+    std::string rank;  // each side's ranking part, built once for its class and its key
     if (before.balance > 0) {
-        Epoch& e = epoch(wb, token, rank_class(before.balance));
-        wb.Put(kCfRankedHistory,
-               slice(ranked_key(token, e.start, before.balance, holder, before.block)),
+        append_rank(rank, before.balance, holder);
+        Epoch& e = epoch(wb, token, rank_class_of(rank));
+        wb.Put(kCfRankedHistory, slice(ranked_key(token, e.start, rank, before.block)),
                slice(end_value(block)));
         if (e.counts.live > 0) e.counts.live -= 1;
     }
     if (after > 0) {
-        Epoch& e = epoch(wb, token, rank_class(after));
-        wb.Put(kCfRankedHistory, slice(ranked_key(token, e.start, after, holder, block)),
-               rocksdb::Slice());
+        rank.clear();
+        append_rank(rank, after, holder);
+        Epoch& e = epoch(wb, token, rank_class_of(rank));
+        wb.Put(kCfRankedHistory, slice(ranked_key(token, e.start, rank, block)), rocksdb::Slice());
         e.counts.entries += 1;
         e.counts.live += 1;
     }

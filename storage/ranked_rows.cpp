@@ -7,8 +7,7 @@ namespace erc20::storage {
 RankClass rank_class(const Balance& positive) {
     std::string rank;
     append_rank(rank, positive, Address{});
-    return static_cast<RankClass>(static_cast<uint8_t>(rank[0]) << 8 |
-                                  static_cast<uint8_t>(rank[1]));
+    return rank_class_of(rank);
 }
 
 std::string class_key(const Address& token, RankClass c) {
@@ -54,12 +53,12 @@ std::string ranked_key(const Address& token, BlockNum epoch, const Balance& bala
                        const Address& holder, BlockNum from) {
     std::string rank;
     append_rank(rank, balance, holder);  // a positive balance: at least one magnitude byte
-    std::string k = token_key(token);
-    k.append(rank, 0, kRankClassSize);
-    const size_t at = k.size();
-    k.resize(at + kBlockNumSize);
-    store_be64(k.data() + at, epoch);
-    k.append(rank, kRankClassSize);
+    return ranked_key(token, epoch, rank, from);
+}
+
+std::string ranked_key(const Address& token, BlockNum epoch, std::string_view rank, BlockNum from) {
+    std::string k = epoch_key(token, rank_class_of(rank), epoch);
+    k.append(rank.substr(kRankClassSize));
     const size_t end = k.size();
     k.resize(end + kBlockNumSize);
     store_be64(k.data() + end, from);

@@ -27,6 +27,11 @@ namespace erc20::storage {
 using RankClass = uint16_t;
 inline constexpr size_t kRankClassSize = 2;
 RankClass rank_class(const Balance& positive);
+/// The class of a holders key's ranking part (see append_rank).
+inline RankClass rank_class_of(std::string_view rank) {
+    return static_cast<RankClass>(static_cast<uint8_t>(rank[0]) << 8 |
+                                  static_cast<uint8_t>(rank[1]));
+}
 
 /// Each (token, class)'s epochs: the first block of each and its counts, and
 /// the current one apart, for the writer's point read (a bloom filter skips
@@ -42,8 +47,7 @@ inline constexpr size_t kEpochKeySize = kClassKeySize + kBlockNumSize;
 std::string class_key(const Address& token, RankClass c);
 std::string epoch_key(const Address& token, RankClass c, BlockNum epoch);
 inline RankClass epoch_key_class(std::string_view key) {
-    return static_cast<RankClass>(static_cast<uint8_t>(key[kTokenKeySize]) << 8 |
-                                  static_cast<uint8_t>(key[kTokenKeySize + 1]));
+    return rank_class_of(key.substr(kTokenKeySize));
 }
 inline BlockNum epoch_key_epoch(std::string_view key) { return load_be64(key, kClassKeySize); }
 struct EpochCounts {
@@ -71,6 +75,8 @@ inline constexpr std::string_view kRankedHistory{"ranked_history"};
 inline constexpr BlockNum kOpenEnd = ~BlockNum{0};
 std::string ranked_key(const Address& token, BlockNum epoch, const Balance& balance,
                        const Address& holder, BlockNum from);
+/// The same from the ranking part of a positive balance (see append_rank).
+std::string ranked_key(const Address& token, BlockNum epoch, std::string_view rank, BlockNum from);
 struct RankedEntry {
     HolderItem item;
     BlockNum from{0};

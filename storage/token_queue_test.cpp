@@ -9,9 +9,12 @@
 
 #include "storage/schema.hpp"
 #include "storage/store.hpp"
+#include "storage/testing/rows.hpp"
 
 using namespace erc20;
 using namespace erc20::storage;
+using testing::cursor_of;
+using testing::mint;
 
 namespace {
 
@@ -20,22 +23,6 @@ Address token_of(uint8_t n) {
     a.bytes[0] = 0xb0;
     a.bytes[19] = n;
     return a;
-}
-
-Transfer mint(const Address& token, BlockNum n, uint32_t log_index = 0) {
-    Transfer t;
-    t.block_num = n;
-    t.log_index = log_index;
-    t.token = token;
-    t.to.bytes[19] = static_cast<uint8_t>(n);
-    t.value = U256(n);
-    return t;
-}
-
-Cursor cursor_of(BlockNum n) {
-    Cursor c{n, {}};
-    c.hash.bytes[0] = static_cast<uint8_t>(n);
-    return c;
 }
 
 // Every task, due or not, as (full, last byte of the token).
