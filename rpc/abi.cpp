@@ -48,12 +48,13 @@ std::vector<uint8_t> encode_balance_of(const Address& holder) {
 }
 
 std::vector<uint8_t> encode_string(std::string_view text) {
-    std::vector<uint8_t> out(64, 0);
-    out[31] = 0x20;
+    // Sized once and copied into: GCC 12's -Warray-bounds misreads insert() here.
+    std::vector<uint8_t> out(2 * kWord + (text.size() + kWord - 1) / kWord * kWord, 0);
+    out[kWord - 1] = 0x20;
     for (size_t i = 0; i < 8; ++i)
-        out[63 - i] = static_cast<uint8_t>(uint64_t{text.size()} >> (8 * i));
-    out.insert(out.end(), text.begin(), text.end());
-    out.resize(64 + (text.size() + 31) / 32 * 32, 0);
+        out[2 * kWord - 1 - i] = static_cast<uint8_t>(uint64_t{text.size()} >> (8 * i));
+    std::transform(text.begin(), text.end(), out.begin() + 2 * kWord,
+                   [](char c) { return static_cast<uint8_t>(c); });
     return out;
 }
 
