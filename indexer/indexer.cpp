@@ -66,6 +66,7 @@ struct Indexer::Impl {
     // Progress.
     Clock::time_point progress_at = Clock::now();
     BlockNum progress_block = 0;
+    BlockNum progress_origin = 0;  // the block this run (or rollback) started after: 0% of the way
     uint64_t progress_transfers = 0;
 
     // An add-tokens in progress: its range, progress and pace since this start.
@@ -146,7 +147,7 @@ struct Indexer::Impl {
                     reindex_until = old_head;
                 if (req->reindex && !cursor) reindex_until = old_head;
                 if (reindex_until) set_state(State::kReindexing);
-                progress_block = cursor ? cursor->block_num : 0;
+                restart_progress();
                 req->done.set_value(r);
             } catch (...) {
                 req->done.set_exception(std::current_exception());
@@ -163,6 +164,15 @@ struct Indexer::Impl {
         }
     }
 
+    // Progress counts from where this run starts: the cursor, else the block
+    // before --start-block (a backfill from 17,000,000 starts at 0%, not 94%).
+    void restart_progress() {
+        progress_origin = cursor                ? cursor->block_num
+                          : options.start_block ? options.start_block - 1
+                                                : 0;
+        progress_block = progress_origin;
+    }
+
     void log_progress(BlockNum target, bool force) {
         auto now = Clock::now();
         auto elapsed = std::chrono::duration<double>(now - progress_at).count();
@@ -176,12 +186,17 @@ struct Indexer::Impl {
             spdlog::info(
                 "{}: block {} of {} ({:.1f}%), {:.0f} blocks/s, {:.0f} transfers/s, ETA {}",
                 to_string(static_cast<State>(status.state.load())), at, target,
-                target ? 100.0 * static_cast<double>(at) / static_cast<double>(target) : 100.0, bps,
-                tps, format_eta(eta));
+                percent_done(at, target), bps, tps, format_eta(eta));
         }
         progress_at = now;
         progress_block = at;
         progress_transfers = transfers;
+    }
+
+    double percent_done(BlockNum at, BlockNum target) const {
+        if (target <= progress_origin) return 100.0;
+        const BlockNum done = at > progress_origin ? std::min(at, target) - progress_origin : 0;
+        return 100.0 * static_cast<double>(done) / static_cast<double>(target - progress_origin);
     }
 
     void run(std::stop_token stop) {
@@ -208,7 +223,7 @@ struct Indexer::Impl {
         spdlog::info("indexer: chain id {}, {}", *chain_id,
                      cursor ? "resuming after block " + std::to_string(cursor->block_num)
                             : "starting at block " + std::to_string(options.start_block));
-        progress_block = cursor ? cursor->block_num : 0;
+        restart_progress();
         bool was_following = false;
         while (!stop.stop_requested()) step(stop, was_following);
     }

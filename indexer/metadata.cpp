@@ -31,6 +31,12 @@ bool sleep_for(const std::stop_token& stop, std::chrono::steady_clock::duration 
     return !stop.stop_requested();
 }
 
+int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 void count_metric(const char* name, const char* help, const char* labels = "") {
     metrics::registry().inc(name, help, labels);
 }
@@ -212,6 +218,7 @@ void MetadataWorker::release(const Tasks& tasks) {
 void MetadataWorker::connection(const std::stop_token& stop, rpc::Client& client) {
     auto backoff = std::chrono::milliseconds(200);
     while (!stop.stop_requested()) {
+        if (!sleep_for(stop, paused_for())) return;  // a Retry-After holds every connection
         Tasks tasks;
         try {
             tasks = claim();
@@ -221,7 +228,8 @@ void MetadataWorker::connection(const std::stop_token& stop, rpc::Client& client
         Tasks full, supply;
         for (const auto& t : tasks) (t.full ? full : supply).push_back(t);
         auto asked_full = fetch(client, full, true);
-        auto asked_supply = fetch(client, supply, false);
+        // After a failed batch the node is not asked again before the wait below.
+        auto asked_supply = asked_full ? fetch(client, supply, false) : std::nullopt;
         release(tasks);
         if (asked_full && asked_supply && *asked_full + *asked_supply == 0) {
             // Nothing due that can be asked now: wait for a write or a second.
@@ -235,8 +243,8 @@ void MetadataWorker::connection(const std::stop_token& stop, rpc::Client& client
             continue;
         }
         // The node failed the batch: no token's fault. Wait, then ask again.
-        const auto asked_wait = std::chrono::milliseconds(retry_after_ms_.exchange(0));
-        if (!sleep_for(stop, std::max(backoff, asked_wait))) return;
+        if (!sleep_for(stop, std::max<std::chrono::steady_clock::duration>(backoff, paused_for())))
+            return;
         backoff = std::min(backoff * 2, options_.max_backoff);
     }
 }
@@ -264,7 +272,7 @@ bool MetadataWorker::call_at(rpc::Client& client, const Tasks& tasks,
                       answer.error().to_string());
         if (answer.error().kind == rpc::RpcError::Kind::kTimeout)
             per_request_.store(std::max<size_t>(1, per_request_.load() / 2));
-        if (auto ms = answer.error().retry_after_ms) retry_after_ms_.store(*ms);
+        if (auto ms = answer.error().retry_after_ms) pause(*ms);
         return false;
     }
     for (size_t k = 0; k < which.size(); ++k) {
@@ -313,6 +321,18 @@ std::optional<std::vector<MetadataWorker::At>> MetadataWorker::call_all(rpc::Cli
     return at;
 }
 
+// The node asked for `ms` of quiet (Retry-After): no connection asks before
+// then. Rate limits are per client key, not per connection.
+void MetadataWorker::pause(int64_t ms) {
+    const int64_t until = steady_ms() + ms;
+    int64_t now = paused_until_ms_.load();
+    while (now < until && !paused_until_ms_.compare_exchange_weak(now, until)) {}
+}
+
+std::chrono::milliseconds MetadataWorker::paused_for() const {
+    return std::chrono::milliseconds(std::max<int64_t>(0, paused_until_ms_.load() - steady_ms()));
+}
+
 // A failed round of one token's calls: asked again after a wait that
 // doubles with each round.
 void MetadataWorker::retry_later(const storage::MetadataTask& task) {
@@ -345,7 +365,7 @@ std::optional<size_t> MetadataWorker::fetch(rpc::Client& client, const Tasks& ta
     if (asked.empty()) return 0;
     Answers answers;
     auto at = call_all(client, asked, full, answers);
-    if (!at) return false;
+    if (!at) return std::nullopt;
     const size_t per = full ? 4 : 1;
     for (size_t i = 0; i < asked.size(); ++i) store(asked[i], full, (*at)[i], answers, i * per);
     if (per_request_.load() < options_.tokens_per_request) per_request_.fetch_add(1);

@@ -92,6 +92,8 @@ class MetadataWorker {
     void store(const storage::MetadataTask& task, bool full, const At& at, const Answers& answers,
                size_t first);
     void retry_later(const storage::MetadataTask& task);
+    void pause(int64_t ms);
+    [[nodiscard]] std::chrono::milliseconds paused_for() const;
 
     storage::Store& store_;
     const MetadataOptions options_;
@@ -106,8 +108,8 @@ class MetadataWorker {
     std::optional<storage::MetadataTask> position_;
     /// The tasks claimed and not yet done: at most connections x tokens_per_request.
     std::set<std::pair<bool, Address>> in_flight_;
-    std::atomic<size_t> per_request_;         // tokens per request now: halved by timeouts
-    std::atomic<int64_t> retry_after_ms_{0};  // the node's last Retry-After, not yet waited
+    std::atomic<size_t> per_request_;          // tokens per request now: halved by timeouts
+    std::atomic<int64_t> paused_until_ms_{0};  // steady clock: the end of the node's Retry-After
 
     /// Readings written at recent blocks, so a rollback finds the tokens it
     /// made stale without reading every token. It holds every reading at or

@@ -132,7 +132,7 @@ struct Run {
 // Runs an indexer on `chain` until the metadata is final, or only to the
 // head when `stop_at_head`; times both.
 Run run(storage::Store& store, FakeChain& chain, const FakeChainOptions& co, bool stop_at_head,
-        std::chrono::seconds limit) {
+        std::chrono::seconds limit, unsigned connections = MetadataOptions{}.connections) {
     Run r;
     const auto t0 = Clock::now();
     auto last_check = t0;
@@ -141,6 +141,7 @@ Run run(storage::Store& store, FakeChain& chain, const FakeChainOptions& co, boo
     o.max_range = 500;
     o.metadata.first_retry = std::chrono::milliseconds(20);  // 20 ms .. 2.6 s
     o.metadata.max_attempts = 8;
+    o.metadata.connections = connections;
     const bool done = indexer::testing::run_until(
         store, o,
         [&] {
@@ -257,6 +258,27 @@ TEST_CASE("readings a rollback undid while no daemon ran are read again at the s
     CHECK(r.to_metadata_s > 0);
     check_metadata(*store, chain, co);
     CHECK_FALSE(store->metadata_rollback());
+}
+
+// A provider's rate limit: HTTP 429 with Retry-After on metadata batches.
+// Nothing may ask the node before the wait ends (the idle wait is 1 s, so a
+// Retry-After of 1.5 s tells a honoured wait from a lucky one).
+TEST_CASE("after a 429 with Retry-After the metadata connection waits it out",
+          "[indexer][metadata]") {
+    spdlog::set_level(spdlog::level::warn);
+    TempDir dir;
+    auto co = many_tokens(300, std::chrono::microseconds(0), false);
+    co.rate_limit_every = 2;
+    co.retry_after_ms = 1500;
+    FakeChain chain(co);
+    chain.extend(blocks_for(co.tokens));
+    auto store = storage::Store::open(dir.path.string(), store_options());
+    const Run r = run(*store, chain, co, false, std::chrono::seconds(60), 1);
+    CHECK(r.to_metadata_s > 0);
+    const auto s = chain.stats();
+    CHECK(s.rate_limited >= 2);
+    CHECK(s.min_ms_after_429 >= 1490);
+    check_metadata(*store, chain, co);
 }
 
 TEST_CASE("many tokens, slow eth_call: figures", "[.tokens-bench]") {

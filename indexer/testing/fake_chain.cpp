@@ -7,6 +7,7 @@
 #include "common/hex.hpp"
 #include "indexer/extract.hpp"
 #include "rpc/abi.hpp"
+#include "rpc/errors.hpp"
 
 namespace erc20::indexer::testing {
 namespace {
@@ -196,6 +197,9 @@ rpc::Result<std::string> FakeChain::answer(std::string_view request) {
     constexpr std::string_view kItem = R"({"jsonrpc":"2.0","id":)";
     std::unique_lock lock(mutex_);
     ++stats_.requests;
+    if (request.find(R"("method":"eth_call")") != std::string_view::npos) {
+        if (auto refused = rate_limit_locked()) return *refused;
+    }
     const uint64_t calls_before = stats_.calls;
     std::vector<std::string> answers;
     for (size_t at = request.find(kItem); at != std::string_view::npos;) {
@@ -289,6 +293,24 @@ std::string FakeChain::logs_locked(std::string_view params, int64_t id) {
         if (!served_.insert(key).second) ++stats_.logs_again;
     }
     return result(logs + "]");
+}
+
+// A request holding eth_calls: the time since the last 429, and a 429 of
+// its own every rate_limit_every-th time.
+std::optional<rpc::RpcError> FakeChain::rate_limit_locked() {
+    const auto now = std::chrono::steady_clock::now();
+    if (last_429_) {
+        const int64_t ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_429_).count();
+        if (stats_.min_ms_after_429 < 0 || ms < stats_.min_ms_after_429)
+            stats_.min_ms_after_429 = ms;
+        last_429_.reset();
+    }
+    if (options_.rate_limit_every == 0 || ++call_requests_ % options_.rate_limit_every != 0)
+        return std::nullopt;
+    ++stats_.rate_limited;
+    last_429_ = now;
+    return rpc::make_http_error(429, options_.retry_after_ms, "rate limited");
 }
 
 // eth_call of totalSupply, name, symbol or decimals of a token, as its

@@ -55,6 +55,11 @@ struct FakeChainOptions {
     /// eth_call fails with an internal error (-32603, a transient failure)
     /// for every fail_every-th token (index 2, n + 2, ...). 0: none.
     size_t fail_every{0};
+    /// Every rate_limit_every-th request holding eth_calls is refused with
+    /// HTTP 429 and a Retry-After of retry_after_ms, as a provider's rate
+    /// limit does. 0: none.
+    size_t rate_limit_every{0};
+    int64_t retry_after_ms{1000};
 };
 
 /// What the fake node was asked and answered.
@@ -68,6 +73,9 @@ struct FakeChainStats {
     uint64_t calls{0};         // eth_call calls (a batch counts each)
     uint64_t failed_calls{0};  // of them, answered with the transient failure (fail_every)
     uint64_t max_call_requests_in_flight{0};  // requests holding eth_calls at once, at most
+    uint64_t rate_limited{0};  // requests holding eth_calls refused with 429 (rate_limit_every)
+    /// The shortest time from a 429 to the next request holding eth_calls (-1: none came).
+    int64_t min_ms_after_429{-1};
 };
 
 class FakeChain {
@@ -114,12 +122,15 @@ class FakeChain {
     std::string answer_one(std::string_view method, std::string_view params, int64_t id);
     std::string logs_locked(std::string_view params, int64_t id);
     std::string call_locked(std::string_view params, int64_t id);
+    std::optional<rpc::RpcError> rate_limit_locked();
 
     FakeChainOptions options_;
     std::vector<Address> tokens_;
     std::unordered_map<Address, size_t, AddressHasher> token_index_;
     mutable std::mutex mutex_;
     uint64_t call_requests_in_flight_{0};
+    uint64_t call_requests_{0};
+    std::optional<std::chrono::steady_clock::time_point> last_429_;
     std::vector<Block> blocks_;  // index = block number
     std::map<std::pair<Address, Address>, U256>
         balances_;  // at the head; the zero address is never a holder
