@@ -157,6 +157,14 @@ void RankedUndo::reopen(Writes& wb, const Address& token, const Address& holder,
 void RankedUndo::drop_epochs(Writes& wb, const Address& token) const {
     std::unique_ptr<rocksdb::Iterator> it(d_.db->NewIterator(ro_, d_.cf(kCfHistoryEpochs)));
     for_each_class(d_, *it, token, 0, [&](RankClass c) {
+        // A class whose current epoch began before the undone blocks has
+        // nothing to drop; its counts stay as they were (they only time rolls).
+        if (it->key().size() == kClassKeySize) {
+            const auto key = view_of(it->key());
+            const auto e =
+                decoded(decode_current_epoch(view_of(it->value())), kCfHistoryEpochs, key, d_.path);
+            if (e.start < first_) return true;
+        }
         const std::string from = epoch_key(token, c, first_);
         const std::string to = epoch_key(token, c, kLastBlock);
         wb.DeleteRange(kCfHistoryEpochs, slice(from), slice(to));

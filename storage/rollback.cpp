@@ -104,15 +104,15 @@ void RollbackPlan::restore_balances(Writes& wb) {
         const BalanceRow restored =
             to_ ? d_.balance_row_at(ro_, token, holder, last_kept_) : BalanceRow{};
         undo_ranked(*history, wb, ranked, token, holder);
-        wb.DeleteRange(kCfBalanceHistory, slice(history_key(token, holder, first_)),
-                       slice(history_key(token, holder, std::numeric_limits<BlockNum>::max())));
         d_.write_balance_change(wb, token, holder, now, restored, stats_.at(token).second);
         ranked.reopen(wb, token, holder, restored);
     }
     for (const auto& entry : stats_) ranked.drop_epochs(wb, entry.first);
 }
 
-// The ranked_history entries of the pair's history rows after the target.
+// The pair's history rows after the target and their ranked_history entries.
+// Point deletes, not a range: a range tombstone per pair made every later
+// iterator re-fragment them all (a rollback of 1M transfers held 1 GiB).
 void RollbackPlan::undo_ranked(rocksdb::Iterator& history, Writes& wb, RankedUndo& ranked,
                                const Address& token, const Address& holder) const {
     const std::string prefix = pair_key(token, holder);
@@ -120,6 +120,7 @@ void RollbackPlan::undo_ranked(rocksdb::Iterator& history, Writes& wb, RankedUnd
          history.Valid() && starts_with(history.key(), prefix); history.Next()) {
         const std::string_view key = view_of(history.key());
         if (key.size() != kHistoryKeySize) corrupt_row(kCfBalanceHistory, key, d_.path);
+        wb.Delete(kCfBalanceHistory, history.key());
         ranked.undo_row(
             wb, token, holder,
             decoded(decode_balance(view_of(history.value())), kCfBalanceHistory, key, d_.path),
