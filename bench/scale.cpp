@@ -312,6 +312,7 @@ class Run {
     int check(const char* when);
     void print_table() const;
     std::unordered_map<std::string, std::string> child_stats() const;
+    void report_tenth() const;
 
     const Options& o_;
     std::unique_ptr<storage::Store> store_;
@@ -445,6 +446,7 @@ void Run::replay(int fd) {
         if (tenth_s_.size() < 10 && done >= n * (tenth_s_.size() + 1) / 10) {
             tenth_s_.push_back(active_since(t0_, paused_s_));
             tenth_done_.push_back(done);
+            report_tenth();
         }
         if (next_mark < marks_.size() && done >= marks_[next_mark]) {
             writer.finish();
@@ -459,6 +461,22 @@ void Run::replay(int fd) {
         tenth_done_.push_back(writer.stats().transfers);
     }
     run_cpu_ = cpu_seconds();
+}
+
+// A line as each tenth is passed: a 100M run takes hours, and its table
+// comes only at the end.
+void Run::report_tenth() const {
+    const size_t i = tenth_s_.size() - 1;
+    const double dt = tenth_s_[i] - (i ? tenth_s_[i - 1] : 0.0);
+    const uint64_t dn = tenth_done_[i] - (i ? tenth_done_[i - 1] : 0);
+    std::printf(
+        "tenth %zu: %.2fM transfers after %.1f s, %.0f transfers/s in this tenth, VmHWM %s, "
+        "%.1f bytes/transfer, %" PRIu64 " level-0 files at most\n",
+        i + 1, static_cast<double>(tenth_done_[i]) / 1e6, tenth_s_[i], static_cast<double>(dn) / dt,
+        human_bytes(static_cast<double>(proc_status_kib("VmHWM")) * 1024).c_str(),
+        static_cast<double>(store_->size_bytes()) / static_cast<double>(tenth_done_[i]),
+        static_cast<uint64_t>(bulk_max_l0_));
+    std::fflush(stdout);
 }
 
 std::unordered_map<std::string, std::string> Run::child_stats() const {
