@@ -13,33 +13,50 @@ long double ratio(const cpp_int& a, const cpp_int& b) {
 
 }  // namespace
 
-Distribution distribution_of(std::span<const Balance> balances) {
+void DistributionSums::add(const Balance& x) {
+    const cpp_int v(x);
+    ++holders_;
+    supply_ += v;
+    if (holders_ <= 10) top10_ += v;
+    if (holders_ <= 100) top100_ += v;
+    squares_ += v * v;
+    ranked_ += v * holders_;
+}
+
+Distribution DistributionSums::finish(uint64_t nakamoto) const {
     Distribution d;
-    cpp_int top10 = 0, top100 = 0, squares = 0, gini_num = 0, running = 0;
-    const auto n = static_cast<int64_t>(balances.size());
-    for (const auto& b : balances) d.supply += cpp_int(b);
-    std::optional<uint64_t> nakamoto;
-    for (int64_t j = 1; j <= n; ++j) {
-        const cpp_int x(balances[static_cast<size_t>(j - 1)]);
-        if (j <= 10) top10 += x;
-        if (j <= 100) top100 += x;
-        squares += x * x;
-        // Gini = sum over ascending rank i of (2i - n - 1) x_i / (n * supply); j is the descending
-        // rank.
-        gini_num += cpp_int(n + 1 - 2 * j) * x;
-        running += x;
-        if (!nakamoto && running * 2 > d.supply) nakamoto = static_cast<uint64_t>(j);
-    }
-    d.holders = static_cast<uint64_t>(n);
-    if (n == 0 || d.supply == 0) return d;
+    d.holders = holders_;
+    d.supply = supply_;
+    if (holders_ == 0 || supply_ == 0) return d;
+    // Gini = sum over ascending rank i of (2i - n - 1) x_i / (n * supply); with
+    // the descending rank j = n + 1 - i the numerator is (n + 1) supply - 2 ranked.
+    const cpp_int n(holders_);
     Concentration c;
-    c.top10_share = static_cast<double>(ratio(top10, d.supply));
-    c.top100_share = static_cast<double>(ratio(top100, d.supply));
-    c.gini = static_cast<double>(ratio(gini_num, cpp_int(n) * d.supply));
-    c.nakamoto = nakamoto.value_or(0);
-    c.hhi = static_cast<double>(ratio(squares, d.supply * d.supply));
+    c.top10_share = static_cast<double>(ratio(top10_, supply_));
+    c.top100_share = static_cast<double>(ratio(top100_, supply_));
+    c.gini = static_cast<double>(ratio((n + 1) * supply_ - 2 * ranked_, n * supply_));
+    c.nakamoto = nakamoto;
+    c.hhi = static_cast<double>(ratio(squares_, supply_ * supply_));
     d.concentration = c;
     return d;
+}
+
+bool NakamotoWalk::add(const Balance& x) {
+    running_ += cpp_int(x);
+    ++count_;
+    return running_ <= half_;  // 2 * running > supply  <=>  running > floor(supply / 2)
+}
+
+Distribution distribution_of(std::span<const Balance> balances) {
+    DistributionSums sums;
+    for (const auto& b : balances) sums.add(b);
+    NakamotoWalk walk(sums.supply());
+    if (sums.supply() > 0) {
+        for (const auto& b : balances) {
+            if (!walk.add(b)) break;
+        }
+    }
+    return sums.finish(walk.count());
 }
 
 }  // namespace erc20::api

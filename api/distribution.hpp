@@ -1,7 +1,8 @@
 #pragma once
 // The maths of /v1/tokens/{token}/distribution: supply, top-10 and top-100
 // shares, Gini coefficient, Nakamoto coefficient and Herfindahl-Hirschman
-// index of a list of balances. Pure: no storage, no JSON.
+// index of a list of balances, as running sums over the list in rank order.
+// Pure: no storage, no JSON.
 
 #include <cstdint>
 #include <optional>
@@ -29,9 +30,40 @@ struct Distribution {
     std::optional<Concentration> concentration;
 };
 
-/// The figures of `balances`. REQUIRES: sorted descending (the holders
-/// list's order). Sums and squares are exact (arbitrary precision); only
-/// the final ratios are rounded.
+/// Running sums of a list of balances given one at a time in descending
+/// order (the holders list's), so that a distribution over millions of
+/// holders needs no list in memory. Sums and squares are exact (arbitrary
+/// precision); only the final ratios are rounded.
+class DistributionSums {
+  public:
+    void add(const Balance& x);
+    [[nodiscard]] uint64_t holders() const { return holders_; }
+    [[nodiscard]] const boost::multiprecision::cpp_int& supply() const { return supply_; }
+    /// The figures, with the Nakamoto coefficient a second walk counted
+    /// (NakamotoWalk: it needs the supply first).
+    [[nodiscard]] Distribution finish(uint64_t nakamoto) const;
+
+  private:
+    uint64_t holders_{0};
+    boost::multiprecision::cpp_int supply_{0}, top10_{0}, top100_{0}, squares_{0};
+    boost::multiprecision::cpp_int ranked_{0};  // sum of j * x_j, j the descending rank from 1
+};
+
+/// The Nakamoto coefficient of a list of `supply`: the fewest of its largest
+/// balances, given in descending order, holding more than half of it.
+class NakamotoWalk {
+  public:
+    explicit NakamotoWalk(const boost::multiprecision::cpp_int& supply) : half_(supply / 2) {}
+    /// False once the count is reached: the walk can stop.
+    bool add(const Balance& x);
+    [[nodiscard]] uint64_t count() const { return count_; }
+
+  private:
+    boost::multiprecision::cpp_int half_, running_{0};
+    uint64_t count_{0};
+};
+
+/// The figures of `balances`. REQUIRES: sorted descending.
 [[nodiscard]] Distribution distribution_of(std::span<const Balance> balances);
 
 }  // namespace erc20::api

@@ -7,9 +7,8 @@
 namespace erc20::api {
 namespace {
 
-size_t holders_size(const QueryCaches::HolderList& list) {
-    return list.capacity() * sizeof(storage::HolderItem);
-}
+// A walk reads the holder list in pages of this many: its memory.
+constexpr size_t kWalkPage = 10'000;
 
 // cpp_int keeps small values inline; a larger supply's limbs are allocated.
 size_t distribution_size(const Distribution& d) {
@@ -22,32 +21,28 @@ std::string token_key(const storage::View& v, const Address& token) {
     return to_hex(token) + "@h" + std::to_string(v.history_version());
 }
 
-// Balances in rank order (descending), excluded addresses left out.
-template <class Each>
-std::vector<Balance> kept_balances(const std::vector<Address>& exclude, Each&& each) {
-    std::vector<Balance> balances;
-    each([&](const storage::HolderItem& h) {
-        if (!std::binary_search(exclude.begin(), exclude.end(), h.holder))
-            balances.push_back(h.balance);
-    });
-    return balances;
+// The balances of `token`'s holders at the end of `block_num` (none: at v's
+// head) in rank order (descending), the addresses of `exclude` (sorted) left
+// out, page by page into `f` until it returns false.
+template <class F>
+void walk_balances(const storage::View& v, const Address& token, std::optional<BlockNum> block_num,
+                   const std::vector<Address>& exclude, F&& f) {
+    std::optional<storage::Position> pos, next;
+    do {
+        const auto page = block_num ? v.holders_at(token, *block_num, pos, kWalkPage, next)
+                                    : v.holders(token, pos, kWalkPage, next);
+        for (const auto& h : page) {
+            if (std::binary_search(exclude.begin(), exclude.end(), h.holder)) continue;
+            if (!f(h.balance)) return;
+        }
+        pos = next;
+    } while (next);
 }
 
 }  // namespace
 
 QueryCaches::QueryCaches(size_t budget_bytes)
-    : holders_("past_holders", budget_bytes - budget_bytes / 8, holders_size),
-      distributions_("distribution", budget_bytes / 8, distribution_size) {}
-
-QueryCaches::Holders QueryCaches::past_holders(const storage::View& v, const Address& token,
-                                               BlockNum block_num) {
-    const std::string key = token_key(v, token) + "@" + std::to_string(block_num);
-    return holders_.get_or_compute(key, [&] {
-        HolderList list = v.holders_at(token, block_num);
-        list.shrink_to_fit();  // kept for long: up to half of a grown vector is slack
-        return list;
-    });
-}
+    : distributions_("distribution", budget_bytes, distribution_size) {}
 
 std::shared_ptr<const Distribution> QueryCaches::distribution(const storage::View& v,
                                                               const Address& token,
@@ -62,27 +57,24 @@ std::shared_ptr<const Distribution> QueryCaches::distribution(const storage::Vie
     }
     for (const Address& a : exclude) key += "-" + to_hex(a);
     return distributions_.get_or_compute(key, [&] {
-        std::vector<Balance> balances;
-        if (block_num) {
-            const Holders all = past_holders(v, token, *block_num);
-            balances = kept_balances(exclude, [&](auto take) {
-                for (const auto& h : *all) take(h);
-            });
-        } else {
-            balances = kept_balances(exclude, [&](auto take) {
-                std::optional<storage::Position> pos, next;
-                do {
-                    for (const auto& h : v.holders(token, pos, 10000, next)) take(h);
-                    pos = next;
-                } while (next);
-            });
+        // Two walks of one snapshot: the sums, then the largest balances up
+        // to half the supply (usually a small part of the list).
+        DistributionSums sums;
+        walk_balances(v, token, block_num, exclude, [&](const Balance& b) {
+            sums.add(b);
+            return true;
+        });
+        NakamotoWalk nakamoto(sums.supply());
+        if (sums.supply() > 0) {
+            walk_balances(v, token, block_num, exclude,
+                          [&](const Balance& b) { return nakamoto.add(b); });
         }
-        return distribution_of(balances);
+        return sums.finish(nakamoto.count());
     });
 }
 
 std::string QueryCaches::render_metrics() const {
-    return render_cache_metrics({report_of(holders_), report_of(distributions_)});
+    return render_cache_metrics({report_of(distributions_)});
 }
 
 }  // namespace erc20::api

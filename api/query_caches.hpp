@@ -1,11 +1,13 @@
 #pragma once
 // The answers of the routes that read a whole holder list, kept across
-// requests and blocks (--query-cache-mb): the holder lists at past blocks
-// and the distributions. Keys name what an answer depends on: the token,
-// the block (a past one, or the head's number and hash), the store's
-// history version (advanced by rollbacks and add-tokens steps, see
-// View::history_version) and the parameters. A block applied on top of the
-// head leaves every past answer valid; a rollback makes new keys.
+// requests and blocks (--query-cache-mb): the distributions, current and at
+// past blocks. Keys name what an answer depends on: the token, the block (a
+// past one, or the head's number and hash), the store's history version
+// (advanced by rollbacks and add-tokens steps, see View::history_version)
+// and the parameters. A block applied on top of the head leaves every past
+// answer valid; a rollback makes new keys. A distribution is computed by
+// walking the holder list page by page, never held whole: its memory is a
+// page, whatever the token's holders.
 
 #include <memory>
 #include <optional>
@@ -20,16 +22,8 @@ namespace erc20::api {
 
 class QueryCaches {
   public:
-    using HolderList = std::vector<storage::HolderItem>;
-    using Holders = std::shared_ptr<const HolderList>;
-
-    /// `budget_bytes` is shared: 7/8 for holder lists, 1/8 for distributions.
     /// 0 caches nothing.
     explicit QueryCaches(size_t budget_bytes);
-
-    /// The holders of `token` at the end of `block_num` as `v` shows them.
-    /// REQUIRES: block_num at or below v's cursor.
-    Holders past_holders(const storage::View& v, const Address& token, BlockNum block_num);
 
     /// The distribution of `token` at the end of `block_num` (none: at v's
     /// head), the addresses in `exclude` (sorted) left out.
@@ -41,7 +35,6 @@ class QueryCaches {
     [[nodiscard]] std::string render_metrics() const;
 
   private:
-    AnswerCache<HolderList> holders_;
     AnswerCache<Distribution> distributions_;
 };
 

@@ -800,25 +800,33 @@ try {
     assert.equal(r.after - before, 3);
   });
 
-  await h.check('/metrics query caches: distribution?block=N with another exclude reuses the past_holders list; erc20_cache_* typed', async () => {
+  await h.check('/metrics query caches: a repeat of distribution?block=N is a hit, another exclude a miss; erc20_cache_* typed', async () => {
     const t = chain.tokens[0];
     const n = Math.max(1, (await apiOk(port, '/v1/status')).block - 1);
-    const hits = async () => {
+    const counts = async () => {
       const mt = parseMetrics((await api(port, '/metrics')).text);
       for (const [fam, type] of [['erc20_cache_hits_total', 'counter'], ['erc20_cache_misses_total', 'counter'],
         ['erc20_cache_evictions_total', 'counter'], ['erc20_cache_bytes', 'gauge'], ['erc20_cache_budget_bytes', 'gauge']]) {
         assert.equal(mt.types.get(fam), type, fam);
       }
-      assert.equal(sample(mt, 'erc20_cache_budget_bytes', { cache: 'past_holders' }).value, (64 << 20) - (8 << 20));
-      return sample(mt, 'erc20_cache_hits_total', { cache: 'past_holders' }).value;
+      assert.equal(sample(mt, 'erc20_cache_budget_bytes', { cache: 'distribution' }).value, 64 << 20);
+      assert.equal(mt.samples.some((s) => s.labels.cache === 'past_holders'), false, 'no holder-list cache');
+      return {
+        hits: sample(mt, 'erc20_cache_hits_total', { cache: 'distribution' }).value,
+        misses: sample(mt, 'erc20_cache_misses_total', { cache: 'distribution' }).value,
+      };
     };
-    // Holder pages at a past block read storage's ranked history; the
-    // distributions at that block share one cached holder list.
-    const before = await hits();
-    const first = await apiOk(port, `/v1/tokens/${t}/distribution?block=${n}`);
+    // Distributions walk the holder list page by page; only answers are kept.
+    const q = `/v1/tokens/${t}/distribution?block=${n}&exclude=${accounts[2]}`;
+    const before = await counts();
+    const first = await apiOk(port, q);
+    const again = await apiOk(port, q);
     const other = await apiOk(port, `/v1/tokens/${t}/distribution?block=${n}&exclude=${accounts[1]}`);
+    assert.deepEqual(again, first);
     assert.equal(other.block, first.block);
-    assert.ok((await hits()) - before >= 1, 'the second distribution read the cached list');
+    const after = await counts();
+    assert.equal(after.hits - before.hits, 1, 'the repeat came from the cache');
+    assert.equal(after.misses - before.misses, 2, 'the first and the other exclude were computed');
   });
   // ---- bad inputs ---------------------------------------------------------------------------
   // Both run in the background while the battery goes on (~10 s).
