@@ -72,7 +72,7 @@ void Store::Impl::write(Writes& wb, size_t transfers, std::string_view what) {
             commit.lock();
         });
         if (commit.owns_lock()) commit.unlock();
-        if (bulk) bound_level0(kBulkMaxL0Files);
+        if (bulk) bound_level0();
     } else {
         wb.commit(*db, cfs, what, [&] {
             inject(CommitPoint::kApplyBatch, what);
@@ -98,8 +98,10 @@ uint64_t level0_files(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h) {
     return std::strtoull(v.c_str(), nullptr, 10);
 }
 
-void Store::Impl::bound_level0(uint64_t limit) {
+void Store::Impl::bound_level0() {
     for (size_t c = 0; c < cfs.size(); ++c) {
+        const bool read = c == kCfBalances || c == kCfTokenStats || c == kCfHistoryEpochs;
+        const uint64_t limit = read ? kBulkMaxL0FilesRead : kBulkMaxL0Files;
         if (bulk_compacting[c] || level0_files(*db, cfs[c]) < limit) continue;
         (void)db->SetOptions(cfs[c], {{"disable_auto_compactions", "false"}});
         bulk_compacting[c] = true;

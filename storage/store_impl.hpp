@@ -32,6 +32,10 @@ namespace erc20::storage {
 /// Level-0 files a family may gather in bulk mode before its automatic
 /// compactions come back (reads search every level-0 file).
 inline constexpr uint64_t kBulkMaxL0Files = 96;
+/// The same for the families every batch reads by key (balances, token
+/// stats, the current epochs of ranked_history): each of their point reads
+/// probes every level-0 file, so they get compactions back early.
+inline constexpr uint64_t kBulkMaxL0FilesRead = 8;
 
 struct Store::Impl {
     std::string path;
@@ -147,7 +151,7 @@ struct Store::Impl {
     void inject(CommitPoint p, std::string_view what) const;
     /// In bulk mode, a family whose level 0 grew to `limit` files gets its
     /// automatic compactions back (once).
-    void bound_level0(uint64_t limit);
+    void bound_level0();
 
     // --- store.cpp
     /// Automatic compactions on; a family above the default stall triggers
