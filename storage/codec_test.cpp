@@ -90,3 +90,23 @@ TEST_CASE("amount magnitudes are minimal big-endian", "[storage][codec]") {
     U256 max = ~U256(0);
     CHECK(u256_from_min_be(u256_to_min_be(max)) == max);
 }
+
+TEST_CASE("epoch counts round-trip, and a 16-byte row from before min_live reads its live count",
+          "[storage][codec]") {
+    const EpochCounts c{9, 5, 3};
+    const auto back = decode_epoch_counts(encode_epoch_counts(c));
+    REQUIRE(back);
+    CHECK(back->entries == 9);
+    CHECK(back->live == 5);
+    CHECK(back->min_live == 3);
+    const auto current = decode_current_epoch(encode_current_epoch(CurrentEpoch{42, c}));
+    REQUIRE(current);
+    CHECK(current->start == 42);
+    CHECK(current->counts.min_live == 3);
+    const auto old = decode_epoch_counts(encode_epoch_counts(c).substr(0, 16));
+    REQUIRE(old);
+    CHECK(old->live == 5);
+    CHECK(old->min_live == 5);
+    CHECK_FALSE(decode_epoch_counts(std::string(20, '\0')));
+    CHECK_FALSE(decode_current_epoch(std::string(4, '\0')));
+}

@@ -16,8 +16,11 @@ std::string end_value(BlockNum to) {
     return v;
 }
 
+// Against the fewest live entries the epoch had, not the live ones now: a
+// class growing from 300 holders to 3M would otherwise keep one epoch, and a
+// scan at a block with 300 holders would read 3M entries.
 bool full(const Store::Impl& d, const EpochCounts& c) {
-    return c.entries >= std::max(d.epoch_min_entries, kEpochRatio * c.live);
+    return c.entries >= std::max(d.epoch_min_entries, kEpochRatio * c.min_live);
 }
 
 // Copies the live entries of (token, class)'s epoch `from` into a new one
@@ -95,7 +98,7 @@ Epoch& RankedWriter::epoch(Writes& wb, const Address& token, RankClass c) {
         it->second = Epoch{first_, {}};
     } else if (e->start < first_ && full(d_, e->counts)) {
         const uint64_t copied = copy_live(d_, ro_, wb, token, c, e->start, first_);
-        it->second = Epoch{first_, {copied, copied}};
+        it->second = Epoch{first_, {copied, copied, copied}};
     } else {
         it->second = *e;
     }
@@ -104,13 +107,15 @@ Epoch& RankedWriter::epoch(Writes& wb, const Address& token, RankClass c) {
 
 void RankedWriter::change(Writes& wb, const Address& token, const Address& holder,
                           const BalanceRow& before, const Balance& after, BlockNum block) {
-    std::string rank;  // each side's ranking part, built once for its class and its key
+    std::string rank;             // each side's ranking part, built once for its class and its key
+    EpochCounts* left = nullptr;  // the class the holder leaves (maybe for the same one)
     if (before.balance > 0) {
         append_rank(rank, before.balance, holder);
         Epoch& e = epoch(wb, token, rank_class_of(rank));
         wb.Put(kCfRankedHistory, slice(ranked_key(token, e.start, rank, before.block)),
                slice(end_value(block)));
         if (e.counts.live > 0) e.counts.live -= 1;
+        left = &e.counts;
     }
     if (after > 0) {
         rank.clear();
@@ -120,6 +125,7 @@ void RankedWriter::change(Writes& wb, const Address& token, const Address& holde
         e.counts.entries += 1;
         e.counts.live += 1;
     }
+    if (left) left->min_live = std::min(left->min_live, left->live);
 }
 
 void RankedWriter::finish(Writes& wb) const {

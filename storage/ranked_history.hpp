@@ -7,11 +7,15 @@
 // writes each history row's entries into the current epochs of their
 // classes: the entry of the balance before ends at the row's block, one of
 // the balance after starts there. When an epoch holds kEpochRatio times the
-// live entries of its class (and at least
+// fewest live entries its class had at any of its blocks (and at least
 // StoreOptions::history_epoch_min_entries), the next batch that writes into
-// the class starts a new epoch with a copy of the live entries: copies cost
-// at most one row per (kEpochRatio - 1) changes, and a scan of an epoch
-// reads at most about kEpochRatio times its class's holders. A rollback to
+// the class starts a new epoch with a copy of the live entries. A scan at
+// block n reads the whole epoch holding n: at most about kEpochRatio times
+// the class's holders at n (plus the minimum and one batch's entries), since
+// the class had no fewer at any block of the epoch. A copy costs at most one
+// row per (kEpochRatio - 1) changes plus one per holder the class gained in
+// the epoch (while a class grows its epochs grow geometrically, so each
+// holder is copied a bounded number of times). A rollback to
 // block B drops the epochs that start after B and, in the ones holding B,
 // the entries of the undone rows; the entries those rows had ended are live
 // again. The counts of an epoch holding B stay as they were: they only time

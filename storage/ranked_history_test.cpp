@@ -10,6 +10,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <rocksdb/db.h>
+
+#include "common/endian.hpp"
 #include "storage/store.hpp"
 
 using namespace erc20;
@@ -173,4 +176,76 @@ TEST_CASE("holders at past blocks through batches written as table files", "[sto
 
 TEST_CASE("one large epoch: no copies, the same answers", "[storage][ranked]") {
     run_model(21, StoreOptions{});
+}
+
+namespace {
+
+// (epoch start, entries) of every epoch of `token`'s rank class `c`, read
+// from history_epochs with RocksDB itself once the store is closed.
+std::vector<std::pair<BlockNum, uint64_t>> epochs_of(const std::string& path,
+                                                     const Address& token) {
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(
+        rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const auto at = std::find(names.begin(), names.end(), "history_epochs");
+    REQUIRE(at != names.end());
+    std::vector<std::pair<BlockNum, uint64_t>> out;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), handles[static_cast<size_t>(at - names.begin())]));
+    const std::string prefix(reinterpret_cast<const char*>(token.bytes.data()), 20);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        if (it->key().size() != 30) continue;  // the current epoch's row
+        const std::string_view k(it->key().data(), it->key().size());
+        const std::string_view v(it->value().data(), it->value().size());
+        out.emplace_back(load_be64(k, 22), load_be64(v));
+    }
+    for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a scan at a block of few holders reads few entries, though the class grew since",
+          "[storage][ranked]") {
+    // One holder more every block, all with the same balance (one rank
+    // class): the live entries never fall, so an epoch measured against its
+    // live entries now would never end, and a scan at block 10 would read
+    // every entry written since.
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("erc20-ranked-growth-" + std::to_string(std::random_device{}()));
+    StoreOptions options;
+    options.history_epoch_min_entries = 8;
+    const Address token = token_of(1);
+    constexpr BlockNum kBlocks = 2000;
+    {
+        auto store = Store::open(dir.string(), options);
+        store->bind_chain(31337);
+        for (BlockNum n = 1; n <= kBlocks; ++n) {
+            Transfer t;
+            t.block_num = n;
+            t.token = token;
+            store_be64(t.to.bytes.data() + 12, n);
+            t.value = U256(1);
+            store->apply(BlockBatch{n, cursor_of(n, 0), {t}, {}, {}, 0});
+        }
+        const auto v = store->view();
+        for (BlockNum n : {BlockNum{1}, BlockNum{10}, BlockNum{500}, kBlocks})
+            CHECK(v.holders_at(token, n).size() == n);
+    }
+    const auto epochs = epochs_of(dir.string(), token);
+    REQUIRE(epochs.size() > 1);
+    for (size_t i = 0; i < epochs.size(); ++i) {
+        const auto [start, entries] = epochs[i];
+        INFO("epoch " << i << " from block " << start << ": " << entries << " entries");
+        // holders at any block of the epoch >= holders at its start (start - 1);
+        // one batch is one block, one entry
+        CHECK(entries <= 3 * (start - 1) + options.history_epoch_min_entries + 1);
+    }
+    std::filesystem::remove_all(dir);
 }

@@ -25,15 +25,19 @@ std::string epoch_key(const Address& token, RankClass c, BlockNum epoch) {
 }
 
 std::string encode_epoch_counts(const EpochCounts& c) {
-    std::string v(16, '\0');
+    std::string v(kEpochCountsSize, '\0');
     store_be64(v.data(), c.entries);
     store_be64(v.data() + 8, c.live);
+    store_be64(v.data() + 16, c.min_live);
     return v;
 }
 
 std::optional<EpochCounts> decode_epoch_counts(std::string_view value) {
-    if (value.size() != 16) return std::nullopt;
-    return EpochCounts{load_be64(value), load_be64(value, 8)};
+    // 16 bytes: written before min_live was kept; the live count stands in.
+    if (value.size() == 16)
+        return EpochCounts{load_be64(value), load_be64(value, 8), load_be64(value, 8)};
+    if (value.size() != kEpochCountsSize) return std::nullopt;
+    return EpochCounts{load_be64(value), load_be64(value, 8), load_be64(value, 16)};
 }
 
 std::string encode_current_epoch(const CurrentEpoch& e) {
@@ -43,7 +47,7 @@ std::string encode_current_epoch(const CurrentEpoch& e) {
 }
 
 std::optional<CurrentEpoch> decode_current_epoch(std::string_view value) {
-    if (value.size() != 24) return std::nullopt;
+    if (value.size() < 8) return std::nullopt;
     auto counts = decode_epoch_counts(value.substr(8));
     if (!counts) return std::nullopt;
     return CurrentEpoch{load_be64(value), *counts};

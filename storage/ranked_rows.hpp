@@ -37,10 +37,12 @@ inline RankClass rank_class_of(std::string_view rank) {
 /// the current one apart, for the writer's point read (a bloom filter skips
 /// the many level-0 files of a backfill; a seek would read them all).
 ///   key   : token (20) | class (2) | epoch (8, its first block), see epoch_key
-///   value : entries (8) | live entries (8), the epoch's rows in ranked_history
-///           and those of them still open
+///   value : entries (8) | live entries (8) | fewest live (8), the epoch's rows
+///           in ranked_history, those of them still open, and the fewest open at
+///           any block of the epoch so far (a 16-byte value, from before that
+///           was kept, reads as fewest = live)
 ///   key   : token (20) | class (2), see class_key: the current epoch
-///   value : epoch (8) | entries (8) | live entries (8)
+///   value : epoch (8) | the counts as above
 inline constexpr std::string_view kHistoryEpochs{"history_epochs"};
 inline constexpr size_t kClassKeySize = kTokenKeySize + kRankClassSize;
 inline constexpr size_t kEpochKeySize = kClassKeySize + kBlockNumSize;
@@ -53,7 +55,9 @@ inline BlockNum epoch_key_epoch(std::string_view key) { return load_be64(key, kC
 struct EpochCounts {
     uint64_t entries{0};
     uint64_t live{0};
+    uint64_t min_live{0};  // the fewest live entries at any block of the epoch
 };
+inline constexpr size_t kEpochCountsSize = 24;
 std::string encode_epoch_counts(const EpochCounts& c);
 std::optional<EpochCounts> decode_epoch_counts(std::string_view value);
 struct CurrentEpoch {
