@@ -13,6 +13,7 @@
 #include <rocksdb/db.h>
 
 #include "common/endian.hpp"
+#include "storage/schema.hpp"
 #include "storage/store.hpp"
 
 using namespace erc20;
@@ -180,7 +181,7 @@ TEST_CASE("one large epoch: no copies, the same answers", "[storage][ranked]") {
 
 namespace {
 
-// (epoch start, entries) of every epoch of `token`'s rank class `c`, read
+// (epoch start, entries) of every epoch of `token`'s rank classes, read
 // from history_epochs with RocksDB itself once the store is closed.
 std::vector<std::pair<BlockNum, uint64_t>> epochs_of(const std::string& path,
                                                      const Address& token) {
@@ -199,12 +200,13 @@ std::vector<std::pair<BlockNum, uint64_t>> epochs_of(const std::string& path,
     std::vector<std::pair<BlockNum, uint64_t>> out;
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator(rocksdb::ReadOptions(), handles[static_cast<size_t>(at - names.begin())]));
-    const std::string prefix(reinterpret_cast<const char*>(token.bytes.data()), 20);
+    const std::string prefix = token_key(token);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        if (it->key().size() != 30) continue;  // the current epoch's row
         const std::string_view k(it->key().data(), it->key().size());
-        const std::string_view v(it->value().data(), it->value().size());
-        out.emplace_back(load_be64(k, 22), load_be64(v));
+        if (k.size() != kEpochKeySize) continue;  // the current epoch's row
+        const auto counts = decode_epoch_counts({it->value().data(), it->value().size()});
+        REQUIRE(counts);
+        out.emplace_back(epoch_key_epoch(k), counts->entries);
     }
     for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
     return out;

@@ -149,8 +149,9 @@ struct Store::Impl {
     void mark_rollback(Writes& wb, const std::optional<Cursor>& to) const;
     /// The test seam before a commit point: throws the injected failure.
     void inject(CommitPoint p, std::string_view what) const;
-    /// In bulk mode, a family whose level 0 grew to `limit` files gets its
-    /// automatic compactions back (once).
+    /// In bulk mode, a family whose level 0 grew to kBulkMaxL0Files
+    /// (kBulkMaxL0FilesRead for the point-read ones) gets its automatic
+    /// compactions back (once).
     void bound_level0();
 
     // --- store.cpp
