@@ -3,9 +3,7 @@
 namespace erc20::api {
 namespace {
 
-using boost::multiprecision::cpp_int;
-
-long double ratio(const cpp_int& a, const cpp_int& b) {
+long double ratio(const DistributionSum& a, const DistributionSum& b) {
     if (b == 0) return 0;
     // Scale into range first: both can exceed long double's exact range, not its exponent range.
     return a.convert_to<long double>() / b.convert_to<long double>();
@@ -14,7 +12,7 @@ long double ratio(const cpp_int& a, const cpp_int& b) {
 }  // namespace
 
 void DistributionSums::add(const Balance& x) {
-    const cpp_int v(x);
+    const auto v = static_cast<DistributionSum>(x);
     ++holders_;
     supply_ += v;
     if (holders_ <= 10) top10_ += v;
@@ -26,11 +24,11 @@ void DistributionSums::add(const Balance& x) {
 Distribution DistributionSums::finish(uint64_t nakamoto) const {
     Distribution d;
     d.holders = holders_;
-    d.supply = supply_;
+    d.supply = static_cast<boost::multiprecision::cpp_int>(supply_);
     if (holders_ == 0 || supply_ == 0) return d;
     // Gini = sum over ascending rank i of (2i - n - 1) x_i / (n * supply); with
     // the descending rank j = n + 1 - i the numerator is (n + 1) supply - 2 ranked.
-    const cpp_int n(holders_);
+    const DistributionSum n(holders_);
     Concentration c;
     c.top10_share = static_cast<double>(ratio(top10_, supply_));
     c.top100_share = static_cast<double>(ratio(top100_, supply_));
@@ -42,7 +40,7 @@ Distribution DistributionSums::finish(uint64_t nakamoto) const {
 }
 
 bool NakamotoWalk::add(const Balance& x) {
-    running_ += cpp_int(x);
+    running_ += static_cast<DistributionSum>(x);
     ++count_;
     return running_ <= half_;  // 2 * running > supply  <=>  running > floor(supply / 2)
 }

@@ -30,36 +30,44 @@ struct Distribution {
     std::optional<Concentration> concentration;
 };
 
+/// Wide enough for every sum here without allocating. Each positive balance
+/// is a sum of the transfer values it received, each below 2^256, over fewer
+/// than 2^64 transfers: so the supply (all positive balances) is below 2^320,
+/// the sum of squares and the supply's square below 2^640 and the
+/// rank-weighted sum below 2^384.
+using DistributionSum = boost::multiprecision::number<boost::multiprecision::cpp_int_backend<
+    640, 640, boost::multiprecision::unsigned_magnitude, boost::multiprecision::unchecked, void>>;
+
 /// Running sums of a list of balances given one at a time in descending
 /// order (the holders list's), so that a distribution over millions of
-/// holders needs no list in memory. Sums and squares are exact (arbitrary
-/// precision); only the final ratios are rounded.
+/// holders needs no list in memory. Sums and squares are exact (fixed width,
+/// wide enough); only the final ratios are rounded.
 class DistributionSums {
   public:
     void add(const Balance& x);
     [[nodiscard]] uint64_t holders() const { return holders_; }
-    [[nodiscard]] const boost::multiprecision::cpp_int& supply() const { return supply_; }
+    [[nodiscard]] const DistributionSum& supply() const { return supply_; }
     /// The figures, with the Nakamoto coefficient a second walk counted
     /// (NakamotoWalk: it needs the supply first).
     [[nodiscard]] Distribution finish(uint64_t nakamoto) const;
 
   private:
     uint64_t holders_{0};
-    boost::multiprecision::cpp_int supply_{0}, top10_{0}, top100_{0}, squares_{0};
-    boost::multiprecision::cpp_int ranked_{0};  // sum of j * x_j, j the descending rank from 1
+    DistributionSum supply_{0}, top10_{0}, top100_{0}, squares_{0};
+    DistributionSum ranked_{0};  // sum of j * x_j, j the descending rank from 1
 };
 
 /// The Nakamoto coefficient of a list of `supply`: the fewest of its largest
 /// balances, given in descending order, holding more than half of it.
 class NakamotoWalk {
   public:
-    explicit NakamotoWalk(const boost::multiprecision::cpp_int& supply) : half_(supply / 2) {}
+    explicit NakamotoWalk(const DistributionSum& supply) : half_(supply / 2) {}
     /// False once the count is reached: the walk can stop.
     bool add(const Balance& x);
     [[nodiscard]] uint64_t count() const { return count_; }
 
   private:
-    boost::multiprecision::cpp_int half_, running_{0};
+    DistributionSum half_, running_{0};
     uint64_t count_{0};
 };
 

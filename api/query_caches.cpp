@@ -7,9 +7,6 @@
 namespace erc20::api {
 namespace {
 
-// A walk reads the holder list in pages of this many: its memory.
-constexpr size_t kWalkPage = 10'000;
-
 // cpp_int keeps small values inline; a larger supply's limbs are allocated.
 size_t distribution_size(const Distribution& d) {
     const size_t limbs = d.supply.backend().size();
@@ -23,20 +20,13 @@ std::string token_key(const storage::View& v, const Address& token) {
 
 // The balances of `token`'s holders at the end of `block_num` (none: at v's
 // head) in rank order (descending), the addresses of `exclude` (sorted) left
-// out, page by page into `f` until it returns false.
+// out, into `f` until it returns false.
 template <class F>
 void walk_balances(const storage::View& v, const Address& token, std::optional<BlockNum> block_num,
                    const std::vector<Address>& exclude, F&& f) {
-    std::optional<storage::Position> pos, next;
-    do {
-        const auto page = block_num ? v.holders_at(token, *block_num, pos, kWalkPage, next)
-                                    : v.holders(token, pos, kWalkPage, next);
-        for (const auto& h : page) {
-            if (std::binary_search(exclude.begin(), exclude.end(), h.holder)) continue;
-            if (!f(h.balance)) return;
-        }
-        pos = next;
-    } while (next);
+    v.for_each_holder(token, block_num, [&](const storage::HolderItem& h) {
+        return std::binary_search(exclude.begin(), exclude.end(), h.holder) || f(h.balance);
+    });
 }
 
 }  // namespace

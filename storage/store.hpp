@@ -328,6 +328,12 @@ class View {
     /// REQUIRES: `after`, when given, is of Position::Kind::kHolder.
     std::vector<HolderItem> holders(const Address& token, const std::optional<Position>& after,
                                     size_t limit, std::optional<Position>& next) const;
+    /// Every holder of a token with a positive balance, now (no n) or at the
+    /// end of block n (as holders_at), in holders() order, given to f until it
+    /// returns false: one iterator over the snapshot and no list in memory,
+    /// for walks over millions of holders (distributions).
+    void for_each_holder(const Address& token, std::optional<BlockNum> n,
+                         const std::function<bool(const HolderItem&)>& f) const;
 
     /// Transfers of a token in [from_block, to_block], ascending, after
     /// (block, log_index) `after` when given.

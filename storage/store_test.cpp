@@ -161,6 +161,16 @@ void check_against_model(Store& store, const Model& m) {
             after = next;
         }
         CHECK(all.size() == s->holders);
+        // The walk without pages gives the same list, and stops when asked.
+        std::vector<HolderItem> walked;
+        view.for_each_holder(token, std::nullopt, [&](const HolderItem& h) {
+            walked.push_back(h);
+            return true;
+        });
+        CHECK(walked == all);
+        size_t seen = 0;
+        view.for_each_holder(token, std::nullopt, [&](const HolderItem&) { return ++seen < 2; });
+        CHECK(seen == std::min<size_t>(2, all.size()));
         for (size_t i = 0; i < all.size(); ++i) {
             CHECK(all[i].balance == balances.at({token, all[i].holder}));
             if (i > 0) {

@@ -220,10 +220,26 @@ std::vector<Address> View::account_tokens(const Address& account, std::optional<
     return out;
 }
 
+void View::for_each_holder(const Address& token, std::optional<BlockNum> n,
+                           const std::function<bool(const HolderItem&)>& f) const {
+    auto ro = snapshot_options(snapshot_);
+    if (n) {
+        scan_ranked(*store_, ro, token, *n, {}, [&](const RankedEntry& e) { return f(e.item); });
+        return;
+    }
+    const std::string prefix = token_key(token);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfHolders)));
+    for (it->Seek(prefix); it->Valid() && starts_with(it->key(), prefix); it->Next()) {
+        const std::string_view key = view_of(it->key());
+        if (!f(decoded(decode_holder_rank_key(key), kCfHolders, key, store_->path))) return;
+    }
+    check(it->status(), "scan holders");
+}
+
 std::vector<HolderItem> View::holders_at(const Address& token, BlockNum n) const {
     std::vector<HolderItem> out;
-    scan_ranked(*store_, snapshot_options(snapshot_), token, n, {}, [&](const RankedEntry& e) {
-        out.push_back(e.item);
+    for_each_holder(token, n, [&](const HolderItem& h) {
+        out.push_back(h);
         return true;
     });
     return out;
