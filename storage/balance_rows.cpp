@@ -26,11 +26,7 @@ std::optional<HolderItem> decode_rank(std::string_view rank) {
     if (rank.size() < 1 + kAddressSize) return std::nullopt;
     const size_t len = 0xff - static_cast<uint8_t>(rank[0]);
     if (rank.size() != 1 + len + kAddressSize) return std::nullopt;
-    std::string value(1 + len, '\0');  // as a balances value: sign byte, then the magnitude
-    for (size_t i = 0; i < len; ++i) {
-        value[1 + i] = static_cast<char>(~static_cast<uint8_t>(rank[1 + i]));
-    }
-    auto balance = decode_balance(value);
+    auto balance = decode_complemented_magnitude(rank.substr(1, len));
     if (!balance) return std::nullopt;
     return HolderItem{get_fixed<Address>(rank, 1 + len), *balance};
 }

@@ -44,6 +44,10 @@ std::optional<Balance> decode_balance(std::string_view s);
 void put_lp_balance(std::string& out, const Balance& nonneg);
 std::optional<Balance> get_lp_balance(std::string_view s, size_t& at);
 
+/// The non-negative balance of a magnitude stored with every byte
+/// complemented (the holders ranking's keys, so that larger sorts first);
+/// nullopt above 64 bytes.
+std::optional<Balance> decode_complemented_magnitude(std::string_view s);
 /// Magnitude of a positive balance, minimal big-endian.
 std::string balance_magnitude(const Balance& positive);
 

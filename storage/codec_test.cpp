@@ -28,6 +28,18 @@ TEST_CASE("balances round-trip through their encoding, sign included", "[storage
         if (rng() % 3 == 0) v = -v;
         char buf[kMaxBalanceBytes];
         CHECK(std::string(buf, encode_balance(v, buf)) == encode_balance(v));
+        // Every magnitude length (0-64 bytes) decodes limb by limb to itself,
+        // in the balances' values and complemented in the holders ranking's keys.
+        CHECK(decode_balance(encode_balance(v)) == v);
+        const Balance positive = v < 0 ? Balance(-v) : v;
+        if (positive > 0) {
+            Address holder;
+            holder.bytes[3] = static_cast<uint8_t>(i);
+            const auto item = decode_holder_rank_key(holder_rank_key(Address{}, positive, holder));
+            REQUIRE(item);
+            CHECK(item->balance == positive);
+            CHECK(item->holder == holder);
+        }
     }
     char zero[kMaxBalanceBytes];
     CHECK(std::string(zero, encode_balance(Balance(0), zero)) == encode_balance(Balance(0)));
