@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "api/analytics_routes.hpp"
 #include "api/call.hpp"
 #include "api/distribution.hpp"
 #include "api/memory_metrics.hpp"
@@ -380,6 +381,11 @@ std::vector<RouteSpec> make_route_table() {
          Needs::kData,
          {"token", "direction", "from_block", "to_block", "limit", "cursor", "format"},
          serve_account_transfers,
+         {}},
+        {"/v1/accounts/{account}/tokens/{token}/history",
+         Needs::kData,
+         {"from_block", "to_block", "limit", "cursor", "format"},
+         serve_account_history,
          {}},
     };
     for (auto& r : table) r.segments = split_path(r.path);

@@ -30,6 +30,7 @@ const Columns kHolderColumns{"address", "balance"};
 const Columns kTransferColumns{"block", "timestamp", "tx_hash", "log_index",
                                "token", "from",      "to",      "value"};
 const Columns kBalanceColumns{"token", "balance"};
+const Columns kBalanceChangeColumns{"block", "timestamp", "balance"};
 
 void write_row(JsonWriter& w, const Row& row) {
     w.begin_object();
@@ -113,6 +114,13 @@ std::optional<uint64_t> BlockTimes::at(BlockNum block_num) {
     if (!last_ || last_->first != block_num)
         last_ = std::make_pair(block_num, view_.block_time(block_num));
     return last_->second;
+}
+
+Row balance_change_row(const storage::View::BalanceChange& c, BlockTimes& times) {
+    const auto ts = times.at(c.block);
+    return Row{{"block", c.block},
+               {"timestamp", ts ? Field(*ts) : Field()},
+               {"balance", to_dec_string(c.balance)}};
 }
 
 Row transfer_row(const storage::Transfer& t, BlockTimes& times) {

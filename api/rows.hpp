@@ -26,6 +26,7 @@ extern const Columns kTokenColumns;
 extern const Columns kHolderColumns;
 extern const Columns kTransferColumns;
 extern const Columns kBalanceColumns;
+extern const Columns kBalanceChangeColumns;
 
 /// The row as one JSON object.
 void write_row(JsonWriter& w, const Row& row);
@@ -52,5 +53,7 @@ class BlockTimes {
 };
 
 Row transfer_row(const storage::Transfer& t, BlockTimes& times);
+/// An account's balance at the end of a block where it changed.
+Row balance_change_row(const storage::View::BalanceChange& c, BlockTimes& times);
 
 }  // namespace erc20::api

@@ -34,6 +34,7 @@ bool valid(Position::Kind kind, std::string_view p) {
         case Position::Kind::kToken:
             return p.size() == kAddressSize;
         case Position::Kind::kIndex:
+        case Position::Kind::kBlock:
             return p.size() == 8;
     }
     return false;
@@ -55,6 +56,12 @@ Position Position::of_index(uint64_t index) {
     return Position(Kind::kIndex, std::move(p));
 }
 
+Position Position::of_block(BlockNum block_num) {
+    std::string p;
+    append_be64(p, block_num);
+    return Position(Kind::kBlock, std::move(p));
+}
+
 std::optional<Position> Position::decode(Kind kind, std::string_view bytes) {
     if (!valid(kind, bytes)) return std::nullopt;
     return Position(kind, std::string(bytes));
@@ -73,5 +80,7 @@ std::pair<BlockNum, uint32_t> Position::transfer() const {
 Address Position::token() const { return get_fixed<Address>(bytes(Kind::kToken), 0); }
 
 uint64_t Position::index() const { return load_be64(bytes(Kind::kIndex), 0); }
+
+BlockNum Position::block() const { return load_be64(bytes(Kind::kBlock), 0); }
 
 }  // namespace erc20::storage

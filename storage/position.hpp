@@ -24,11 +24,13 @@ class Position {
         kTransfer,  // View::token_transfers, View::account_transfers: (block_num, log_index)
         kToken,     // View::account_tokens: the last token
         kIndex,     // an index into a list the caller holds
+        kBlock,     // View::balance_changes: the last block (8)
     };
 
     [[nodiscard]] static Position of_transfer(BlockNum block_num, uint32_t log_index);
     [[nodiscard]] static Position of_token(const Address& token);
     [[nodiscard]] static Position of_index(uint64_t index);
+    [[nodiscard]] static Position of_block(BlockNum block_num);
 
     /// The position's bytes, for a cursor.
     [[nodiscard]] const std::string& encode() const noexcept { return bytes_; }
@@ -44,6 +46,8 @@ class Position {
     [[nodiscard]] Address token() const;
     /// REQUIRES: kind() == kIndex.
     [[nodiscard]] uint64_t index() const;
+    /// REQUIRES: kind() == kBlock.
+    [[nodiscard]] BlockNum block() const;
 
     friend bool operator==(const Position&, const Position&) = default;
 

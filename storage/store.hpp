@@ -367,6 +367,21 @@ class View {
         BlockNum from_block, BlockNum to_block, std::optional<std::pair<BlockNum, uint32_t>> after,
         size_t limit) const;
 
+    struct BalanceChange {
+        BlockNum block{0};
+        Balance balance{0};
+        friend bool operator==(const BalanceChange&, const BalanceChange&) = default;
+    };
+    /// The account's balance of `token` at the end of each block of
+    /// [from_block, to_block] (after block `after`, when given) at whose end
+    /// it differs from its balance at the end of the block before, ascending,
+    /// at most `limit`. Reads the account's balance_history rows in the range
+    /// (one per block a transfer touched it: the changes and the blocks whose
+    /// transfers cancelled out) and one row before it.
+    std::vector<BalanceChange> balance_changes(const Address& token, const Address& account,
+                                               BlockNum from_block, BlockNum to_block,
+                                               std::optional<BlockNum> after, size_t limit) const;
+
     /// The holders of a token with a positive balance at the end of block n,
     /// balance descending, address ascending. Reads the epoch of
     /// ranked_history holding n: at most a few times the token's holders

@@ -208,6 +208,28 @@ void check_against_model(Store& store, const Model& m) {
                       m.balance_at(token, addr(0xb0, h), n));
             }
         }
+        // Balance changes: the blocks at whose end the balance differs from
+        // the block before, whole and in pages of 2 over a middle range.
+        for (uint8_t h = 1; h < 12; h += 3) {
+            const Address who = addr(0xb0, h);
+            const BlockNum from = m.head / 4, to = m.head - m.head / 4;
+            std::vector<View::BalanceChange> want;
+            for (BlockNum n = from; n <= to && to > 0; ++n) {
+                const Balance b = m.balance_at(token, who, n);
+                if (b != (n > 0 ? m.balance_at(token, who, n - 1) : Balance(0)))
+                    want.push_back({n, b});
+            }
+            CHECK(view.balance_changes(token, who, from, to, std::nullopt, 1'000'000) == want);
+            std::vector<View::BalanceChange> paged;
+            std::optional<BlockNum> page_end;
+            for (;;) {
+                auto page = view.balance_changes(token, who, from, to, page_end, 2);
+                paged.insert(paged.end(), page.begin(), page.end());
+                if (page.size() < 2) break;
+                page_end = page.back().block;
+            }
+            CHECK(paged == want);
+        }
     }
 }
 

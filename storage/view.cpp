@@ -236,6 +236,36 @@ void View::for_each_holder(const Address& token, std::optional<BlockNum> n,
     check(it->status(), "scan holders");
 }
 
+std::vector<View::BalanceChange> View::balance_changes(const Address& token, const Address& account,
+                                                       BlockNum from_block, BlockNum to_block,
+                                                       std::optional<BlockNum> after,
+                                                       size_t limit) const {
+    std::vector<BalanceChange> out;
+    BlockNum start = from_block;
+    if (after) {
+        if (*after >= to_block) return out;
+        start = std::max(start, *after + 1);
+    }
+    if (start > to_block) return out;
+    auto ro = snapshot_options(snapshot_);
+    Balance before = start > 0 ? store_->balance_at(ro, token, account, start - 1) : Balance(0);
+    const std::string prefix = pair_key(token, account);
+    std::unique_ptr<rocksdb::Iterator> it(
+        store_->db->NewIterator(ro, store_->cf(kCfBalanceHistory)));
+    for (it->Seek(slice(history_key(token, account, start)));
+         it->Valid() && starts_with(it->key(), prefix) && out.size() < limit; it->Next()) {
+        const auto key = sized_key(*it, kHistoryKeySize, kCfBalanceHistory, store_->path);
+        const BlockNum block = history_key_block(key);
+        if (block > to_block) break;
+        Balance now =
+            decoded(decode_balance(view_of(it->value())), kCfBalanceHistory, key, store_->path);
+        if (now != before) out.push_back(BalanceChange{block, now});
+        before = std::move(now);
+    }
+    check(it->status(), "scan balance history");
+    return out;
+}
+
 std::vector<HolderItem> View::holders_at(const Address& token, BlockNum n) const {
     std::vector<HolderItem> out;
     for_each_holder(token, n, [&](const HolderItem& h) {

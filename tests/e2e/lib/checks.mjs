@@ -3,6 +3,7 @@ import { assert, deepEqualWithPath } from './harness.mjs';
 import { rpc, hex } from './chain.mjs';
 import { balancesOf, sortedHolders, blockInfo } from './truth.mjs';
 import { api, apiOk, allPages, tokenAddressOf } from './daemon.mjs';
+import { verifyAccountHistory } from './analytics-checks.mjs';
 
 const TRANSFER_KEYS = ['block', 'log_index', 'timestamp', 'token', 'tx_hash', 'from', 'to', 'value'].sort();
 
@@ -155,6 +156,8 @@ export async function verifyAgainstTruth(ctx, truth) {
     merged.sort(byBlockLog);
     deepEqualWithPath(merged, truth.transfers);
   });
+
+  await verifyAccountHistory(ctx, truth);
 
   await h.check(L('NFT, WeirdToken, Batcher and a random address are unknown tokens (404) or empty'), async () => {
     for (const a of [...weirdOrNft, '0x00000000000000000000000000000000000000aa']) {

@@ -107,3 +107,25 @@ export async function groundTruth(url, toBlock) {
   const stats = tokenStats(transfers);
   return { toBlock, transfers, balances, stats, tokens: [...stats.keys()].sort() };
 }
+
+/**
+ * The blocks in [from, to] at whose end `account`'s balance of `token` differs from its balance
+ * at the end of the block before, as [{block, balance (decimal string)}], from the transfer list.
+ */
+export function balanceChanges(transfers, token, account, from = 0, to = Infinity) {
+  const perBlock = new Map(); // block -> net change within it
+  for (const t of transfers) {
+    if (t.token !== token || account === ZERO_ADDRESS) continue;
+    let d = 0n;
+    if (t.from === account) d -= BigInt(t.value);
+    if (t.to === account) d += BigInt(t.value);
+    if (t.from === account || t.to === account) perBlock.set(t.block, (perBlock.get(t.block) ?? 0n) + d);
+  }
+  const out = [];
+  let bal = 0n;
+  for (const [block, d] of [...perBlock].sort((a, b) => a[0] - b[0])) {
+    bal += d;
+    if (d !== 0n && block >= from && block <= to) out.push({ block, balance: bal.toString() });
+  }
+  return out;
+}

@@ -1,0 +1,13 @@
+#pragma once
+// The handlers of the analytics routes (issue #14): a token's economics and
+// an account's position over time. routes.cpp's table maps them to paths;
+// each file beside this one holds one route.
+
+#include "api/call.hpp"
+
+namespace erc20::api {
+
+/// GET /v1/accounts/{account}/tokens/{token}/history (account_history.cpp).
+Response serve_account_history(Call& c);
+
+}  // namespace erc20::api
