@@ -16,6 +16,7 @@
 #      single balance     /v1/tokens/T/holders/{random holder}
 #      historical balance /v1/tokens/T/holders/{random holder}?block={random block}
 #      transfers page     /v1/tokens/T/transfers?from_block={random block}&limit=100
+#      account history    /v1/accounts/{random holder}/tokens/T/history       (1-2 items)
 #    and prints requests/s and p50/p99 latency of each (wrk --latency), then the targets on 2
 #    cores: >= 20,000 req/s for a single balance, p99 < 5 ms for a holders page.
 # Exit code 0 when every request answered 200, whatever the figures; the target lines say PASS/MISS.
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "query.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -147,13 +148,14 @@ const get = async (p) => { const r = await fetch(api + p); if (r.status !== 200)
   lua('holders_deep', cursors.map((c) => `/v1/tokens/${token}/holders?limit=100&cursor=${c}`));
   lua('balance', holders.map((a) => `/v1/tokens/${token}/holders/${a}`));
   lua('historical', holders.map((a) => `/v1/tokens/${token}/holders/${a}?block=${rnd(lo, hi)}`));
+  lua('account_history', holders.map((a) => `/v1/accounts/${a}/tokens/${token}/history`));
   lua('transfers', Array.from({ length: 500 }, () => `/v1/tokens/${token}/transfers?from_block=${rnd(lo, hi)}&limit=100`));
   console.error(`[query.sh] request lists: ${holders.length} holders, ${cursors.length} cursors, blocks ${lo}..${hi}`);
 })().catch((e) => { console.error(e); process.exit(1); });
 EOF
 
 # Every URL of the lists answers 200 (a 4xx would make the figures meaningless).
-for f in balance historical transfers holders_deep; do
+for f in balance historical account_history transfers holders_deep; do
   p=$(grep -m1 '^  "' "$WORK/$f.lua" | sed 's/^  "\(.*\)",$/\1/')
   code=$(curl -s -o /dev/null -w '%{http_code}' "$API$p")
   [ "$code" = 200 ] || { echo "query.sh: $API$p answered $code" >&2; exit 1; }
@@ -191,6 +193,7 @@ run holders_deep_page "$WORK/holders_deep.lua"
 run single_balance "$WORK/balance.lua"
 run historical_balance "$WORK/historical.lua"
 run transfers_page "$WORK/transfers.lua"
+run account_history "$WORK/account_history.lua"
 
 to_ms() { # wrk latency (e.g. 812.00us, 1.25ms, 2.01s) -> milliseconds
   node -e "const s='$1';const m=/^([0-9.]+)(us|ms|s|m)$/.exec(s);if(!m){console.log('NaN');process.exit()}const f={us:0.001,ms:1,s:1000,m:60000}[m[2]];console.log(+m[1]*f)"
