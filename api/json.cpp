@@ -1,7 +1,7 @@
 #include "api/json.hpp"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "common/json.hpp"
 
@@ -13,9 +13,11 @@ JsonWriter& JsonWriter::number(double v) {
         out_ += "null";
         return *this;
     }
+    // The shortest text that reads back as the same double (0.1, not 0.10000000000000001),
+    // fixed down to 0.0001 as printf's %g.
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    out_ += buf;
+    const auto end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general).ptr;
+    out_.append(buf, end);
     return *this;
 }
 
