@@ -7,6 +7,12 @@
 
 namespace erc20::api {
 
+/// GET /v1/tokens/{token}/distribution (distribution_route.cpp).
+Response serve_distribution(Call& c);
+
+/// GET /v1/tokens/{token}/flows (flows.cpp).
+Response serve_flows(Call& c);
+
 /// GET /v1/accounts/{account}/tokens/{token}/history (account_history.cpp).
 Response serve_account_history(Call& c);
 

@@ -68,6 +68,7 @@ Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
     if (spec.block) w.field("block", *spec.block);
     else
         write_block(w, *view);
+    if (spec.extra) spec.extra(w, *view);
     w.key("items").begin_array();
     for (const auto& row : page.rows) write_row(w, row);
     w.end_array();

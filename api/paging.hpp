@@ -42,6 +42,8 @@ struct ListSpec {
     PositionKind positions;  // the kind of the pager's positions
     Pager pager;
     std::optional<BlockNum> block;  // answers as of a past block carry it instead of the head
+    /// Fields a page has beside block, items and next_cursor (not in exports).
+    std::function<void(JsonWriter&, const storage::View&)> extra;
 };
 
 /// The answer of a list route: ?format=json (default) pages with ?limit and

@@ -127,6 +127,24 @@ OrError<std::string> Query::choice(const std::string& name,
                        name + " must be one of " + joined(allowed) + ", got '" + *v + "'");
 }
 
+OrError<std::optional<uint64_t>> Query::integer(const std::string& name, uint64_t lo,
+                                                uint64_t hi) const {
+    const std::string* v = get(name);
+    if (!v) return std::optional<uint64_t>{};
+    auto n = parse_decimal_u64(*v);
+    if (!n || *n < lo || *n > hi) {
+        return bad_request("bad_" + name, name + " must be an integer from " + std::to_string(lo) +
+                                              " to " + std::to_string(hi) + ", got '" + *v + "'");
+    }
+    return std::optional<uint64_t>{*n};
+}
+
+OrError<bool> Query::flag(const std::string& name) const {
+    auto v = choice(name, {"true", "false"}, "false");
+    if (failed(v)) return std::get<ApiError>(std::move(v));
+    return std::get<std::string>(v) == "true";
+}
+
 OrError<TokenOrder> Query::token_order() const {
     auto order = choice("order", {"holders", "transfers"}, "holders");
     if (failed(order)) return std::get<ApiError>(std::move(order));

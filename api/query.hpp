@@ -65,6 +65,11 @@ class Query {
     [[nodiscard]] OrError<std::string> choice(const std::string& name,
                                               std::initializer_list<std::string_view> allowed,
                                               std::string fallback) const;
+    /// An integer parameter from `lo` to `hi`; nullopt when absent.
+    [[nodiscard]] OrError<std::optional<uint64_t>> integer(const std::string& name, uint64_t lo,
+                                                           uint64_t hi) const;
+    /// A true|false parameter, false when absent.
+    [[nodiscard]] OrError<bool> flag(const std::string& name) const;
     /// ?order= of /v1/tokens: holders (default) or transfers.
     [[nodiscard]] OrError<TokenOrder> token_order() const;
     /// ?exclude=A,B,...: addresses, sorted (400 bad_address for one that is none).

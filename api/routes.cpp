@@ -5,7 +5,6 @@
 
 #include "api/analytics_routes.hpp"
 #include "api/call.hpp"
-#include "api/distribution.hpp"
 #include "api/memory_metrics.hpp"
 #include "api/paging.hpp"
 #include "api/pins.hpp"
@@ -245,41 +244,6 @@ Response serve_token_transfers(Call& c) {
                     }});
 }
 
-Response serve_distribution(Call& c) {
-    auto block = c.past_block();
-    if (failed(block)) return c.fail(std::get<ApiError>(block));
-    auto excluded = c.q.exclude();
-    if (failed(excluded)) return c.fail(std::get<ApiError>(excluded));
-    const auto block_num = std::get<0>(block);
-    const auto& exclude = std::get<0>(excluded);
-    const std::string etag = c.validator(*c.view);
-    if (auto r304 = c.not_modified(etag)) return *r304;
-    const auto cached = c.caches.distribution(*c.view, c.addrs[0], block_num, exclude);
-    const Distribution& d = *cached;
-    JsonWriter w;
-    w.begin_object();
-    if (block_num) w.field("block", *block_num);
-    else
-        write_block(w, *c.view);
-    w.field("token", to_hex(c.addrs[0]))
-        .field("holders", d.holders)
-        .field("supply", d.supply.str());
-    if (const auto& k = d.concentration) {
-        w.field("top10_share", k->top10_share)
-            .field("top100_share", k->top100_share)
-            .field("gini", k->gini);
-        w.field("nakamoto", k->nakamoto).field("hhi", k->hhi);
-    } else {
-        w.field_null("top10_share")
-            .field_null("top100_share")
-            .field_null("gini")
-            .field_null("nakamoto")
-            .field_null("hhi");
-    }
-    w.end_object();
-    return c.finish(w, etag);
-}
-
 Response serve_balances(Call& c) {
     const Address account = c.addrs[0];
     return list_answer(c, ListSpec{kBalanceColumns, PositionKind::kToken,
@@ -369,8 +333,13 @@ std::vector<RouteSpec> make_route_table() {
          {}},
         {"/v1/tokens/{token}/distribution",
          Needs::kData,
-         {"exclude", "block"},
+         {"exclude", "block", "lorenz", "percentiles"},
          serve_distribution,
+         {}},
+        {"/v1/tokens/{token}/flows",
+         Needs::kData,
+         {"from_block", "to_block", "order", "limit", "cursor", "format"},
+         serve_flows,
          {}},
         {"/v1/accounts/{account}/balances",
          Needs::kData,

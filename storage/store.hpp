@@ -382,6 +382,23 @@ class View {
                                                BlockNum from_block, BlockNum to_block,
                                                std::optional<BlockNum> after, size_t limit) const;
 
+    struct AccountFlow {
+        Address account;
+        Balance before{0};  // at the end of the block before the range
+        Balance after{0};   // at the end of the range
+    };
+    /// Every account whose balance of `token` at the end of `to_block`
+    /// differs from the one at the end of `from_block - 1`, in no order, the
+    /// zero address never; nullopt when the range holds more than
+    /// `max_transfers` transfers of the token (the read stops there). Reads
+    /// the range's transfers and one balance row per account they touch (the
+    /// balance before is the one after minus the range's net flow).
+    /// REQUIRES: to_block at or below the cursor.
+    [[nodiscard]] std::optional<std::vector<AccountFlow>> flows(const Address& token,
+                                                                BlockNum from_block,
+                                                                BlockNum to_block,
+                                                                size_t max_transfers) const;
+
     /// The holders of a token with a positive balance at the end of block n,
     /// balance descending, address ascending. Reads the epoch of
     /// ranked_history holding n: at most a few times the token's holders

@@ -2,6 +2,7 @@
 // not decode go to corrupt_row (storage/rocks.hpp).
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "storage/ranked_history.hpp"
 #include "storage/store_impl.hpp"
@@ -153,6 +154,40 @@ std::vector<Transfer> View::token_transfers(const Address& token, BlockNum from_
     std::vector<Transfer> out;
     out.reserve(rows.size());
     for (auto& r : rows) out.push_back(std::move(r.transfer));
+    return out;
+}
+
+std::optional<std::vector<View::AccountFlow>> View::flows(const Address& token, BlockNum from_block,
+                                                          BlockNum to_block,
+                                                          size_t max_transfers) const {
+    constexpr size_t kChunk = 10000;
+    std::unordered_map<Address, Balance, AddressHasher> net;
+    const auto ro = snapshot_options(snapshot_);
+    std::optional<std::pair<BlockNum, uint32_t>> after;
+    for (size_t read = 0;;) {
+        auto rows =
+            scan_transfer_index(*store_, ro, kCfTokenTransfers, token, from_block, to_block, after,
+                                kChunk, [](Direction, const Transfer&) { return true; });
+        read += rows.size();
+        if (read > max_transfers) return std::nullopt;
+        for (const auto& r : rows) {
+            const Transfer& t = r.transfer;
+            const Balance v(t.value);
+            if (t.from != Address{}) net[t.from] -= v;
+            if (t.to != Address{}) net[t.to] += v;
+        }
+        if (rows.size() < kChunk) break;
+        after = {rows.back().transfer.block_num, rows.back().transfer.log_index};
+    }
+    const auto head = cursor();
+    const bool at_head = head && head->block_num == to_block;
+    std::vector<AccountFlow> out;
+    for (const auto& [account, change] : net) {
+        if (change == 0) continue;
+        Balance end = at_head ? balance(token, account) : balance_at(token, account, to_block);
+        Balance start = end - change;
+        out.push_back(AccountFlow{account, std::move(start), std::move(end)});
+    }
     return out;
 }
 

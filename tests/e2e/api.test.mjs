@@ -16,7 +16,7 @@ import http from 'node:http';
 import { startAnvil, mine, rpc, rpcBatch, deploy, calldata, hex, blockNumber } from './lib/chain.mjs';
 import { makeTempDir, httpRequest, sleep } from './lib/proc.mjs';
 import { buildChain } from './lib/workload.mjs';
-import { erc20Transfers, balancesFromLogs, sortedHolders, tokenStats, blockInfo } from './lib/truth.mjs';
+import { erc20Transfers, balancesFromLogs, sortedHolders, tokenStats, blockInfo, ratio, distributionDetail } from './lib/truth.mjs';
 import { startDaemon, waitForBlock, waitForMetadata, api, apiOk, allPages, tokenAddressOf, DAEMON_BIN } from './lib/daemon.mjs';
 import { createHarness, assert, parseArgs, FatalError, deepEqualWithPath } from './lib/harness.mjs';
 import { deployAirdrop, airdrop } from './lib/airdrop.mjs';
@@ -55,19 +55,6 @@ async function truthAt(url, block) {
   return { block, transfers, balances, stats, holderCount, tokens: [...stats.keys()].sort() };
 }
 
-/** a/b as a double, accurate to ~1e-16 relative for BigInts of any size. */
-function ratio(a, b) {
-  if (b === 0n) return 0;
-  const neg = (a < 0n) !== (b < 0n);
-  const A = a < 0n ? -a : a;
-  const B = b < 0n ? -b : b;
-  // Scale so the integer quotient carries >= 60 significant bits.
-  const shift = BigInt(Math.max(0, 64 - (A.toString(2).length - B.toString(2).length)));
-  const q = (A << shift) / B;
-  const v = Number(q) / 2 ** Number(shift);
-  return neg ? -v : v;
-}
-
 /** Distribution figures over positive balances minus `exclude`, computed with BigInt. */
 function distributionTruth(balances, exclude = new Set()) {
   const xs = [];
@@ -75,8 +62,9 @@ function distributionTruth(balances, exclude = new Set()) {
   xs.sort((x, y) => (x > y ? -1 : x < y ? 1 : 0)); // descending
   const n = xs.length;
   const supply = xs.reduce((s, x) => s + x, 0n);
+  const { share_buckets } = distributionDetail(balances, { exclude });
   if (n === 0 || supply === 0n) {
-    return { holders: n, supply: supply.toString(), top10_share: null, top100_share: null, gini: null, nakamoto: null, hhi: null };
+    return { holders: n, supply: supply.toString(), top10_share: null, top100_share: null, gini: null, nakamoto: null, hhi: null, share_buckets };
   }
   let top10 = 0n; let top100 = 0n; let squares = 0n; let running = 0n; let nakamoto = null;
   for (let j = 0; j < n; j++) {
@@ -98,6 +86,7 @@ function distributionTruth(balances, exclude = new Set()) {
     gini: ratio(g, BigInt(n) * supply),
     nakamoto,
     hhi: ratio(squares, supply * supply),
+    share_buckets,
   };
 }
 
@@ -115,7 +104,8 @@ function assertClose(actual, expected, what) {
 }
 
 function compareDistribution(got, exp, ctx) {
-  assert.deepEqual(Object.keys(got).sort(), ['block', 'gini', 'hhi', 'holders', 'nakamoto', 'supply', 'token', 'top100_share', 'top10_share'], ctx);
+  assert.deepEqual(Object.keys(got).sort(), ['block', 'gini', 'hhi', 'holders', 'nakamoto', 'share_buckets', 'supply', 'token', 'top100_share', 'top10_share'], ctx);
+  assert.deepEqual(got.share_buckets, exp.share_buckets, `${ctx}: share_buckets`);
   assert.equal(got.holders, exp.holders, `${ctx}: holders`);
   assert.equal(got.supply, exp.supply, `${ctx}: supply`);
   assert.equal(got.nakamoto, exp.nakamoto, `${ctx}: nakamoto`);

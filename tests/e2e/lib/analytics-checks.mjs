@@ -1,8 +1,8 @@
 // Assertions of the analytics routes (issue #14) against ground truth from the node: each figure
 // recomputed independently from eth_getLogs, eth_getBlockByNumber and balanceOf.
 import { assert, deepEqualWithPath } from './harness.mjs';
-import { balanceChanges, balancesOf, blockInfo } from './truth.mjs';
-import { allPages, apiOk } from './daemon.mjs';
+import { balanceChanges, balancesFromLogs, balancesOf, blockInfo, distributionDetail, flowsTruth, sortedHolders } from './truth.mjs';
+import { allPages, api, apiOk } from './daemon.mjs';
 
 const ZERO = '0x0000000000000000000000000000000000000000';
 
@@ -59,4 +59,109 @@ export async function verifyAccountHistory(ctx, truth) {
       assert.equal(none.next_cursor, null);
     });
   }
+}
+
+function assertDetail(got, want, what) {
+  deepEqualWithPath(got.share_buckets, want.share_buckets, `${what} share_buckets`);
+  if ('percentiles' in want) deepEqualWithPath(got.percentiles, want.percentiles, `${what} percentiles`);
+  if (want.lorenz === undefined) return;
+  if (want.lorenz === null) { assert.equal(got.lorenz, null, `${what} lorenz`); return; }
+  assert.equal(got.lorenz.length, want.lorenz.length, `${what} lorenz points`);
+  got.lorenz.forEach(([x, y], i) => {
+    assert.ok(Math.abs(x - want.lorenz[i][0]) < 1e-12 && Math.abs(y - want.lorenz[i][1]) < 1e-12,
+      `${what} lorenz[${i}] = [${x}, ${y}], want [${want.lorenz[i]}]`);
+  });
+}
+
+/**
+ * /v1/tokens/{token}/distribution's detail (share buckets, percentiles, Lorenz curve), at the head
+ * and at a past block, with and without exclusions, equals the definitions over the balances
+ * recomputed from the logs; bad values of its parameters are 400s.
+ */
+export async function verifyDistributionDetail(ctx, truth) {
+  const { h, port, head, label } = ctx;
+  const past = Math.floor(head / 2);
+  const pastBalances = balancesFromLogs(truth.transfers.filter((t) => t.block <= past));
+  await h.check(`[${label}] distribution share_buckets, percentiles, lorenz == the definitions over the logs' balances`, async () => {
+    for (const token of truth.tokens) {
+      const base = `/v1/tokens/${token}/distribution`;
+      const plain = await apiOk(port, base);
+      assert.ok(!('percentiles' in plain) && !('lorenz' in plain), 'detail only when asked');
+      assertDetail(plain, { share_buckets: distributionDetail(truth.balances.get(token)).share_buckets }, `${token} plain`);
+      for (const k of [1, 3, 10, 1000]) {
+        const d = await apiOk(port, `${base}?lorenz=${k}&percentiles=true`);
+        const want = distributionDetail(truth.balances.get(token), { lorenz: k });
+        assertDetail(d, want, `${token} K=${k}`);
+      }
+      const top = sortedHolders(truth.balances.get(token)).slice(0, 2).map((x) => x.address);
+      const exclude = new Set(top);
+      const ex = await apiOk(port, `${base}?exclude=${top.join(',')}&lorenz=7&percentiles=true`);
+      assertDetail(ex, distributionDetail(truth.balances.get(token), { exclude, lorenz: 7 }), `${token} exclude`);
+      const at = await apiOk(port, `${base}?block=${past}&lorenz=5&percentiles=true`);
+      assert.equal(at.block, past);
+      assertDetail(at, distributionDetail(pastBalances.get(token), { lorenz: 5 }), `${token} at ${past}`);
+    }
+    const token = truth.tokens[0];
+    for (const q of ['lorenz=0', 'lorenz=1001', 'lorenz=x', 'percentiles=yes']) {
+      const r = await api(port, `/v1/tokens/${token}/distribution?${q}`);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.ok(r.json.error.message.length > 0);
+    }
+  });
+}
+
+/** Seeded ranges [from, to] within [0, head]: the whole chain, a single block, random windows. */
+function someRanges(head, seed) {
+  let x = seed >>> 0;
+  const next = () => { x = (x * 1103515245 + 12345) >>> 0; return x; };
+  const out = [[0, head], [Math.floor(head / 2), Math.floor(head / 2)]];
+  for (let i = 0; i < 3; i++) {
+    const a = next() % (head + 1);
+    const b = next() % (head + 1);
+    out.push([Math.min(a, b), Math.max(a, b)]);
+  }
+  return out;
+}
+
+/**
+ * /v1/tokens/{token}/flows: for every token, over several ranges, both orders, the paged walk and
+ * the NDJSON export equal the flows recomputed from the logs; before and after equal balanceOf at
+ * from - 1 and to for the largest movers; bad ranges and orders are 400s.
+ */
+export async function verifyFlows(ctx, truth) {
+  const { h, port, url, head, label } = ctx;
+  await h.check(`[${label}] flows == balance differences recomputed from the logs (both orders, paged, ndjson) == balanceOf`, async () => {
+    for (const token of truth.tokens) {
+      for (const [from, to] of someRanges(head, token.charCodeAt(5) + head)) {
+        for (const order of ['gain', 'loss']) {
+          const want = flowsTruth(truth.transfers, token, from, to, order);
+          const path = `/v1/tokens/${token}/flows?from_block=${from}&to_block=${to}&order=${order}`;
+          const first = await apiOk(port, `${path}&limit=1000`);
+          assert.equal(first.from_block, from);
+          assert.equal(first.to_block, to);
+          assert.equal(first.gained_holders, want.gained_holders, `${path} gained_holders`);
+          assert.equal(first.lost_holders, want.lost_holders, `${path} lost_holders`);
+          deepEqualWithPath(first.items, want.items, path);
+          const paged = await allPages(port, `${path}&limit=7`);
+          deepEqualWithPath(paged.items, want.items, `${path} paged`);
+          const nd = await fetch(`http://127.0.0.1:${port}${path}&format=ndjson`).then((r) => r.text());
+          deepEqualWithPath(nd.split('\n').filter(Boolean).map((l) => JSON.parse(l)), want.items, `${path} ndjson`);
+        }
+        // The chain's own balances at both ends, for the largest movers.
+        const movers = flowsTruth(truth.transfers, token, from, to).items.slice(0, 3);
+        if (movers.length === 0) continue;
+        const after = await balancesOf(url, movers.map((m) => [token, m.account]), to);
+        const before = from === 0 ? movers.map(() => 0n) : await balancesOf(url, movers.map((m) => [token, m.account]), from - 1);
+        movers.forEach((m, i) => {
+          assert.equal(m.after, after[i].toString(), `balanceOf ${m.account} at ${to}`);
+          assert.equal(m.before, before[i].toString(), `balanceOf ${m.account} at ${from - 1}`);
+        });
+      }
+    }
+    const token = truth.tokens[0];
+    for (const q of [`from_block=5&to_block=4`, `to_block=${head + 1}`, 'order=up', 'from_block=x']) {
+      const r = await api(port, `/v1/tokens/${token}/flows?${q}`);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+    }
+  });
 }

@@ -83,10 +83,10 @@ export async function balanceOf(url, token, holder, block = 'latest') {
   return BigInt(await rpc(url, 'eth_call', [{ to: token, data: calldata('TestToken', 'balanceOf', [holder]) }, blockTag(block)]));
 }
 
-/** Batched balanceOf: pairs [[token, holder], ...] -> [BigInt]. */
+/** Batched balanceOf: pairs [[token, holder], ...] -> [BigInt]; 0 before a token's deployment ("0x"). */
 export async function balancesOf(url, pairs, block = 'latest') {
   const res = await rpcBatch(url, pairs.map(([token, holder]) => ['eth_call', [{ to: token, data: calldata('TestToken', 'balanceOf', [holder]) }, blockTag(block)]]));
-  return res.map((r) => BigInt(r));
+  return res.map((r) => (r === '0x' ? 0n : BigInt(r)));
 }
 
 export async function totalSupply(url, token, block = 'latest') {
@@ -98,6 +98,77 @@ export async function blockInfo(url, blocks) {
   const uniq = [...new Set(blocks)];
   const res = await rpcBatch(url, uniq.map((b) => ['eth_getBlockByNumber', [hex(b), false]]));
   return new Map(uniq.map((b, i) => [b, { timestamp: Number(BigInt(res[i].timestamp)), hash: res[i].hash.toLowerCase() }]));
+}
+
+/** a/b as a double, accurate to ~1e-16 relative for BigInts of any size. */
+export function ratio(a, b) {
+  if (b === 0n) return 0;
+  const neg = (a < 0n) !== (b < 0n);
+  const A = a < 0n ? -a : a;
+  const B = b < 0n ? -b : b;
+  // Scale so the integer quotient carries >= 60 significant bits.
+  const shift = BigInt(Math.max(0, 64 - (A.toString(2).length - B.toString(2).length)));
+  const q = (A << shift) / B;
+  const v = Number(q) / 2 ** Number(shift);
+  return neg ? -v : v;
+}
+
+/**
+ * The detail of /distribution over the positive balances of `balances` (Map holder -> BigInt)
+ * minus `exclude`: share buckets (exact), nearest-rank percentiles p50/p90/p99 (decimal strings)
+ * and `lorenz` + 1 Lorenz points [i/K, share of the poorest floor(i n / K)] (doubles).
+ */
+export function distributionDetail(balances, { exclude = new Set(), lorenz = 0 } = {}) {
+  const asc = [];
+  for (const [a, b] of balances ?? new Map()) if (b > 0n && !exclude.has(a)) asc.push(b);
+  asc.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const n = asc.length;
+  const supply = asc.reduce((s, x) => s + x, 0n);
+  const limits = [[100n, 0n], [1000n, 100n], [10000n, 1000n], [0n, 10000n]];
+  const share_buckets = limits.map(([lo, hi]) => {
+    const inside = asc.filter((x) => (lo === 0n || x * lo >= supply) && (hi === 0n || x * hi < supply));
+    return { min_share: lo === 0n ? 0 : 1 / Number(lo), holders: inside.length, balance: inside.reduce((s, x) => s + x, 0n).toString() };
+  });
+  const pick = (p) => asc[Math.ceil((p * n) / 100) - 1].toString();
+  const percentiles = n === 0 ? null : { p50: pick(50), p90: pick(90), p99: pick(99) };
+  let points = null;
+  if (lorenz > 0 && supply > 0n) {
+    points = [];
+    for (let i = 0; i <= lorenz; i++) {
+      const m = Math.floor((i * n) / lorenz);
+      points.push([i / lorenz, ratio(asc.slice(0, m).reduce((s, x) => s + x, 0n), supply)]);
+    }
+  }
+  return { share_buckets, percentiles, lorenz: points };
+}
+
+/**
+ * /v1/tokens/{token}/flows from the transfer list: every account (never the zero address) whose
+ * balance at the end of `to` differs from the one at the end of `from - 1`, as
+ * {account, before, after, change} (decimal strings) by change descending (`gain`) or ascending
+ * (`loss`), ties by account ascending, with the holders gained and lost.
+ */
+export function flowsTruth(transfers, token, from, to, order = 'gain') {
+  const mine = transfers.filter((t) => t.token === token && t.block <= to);
+  const before = balancesFromLogs(mine.filter((t) => t.block < from)).get(token) ?? new Map();
+  const after = balancesFromLogs(mine).get(token) ?? new Map();
+  const items = [];
+  let gained = 0;
+  let lost = 0;
+  for (const [account, a] of after) {
+    const b = before.get(account) ?? 0n;
+    if (a === b) continue;
+    items.push({ account, before: b, after: a, change: a - b });
+    if (b <= 0n && a > 0n) gained++;
+    if (b > 0n && a <= 0n) lost++;
+  }
+  const sign = order === 'gain' ? 1 : -1; // gain: a smaller change goes after
+  items.sort((x, y) => (x.change !== y.change ? (x.change < y.change ? sign : -sign) : x.account < y.account ? -1 : 1));
+  return {
+    items: items.map((x) => ({ account: x.account, before: x.before.toString(), after: x.after.toString(), change: x.change.toString() })),
+    gained_holders: gained,
+    lost_holders: lost,
+  };
 }
 
 /** Everything the tests compare against, up to block `toBlock`. */
