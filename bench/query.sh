@@ -17,8 +17,13 @@
 #      historical balance /v1/tokens/T/holders/{random holder}?block={random block}
 #      transfers page     /v1/tokens/T/transfers?from_block={random block}&limit=100
 #      account history    /v1/accounts/{random holder}/tokens/T/history       (1-2 items)
+#      flows page         /v1/tokens/T/flows?from_block=A&to_block=B&order=... (50 random ranges:
+#                         each computed once, then its pages come from the query cache)
 #    and prints requests/s and p50/p99 latency of each (wrk --latency), then the targets on 2
 #    cores: >= 20,000 req/s for a single balance, p99 < 5 ms for a holders page.
+# 4. Times answers the query cache cannot give, one at a time (each with parameters not asked
+#    before): distribution plain, with percentiles=true, with lorenz=100, and flows over the
+#    whole chain; prints the mean and the slowest of 5.
 # Exit code 0 when every request answered 200, whatever the figures; the target lines say PASS/MISS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +41,7 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "query.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -149,13 +154,18 @@ const get = async (p) => { const r = await fetch(api + p); if (r.status !== 200)
   lua('balance', holders.map((a) => `/v1/tokens/${token}/holders/${a}`));
   lua('historical', holders.map((a) => `/v1/tokens/${token}/holders/${a}?block=${rnd(lo, hi)}`));
   lua('account_history', holders.map((a) => `/v1/accounts/${a}/tokens/${token}/history`));
+  lua('flows', Array.from({ length: 50 }, () => {
+    const a = rnd(lo, hi);
+    const b = rnd(a, hi);
+    return `/v1/tokens/${token}/flows?from_block=${a}&to_block=${b}&order=${Math.random() < 0.5 ? 'gain' : 'loss'}&limit=100`;
+  }));
   lua('transfers', Array.from({ length: 500 }, () => `/v1/tokens/${token}/transfers?from_block=${rnd(lo, hi)}&limit=100`));
   console.error(`[query.sh] request lists: ${holders.length} holders, ${cursors.length} cursors, blocks ${lo}..${hi}`);
 })().catch((e) => { console.error(e); process.exit(1); });
 EOF
 
 # Every URL of the lists answers 200 (a 4xx would make the figures meaningless).
-for f in balance historical account_history transfers holders_deep; do
+for f in balance historical account_history transfers holders_deep flows; do
   p=$(grep -m1 '^  "' "$WORK/$f.lua" | sed 's/^  "\(.*\)",$/\1/')
   code=$(curl -s -o /dev/null -w '%{http_code}' "$API$p")
   [ "$code" = 200 ] || { echo "query.sh: $API$p answered $code" >&2; exit 1; }
@@ -194,6 +204,25 @@ run single_balance "$WORK/balance.lua"
 run historical_balance "$WORK/historical.lua"
 run transfers_page "$WORK/transfers.lua"
 run account_history "$WORK/account_history.lua"
+run flows_page "$WORK/flows.lua"
+
+# ---- answers computed afresh --------------------------------------------------------------------
+COLD=()
+cold() { # name, path prefix (a distinct exclude= or from_block= is appended per request)
+  local name=$1 path=$2 times=() i t
+  for i in 1 2 3 4 5; do
+    t=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "$API$path$(printf "$3" "$i")")
+    [ "${t%% *}" = 200 ] || { echo "query.sh: $API$path answered ${t%% *}" >&2; exit 1; }
+    times+=("${t#* }")
+  done
+  COLD+=("$(printf '%-28s %10s %10s' "$name" "$(node -e "const a=process.argv.slice(1).map(Number);console.log((a.reduce((s,x)=>s+x,0)/a.length*1000).toFixed(1))" "${times[@]}")" "$(node -e "console.log((Math.max(...process.argv.slice(1).map(Number))*1000).toFixed(1))" "${times[@]}")")")
+  printf '%s\n' "${COLD[-1]}" >&2
+}
+EX='&exclude=0x00000000000000000000000000000000000000e%s'
+cold distribution "/v1/tokens/$TOKEN/distribution" "?exclude=0x00000000000000000000000000000000000000e%s"
+cold distribution_percentiles "/v1/tokens/$TOKEN/distribution?percentiles=true" "$EX"
+cold distribution_lorenz100 "/v1/tokens/$TOKEN/distribution?lorenz=100" "$EX"
+cold flows_whole_chain "/v1/tokens/$TOKEN/flows?to_block=$HEAD&limit=100" '&from_block=%s'
 
 to_ms() { # wrk latency (e.g. 812.00us, 1.25ms, 2.01s) -> milliseconds
   node -e "const s='$1';const m=/^([0-9.]+)(us|ms|s|m)$/.exec(s);if(!m){console.log('NaN');process.exit()}const f={us:0.001,ms:1,s:1000,m:60000}[m[2]];console.log(+m[1]*f)"
@@ -203,6 +232,9 @@ echo
 echo "erc20-indexer query benchmark: $HOLDER_COUNT holders, $TRANSFERS transfers, head $HEAD; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s on $(nproc) cores"
 printf '%-20s %12s %10s %10s\n' endpoint "requests/s" p50 p99
 printf '%s\n' "${RESULTS[@]}"
+echo
+printf '%-28s %10s %10s\n' "computed afresh" "mean ms" "max ms"
+printf '%s\n' "${COLD[@]}"
 echo
 bal=${RPS_single_balance%.*}
 p99ms=$(to_ms "$P99_holders_page")

@@ -110,13 +110,18 @@ Balance Store::Impl::balance(const rocksdb::ReadOptions& ro, const Address& toke
 BalanceRow Store::Impl::balance_row_at(const rocksdb::ReadOptions& ro, const Address& token,
                                        const Address& holder, BlockNum n) const {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(kCfBalanceHistory)));
+    return balance_row_at(*it, token, holder, n);
+}
+
+BalanceRow Store::Impl::balance_row_at(rocksdb::Iterator& it, const Address& token,
+                                       const Address& holder, BlockNum n) const {
     const std::string prefix = pair_key(token, holder);
-    it->SeekForPrev(slice(history_key(token, holder, n)));
-    check(it->status(), "read balance history");
-    if (!it->Valid() || !starts_with(it->key(), prefix)) return BalanceRow{};
-    const std::string_view key = view_of(it->key());
+    it.SeekForPrev(slice(history_key(token, holder, n)));
+    check(it.status(), "read balance history");
+    if (!it.Valid() || !starts_with(it.key(), prefix)) return BalanceRow{};
+    const std::string_view key = view_of(it.key());
     if (key.size() != kHistoryKeySize) corrupt_row(kCfBalanceHistory, key, path);
-    return BalanceRow{decoded(decode_balance(view_of(it->value())), kCfBalanceHistory, key, path),
+    return BalanceRow{decoded(decode_balance(view_of(it.value())), kCfBalanceHistory, key, path),
                       history_key_block(key)};
 }
 

@@ -110,6 +110,10 @@ struct Store::Impl {
     /// the history rows; zero at block 0 when there is none.
     BalanceRow balance_row_at(const rocksdb::ReadOptions& ro, const Address& token,
                               const Address& holder, BlockNum n) const;
+    /// The same, reading with `it` (a balance_history iterator): callers
+    /// with many holders reuse one, in address order for locality.
+    BalanceRow balance_row_at(rocksdb::Iterator& it, const Address& token, const Address& holder,
+                              BlockNum n) const;
     /// Balance at the end of block n, from the history rows.
     Balance balance_at(const rocksdb::ReadOptions& ro, const Address& token, const Address& holder,
                        BlockNum n) const;
