@@ -108,7 +108,6 @@ void RankWalk::finish(Distribution& d) const {
     d.share_buckets.back().holders = holders_ - holders;
     d.share_buckets.back().balance = static_cast<boost::multiprecision::cpp_int>(supply_ - balance);
     if (percentile_rank_[0] > 0) d.percentiles = percentile_;
-    d.lorenz.clear();
     if (lorenz_ > 0) {
         for (uint32_t i = 0; i <= lorenz_; ++i) {
             d.lorenz.push_back(static_cast<double>(ratio(supply_ - prefix_[i], supply_)));

@@ -8,6 +8,8 @@
 #include "api/flows.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
 
 #include "api/analytics_routes.hpp"
 #include "api/paging.hpp"
@@ -74,9 +76,25 @@ Response serve_flows(Call& c) {
     const FlowOrder order =
         std::get<std::string>(order_name) == "gain" ? FlowOrder::kGain : FlowOrder::kLoss;
     const Address token = c.addrs[0];
+    // One list per request: the check below, the page and its header (or
+    // every chunk of an export) read it, computed once even when the query
+    // cache cannot keep it. (to_block, history version) names it, so views of
+    // one history version share it.
+    struct Memo {
+        std::mutex mutex;
+        uint64_t version{0};
+        std::shared_ptr<const FlowList> list;
+    };
+    auto memo = std::make_shared<Memo>();
     QueryCaches* caches = &c.caches;
-    auto list = [caches, token, from, to, order](const storage::View& v) {
-        return caches->flows(v, token, from, to, order);
+    auto list = [caches, token, from, to, order, memo](const storage::View& v) {
+        const uint64_t version = v.history_version();
+        std::lock_guard lock(memo->mutex);
+        if (!memo->list || memo->version != version) {
+            memo->list = caches->flows(v, token, from, to, order);
+            memo->version = version;
+        }
+        return memo->list;
     };
     if (list(*c.view)->too_many) return c.fail(too_many_transfers(from, to));
     Pager pager = [list](const storage::View& v, const std::optional<Position>& after,

@@ -96,14 +96,9 @@ const std::string* Query::get(const std::string& k) const {
 }
 
 OrError<size_t> Query::limit() const {
-    const std::string* v = get("limit");
-    if (!v) return kDefaultLimit;
-    auto n = parse_decimal_u64(*v);
-    if (!n || *n == 0 || *n > kMaxLimit) {
-        return bad_request("bad_limit", "limit must be an integer from 1 to " +
-                                            std::to_string(kMaxLimit) + ", got '" + *v + "'");
-    }
-    return static_cast<size_t>(*n);
+    auto n = integer("limit", 1, kMaxLimit);
+    if (failed(n)) return std::get<ApiError>(std::move(n));
+    return static_cast<size_t>(std::get<0>(n).value_or(kDefaultLimit));
 }
 
 OrError<std::optional<BlockNum>> Query::block_num(const std::string& name) const {
