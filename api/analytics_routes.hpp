@@ -10,6 +10,9 @@ namespace erc20::api {
 /// GET /v1/tokens/{token}/distribution (distribution_route.cpp).
 Response serve_distribution(Call& c);
 
+/// GET /v1/tokens/{token}/series (series_route.cpp).
+Response serve_token_series(Call& c);
+
 /// GET /v1/tokens/{token}/flows (flows.cpp).
 Response serve_flows(Call& c);
 

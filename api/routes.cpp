@@ -147,11 +147,27 @@ Response serve_tokens(Call& c) {
                     }});
 }
 
+// The token now, or with ?block=N as of the end of block N: every figure
+// derived from the logs from its token_blocks row; metadata as now.
 Response serve_token(Call& c) {
+    auto block = c.past_block();
+    if (failed(block)) return c.fail(std::get<ApiError>(block));
+    const auto block_num = std::get<0>(block);
     const std::string etag = c.validator(*c.view);
     if (auto r304 = c.not_modified(etag)) return *r304;
-    Row row{{"block", c.head->block_num}};
-    auto fields = token_row(c.addrs[0], *c.stats, c.view->token_meta(c.addrs[0]));
+    storage::TokenStats stats = *c.stats;
+    if (block_num) {
+        auto at = c.view->token_stats_at(c.addrs[0], {*block_num}).front();
+        if (!at) {
+            return c.fail({404, "unknown_token",
+                           "token " + to_hex(c.addrs[0]) + " has no transfer up to block " +
+                               std::to_string(*block_num) + " (its first is in block " +
+                               std::to_string(c.stats->first_block) + ")"});
+        }
+        stats = *at;
+    }
+    Row row{{"block", block_num.value_or(c.head->block_num)}};
+    auto fields = token_row(c.addrs[0], stats, c.view->token_meta(c.addrs[0]));
     row.insert(row.end(), fields.begin(), fields.end());
     JsonWriter w;
     write_row(w, row);
@@ -319,7 +335,7 @@ std::vector<RouteSpec> make_route_table() {
         {"/metrics", Needs::kStatus, {}, serve_metrics_text, {}},
         {"/v1/status", Needs::kStatus, {}, serve_status, {}},
         {"/v1/tokens", Needs::kData, {"limit", "cursor", "order", "format"}, serve_tokens, {}},
-        {"/v1/tokens/{token}", Needs::kData, {}, serve_token, {}},
+        {"/v1/tokens/{token}", Needs::kData, {"block"}, serve_token, {}},
         {"/v1/tokens/{token}/holders",
          Needs::kData,
          {"limit", "cursor", "block", "format"},
@@ -335,6 +351,11 @@ std::vector<RouteSpec> make_route_table() {
          Needs::kData,
          {"exclude", "block", "lorenz", "percentiles"},
          serve_distribution,
+         {}},
+        {"/v1/tokens/{token}/series",
+         Needs::kData,
+         {"from_block", "to_block", "step", "period", "distribution", "activity", "format"},
+         serve_token_series,
          {}},
         {"/v1/tokens/{token}/flows",
          Needs::kData,

@@ -30,13 +30,8 @@ void append_range(storage::BlockBatch& batch, FetchedRange&& r, BlockNum node_he
             batch.headers.push_back(h);  // the common header: storage keeps no bloom
         }
     }
-    BlockNum last_block = ~BlockNum{0};
-    for (const auto& t : r.transfers) {
-        if (t.block_num != last_block) {
-            batch.block_times.emplace_back(t.block_num, r.headers[t.block_num - r.from].timestamp);
-            last_block = t.block_num;
-        }
-    }
+    // Every block's time, with or without transfers: the series group blocks by it.
+    for (const auto& h : r.headers) batch.block_times.emplace_back(h.block_num, h.timestamp);
     if (batch.transfers.empty()) {
         batch.transfers = std::move(r.transfers);
     } else {

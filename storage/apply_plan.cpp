@@ -72,7 +72,8 @@ uint32_t ApplyPlan::token_of(const Transfer& t) {
     }
     TokenStats now = loaded.value_or(TokenStats{});
     if (!loaded) now.first_block = t.block_num;
-    tokens_.push_back(TokenEntry{t.token, loaded, now});
+    tokens_.push_back(
+        TokenEntry{t.token, loaded, now, now.holders, now.negative_balances, kNoBlock});
     return it->second;
 }
 
@@ -212,7 +213,12 @@ void ApplyPlan::write_index_rows(Writes& wb, size_t k, const Transfer& t) {
 void ApplyPlan::count(size_t k, const Transfer& t) {
     const uint32_t from_pair = transfer_pairs_[2 * k];
     const uint32_t to_pair = transfer_pairs_[2 * k + 1];
-    TokenStats& s = tokens_[transfer_tokens_[k]].now;
+    TokenEntry& e = tokens_[transfer_tokens_[k]];
+    if (e.dirty_block != block_) {
+        e.dirty_block = block_;
+        dirty_tokens_.push_back(transfer_tokens_[k]);
+    }
+    TokenStats& s = e.now;
     s.transfers += 1;
     s.last_block = t.block_num;
     transfers_ += 1;
@@ -248,9 +254,29 @@ void ApplyPlan::flush_history(Writes& wb) {
                rocksdb::Slice(value_buf, encode_balance(p.now, value_buf)),
                Writes::ordered(p.rank, 0));
         ranked_.change(wb, p.token, p.holder, p.flushed, p.now, block_);
+        TokenEntry& e = tokens_[p.token_entry];
+        e.holders +=
+            static_cast<uint64_t>(p.now > 0) - static_cast<uint64_t>(p.flushed.balance > 0);
+        e.negative_balances +=
+            static_cast<uint64_t>(p.now < 0) - static_cast<uint64_t>(p.flushed.balance < 0);
         p.flushed = BalanceRow{p.now, block_};
     }
     dirty_.clear();
+    flush_token_blocks(wb);
+}
+
+// The stats of each token the block moved, as at its end.
+void ApplyPlan::flush_token_blocks(Writes& wb) {
+    for (uint32_t i : dirty_tokens_) {
+        const TokenEntry& e = tokens_[i];
+        TokenStats s = e.now;
+        s.holders = e.holders;
+        s.negative_balances = e.negative_balances;
+        s.last_block = block_;
+        wb.Put(kCfTokenBlocks, slice(token_block_key(e.token, block_)), slice(encode_stats(s)),
+               Writes::ordered(token_rank_[i], block_ - batch_.first));
+    }
+    dirty_tokens_.clear();
 }
 
 // Step 5.

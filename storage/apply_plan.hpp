@@ -9,7 +9,8 @@
 //                that Writes sorts integers rather than keys
 //   4. transfers per transfer: its row, its index rows, its token's counters,
 //                the pairs' balances in memory; per block, the history rows
-//                and their ranked_history entries (ranked_history.hpp)
+//                and their ranked_history entries (ranked_history.hpp) and
+//                each token's token_blocks row
 //   5. times     the block times
 //   6. holders   each pair's balance change (balances, holders, account_tokens)
 //   7. tokens    each token's stats and rankings, and the result
@@ -36,7 +37,11 @@ class ApplyPlan {
     struct TokenEntry {
         Address token;
         std::optional<TokenStats> before;  // nullopt for a new token
-        TokenStats now;
+        TokenStats now;                    // holders and negative_balances: step 6 counts them
+        // As of the last flushed block (its token_blocks row): step 4 counts them.
+        uint64_t holders{0};
+        uint64_t negative_balances{0};
+        BlockNum dirty_block;  // the last block with a pending token_blocks row
     };
     // A holder whose balance a non-zero transfer moves: read once, then
     // updated in memory.
@@ -65,6 +70,7 @@ class ApplyPlan {
     void count(size_t k, const Transfer& t);
     void touch(uint32_t pair);
     void flush_history(Writes& wb);
+    void flush_token_blocks(Writes& wb);
     void write_block_times(Writes& wb) const;
     void write_holders(Writes& wb);
     ApplyResult write_tokens(Writes& wb, Totals& totals);
@@ -90,6 +96,7 @@ class ApplyPlan {
     // row is pending (one per pair per block, the balance at its end).
     BlockNum block_{0};
     std::vector<uint32_t> dirty_;
+    std::vector<uint32_t> dirty_tokens_;  // token entries with a transfer in the block
     size_t transfers_{0};
     std::string value_;  // a transfers value, reused
     RankedWriter ranked_;

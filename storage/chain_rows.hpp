@@ -23,7 +23,9 @@ std::optional<BlockHeader> decode_header(BlockNum n, std::string_view value);
 /// A header row, its block_num from the key.
 std::optional<BlockHeader> decode_header_row(std::string_view key, std::string_view value);
 
-/// Timestamp of every block that holds at least one transfer (never pruned).
+/// Timestamp of every indexed block (never pruned). Databases written before
+/// schema 3 hold only the blocks with transfers; readers take the last row at
+/// or before a block.
 ///   key   : block_num (8), see block_key
 ///   value : timestamp (8)
 inline constexpr std::string_view kBlockTimes{"block_times"};

@@ -101,7 +101,7 @@ rocksdb::DBOptions make_db_options(const std::string& path, const StoreOptions& 
 bool scanned(size_t c) {
     return c == kCfTransfers || c == kCfTokenTransfers || c == kCfAccountTransfers ||
            c == kCfBalanceHistory || c == kCfHolders || c == kCfAccountTokens ||
-           c == kCfTokenRank || c == kCfBlockTimes || c == kCfRankedHistory;
+           c == kCfTokenRank || c == kCfBlockTimes || c == kCfRankedHistory || c == kCfTokenBlocks;
 }
 
 // Families whose keys start with the block number, so a backfill's batches

@@ -6,7 +6,8 @@
 //                 below the target, delete the history rows after it and
 //                 their ranked_history entries (see ranked_history.hpp)
 //   3. tokens     each token's stats, rankings and last block (or the
-//                 token's removal when no transfer is left)
+//                 token's removal when no transfer is left), its
+//                 token_blocks rows after the target
 //   4. meta       headers and block times after the target, totals, the
 //                 metadata version, the cursor, an add-tokens in progress
 // and Store::rollback_step.
@@ -42,6 +43,7 @@ class RollbackPlan {
     void undo_ranked(rocksdb::Iterator& history, Writes& wb, RankedUndo& ranked,
                      const Address& token, const Address& holder) const;
     void write_tokens(Writes& wb, Totals& totals, RollbackResult& result);
+    void undo_token_blocks(rocksdb::Iterator& blocks, Writes& wb, const Address& token) const;
     BlockNum last_block_of(rocksdb::Iterator& token_transfers, const Address& token) const;
     void write_meta(Writes& wb, const Totals& totals) const;
 
@@ -132,8 +134,10 @@ void RollbackPlan::undo_ranked(rocksdb::Iterator& history, Writes& wb, RankedUnd
 // Step 3.
 void RollbackPlan::write_tokens(Writes& wb, Totals& totals, RollbackResult& result) {
     std::unique_ptr<rocksdb::Iterator> tt(d_.db->NewIterator(ro_, d_.cf(kCfTokenTransfers)));
+    std::unique_ptr<rocksdb::Iterator> blocks(d_.db->NewIterator(ro_, d_.cf(kCfTokenBlocks)));
     for (auto& [token, before_after] : stats_) {
         auto& [before, s] = before_after;
+        undo_token_blocks(*blocks, wb, token);
         if (s.transfers == 0) {
             d_.write_stats(wb, token, before, std::nullopt);
             wb.Delete(kCfTokenMeta, slice(token_key(token)));
@@ -145,6 +149,17 @@ void RollbackPlan::write_tokens(Writes& wb, Totals& totals, RollbackResult& resu
         d_.write_stats(wb, token, before, s);
         result.touched_tokens.push_back(token);
     }
+}
+
+// The token's token_blocks rows after the target (point deletes, as in undo_ranked).
+void RollbackPlan::undo_token_blocks(rocksdb::Iterator& blocks, Writes& wb,
+                                     const Address& token) const {
+    const std::string prefix = token_key(token);
+    for (blocks.Seek(slice(token_block_key(token, first_)));
+         blocks.Valid() && starts_with(blocks.key(), prefix); blocks.Next()) {
+        wb.Delete(kCfTokenBlocks, blocks.key());
+    }
+    check(blocks.status(), "scan token blocks");
 }
 
 // The block of the token's last transfer at or below the target.

@@ -6,7 +6,7 @@
 //   meta_rows.hpp     meta (schema version, chain id, cursor, totals, scope, add-tokens)
 //   chain_rows.hpp    headers, block_times, transfers, token_transfers, account_transfers
 //   balance_rows.hpp  balances, holders, balance_history, account_tokens
-//   token_rows.hpp    token_stats, token_meta, token_rank, token_queue
+//   token_rows.hpp    token_stats, token_blocks, token_meta, token_rank, token_queue
 //   ranked_rows.hpp   history_epochs, ranked_history (holders at past blocks)
 //   keys.hpp          the key shapes they share, with their named sizes
 //
@@ -33,7 +33,8 @@
 namespace erc20::storage {
 
 /// 2: balances carry their last change's block; history_epochs and ranked_history.
-inline constexpr uint32_t kSchemaVersion = 2;
+/// 3: token_blocks; block_times of every block, not only those with transfers.
+inline constexpr uint32_t kSchemaVersion = 3;
 
 /// The column families, as indexes into the store's handles.
 enum Cf : size_t {
@@ -54,13 +55,14 @@ enum Cf : size_t {
     kCfTokenQueue,
     kCfHistoryEpochs,
     kCfRankedHistory,
+    kCfTokenBlocks,
     kCfCount
 };
 
 inline constexpr std::array<std::string_view, kCfCount> kCfNames{
     "default",         kMeta,      kHeaders,    kBlockTimes,     kTransfers,     kTokenTransfers,
     kAccountTransfers, kBalances,  kHolders,    kBalanceHistory, kTokenStats,    kTokenMeta,
-    kAccountTokens,    kTokenRank, kTokenQueue, kHistoryEpochs,  kRankedHistory,
+    kAccountTokens,    kTokenRank, kTokenQueue, kHistoryEpochs,  kRankedHistory, kTokenBlocks,
 };
 
 }  // namespace erc20::storage

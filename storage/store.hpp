@@ -399,6 +399,36 @@ class View {
                                                                 BlockNum to_block,
                                                                 size_t max_transfers) const;
 
+    struct Activity {
+        uint64_t senders{0};       // distinct non-zero senders
+        uint64_t receivers{0};     // distinct non-zero receivers
+        uint64_t new_holders{0};   // balance <= 0 before the range, > 0 at its end
+        uint64_t gone_holders{0};  // balance > 0 before the range, <= 0 at its end
+    };
+    /// Who took part in the token's transfers of [from_block, to_block] and
+    /// how its holders changed over them; nullopt over `max_transfers` (as
+    /// flows(), whose reads it makes).
+    /// REQUIRES: to_block at or below the cursor.
+    [[nodiscard]] std::optional<Activity> activity(const Address& token, BlockNum from_block,
+                                                   BlockNum to_block, size_t max_transfers) const;
+
+    /// The token's stats as at the end of each block of `blocks` (its
+    /// token_blocks row at or before it; nullopt before its first transfer):
+    /// one seek each, through one iterator.
+    [[nodiscard]] std::vector<std::optional<TokenStats>> token_stats_at(
+        const Address& token, const std::vector<BlockNum>& blocks) const;
+    /// The timestamp of each block of `blocks`: its block_times row, or the
+    /// last one before it (a database written before schema 3 has rows only
+    /// for blocks with transfers); nullopt with none at or before it.
+    [[nodiscard]] std::vector<std::optional<uint64_t>> times_at(
+        const std::vector<BlockNum>& blocks) const;
+    /// The first block with a block_times row (the first indexed block).
+    [[nodiscard]] std::optional<BlockNum> first_timed_block() const;
+    /// The last block of [lo, hi] whose time (as times_at gives it) is below
+    /// `t`, by binary search (block times never decrease): ~log2(hi - lo) seeks.
+    /// REQUIRES: the time of lo is below t.
+    [[nodiscard]] BlockNum last_block_before(BlockNum lo, BlockNum hi, uint64_t t) const;
+
     /// The holders of a token with a positive balance at the end of block n,
     /// balance descending, address ascending. Reads the epoch of
     /// ranked_history holding n: at most a few times the token's holders

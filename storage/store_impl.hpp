@@ -7,6 +7,7 @@
 //   apply.cpp       Store::apply and apply_backfill (their plan of steps: apply_plan.hpp)
 //   rollback.cpp    Store::rollback and rollback_step
 //   view.cpp        View, the read side
+//   view_series.cpp View's reads by block: token_blocks and block_times
 //   token_queue.cpp the metadata writes and the metadata queue
 //   store.cpp       everything else of Store (scope, bulk mode, maintenance)
 
@@ -165,6 +166,13 @@ struct Store::Impl {
     /// mode); without (at open) they already have them.
     void raise_triggers_over_debt(bool from_bulk);
 };
+
+/// Read options of a View's snapshot.
+inline rocksdb::ReadOptions snapshot_options(const rocksdb::Snapshot* s) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = s;
+    return ro;
+}
 
 /// The level-0 table files of a family now (row_writes.cpp).
 uint64_t level0_files(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* h);

@@ -84,6 +84,53 @@ std::vector<Transfer> random_blocks(std::mt19937_64& rng, BlockNum first, BlockN
     return out;
 }
 
+// The token's stats as at the end of every block (token_blocks) equal the
+// model's counts over the chain up to it.
+void check_stats_at(const View& view, const Model& m, const Address& token) {
+    std::vector<BlockNum> blocks;
+    for (BlockNum n = 0; n <= m.head; ++n) blocks.push_back(n);
+    const auto got = view.token_stats_at(token, blocks);
+    REQUIRE(got.size() == blocks.size());
+    TokenStats want;
+    std::map<Address, Balance> balances;
+    size_t k = 0;
+    for (BlockNum n = 0; n <= m.head; ++n) {
+        bool moved = false;
+        for (; k < m.chain.size() && m.chain[k].block_num <= n; ++k) {
+            const Transfer& t = m.chain[k];
+            if (t.token != token) continue;
+            if (!moved && want.transfers == 0) want.first_block = n;
+            moved = true;
+            want.transfers += 1;
+            want.last_block = n;
+            const Balance v(t.value);
+            if (t.from.is_zero()) want.minted += v;
+            else
+                balances[t.from] -= v;
+            if (t.to.is_zero()) want.burned += v;
+            else
+                balances[t.to] += v;
+        }
+        want.holders = want.negative_balances = 0;
+        for (const auto& [a, b] : balances) {
+            want.holders += b > 0 ? 1U : 0U;
+            want.negative_balances += b < 0 ? 1U : 0U;
+        }
+        if (want.transfers == 0) {
+            CHECK_FALSE(got[n]);
+            continue;
+        }
+        REQUIRE(got[n]);
+        CHECK(got[n]->transfers == want.transfers);
+        CHECK(got[n]->holders == want.holders);
+        CHECK(got[n]->negative_balances == want.negative_balances);
+        CHECK(got[n]->minted == want.minted);
+        CHECK(got[n]->burned == want.burned);
+        CHECK(got[n]->first_block == want.first_block);
+        CHECK(got[n]->last_block == want.last_block);
+    }
+}
+
 void check_against_model(Store& store, const Model& m) {
     auto view = store.view();
     auto cursor = view.cursor();
@@ -252,6 +299,27 @@ void check_against_model(Store& store, const Model& m) {
         for (const auto& f : *flows) got_flows[f.account] = {f.before, f.after};
         CHECK(got_flows == want_flows);
         if (in_range > 0) CHECK_FALSE(view.flows(token, lo, hi, in_range - 1));
+        // Activity over the same range: distinct senders and receivers, and
+        // the accounts that became or stopped being holders.
+        std::set<Address> senders, receivers;
+        for (const auto& t : m.chain) {
+            if (t.token != token || t.block_num < lo || t.block_num > hi) continue;
+            if (!t.from.is_zero()) senders.insert(t.from);
+            if (!t.to.is_zero()) receivers.insert(t.to);
+        }
+        uint64_t new_holders = 0, gone_holders = 0;
+        for (const auto& [a, ends] : want_flows) {
+            new_holders += ends.first <= 0 && ends.second > 0 ? 1U : 0U;
+            gone_holders += ends.first > 0 && ends.second <= 0 ? 1U : 0U;
+        }
+        auto activity = view.activity(token, lo, hi, in_range);
+        REQUIRE(activity);
+        CHECK(activity->senders == senders.size());
+        CHECK(activity->receivers == receivers.size());
+        CHECK(activity->new_holders == new_holders);
+        CHECK(activity->gone_holders == gone_holders);
+        if (in_range > 0) CHECK_FALSE(view.activity(token, lo, hi, in_range - 1));
+        check_stats_at(view, m, token);
     }
 }
 
@@ -677,4 +745,36 @@ TEST_CASE("size_bytes is the table files and WALs on disk, through writes and a 
         store->sync();
         CHECK(store->size_bytes() == table_and_wal_bytes(dir.path));
     }
+}
+
+TEST_CASE("block times by block: the last row at or before, and the last block before a time",
+          "[storage]") {
+    TempDir dir;
+    auto store = Store::open(dir.path.string(), {});
+    // Blocks 10..29, one second apart from t = 1000, blocks 20..24 sharing one
+    // time; block 30..39 with no rows (a database written before schema 3).
+    BlockBatch batch{10, Cursor{39, {}}, {}, {}, {}, 0};
+    for (BlockNum b = 10; b < 30; ++b)
+        batch.block_times.emplace_back(b, b >= 20 && b < 25 ? 1010 : 1000 + (b - 10));
+    store->apply(batch);
+    auto view = store->view();
+    CHECK(view.first_timed_block() == 10u);
+    const auto times = view.times_at({9, 10, 19, 22, 29, 35});
+    CHECK_FALSE(times[0]);
+    CHECK(times[1] == 1000u);
+    CHECK(times[2] == 1009u);
+    CHECK(times[3] == 1010u);
+    CHECK(times[4] == 1019u);
+    CHECK(times[5] == 1019u);
+    // Against a linear scan of every (lo, t).
+    for (BlockNum lo = 10; lo < 39; ++lo) {
+        for (uint64_t t = *view.times_at({lo}).front() + 1; t < 1025; ++t) {
+            BlockNum want = lo;
+            for (BlockNum b = lo; b <= 39; ++b)
+                if (*view.times_at({b}).front() < t) want = b;
+            CHECK(view.last_block_before(lo, 39, t) == want);
+        }
+    }
+    store->rollback(Cursor{21, {}});
+    CHECK(store->view().times_at({29}).front() == 1010u);
 }

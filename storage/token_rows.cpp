@@ -33,6 +33,12 @@ std::optional<TokenStats> decode_stats(std::string_view value) {
     return s;
 }
 
+std::string token_block_key(const Address& token, BlockNum n) {
+    std::string k = token_key(token);
+    append_be64(k, n);
+    return k;
+}
+
 namespace {
 
 enum MetaFlag : uint8_t {

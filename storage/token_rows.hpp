@@ -24,6 +24,15 @@ inline constexpr size_t kTokenStatsMinSize = kTokenStatsCountersSize + 2;
 std::string encode_stats(const TokenStats& s);
 std::optional<TokenStats> decode_stats(std::string_view value);
 
+/// Each token's counters as they stood at the end of every block holding
+/// one of its transfers (the series and `?block=` answers): the row at or
+/// before block N is the token as of N.
+///   key   : token (20) | block_num (8), see token_block_key
+///   value : as token_stats (encode_stats), last_block = block_num
+inline constexpr std::string_view kTokenBlocks{"token_blocks"};
+inline constexpr size_t kTokenBlockKeySize = kAddressSize + kBlockNumSize;
+std::string token_block_key(const Address& token, BlockNum n);
+
 /// Token metadata from eth_call; not derived from logs.
 ///   key   : token (20), see token_key
 ///   value : flags (1) | supply_block (8) | decimals (1) | name (u16 len) | symbol (u16 len) |

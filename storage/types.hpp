@@ -99,7 +99,7 @@ struct BlockBatch {
     std::vector<Transfer> transfers;
     /// Headers to keep for reorg detection (any subset of [first, last]).
     std::vector<BlockHeader> headers;
-    /// Timestamps of blocks that hold transfers.
+    /// Timestamps of the blocks of [first, last] (every one, from the indexer).
     std::vector<std::pair<BlockNum, uint64_t>> block_times;
     /// Headers below this block are dropped in the same write (0 = keep all).
     BlockNum prune_headers_below{0};

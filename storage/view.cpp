@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "storage/ranked_history.hpp"
 #include "storage/store_impl.hpp"
@@ -10,12 +11,6 @@
 namespace erc20::storage {
 
 namespace {
-
-rocksdb::ReadOptions snapshot_options(const rocksdb::Snapshot* s) {
-    rocksdb::ReadOptions ro;
-    ro.snapshot = s;
-    return ro;
-}
 
 // The key of a row under `prefix`, of `size` bytes, or corrupt_row.
 std::string_view sized_key(const rocksdb::Iterator& it, size_t size, Cf c,
@@ -157,43 +152,87 @@ std::vector<Transfer> View::token_transfers(const Address& token, BlockNum from_
     return out;
 }
 
-std::optional<std::vector<View::AccountFlow>> View::flows(const Address& token, BlockNum from_block,
-                                                          BlockNum to_block,
-                                                          size_t max_transfers) const {
+namespace {
+
+// The net change of every account over the token's transfers of
+// [from_block, to_block], each transfer also given to `each`; false when the
+// range holds more than max_transfers (the read stops there).
+template <class Each>
+bool net_changes(const Store::Impl& d, const rocksdb::ReadOptions& ro, const Address& token,
+                 BlockNum from_block, BlockNum to_block, size_t max_transfers,
+                 std::unordered_map<Address, Balance, AddressHasher>& net, Each&& each) {
     constexpr size_t kChunk = 10000;
-    std::unordered_map<Address, Balance, AddressHasher> net;
-    const auto ro = snapshot_options(snapshot_);
     std::optional<std::pair<BlockNum, uint32_t>> after;
     for (size_t read = 0;;) {
         auto rows =
-            scan_transfer_index(*store_, ro, kCfTokenTransfers, token, from_block, to_block, after,
+            scan_transfer_index(d, ro, kCfTokenTransfers, token, from_block, to_block, after,
                                 kChunk, [](Direction, const Transfer&) { return true; });
         read += rows.size();
-        if (read > max_transfers) return std::nullopt;
+        if (read > max_transfers) return false;
         for (const auto& r : rows) {
             const Transfer& t = r.transfer;
+            each(t);
             const Balance v(t.value);
             if (t.from != Address{}) net[t.from] -= v;
             if (t.to != Address{}) net[t.to] += v;
         }
-        if (rows.size() < kChunk) break;
+        if (rows.size() < kChunk) return true;
         after = {rows.back().transfer.block_num, rows.back().transfer.log_index};
     }
-    std::vector<AccountFlow> out;
+}
+
+// The accounts whose net change is not zero, with their balances at the end
+// of to_block and before the range.
+std::vector<View::AccountFlow> flows_of(
+    const Store::Impl& d, const rocksdb::ReadOptions& ro, const Address& token, BlockNum to_block,
+    const std::unordered_map<Address, Balance, AddressHasher>& net) {
+    std::vector<View::AccountFlow> out;
     for (const auto& [account, change] : net) {
-        if (change != 0) out.push_back(AccountFlow{account, change, 0});
+        if (change != 0) out.push_back(View::AccountFlow{account, change, 0});
     }
     // One iterator in address order: the rows of neighbouring accounts share
     // blocks and the reads go forward through the files.
-    std::sort(out.begin(), out.end(),
-              [](const AccountFlow& a, const AccountFlow& b) { return a.account < b.account; });
-    std::unique_ptr<rocksdb::Iterator> it(
-        store_->db->NewIterator(ro, store_->cf(kCfBalanceHistory)));
+    std::sort(out.begin(), out.end(), [](const View::AccountFlow& a, const View::AccountFlow& b) {
+        return a.account < b.account;
+    });
+    std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.cf(kCfBalanceHistory)));
     for (auto& f : out) {
-        f.after = store_->balance_row_at(*it, token, f.account, to_block).balance;
+        f.after = d.balance_row_at(*it, token, f.account, to_block).balance;
         f.before = f.after - f.before;  // before held the net change
     }
     return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<View::AccountFlow>> View::flows(const Address& token, BlockNum from_block,
+                                                          BlockNum to_block,
+                                                          size_t max_transfers) const {
+    const auto ro = snapshot_options(snapshot_);
+    std::unordered_map<Address, Balance, AddressHasher> net;
+    if (!net_changes(*store_, ro, token, from_block, to_block, max_transfers, net,
+                     [](const Transfer&) {}))
+        return std::nullopt;
+    return flows_of(*store_, ro, token, to_block, net);
+}
+
+std::optional<View::Activity> View::activity(const Address& token, BlockNum from_block,
+                                             BlockNum to_block, size_t max_transfers) const {
+    const auto ro = snapshot_options(snapshot_);
+    std::unordered_map<Address, Balance, AddressHasher> net;
+    std::unordered_set<Address, AddressHasher> senders, receivers;
+    if (!net_changes(*store_, ro, token, from_block, to_block, max_transfers, net,
+                     [&](const Transfer& t) {
+                         if (!t.from.is_zero()) senders.insert(t.from);
+                         if (!t.to.is_zero()) receivers.insert(t.to);
+                     }))
+        return std::nullopt;
+    Activity a{senders.size(), receivers.size(), 0, 0};
+    for (const auto& f : flows_of(*store_, ro, token, to_block, net)) {
+        if (f.before <= 0 && f.after > 0) a.new_holders += 1;
+        if (f.before > 0 && f.after <= 0) a.gone_holders += 1;
+    }
+    return a;
 }
 
 std::vector<View::AccountTransfer> View::account_transfers(

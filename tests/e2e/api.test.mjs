@@ -16,7 +16,7 @@ import http from 'node:http';
 import { startAnvil, mine, rpc, rpcBatch, deploy, calldata, hex, blockNumber } from './lib/chain.mjs';
 import { makeTempDir, httpRequest, sleep } from './lib/proc.mjs';
 import { buildChain } from './lib/workload.mjs';
-import { erc20Transfers, balancesFromLogs, sortedHolders, tokenStats, blockInfo, ratio, distributionDetail } from './lib/truth.mjs';
+import { erc20Transfers, balancesFromLogs, sortedHolders, tokenStats, blockInfo, distributionTruth } from './lib/truth.mjs';
 import { startDaemon, waitForBlock, waitForMetadata, api, apiOk, allPages, tokenAddressOf, DAEMON_BIN } from './lib/daemon.mjs';
 import { createHarness, assert, parseArgs, FatalError, deepEqualWithPath } from './lib/harness.mjs';
 import { deployAirdrop, airdrop } from './lib/airdrop.mjs';
@@ -53,41 +53,6 @@ async function truthAt(url, block) {
   const stats = tokenStats(transfers);
   const holderCount = new Map([...balances].map(([t, m]) => [t, [...m.values()].filter((b) => b > 0n).length]));
   return { block, transfers, balances, stats, holderCount, tokens: [...stats.keys()].sort() };
-}
-
-/** Distribution figures over positive balances minus `exclude`, computed with BigInt. */
-function distributionTruth(balances, exclude = new Set()) {
-  const xs = [];
-  for (const [a, b] of balances ?? new Map()) if (b > 0n && !exclude.has(a)) xs.push(b);
-  xs.sort((x, y) => (x > y ? -1 : x < y ? 1 : 0)); // descending
-  const n = xs.length;
-  const supply = xs.reduce((s, x) => s + x, 0n);
-  const { share_buckets } = distributionDetail(balances, { exclude });
-  if (n === 0 || supply === 0n) {
-    return { holders: n, supply: supply.toString(), top10_share: null, top100_share: null, gini: null, nakamoto: null, hhi: null, share_buckets };
-  }
-  let top10 = 0n; let top100 = 0n; let squares = 0n; let running = 0n; let nakamoto = null;
-  for (let j = 0; j < n; j++) {
-    if (j < 10) top10 += xs[j];
-    if (j < 100) top100 += xs[j];
-    squares += xs[j] * xs[j];
-    running += xs[j];
-    if (nakamoto === null && 2n * running > supply) nakamoto = j + 1;
-  }
-  // Gini over ascending x_1..x_n: sum_i (2i - n - 1) x_i / (n * sum x).
-  const asc = [...xs].reverse();
-  let g = 0n;
-  for (let i = 1; i <= n; i++) g += BigInt(2 * i - n - 1) * asc[i - 1];
-  return {
-    holders: n,
-    supply: supply.toString(),
-    top10_share: ratio(top10, supply),
-    top100_share: ratio(top100, supply),
-    gini: ratio(g, BigInt(n) * supply),
-    nakamoto,
-    hhi: ratio(squares, supply * supply),
-    share_buckets,
-  };
 }
 
 /** balanceOf by eth_call at `block`; a token not deployed yet at that block answers "0x": 0. */

@@ -1,7 +1,7 @@
 // Assertions of the analytics routes (issue #14) against ground truth from the node: each figure
 // recomputed independently from eth_getLogs, eth_getBlockByNumber and balanceOf.
 import { assert, deepEqualWithPath } from './harness.mjs';
-import { balanceChanges, balancesFromLogs, balancesOf, blockInfo, distributionDetail, flowsTruth, sortedHolders } from './truth.mjs';
+import { balanceChanges, balancesFromLogs, balancesOf, blockInfo, distributionDetail, flowsTruth, seriesTruth, sortedHolders, tokenStats } from './truth.mjs';
 import { allPages, api, apiOk } from './daemon.mjs';
 
 const ZERO = '0x0000000000000000000000000000000000000000';
@@ -163,5 +163,127 @@ export async function verifyFlows(ctx, truth) {
       const r = await api(port, `/v1/tokens/${token}/flows?${q}`);
       assert.equal(r.status, 400, `${q}: ${r.text}`);
     }
+  });
+}
+
+/** Equal items, the doubles of the distribution figures within 1e-9 relative. */
+function assertSeriesItems(got, want, what) {
+  assert.equal(got.length, want.length, `${what}: items`);
+  got.forEach((g, i) => {
+    const w = want[i];
+    assert.deepEqual(Object.keys(g), Object.keys(w), `${what}[${i}] keys`);
+    for (const k of Object.keys(w)) {
+      if (typeof w[k] === 'number' && !Number.isInteger(w[k])) {
+        const diff = Math.abs(g[k] - w[k]);
+        assert.ok(diff <= 1e-9 * Math.abs(w[k]) || diff <= 1e-12, `${what}[${i}].${k}: got ${g[k]}, expected ${w[k]}`);
+      } else {
+        assert.deepEqual(g[k], w[k], `${what}[${i}].${k} (block ${w.block})`);
+      }
+    }
+  });
+}
+
+/** CSV text -> objects, numbers as numbers (series cells have no quotes or commas). */
+function parseCsv(text) {
+  const [head, ...lines] = text.trim().split('\r\n');
+  const keys = head.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [keys[i], v === '' ? null : /^-?[0-9.e+-]+$/.test(v) && !/^[0-9]{16,}$/.test(v) ? Number(v) : v])));
+}
+
+/**
+ * /v1/tokens/{token}/series: for every token, by steps and by UTC hours, days and weeks (the
+ * workload's clock crosses each), over the token's whole life and seeded windows, equals the items
+ * recomputed from the logs and the blocks' timestamps; NDJSON and CSV carry the same items;
+ * distribution=true adds the concentration figures; the bounds and bad parameters are 400s.
+ */
+export async function verifySeries(ctx, truth) {
+  const { h, port, url, head, label } = ctx;
+  await h.check(`[${label}] series (steps, hours, days, weeks) == items recomputed from the logs and block times`, async () => {
+    const info = await blockInfo(url, Array.from({ length: head + 1 }, (_, b) => b));
+    const times = new Map([...info].map(([b, x]) => [b, x.timestamp]));
+    const periods = new Set(['hour', 'day', 'week'].map((p) => `${p}:${new Set([...times.values()].map((t) => (p === 'hour' ? Math.floor(t / 3600) : p === 'day' ? Math.floor(t / 86400) : Math.floor((t / 86400 + 3) / 7)))).size}`));
+    h.log(`[${label}] block times over ${[...periods].join(', ')} (period:count)`);
+    const stats = tokenStats(truth.transfers);
+    for (const token of truth.tokens) {
+      const first = stats.get(token).firstBlock;
+      const base = `/v1/tokens/${token}/series`;
+      // Defaults: from the token's first block to the head.
+      const whole = await apiOk(port, `${base}?step=7`);
+      assert.equal(whole.block, head);
+      assert.equal(whole.from_block, first);
+      assert.equal(whole.to_block, head);
+      assert.equal(whole.step, 7);
+      assertSeriesItems(whole.items, seriesTruth(truth.transfers, times, token, first, head, { step: 7 }), `${base}?step=7`);
+      const cases = [];
+      for (const [from, to] of someRanges(head, token.charCodeAt(7) + head)) {
+        cases.push([from, to, { step: 1 + ((from + to) % 13) }]);
+        for (const period of ['hour', 'day', 'week']) cases.push([from, to, { period }]);
+      }
+      cases.push([first, head, { step: Math.max(1, Math.ceil((head - first + 1) / 9)), distribution: true }]);
+      cases.push([0, head, { period: 'hour', distribution: true }]);
+      for (const [from, to, opts] of cases) {
+        const q = `from_block=${from}&to_block=${to}&` + (opts.step ? `step=${opts.step}` : `period=${opts.period}`) + (opts.distribution ? '&distribution=true' : '');
+        const want = seriesTruth(truth.transfers, times, token, from, to, opts);
+        const got = await apiOk(port, `${base}?${q}`);
+        assertSeriesItems(got.items, want, `${base}?${q}`);
+        const nd = await fetch(`http://127.0.0.1:${port}${base}?${q}&format=ndjson`).then((r) => r.text());
+        assertSeriesItems(nd.split('\n').filter(Boolean).map((l) => JSON.parse(l)), want, `${q} ndjson`);
+        const csv = await fetch(`http://127.0.0.1:${port}${base}?${q}&format=csv`).then((r) => r.text());
+        assertSeriesItems(parseCsv(csv), want.map((w) => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, typeof v === 'string' && v.length < 16 ? Number(v) : v]))), `${q} csv`);
+      }
+      // activity=false leaves out the four figures that read the transfers.
+      const lean = await apiOk(port, `${base}?step=5&activity=false`);
+      assertSeriesItems(lean.items, seriesTruth(truth.transfers, times, token, first, head, { step: 5 }).map(
+        ({ senders, receivers, new_holders, gone_holders, ...rest }) => rest), `${base}?step=5&activity=false`);
+    }
+    const token = truth.tokens[0];
+    const bad = [
+      ['step=0', 'bad_step'], ['period=month', 'bad_period'], ['', 'bad_parameter'],
+      ['step=3&period=day', 'bad_parameter'], [`step=1&to_block=${head + 1}`, 'block_out_of_range'],
+      ['step=1&from_block=9&to_block=8', 'bad_range'], ['step=1&distribution=true&from_block=0', head >= 100 ? 'too_many_items' : null],
+      ['step=1&limit=5', 'unknown_parameter'], ['step=2&distribution=yes', 'bad_distribution'],
+    ];
+    for (const [q, code] of bad) {
+      if (!code) continue;
+      const r = await api(port, `/v1/tokens/${token}/series?${q}`);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.equal(r.json.error.code, code, `${q}: ${r.text}`);
+    }
+  });
+}
+
+/**
+ * /v1/tokens/{token}?block=N: the figures derived from the logs as of the end of block N equal those
+ * recomputed from the logs up to N; before the token's first transfer it is a 404.
+ */
+export async function verifyTokenAtBlock(ctx, truth) {
+  const { h, port, head, label } = ctx;
+  await h.check(`[${label}] /v1/tokens/{token}?block=N == counts from the logs up to N`, async () => {
+    const blocks = [...new Set([0, 1, Math.floor(head / 4), Math.floor(head / 2), head - 1, head].filter((b) => b >= 0))];
+    for (const token of truth.tokens) {
+      for (const n of blocks) {
+        const upTo = truth.transfers.filter((t) => t.block <= n);
+        const s = tokenStats(upTo).get(token);
+        const r = await api(port, `/v1/tokens/${token}?block=${n}`);
+        if (!s) {
+          assert.equal(r.status, 404, `${token}@${n}: ${r.text}`);
+          continue;
+        }
+        assert.equal(r.status, 200, `${token}@${n}: ${r.text}`);
+        const bal = balancesFromLogs(upTo).get(token);
+        const got = r.json;
+        assert.equal(got.block, n);
+        assert.equal(got.holders, [...bal.values()].filter((b) => b > 0n).length, `${token}@${n} holders`);
+        assert.equal(got.negative_balances, [...bal.values()].filter((b) => b < 0n).length, `${token}@${n} negative_balances`);
+        assert.equal(got.transfers, s.transfers, `${token}@${n} transfers`);
+        assert.equal(got.minted, s.minted.toString(), `${token}@${n} minted`);
+        assert.equal(got.burned, s.burned.toString(), `${token}@${n} burned`);
+        assert.equal(got.indexed_supply, (s.minted - s.burned).toString(), `${token}@${n} indexed_supply`);
+        assert.equal(got.first_block, s.firstBlock, `${token}@${n} first_block`);
+        assert.equal(got.last_block, s.lastBlock, `${token}@${n} last_block`);
+      }
+    }
+    const r = await api(port, `/v1/tokens/${truth.tokens[0]}?block=${head + 1}`);
+    assert.equal(r.status, 400, r.text);
   });
 }

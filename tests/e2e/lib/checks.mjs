@@ -3,7 +3,7 @@ import { assert, deepEqualWithPath } from './harness.mjs';
 import { rpc, hex } from './chain.mjs';
 import { balancesOf, sortedHolders, blockInfo } from './truth.mjs';
 import { api, apiOk, allPages, tokenAddressOf } from './daemon.mjs';
-import { verifyAccountHistory, verifyDistributionDetail, verifyFlows } from './analytics-checks.mjs';
+import { verifyAccountHistory, verifyDistributionDetail, verifyFlows, verifySeries, verifyTokenAtBlock } from './analytics-checks.mjs';
 
 const TRANSFER_KEYS = ['block', 'log_index', 'timestamp', 'token', 'tx_hash', 'from', 'to', 'value'].sort();
 
@@ -160,6 +160,8 @@ export async function verifyAgainstTruth(ctx, truth) {
   await verifyAccountHistory(ctx, truth);
   await verifyDistributionDetail(ctx, truth);
   await verifyFlows(ctx, truth);
+  await verifySeries(ctx, truth);
+  await verifyTokenAtBlock(ctx, truth);
 
   await h.check(L('NFT, WeirdToken, Batcher and a random address are unknown tokens (404) or empty'), async () => {
     for (const a of [...weirdOrNft, '0x00000000000000000000000000000000000000aa']) {

@@ -142,6 +142,101 @@ export function distributionDetail(balances, { exclude = new Set(), lorenz = 0 }
   return { share_buckets, percentiles, lorenz: points };
 }
 
+/** Distribution figures over positive balances minus `exclude`, computed with BigInt. */
+export function distributionTruth(balances, exclude = new Set()) {
+  const xs = [];
+  for (const [a, b] of balances ?? new Map()) if (b > 0n && !exclude.has(a)) xs.push(b);
+  xs.sort((x, y) => (x > y ? -1 : x < y ? 1 : 0)); // descending
+  const n = xs.length;
+  const supply = xs.reduce((s, x) => s + x, 0n);
+  const { share_buckets } = distributionDetail(balances, { exclude });
+  if (n === 0 || supply === 0n) {
+    return { holders: n, supply: supply.toString(), top10_share: null, top100_share: null, gini: null, nakamoto: null, hhi: null, share_buckets };
+  }
+  let top10 = 0n; let top100 = 0n; let squares = 0n; let running = 0n; let nakamoto = null;
+  for (let j = 0; j < n; j++) {
+    if (j < 10) top10 += xs[j];
+    if (j < 100) top100 += xs[j];
+    squares += xs[j] * xs[j];
+    running += xs[j];
+    if (nakamoto === null && 2n * running > supply) nakamoto = j + 1;
+  }
+  // Gini over ascending x_1..x_n: sum_i (2i - n - 1) x_i / (n * sum x).
+  const asc = [...xs].reverse();
+  let g = 0n;
+  for (let i = 1; i <= n; i++) g += BigInt(2 * i - n - 1) * asc[i - 1];
+  return {
+    holders: n,
+    supply: supply.toString(),
+    top10_share: ratio(top10, supply),
+    top100_share: ratio(top100, supply),
+    gini: ratio(g, BigInt(n) * supply),
+    nakamoto,
+    hhi: ratio(squares, supply * supply),
+    share_buckets,
+  };
+}
+
+
+/** The start (unix seconds) of the UTC hour, day or ISO week (from Monday) holding time `ts`. */
+export function periodStart(ts, period) {
+  const day = 86400;
+  if (period === 'hour') return ts - (ts % 3600);
+  if (period === 'day') return ts - (ts % day);
+  const d = new Date(ts * 1000);
+  const sinceMonday = (d.getUTCDay() + 6) % 7;
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - sinceMonday) / 1000;
+}
+
+/**
+ * /v1/tokens/{token}/series from the transfer list and every block's timestamp (`times`: block ->
+ * unix seconds): the items' blocks by `step` (blocks) or `period`, then per item the holders and
+ * indexed supply at its end, the minted, burned and transfers within it, its distinct senders and
+ * receivers, the holders gained and lost, and with `distribution` the concentration figures.
+ */
+export function seriesTruth(transfers, times, token, from, to, { step, period, distribution = false } = {}) {
+  const spans = [];
+  if (step) {
+    for (let first = from; first <= to; first += step) spans.push({ first, last: Math.min(to, first + step - 1) });
+  } else {
+    for (let b = from; b <= to; b++) {
+      const p = periodStart(times.get(b), period);
+      const open = spans[spans.length - 1];
+      if (open && open.period_start === p) open.last = b;
+      else spans.push({ first: b, last: b, period_start: p });
+    }
+  }
+  const mine = transfers.filter((t) => t.token === token && t.block <= to);
+  const balancesAt = (n) => balancesFromLogs(mine.filter((t) => t.block <= n)).get(token) ?? new Map();
+  const positive = (m) => new Set([...m].filter(([, b]) => b > 0n).map(([a]) => a));
+  return spans.map(({ first, last, period_start }) => {
+    const inside = mine.filter((t) => t.block >= first && t.block <= last);
+    const upTo = mine.filter((t) => t.block <= last);
+    const sum = (xs, pred) => xs.filter(pred).reduce((s, t) => s + BigInt(t.value), 0n);
+    const before = positive(balancesAt(first - 1));
+    const endBalances = balancesAt(last);
+    const after = positive(endBalances);
+    const item = { block: last, timestamp: times.get(last), start_block: first };
+    if (period) item.period_start = period_start;
+    Object.assign(item, {
+      holders: after.size,
+      indexed_supply: (sum(upTo, (t) => t.from === ZERO_ADDRESS) - sum(upTo, (t) => t.to === ZERO_ADDRESS)).toString(),
+      minted: sum(inside, (t) => t.from === ZERO_ADDRESS).toString(),
+      burned: sum(inside, (t) => t.to === ZERO_ADDRESS).toString(),
+      transfers: inside.length,
+      senders: new Set(inside.map((t) => t.from).filter((a) => a !== ZERO_ADDRESS)).size,
+      receivers: new Set(inside.map((t) => t.to).filter((a) => a !== ZERO_ADDRESS)).size,
+      new_holders: [...after].filter((a) => !before.has(a)).length,
+      gone_holders: [...before].filter((a) => !after.has(a)).length,
+    });
+    if (distribution) {
+      const d = distributionTruth(endBalances);
+      Object.assign(item, { top10_share: d.top10_share, gini: d.gini, nakamoto: d.nakamoto, hhi: d.hhi });
+    }
+    return item;
+  });
+}
+
 /**
  * /v1/tokens/{token}/flows from the transfer list: every account (never the zero address) whose
  * balance at the end of `to` differs from the one at the end of `from - 1`, as

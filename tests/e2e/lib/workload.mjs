@@ -77,6 +77,10 @@ export class Workload {
     this.nextNftId = 1;
     this.nonces = new Map();
     this.stats = { blocks: 0, txs: 0, failedExpected: 0, failedUnexpected: 0, resyncs: 0, ops: {} };
+    // Block times (option clock, default on): its own generator, so the workload's ops stay
+    // those of the seed; see advanceClock.
+    this.clock = opts.clock ?? true;
+    this.clockRng = new Rng((opts.seed ?? 1) + 7919);
   }
 
   // ---- setup -------------------------------------------------------------------------------
@@ -355,6 +359,31 @@ export class Workload {
   }
 
   // ---- sending -----------------------------------------------------------------------------
+  /**
+   * Sets the next block's timestamp: 1-30 s after the last, sometimes 5-60 minutes later (hours
+   * without blocks), at the 25th block 40 s before the next UTC midnight and at the 45th 40 s
+   * before the next Monday 00:00 UTC, so that a short chain crosses hour, day and ISO week
+   * boundaries for the series tests.
+   */
+  async advanceClock() {
+    if (!this.clock) return;
+    const latest = await rpc(this.url, 'eth_getBlockByNumber', ['latest', false]);
+    const last = Number(BigInt(latest.timestamp));
+    const c = this.clockRng;
+    const day = 86400;
+    let next = last + c.int(1, 30);
+    if (this.stats.blocks === 25) {
+      next = Math.max(next, (Math.floor(last / day) + 1) * day - 40);
+    } else if (this.stats.blocks === 45) {
+      const days = Math.floor(last / day);
+      const monday = (days - ((days + 3) % 7) + 7) * day; // 1970-01-05 was a Monday
+      next = Math.max(next, monday - 40);
+    } else if (c.chance(0.08)) {
+      next += c.int(300, 3600);
+    }
+    await rpc(this.url, 'evm_setNextBlockTimestamp', [next]);
+  }
+
   async sendAndMine(ops) {
     const calls = ops.map((op) => {
       const nonce = this.nonces.get(op.tx.from);
@@ -362,6 +391,7 @@ export class Workload {
       return ['eth_sendTransaction', [{ ...op.tx, gas: hex(op.tx.gas), nonce: hex(nonce) }]];
     });
     const hashes = calls.length ? await rpcBatch(this.url, calls) : [];
+    await this.advanceClock();
     await rpc(this.url, 'evm_mine', []);
     this.head = await blockNumber(this.url);
     this.stats.blocks++;

@@ -1,0 +1,86 @@
+// View's reads by block for the series and the as-of-block answers: a
+// token's stats at the end of a block (token_blocks) and block times.
+
+#include "storage/store_impl.hpp"
+
+namespace erc20::storage {
+
+namespace {
+
+// The row of `it` at or before `key` whose key starts with `prefix`, if any.
+bool seek_at_or_before(rocksdb::Iterator& it, const std::string& key, std::string_view prefix) {
+    it.SeekForPrev(slice(key));
+    check(it.status(), "seek");
+    return it.Valid() && starts_with(it.key(), prefix);
+}
+
+}  // namespace
+
+std::vector<std::optional<TokenStats>> View::token_stats_at(
+    const Address& token, const std::vector<BlockNum>& blocks) const {
+    std::vector<std::optional<TokenStats>> out;
+    out.reserve(blocks.size());
+    const auto ro = snapshot_options(snapshot_);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTokenBlocks)));
+    const std::string prefix = token_key(token);
+    for (BlockNum n : blocks) {
+        if (!seek_at_or_before(*it, token_block_key(token, n), prefix)) {
+            out.emplace_back();
+            continue;
+        }
+        const std::string_view key = view_of(it->key());
+        if (key.size() != kTokenBlockKeySize) corrupt_row(kCfTokenBlocks, key, store_->path);
+        out.emplace_back(
+            decoded(decode_stats(view_of(it->value())), kCfTokenBlocks, key, store_->path));
+    }
+    return out;
+}
+
+std::vector<std::optional<uint64_t>> View::times_at(const std::vector<BlockNum>& blocks) const {
+    std::vector<std::optional<uint64_t>> out;
+    out.reserve(blocks.size());
+    const auto ro = snapshot_options(snapshot_);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfBlockTimes)));
+    for (BlockNum n : blocks) {
+        if (!seek_at_or_before(*it, block_key(n), {})) {
+            out.emplace_back();
+            continue;
+        }
+        const std::string_view key = view_of(it->key());
+        out.emplace_back(
+            decoded(decode_block_time(view_of(it->value())), kCfBlockTimes, key, store_->path));
+    }
+    return out;
+}
+
+std::optional<BlockNum> View::first_timed_block() const {
+    const auto ro = snapshot_options(snapshot_);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfBlockTimes)));
+    it->SeekToFirst();
+    check(it->status(), "read block times");
+    if (!it->Valid()) return std::nullopt;
+    if (it->key().size() != kBlockKeySize)
+        corrupt_row(kCfBlockTimes, view_of(it->key()), store_->path);
+    return load_be64(view_of(it->key()), 0);
+}
+
+BlockNum View::last_block_before(BlockNum lo, BlockNum hi, uint64_t t) const {
+    const auto ro = snapshot_options(snapshot_);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfBlockTimes)));
+    auto below = [&](BlockNum n) {
+        if (!seek_at_or_before(*it, block_key(n), {})) return true;
+        const std::string_view key = view_of(it->key());
+        return decoded(decode_block_time(view_of(it->value())), kCfBlockTimes, key, store_->path) <
+               t;
+    };
+    // Invariant: lo is below t; the answer is in [lo, hi].
+    while (lo < hi) {
+        const BlockNum mid = lo + (hi - lo + 1) / 2;
+        if (below(mid)) lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+}  // namespace erc20::storage
