@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "api/rows.hpp"
 #include "common/hex.hpp"
 
 namespace erc20::api {
@@ -41,7 +42,16 @@ std::string Call::validator(const storage::View& v) const {
         request_key += '=';
         request_key += value;
     }
+    // Labels name holders and move circulating_supply: a reload makes new validators.
+    request_key += '\0';
+    request_key += "labels=" + std::to_string(labels.generation);
     return quoted_hex64(pins.hash_of(Pins::state_key(v) + '\0' + request_key));
+}
+
+Balance Call::circulating_supply(const storage::TokenStats& s,
+                                 std::optional<BlockNum> block) const {
+    return api::circulating_supply(*view, labels, options.labels->non_circulating(), addrs[0], s,
+                                   block);
 }
 
 std::optional<Response> Call::not_modified(const std::string& etag) const {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/json.hpp"
+#include "api/labels.hpp"
 #include "api/pins.hpp"
 #include "api/query.hpp"
 #include "api/query_caches.hpp"
@@ -33,6 +34,11 @@ struct Call {
     uint64_t lag{0};                            // node block minus head, 0 when unknown
     std::vector<Address> addrs;                 // args parsed (data routes)
     std::optional<storage::TokenStats> stats;   // of addrs[0] (token routes)
+    Labels::Snapshot labels;                    // the labels of the whole request
+
+    /// circulating_supply of addrs[0] (stats `s`) now or at the end of `block`.
+    [[nodiscard]] Balance circulating_supply(const storage::TokenStats& s,
+                                             std::optional<BlockNum> block) const;
 
     [[nodiscard]] Response with_route(Response r) const;
     [[nodiscard]] Response fail(const ApiError& e) const { return with_route(error_response(e)); }

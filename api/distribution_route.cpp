@@ -3,9 +3,12 @@
 // a past block. Cost: one walk of the holders at that block, and a second
 // as deep as the answer needs (RankWalk); answers are cached (QueryCaches).
 
+#include <algorithm>
+
 #include "api/analytics_routes.hpp"
 #include "api/distribution.hpp"
 #include "api/json.hpp"
+#include "api/labels.hpp"
 #include "common/hex.hpp"
 
 namespace erc20::api {
@@ -78,8 +81,23 @@ Response serve_distribution(Call& c) {
     if (failed(lorenz)) return c.fail(std::get<ApiError>(lorenz));
     auto percentiles = c.q.flag("percentiles");
     if (failed(percentiles)) return c.fail(std::get<ApiError>(percentiles));
+    std::set<std::string> categories;
+    if (const std::string* cats = c.q.get("exclude_category")) {
+        try {
+            categories = parse_categories(*cats, "exclude_category");
+        } catch (const LabelsError& e) {
+            return c.fail(bad_request("bad_exclude_category", e.what()));
+        }
+    }
     const auto block_num = std::get<0>(block);
-    const auto& exclude = std::get<0>(excluded);
+    // The labelled addresses of those categories join the listed ones (sorted, once each).
+    std::vector<Address> exclude = std::get<0>(excluded);
+    if (!categories.empty()) {
+        const auto labelled = c.labels.set->in_categories(c.addrs[0], categories);
+        exclude.insert(exclude.end(), labelled.begin(), labelled.end());
+        std::sort(exclude.begin(), exclude.end());
+        exclude.erase(std::unique(exclude.begin(), exclude.end()), exclude.end());
+    }
     const DetailRequest asked{static_cast<uint32_t>(std::get<0>(lorenz).value_or(0)),
                               std::get<bool>(percentiles)};
     const std::string etag = c.validator(*c.view);

@@ -5,6 +5,7 @@
 
 #include "api/analytics_routes.hpp"
 #include "api/call.hpp"
+#include "api/labels.hpp"
 #include "api/memory_metrics.hpp"
 #include "api/paging.hpp"
 #include "api/pins.hpp"
@@ -133,14 +134,18 @@ Response serve_tokens(Call& c) {
     auto order = c.q.token_order();
     if (failed(order)) return c.fail(std::get<ApiError>(order));
     const storage::Ranking ranking = storage_ranking(std::get<TokenOrder>(order));
+    const Labels::Snapshot labels = c.labels;
+    const std::shared_ptr<Labels> holder = c.options.labels;
     return list_answer(
         c, ListSpec{kTokenColumns, PositionKind::kRanking,
-                    [ranking](const storage::View& v, const std::optional<Position>& after,
-                              size_t limit) {
+                    [ranking, labels, holder](const storage::View& v,
+                                              const std::optional<Position>& after, size_t limit) {
                         Page page;
                         for (const auto& t : v.tokens_ranked(ranking, after, limit, page.next)) {
                             if (auto s = v.token_stats(t)) {
-                                page.rows.push_back(token_row(t, *s, v.token_meta(t)));
+                                const Balance circulating = circulating_supply(
+                                    v, labels, holder->non_circulating(), t, *s, std::nullopt);
+                                page.rows.push_back(token_row(t, *s, v.token_meta(t), circulating));
                             }
                         }
                         return page;
@@ -167,21 +172,24 @@ Response serve_token(Call& c) {
         stats = *at;
     }
     Row row{{"block", block_num.value_or(c.head->block_num)}};
-    auto fields = token_row(c.addrs[0], stats, c.view->token_meta(c.addrs[0]));
+    auto fields = token_row(c.addrs[0], stats, c.view->token_meta(c.addrs[0]),
+                            c.circulating_supply(stats, block_num));
     row.insert(row.end(), fields.begin(), fields.end());
     JsonWriter w;
     write_row(w, row);
     return c.finish(w, etag);
 }
 
-// A holders list, at the head or at the end of a past block.
-Pager holders_pager(const Address& token, std::optional<BlockNum> block_num) {
-    return [token, block_num](const storage::View& v, const std::optional<Position>& after,
-                              size_t limit) {
+// A holders list, at the head or at the end of a past block, with the
+// request's labels.
+Pager holders_pager(const Address& token, std::optional<BlockNum> block_num,
+                    const Labels::Snapshot& labels) {
+    return [token, block_num, labels](const storage::View& v, const std::optional<Position>& after,
+                                      size_t limit) {
         Page page;
         for (const auto& h : block_num ? v.holders_at(token, *block_num, after, limit, page.next)
                                        : v.holders(token, after, limit, page.next)) {
-            page.rows.push_back(holder_row(h.holder, h.balance));
+            page.rows.push_back(holder_row(h.holder, h.balance, labels.set->find(token, h.holder)));
         }
         return page;
     };
@@ -192,7 +200,7 @@ Response serve_holders(Call& c) {
     if (failed(block)) return c.fail(std::get<ApiError>(block));
     const auto block_num = std::get<0>(block);
     return list_answer(c, ListSpec{kHolderColumns, PositionKind::kHolder,
-                                   holders_pager(c.addrs[0], block_num), block_num});
+                                   holders_pager(c.addrs[0], block_num, c.labels), block_num});
 }
 
 Response serve_holder(Call& c) {
@@ -213,6 +221,10 @@ Response serve_holder(Call& c) {
     w.field("token", to_hex(token))
         .field("account", to_hex(account))
         .field("balance", to_dec_string(b));
+    const Label* label = c.labels.set->find(token, account);
+    if (label) w.field("label", label->label).field("category", label->category);
+    else
+        w.field_null("label").field_null("category");
     w.end_object();
     return c.finish(w, etag);
 }
@@ -349,7 +361,7 @@ std::vector<RouteSpec> make_route_table() {
          {}},
         {"/v1/tokens/{token}/distribution",
          Needs::kData,
-         {"exclude", "block", "lorenz", "percentiles"},
+         {"exclude", "exclude_category", "block", "lorenz", "percentiles"},
          serve_distribution,
          {}},
         {"/v1/tokens/{token}/series",
@@ -478,7 +490,12 @@ Router::Router(storage::Store& store, StatusProvider status, RouterOptions optio
       status_(std::move(status)),
       options_(std::move(options)),
       pins_(std::make_unique<Pins>(options_.cursor_ttl, options_.max_pinned)),
-      caches_(std::make_unique<QueryCaches>(options_.query_cache_bytes)) {}
+      caches_(std::make_unique<QueryCaches>(options_.query_cache_bytes)) {
+    if (!options_.labels) {
+        options_.labels =
+            std::make_shared<Labels>(nullptr, parse_categories(kDefaultNonCirculating, "labels"));
+    }
+}
 Router::~Router() = default;
 
 std::vector<std::string> Router::routes() {
@@ -507,6 +524,7 @@ Response Router::handle(const Request& request) const {
     Call c{request,         route->path, failed(parsed) ? none : std::get<Query>(parsed),
            std::move(args), options_,    *pins_,
            *caches_,        store_};
+    c.labels = options_.labels->current();
     if (request.method != "GET" && request.method != "HEAD") {
         Response r = c.fail(
             {405, "method_not_allowed", "only GET is allowed on " + std::string(route->path)});

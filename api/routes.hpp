@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "api/admin_job.hpp"
+#include "api/labels.hpp"
 #include "storage/store.hpp"
 
 namespace erc20::api {
@@ -81,6 +82,9 @@ struct RouterOptions {
     AdminHandler admin;
     /// GET /admin/v1/jobs/{id}: the job's status (404 when unknown).
     std::function<AdminAnswer(const std::string& id)> admin_job;
+    /// Address labels (--labels, --non-circulating); none: the built-in ones
+    /// and the default categories.
+    std::shared_ptr<Labels> labels;
 };
 
 class Pins;

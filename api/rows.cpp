@@ -22,11 +22,22 @@ Field opt_string(const std::optional<std::string>& s) { return s ? Field(*s) : F
 
 }  // namespace
 
-const Columns kTokenColumns{
-    "address",        "name",      "symbol", "decimals", "total_supply", "total_supply_block",
-    "indexed_supply", "minted",    "burned", "holders",  "transfers",    "negative_balances",
-    "first_block",    "last_block"};
-const Columns kHolderColumns{"address", "balance"};
+const Columns kTokenColumns{"address",
+                            "name",
+                            "symbol",
+                            "decimals",
+                            "total_supply",
+                            "total_supply_block",
+                            "indexed_supply",
+                            "circulating_supply",
+                            "minted",
+                            "burned",
+                            "holders",
+                            "transfers",
+                            "negative_balances",
+                            "first_block",
+                            "last_block"};
+const Columns kHolderColumns{"address", "balance", "label", "category"};
 const Columns kTransferColumns{"block", "timestamp", "tx_hash", "log_index",
                                "token", "from",      "to",      "value"};
 const Columns kBalanceColumns{"token", "balance"};
@@ -83,7 +94,7 @@ void append_csv_header(std::string& out, const Columns& columns) {
 }
 
 Row token_row(const Address& token, const storage::TokenStats& s,
-              const std::optional<storage::TokenMeta>& meta) {
+              const std::optional<storage::TokenMeta>& meta, const Balance& circulating) {
     Row r;
     r.emplace_back("address", to_hex(token));
     r.emplace_back("name", meta ? opt_string(meta->name) : Field());
@@ -96,6 +107,7 @@ Row token_row(const Address& token, const storage::TokenStats& s,
     r.emplace_back("total_supply_block",
                    meta && meta->supply_hash ? Field(uint64_t{meta->supply_block}) : Field());
     r.emplace_back("indexed_supply", to_dec_string(Balance(s.minted - s.burned)));
+    r.emplace_back("circulating_supply", to_dec_string(circulating));
     r.emplace_back("minted", to_dec_string(s.minted));
     r.emplace_back("burned", to_dec_string(s.burned));
     r.emplace_back("holders", s.holders);
@@ -106,8 +118,22 @@ Row token_row(const Address& token, const storage::TokenStats& s,
     return r;
 }
 
-Row holder_row(const Address& holder, const Balance& balance) {
-    return Row{{"address", to_hex(holder)}, {"balance", to_dec_string(balance)}};
+Row holder_row(const Address& holder, const Balance& balance, const Label* label) {
+    return Row{{"address", to_hex(holder)},
+               {"balance", to_dec_string(balance)},
+               {"label", label ? Field(label->label) : Field()},
+               {"category", label ? Field(label->category) : Field()}};
+}
+
+Balance circulating_supply(const storage::View& v, const Labels::Snapshot& labels,
+                           const std::set<std::string>& non_circulating, const Address& token,
+                           const storage::TokenStats& s, std::optional<BlockNum> block) {
+    Balance out = s.minted - s.burned;
+    for (const Address& a : labels.set->in_categories(token, non_circulating)) {
+        const Balance b = block ? v.balance_at(token, a, *block) : v.balance(token, a);
+        if (b > 0) out -= b;
+    }
+    return out;
 }
 
 std::optional<uint64_t> BlockTimes::at(BlockNum block_num) {

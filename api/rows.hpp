@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "api/json.hpp"
+#include "api/labels.hpp"
 #include "storage/store.hpp"
 
 namespace erc20::api {
@@ -37,9 +38,18 @@ void append_csv_row(std::string& out, const Row& row);
 /// The CSV header line of `columns`.
 void append_csv_header(std::string& out, const Columns& columns);
 
+/// A token's summary; `circulating` is circulating_supply's figure.
 Row token_row(const Address& token, const storage::TokenStats& s,
-              const std::optional<storage::TokenMeta>& meta);
-Row holder_row(const Address& holder, const Balance& balance);
+              const std::optional<storage::TokenMeta>& meta, const Balance& circulating);
+/// A holder with its label and category (null when it has none).
+Row holder_row(const Address& holder, const Balance& balance, const Label* label);
+
+/// indexed_supply (from `s`) minus the positive balances, at the end of
+/// `block` (none: now), of the token's addresses whose label is in a
+/// non-circulating category: one balance read per such address.
+Balance circulating_supply(const storage::View& v, const Labels::Snapshot& labels,
+                           const std::set<std::string>& non_circulating, const Address& token,
+                           const storage::TokenStats& s, std::optional<BlockNum> block);
 
 /// Block timestamps of one page: transfers of a page mostly share blocks.
 class BlockTimes {

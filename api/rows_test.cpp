@@ -21,10 +21,10 @@ TEST_CASE("a row renders the same cells as JSON, NDJSON and CSV", "[api][rows]")
 
 TEST_CASE("list columns match the rows they head", "[api][rows]") {
     storage::TokenStats s;
-    auto token = api::token_row(Address{}, s, std::nullopt);
+    auto token = api::token_row(Address{}, s, std::nullopt, Balance(0));
     REQUIRE(token.size() == api::kTokenColumns.size());
     for (size_t i = 0; i < token.size(); ++i) CHECK(token[i].first == api::kTokenColumns[i]);
-    auto holder = api::holder_row(Address{}, Balance(5));
+    auto holder = api::holder_row(Address{}, Balance(5), nullptr);
     REQUIRE(holder.size() == api::kHolderColumns.size());
     CHECK(holder[1].first == "balance");
 }

@@ -19,6 +19,7 @@
 #include "admin/actions.hpp"
 #include "admin/daemon_client.hpp"
 #include "admin/jobs.hpp"
+#include "api/labels.hpp"
 #include "api/routes.hpp"
 #include "api/server.hpp"
 #include "common/hex.hpp"
@@ -373,8 +374,43 @@ void ingest(std::stop_token stop, const indexer::IndexerOptions& options, storag
     }
 }
 
-// Returns on SIGTERM or SIGINT; SIGHUP re-reads the log level from `args`.
-void wait_for_stop(const sigset_t& signals, const std::vector<std::string>& args) {
+// The labels of --labels and --non-circulating; nullptr (after the message)
+// when either is bad.
+std::shared_ptr<api::Labels> load_labels(const config::Settings& s) {
+    try {
+        auto categories = api::parse_categories(s.non_circulating, "--non-circulating");
+        auto set = s.labels_file.empty() ? std::make_shared<const api::LabelSet>()
+                                         : api::load_labels(s.labels_file);
+        if (!s.labels_file.empty())
+            spdlog::info("labels: {} rows from {}", set->rows(), s.labels_file);
+        return std::make_shared<api::Labels>(std::move(set), std::move(categories));
+    } catch (const api::LabelsError& e) {
+        spdlog::error("{}", e.what());
+        return nullptr;
+    }
+}
+
+// SIGHUP's re-read of the labels file (the one the config names now): a bad
+// file keeps the labels answered with until then.
+void reload_labels(api::Labels& labels, const std::string& path) {
+    if (path.empty()) {
+        labels.replace(std::make_shared<const api::LabelSet>());
+        return;
+    }
+    try {
+        auto set = api::load_labels(path);
+        spdlog::info("SIGHUP: labels reloaded, {} rows from {}", set->rows(), path);
+        labels.replace(std::move(set));
+    } catch (const api::LabelsError& e) {
+        spdlog::error("SIGHUP: labels not reloaded, the previous {} rows stay: {}",
+                      labels.current().set->rows(), e.what());
+    }
+}
+
+// Returns on SIGTERM or SIGINT; SIGHUP re-reads the log level and the labels
+// file from `args`.
+void wait_for_stop(const sigset_t& signals, const std::vector<std::string>& args,
+                   api::Labels& labels) {
     for (;;) {
         int sig = 0;
         sigwait(&signals, &sig);
@@ -386,6 +422,7 @@ void wait_for_stop(const sigset_t& signals, const std::vector<std::string>& args
             auto reparsed = config::parse_run_options(args, config::process_env());
             spdlog::set_level(spdlog::level::from_str(reparsed.settings.log_level));
             spdlog::info("SIGHUP: log level is now {}", reparsed.settings.log_level);
+            reload_labels(labels, reparsed.settings.labels_file);
         } catch (const std::exception& e) {
             spdlog::error("SIGHUP: config not reloaded: {}", e.what());
         }
@@ -423,6 +460,16 @@ int final_sync(storage::Store& store, const StorageRecovery& recovery) {
     return 0;
 }
 
+// The admin API's bearer token (empty: the admin API is off); nullopt after
+// the message when --admin-token-file cannot be used.
+std::optional<std::string> admin_token_of(const config::Settings& s) {
+    if (s.admin_token_file.empty()) return std::string();
+    std::string problem;
+    auto token = read_token(s.admin_token_file, problem);
+    if (!token) spdlog::error("{}", problem);
+    return token;
+}
+
 }  // namespace
 
 int run_daemon(const config::Settings& settings, const std::vector<std::string>& args) {
@@ -431,14 +478,11 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
 
     const sigset_t signals = block_signals();
 
-    std::string token_problem;
-    const auto token = s.admin_token_file.empty() ? std::optional<std::string>("")
-                                                  : read_token(s.admin_token_file, token_problem);
-    if (!token) {
-        spdlog::error("{}", token_problem);
-        return 2;
-    }
+    const auto token = admin_token_of(s);
+    if (!token) return 2;
     const std::string& admin_token = *token;  // empty: the admin API is off
+    const std::shared_ptr<api::Labels> labels = load_labels(s);
+    if (!labels) return 2;
 
     std::unique_ptr<storage::Store> store = open_store(s);
     if (!store) return 1;
@@ -467,7 +511,9 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
                              [&control](std::vector<Address> tokens) {
                                  return control.request_add_tokens(std::move(tokens)).get();
                              }};
-    api::Router router(*store, node_status, router_options(s, admin_token, admin_ctx, jobs));
+    api::RouterOptions router_opts = router_options(s, admin_token, admin_ctx, jobs);
+    router_opts.labels = labels;
+    api::Router router(*store, node_status, std::move(router_opts));
     api::ServerOptions server_options;
     server_options.host = s.listen_host;
     server_options.port = s.listen_port;
@@ -490,7 +536,7 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
         ingest(std::move(stop), options, *store, live, control, recovery);
     });
 
-    wait_for_stop(signals, args);
+    wait_for_stop(signals, args, *labels);
     notify("STOPPING=1");
     jobs.request_stop();  // no new jobs; a verify or compaction stops at its next step
     ingest_thread.request_stop();

@@ -19,11 +19,14 @@
 #      account history    /v1/accounts/{random holder}/tokens/T/history       (1-2 items)
 #      flows page         /v1/tokens/T/flows?from_block=A&to_block=B&order=... (50 random ranges:
 #                         each computed once, then its pages come from the query cache)
+#      series             /v1/tokens/T/series?from_block=A&to_block=B&step=(B-A+1)/100&activity=false
+#                         (50 random ranges, ~100 items each, computed for every request)
 #    and prints requests/s and p50/p99 latency of each (wrk --latency), then the targets on 2
 #    cores: >= 20,000 req/s for a single balance, p99 < 5 ms for a holders page.
 # 4. Times answers the query cache cannot give, one at a time (each with parameters not asked
-#    before): distribution plain, with percentiles=true, with lorenz=100, and flows over the
-#    whole chain; prints the mean and the slowest of 5.
+#    before): distribution plain, with percentiles=true, with lorenz=100, flows over the
+#    whole chain, a 100-item series with its activity figures (every transfer read) and a
+#    10-item series with distribution=true; prints the mean and the slowest of 5.
 # Exit code 0 when every request answered 200, whatever the figures; the target lines say PASS/MISS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +44,7 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "query.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -159,13 +162,18 @@ const get = async (p) => { const r = await fetch(api + p); if (r.status !== 200)
     const b = rnd(a, hi);
     return `/v1/tokens/${token}/flows?from_block=${a}&to_block=${b}&order=${Math.random() < 0.5 ? 'gain' : 'loss'}&limit=100`;
   }));
+  lua('series', Array.from({ length: 50 }, () => {
+    const a = rnd(lo, hi);
+    const b = rnd(a, hi);
+    return `/v1/tokens/${token}/series?from_block=${a}&to_block=${b}&step=${Math.max(1, Math.ceil((b - a + 1) / 100))}&activity=false`;
+  }));
   lua('transfers', Array.from({ length: 500 }, () => `/v1/tokens/${token}/transfers?from_block=${rnd(lo, hi)}&limit=100`));
   console.error(`[query.sh] request lists: ${holders.length} holders, ${cursors.length} cursors, blocks ${lo}..${hi}`);
 })().catch((e) => { console.error(e); process.exit(1); });
 EOF
 
 # Every URL of the lists answers 200 (a 4xx would make the figures meaningless).
-for f in balance historical account_history transfers holders_deep flows; do
+for f in balance historical account_history transfers holders_deep flows series; do
   p=$(grep -m1 '^  "' "$WORK/$f.lua" | sed 's/^  "\(.*\)",$/\1/')
   code=$(curl -s -o /dev/null -w '%{http_code}' "$API$p")
   [ "$code" = 200 ] || { echo "query.sh: $API$p answered $code" >&2; exit 1; }
@@ -205,6 +213,7 @@ run historical_balance "$WORK/historical.lua"
 run transfers_page "$WORK/transfers.lua"
 run account_history "$WORK/account_history.lua"
 run flows_page "$WORK/flows.lua"
+run series "$WORK/series.lua"
 
 # ---- answers computed afresh --------------------------------------------------------------------
 COLD=()
@@ -223,6 +232,8 @@ cold distribution "/v1/tokens/$TOKEN/distribution" "?exclude=0x00000000000000000
 cold distribution_percentiles "/v1/tokens/$TOKEN/distribution?percentiles=true" "$EX"
 cold distribution_lorenz100 "/v1/tokens/$TOKEN/distribution?lorenz=100" "$EX"
 cold flows_whole_chain "/v1/tokens/$TOKEN/flows?to_block=$HEAD&limit=100" '&from_block=%s'
+cold series_100_activity "/v1/tokens/$TOKEN/series?to_block=$HEAD&step=$((HEAD / 100 + 1))" '&from_block=%s'
+cold series_10_distribution "/v1/tokens/$TOKEN/series?to_block=$HEAD&step=$((HEAD / 10 + 1))&distribution=true&activity=false" '&from_block=%s'
 
 to_ms() { # wrk latency (e.g. 812.00us, 1.25ms, 2.01s) -> milliseconds
   node -e "const s='$1';const m=/^([0-9.]+)(us|ms|s|m)$/.exec(s);if(!m){console.log('NaN');process.exit()}const f={us:0.001,ms:1,s:1000,m:60000}[m[2]];console.log(+m[1]*f)"

@@ -28,6 +28,12 @@ const std::vector<OptionSpec> kOptions{
     {"reorg-window", "256", "recent block hashes kept to detect and undo reorgs"},
     {"tokens", "", "comma-separated token addresses to index (default: every token)"},
     {"admin-token-file", "", "file holding the admin API bearer token (admin API off unless set)"},
+    {"labels", "",
+     "CSV file of address labels (header token,address,category,label; token * for every "
+     "token), re-read on SIGHUP"},
+    {"non-circulating", "burn,treasury,team,vesting,locked,reserve",
+     "label categories whose balances are out of circulating_supply (comma-separated; empty: "
+     "none)"},
     {"log-level", "info", "trace, debug, info, warn or error"},
     {"log-format", "text", "text or json"},
     {"max-range", "2000", "most blocks per eth_getLogs request (shrinks when the node refuses)"},
@@ -151,6 +157,10 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
         s.tokens = parse_address_list(name, value);
     } else if (name == "admin-token-file") {
         s.admin_token_file = value;
+    } else if (name == "labels") {
+        s.labels_file = value;
+    } else if (name == "non-circulating") {
+        s.non_circulating = value;  // its words are checked where labels are read (api/labels.hpp)
     } else if (name == "log-level") {
         check_one_of(name, value, {"trace", "debug", "info", "warn", "error"},
                      "trace, debug, info, warn or error");

@@ -51,6 +51,8 @@ struct Settings {
     uint64_t reorg_window{0};
     std::vector<Address> tokens;   // empty: every token
     std::string admin_token_file;  // empty: admin API off
+    std::string labels_file;       // empty: the built-in labels only
+    std::string non_circulating;   // label categories, comma-separated
     std::string log_level;         // trace|debug|info|warn|error
     std::string log_format;        // text|json
     uint64_t max_range{0};         // blocks per eth_getLogs request

@@ -273,7 +273,9 @@ void ApplyPlan::flush_token_blocks(Writes& wb) {
         s.holders = e.holders;
         s.negative_balances = e.negative_balances;
         s.last_block = block_;
-        wb.Put(kCfTokenBlocks, slice(token_block_key(e.token, block_)), slice(encode_stats(s)),
+        KeyBuf key;
+        encode_stats(s, value_);
+        wb.Put(kCfTokenBlocks, slice(key.token_block(e.token, block_)), slice(value_),
                Writes::ordered(token_rank_[i], block_ - batch_.first));
     }
     dirty_tokens_.clear();

@@ -98,7 +98,7 @@ class ApplyPlan {
     std::vector<uint32_t> dirty_;
     std::vector<uint32_t> dirty_tokens_;  // token entries with a transfer in the block
     size_t transfers_{0};
-    std::string value_;  // a transfers value, reused
+    std::string value_;  // a transfers or token_blocks value, reused
     RankedWriter ranked_;
 };
 

@@ -59,6 +59,12 @@ class KeyBuf {
         std::memcpy(buf_ + kAddressSize, second.bytes.data(), kAddressSize);
         return {buf_, kPairKeySize};
     }
+    /// token_blocks: token | block_num.
+    std::string_view token_block(const Address& token, BlockNum n) {
+        std::memcpy(buf_, token.bytes.data(), kAddressSize);
+        store_be64(buf_ + kAddressSize, n);
+        return {buf_, kAddressSize + kBlockNumSize};
+    }
     std::string_view history(const Address& token, const Address& holder, BlockNum n) {
         pair(token, holder);
         store_be64(buf_ + kPairKeySize, n);

@@ -6,14 +6,19 @@ namespace erc20::storage {
 
 std::string encode_stats(const TokenStats& s) {
     std::string v;
-    append_be64(v, s.holders);
-    append_be64(v, s.transfers);
-    append_be64(v, s.negative_balances);
-    append_be64(v, s.first_block);
-    append_be64(v, s.last_block);
-    put_lp_balance(v, s.minted);
-    put_lp_balance(v, s.burned);
+    encode_stats(s, v);
     return v;
+}
+
+void encode_stats(const TokenStats& s, std::string& out) {
+    out.clear();
+    append_be64(out, s.holders);
+    append_be64(out, s.transfers);
+    append_be64(out, s.negative_balances);
+    append_be64(out, s.first_block);
+    append_be64(out, s.last_block);
+    put_lp_balance(out, s.minted);
+    put_lp_balance(out, s.burned);
 }
 
 std::optional<TokenStats> decode_stats(std::string_view value) {
@@ -34,9 +39,7 @@ std::optional<TokenStats> decode_stats(std::string_view value) {
 }
 
 std::string token_block_key(const Address& token, BlockNum n) {
-    std::string k = token_key(token);
-    append_be64(k, n);
-    return k;
+    return std::string(KeyBuf().token_block(token, n));
 }
 
 namespace {

@@ -22,6 +22,8 @@ inline constexpr size_t kTokenStatsCountersSize = size_t{5} * 8;
 /// The counters and two empty amounts.
 inline constexpr size_t kTokenStatsMinSize = kTokenStatsCountersSize + 2;
 std::string encode_stats(const TokenStats& s);
+/// The same into `out` (cleared first: the writer reuses it).
+void encode_stats(const TokenStats& s, std::string& out);
 std::optional<TokenStats> decode_stats(std::string_view value);
 
 /// Each token's counters as they stood at the end of every block holding

@@ -480,7 +480,7 @@ try {
         const onchain = await balancesAt(url, t, addrs, n);
         for (let i = 0; i < addrs.length; i++) {
           const j = await apiOk(port, `/v1/tokens/${t}/holders/${addrs[i]}?block=${n}`);
-          deepEqualWithPath(j, { block: n, token: t, account: addrs[i], balance: onchain[i].toString() });
+          deepEqualWithPath(j, { block: n, token: t, account: addrs[i], balance: onchain[i].toString(), label: null, category: null });
         }
       }
     }
@@ -501,7 +501,7 @@ try {
     const t = chain.tokens[0];
     const a = truth.transfers.find((x) => x.token === t && x.to !== ZERO).to;
     const j = await apiOk(port, `/v1/tokens/${t}/holders/${a}`);
-    deepEqualWithPath(j, { block: head, token: t, account: a, balance: (truth.balances.get(t).get(a) ?? 0n).toString() });
+    deepEqualWithPath(j, { block: head, token: t, account: a, balance: (truth.balances.get(t).get(a) ?? 0n).toString(), label: null, category: null });
     const up = (x) => '0x' + x.slice(2).toUpperCase();
     const j2 = await apiOk(port, `/v1/tokens/${up(t)}/holders/${up(a)}`);
     deepEqualWithPath(j2, j);

@@ -7,11 +7,13 @@
 // accounts; >= 60 blocks of mixed traffic), runs the daemon on it and compares everything it
 // serves with ground truth from eth_getLogs and eth_call. Then keeps sending transactions while the
 // daemon runs and checks that it follows. Prints "N passed, M failed"; exit code 0 on success.
+import fs from 'node:fs';
 import { startAnvil, mine } from './lib/chain.mjs';
+import { labelsModel, standardLabels, writeLabels } from './lib/labels.mjs';
 import { makeTempDir } from './lib/proc.mjs';
 import { buildChain } from './lib/workload.mjs';
 import { groundTruth, totalSupply } from './lib/truth.mjs';
-import { startDaemon, waitForBlock, waitForMetadata, DAEMON_BIN } from './lib/daemon.mjs';
+import { api, apiOk, startDaemon, waitForBlock, waitForMetadata, DAEMON_BIN } from './lib/daemon.mjs';
 import { verifyAgainstTruth, verifyBadInputs } from './lib/checks.mjs';
 import { createHarness, assert, parseArgs, FatalError } from './lib/harness.mjs';
 
@@ -38,8 +40,11 @@ try {
   h.log(`${truth.transfers.length} ERC20 transfers in the ground truth`);
 
   const db = makeTempDir('erc20-e2e-core-');
+  const labelRows = standardLabels(chain);
+  const labelsFile = `${db}/labels.csv`;
+  writeLabels(labelsFile, labelRows);
   const t0 = Date.now();
-  daemon = await h.must('daemon starts and serves /v1/status', () => startDaemon({ rpcUrl: anvil.url, db: `${db}/db` }));
+  daemon = await h.must('daemon starts (with --labels) and serves /v1/status', () => startDaemon({ rpcUrl: anvil.url, db: `${db}/db`, extraArgs: ['--labels', labelsFile] }));
   const port = daemon.port;
   await h.must(`daemon reaches head ${chain.head}`, () => waitForBlock(port, chain.head, 60000, daemon));
   h.log(`daemon indexed ${chain.head} blocks in ${((Date.now() - t0) / 1000).toFixed(2)}s (pid ${daemon.pid}, port ${port})`);
@@ -57,7 +62,7 @@ try {
     }
   });
 
-  const ctx = { h, port, url: anvil.url, head: chain.head, chain, label: 'backfill' };
+  const ctx = { h, port, url: anvil.url, head: chain.head, chain, label: 'backfill', labels: labelsModel(labelRows) };
   await verifyAgainstTruth(ctx, truth);
   await verifyBadInputs(ctx);
 
@@ -77,6 +82,49 @@ try {
   await h.check('[follow] total_supply refreshed to totalSupply() at the new head', async () => {
     const meta = await waitForMetadata(port, chain.tokens, 30000);
     for (const t of chain.tokens) assert.equal(meta[t].total_supply, (await totalSupply(anvil.url, t, newHead)).toString());
+  });
+
+  await h.check('SIGHUP re-reads --labels: the new labels, circulating_supply and a new ETag; a bad file keeps them, the log naming its line', async () => {
+    const t = chain.tokens[0];
+    const who = chain.accounts[2];
+    const path = `/v1/tokens/${t}/holders/${who}`;
+    const before = await api(port, path);
+    assert.equal(before.json.category, 'exchange');
+    const rows2 = labelRows.map((r) => (r.token === '*' && r.address === who ? { ...r, category: 'reserve', label: 'Reserve' } : r));
+    writeLabels(labelsFile, rows2);
+    process.kill(daemon.pid, 'SIGHUP');
+    let now = before;
+    for (let i = 0; i < 100 && now.json.category !== 'reserve'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      now = await api(port, path);
+    }
+    assert.equal(now.json.category, 'reserve', 'reloaded within 5 s');
+    assert.equal(now.json.label, 'Reserve');
+    assert.notEqual(now.headers.etag, before.headers.etag, 'a reload makes a new ETag');
+    const s = truth.stats.get(t);
+    const d = await apiOk(port, `/v1/tokens/${t}`);
+    assert.equal(d.circulating_supply, labelsModel(rows2).circulating(t, s.minted - s.burned, truth.balances.get(t)).toString());
+    fs.writeFileSync(labelsFile, 'token,address,category,label\r\n*,0x12,burn,x\r\n');
+    process.kill(daemon.pid, 'SIGHUP');
+    for (let i = 0; i < 100 && !daemon.logs().includes('labels not reloaded'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(daemon.logs(), /labels not reloaded, the previous 4 rows stay: labels file .*labels\.csv, line 2: address '0x12' is not an address/);
+    assert.equal((await apiOk(port, path)).category, 'reserve', 'the labels in use stay');
+  });
+
+  await h.check('a bad labels file or --non-circulating stops start-up (exit 2) with a message naming it', async () => {
+    const bad = `${db}/bad-labels.csv`;
+    fs.writeFileSync(bad, 'token,address,category,label\n*,0x000000000000000000000000000000000000dead,burn,ok\n*,0x000000000000000000000000000000000000beef,Not OK,x\n');
+    for (const [extra, want] of [
+      [['--labels', bad], /labels file .*bad-labels\.csv, line 3: category 'Not OK'/],
+      [['--labels', `${db}/missing.csv`], /labels file .*missing\.csv: cannot be read/],
+      [['--non-circulating', 'burn,Team'], /invalid category 'Team' in --non-circulating/],
+    ]) {
+      const d = await startDaemon({ rpcUrl: anvil.url, db: `${db}/db2`, extraArgs: extra, waitReady: false });
+      for (let i = 0; i < 100 && !d.exited(); i++) await new Promise((res) => setTimeout(res, 50));
+      assert.ok(d.exited(), `${extra.join(' ')}: exits`);
+      assert.equal(d.proc.exitCode, 2, `${extra.join(' ')}: exit code`);
+      assert.match(d.logs(), want);
+    }
   });
 
   await h.check('daemon exits cleanly (code 0) on SIGTERM within 15 s', async () => {

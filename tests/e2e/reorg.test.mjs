@@ -26,6 +26,7 @@ import { buildChain, Rng } from './lib/workload.mjs';
 import { groundTruth, erc20Transfers, totalSupply } from './lib/truth.mjs';
 import { api, apiOk, allPages, waitForMetadata, tokenAddressOf, DAEMON_BIN } from './lib/daemon.mjs';
 import { verifyAgainstTruth } from './lib/checks.mjs';
+import { labelsModel, standardLabels, writeLabels } from './lib/labels.mjs';
 import { startRpcProxy } from './lib/rpcproxy.mjs';
 import {
   startFollower, waitSynced, status, nodeHead, blockHashes, resyncWorkload, planReplacement,
@@ -64,8 +65,12 @@ try {
   h.log(`chain head ${chain.head}: ${w.stats.txs} txs, tokens ${chain.tokens.join(' ')}`);
 
   const dbA = makeTempDir('erc20-e2e-reorg-');
-  daemon = await h.must(`daemon starts (--confirmations 0, --poll-interval-ms ${POLL_MS}, info log)`, () =>
-    startFollower({ rpcUrl: url, db: `${dbA}/a`, pollMs: POLL_MS, extraArgs: ['--confirmations', '0'] }));
+  // Labels (`*` and per-token rows): holders' labels and circulating_supply before and after each reorg.
+  const labelRows = standardLabels(chain);
+  writeLabels(`${dbA}/labels.csv`, labelRows);
+  const labels = labelsModel(labelRows);
+  daemon = await h.must(`daemon starts (--confirmations 0, --poll-interval-ms ${POLL_MS}, info log, --labels)`, () =>
+    startFollower({ rpcUrl: url, db: `${dbA}/a`, pollMs: POLL_MS, extraArgs: ['--confirmations', '0', '--labels', `${dbA}/labels.csv`] }));
   const port = daemon.port;
 
   const counters = async (d) => ({ st: await status(d.port), lines: d.reorgs().length });
@@ -81,7 +86,7 @@ try {
     const s = await h.must(`[${label}] daemon reaches the node's head hash`, () => waitSynced(d.port, url, { timeoutMs: 45000, daemon: d }));
     h.log(`[${label}] daemon on head ${s.head} (${s.hash.slice(0, 10)}), waited ${s.ms} ms`);
     const truth = await groundTruth(url, s.head);
-    await verifyAgainstTruth({ h, port: d.port, url, head: s.head, chain, label }, truth);
+    await verifyAgainstTruth({ h, port: d.port, url, head: s.head, chain, label, labels: d === daemon ? labels : undefined }, truth);
     const after = await counters(d);
     const lines = d.reorgs().slice(before.lines);
     const delta = after.st.reorgs_total - before.st.reorgs_total;

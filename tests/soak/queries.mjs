@@ -17,7 +17,10 @@ function fail(msg) { throw new Error(msg); }
 
 const itemChecks = {
   token(it) { if (!ADDR.test(it.address ?? '') || !isInt(it.holders) || !isInt(it.transfers)) fail(`bad token item ${JSON.stringify(it)}`); },
-  holder(it) { if (!keysAre(it, ['address', 'balance']) || !ADDR.test(it.address) || !DEC.test(it.balance) || it.balance === '0') fail(`bad holder item ${JSON.stringify(it)}`); },
+  holder(it) {
+    if (!keysAre(it, ['address', 'balance', 'category', 'label']) || !ADDR.test(it.address) || !DEC.test(it.balance) || it.balance === '0'
+      || (it.label !== null && typeof it.label !== 'string') || (it.category !== null && typeof it.category !== 'string')) fail(`bad holder item ${JSON.stringify(it)}`);
+  },
   transfer(it) {
     if (!keysAre(it, TRANSFER_KEYS) || !isInt(it.block) || !isInt(it.log_index) || !isInt(it.timestamp)
       || !HASH.test(it.tx_hash) || !ADDR.test(it.from) || !ADDR.test(it.to) || !ADDR.test(it.token) || !DEC.test(it.value)) {
@@ -94,6 +97,20 @@ const ROUTES = [
     const hi = lo + c.rng.int(0, 200);
     checkPage((await c.get(`/v1/tokens/${c.token()}/transfers?from_block=${lo}&to_block=${hi}&limit=${c.rng.pick([10, 100, 1000])}`)).json, 'transfer');
   }],
+  [2, 'series', async (c) => {
+    const lo = c.oldBlock();
+    const q = c.rng.chance(0.5) ? `step=${c.rng.int(1, 20)}` : `period=${c.rng.pick(['hour', 'day', 'week'])}`;
+    const j = (await c.get(`/v1/tokens/${c.token()}/series?from_block=${lo}&${q}&activity=${c.rng.chance(0.5)}`)).json;
+    if (!isInt(j?.block) || !Array.isArray(j.items)) fail(`bad series ${JSON.stringify(j).slice(0, 200)}`);
+    let prev = lo - 1;
+    for (const it of j.items) {
+      if (it.start_block !== prev + 1 || it.block < it.start_block || !isInt(it.holders) || !isInt(it.transfers) || !DEC.test(it.minted) || !isInt(it.timestamp)) {
+        fail(`bad series item ${JSON.stringify(it)} after block ${prev}`);
+      }
+      prev = it.block;
+    }
+    if (j.items.length && prev !== j.block && prev !== j.to_block) fail(`series ends at ${prev}, not ${j.to_block}`);
+  }],
   [2, 'distribution', async (c) => {
     const q = c.rng.chance(0.5) ? `?block=${c.oldBlock()}&exclude=${c.account()}` : '';
     const j = (await c.get(`/v1/tokens/${c.token()}/distribution${q}`)).json;
@@ -108,7 +125,7 @@ const ROUTES = [
   [1, 'export holders', async (c) => {
     const t = c.token();
     if (c.rng.chance(0.5)) checkNdjson((await c.get(`/v1/tokens/${t}/holders?format=ndjson`)).text, 'holder');
-    else checkCsv((await c.get(`/v1/tokens/${t}/holders?format=csv`)).text, 'address,balance');
+    else checkCsv((await c.get(`/v1/tokens/${t}/holders?format=csv`)).text, 'address,balance,label,category');
   }],
   [1, 'export transfers', async (c) => {
     const lo = Math.max(0, c.head() - c.rng.int(10, 300));

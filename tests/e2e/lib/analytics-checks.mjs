@@ -1,7 +1,8 @@
 // Assertions of the analytics routes (issue #14) against ground truth from the node: each figure
 // recomputed independently from eth_getLogs, eth_getBlockByNumber and balanceOf.
 import { assert, deepEqualWithPath } from './harness.mjs';
-import { balanceChanges, balancesFromLogs, balancesOf, blockInfo, distributionDetail, flowsTruth, seriesTruth, sortedHolders, tokenStats } from './truth.mjs';
+import { balanceChanges, balancesFromLogs, balancesOf, blockInfo, distributionDetail, distributionTruth, flowsTruth, seriesTruth, sortedHolders, tokenStats } from './truth.mjs';
+import { labelsModel } from './labels.mjs';
 import { allPages, api, apiOk } from './daemon.mjs';
 
 const ZERO = '0x0000000000000000000000000000000000000000';
@@ -258,6 +259,7 @@ export async function verifySeries(ctx, truth) {
  */
 export async function verifyTokenAtBlock(ctx, truth) {
   const { h, port, head, label } = ctx;
+  const labels = ctx.labels ?? labelsModel();
   await h.check(`[${label}] /v1/tokens/{token}?block=N == counts from the logs up to N`, async () => {
     const blocks = [...new Set([0, 1, Math.floor(head / 4), Math.floor(head / 2), head - 1, head].filter((b) => b >= 0))];
     for (const token of truth.tokens) {
@@ -279,11 +281,53 @@ export async function verifyTokenAtBlock(ctx, truth) {
         assert.equal(got.minted, s.minted.toString(), `${token}@${n} minted`);
         assert.equal(got.burned, s.burned.toString(), `${token}@${n} burned`);
         assert.equal(got.indexed_supply, (s.minted - s.burned).toString(), `${token}@${n} indexed_supply`);
+        assert.equal(got.circulating_supply, labels.circulating(token, s.minted - s.burned, bal).toString(), `${token}@${n} circulating_supply`);
         assert.equal(got.first_block, s.firstBlock, `${token}@${n} first_block`);
         assert.equal(got.last_block, s.lastBlock, `${token}@${n} last_block`);
       }
     }
     const r = await api(port, `/v1/tokens/${truth.tokens[0]}?block=${head + 1}`);
     assert.equal(r.status, 400, r.text);
+  });
+}
+
+/**
+ * Labels (ctx.labels, the model of the daemon's --labels): every holder's label and category,
+ * now and at a past block, on the list and the single-balance answer; /distribution with
+ * exclude_category (alone and with exclude) equals the distribution without those addresses.
+ */
+export async function verifyLabels(ctx, truth) {
+  const { h, port, head, label } = ctx;
+  const labels = ctx.labels ?? labelsModel();
+  await h.check(`[${label}] labels on holders (now, at a block, one balance) and distribution exclude_category`, async () => {
+    const past = Math.floor(head / 2);
+    const pastBalances = balancesFromLogs(truth.transfers.filter((t) => t.block <= past));
+    for (const token of truth.tokens) {
+      const labelOf = (a) => labels.find(token, a);
+      const at = await allPages(port, `/v1/tokens/${token}/holders?block=${past}&limit=1000`);
+      deepEqualWithPath(at.items, sortedHolders(pastBalances.get(token), labelOf), `${token} holders at ${past}`);
+      for (const r of labels.rows) {
+        const one = await apiOk(port, `/v1/tokens/${token}/holders/${r.address}`);
+        const want = labelOf(r.address.toLowerCase());
+        assert.equal(one.label, want?.label ?? null, `${token}/${r.address} label`);
+        assert.equal(one.category, want?.category ?? null, `${token}/${r.address} category`);
+      }
+      for (const [cats, extra] of [[['treasury', 'team'], []], [['exchange'], [truth.tokens[0]]], [['burn'], []]]) {
+        const ex = new Set([...labels.inCategories(token, cats), ...extra]);
+        const q = `exclude_category=${cats.join(',')}` + (extra.length ? `&exclude=${extra.join(',')}` : '');
+        const d = await apiOk(port, `/v1/tokens/${token}/distribution?${q}`);
+        const want = distributionTruth(truth.balances.get(token), ex);
+        assert.equal(d.holders, want.holders, `${token} ${q} holders`);
+        assert.equal(d.supply, want.supply, `${token} ${q} supply`);
+        assert.equal(d.nakamoto, want.nakamoto, `${token} ${q} nakamoto`);
+        const dp = await apiOk(port, `/v1/tokens/${token}/distribution?${q}&block=${past}`);
+        const wantPast = distributionTruth(pastBalances.get(token), ex);
+        assert.equal(dp.holders, wantPast.holders, `${token} ${q}@${past} holders`);
+        assert.equal(dp.supply, wantPast.supply, `${token} ${q}@${past} supply`);
+      }
+    }
+    const r = await api(port, `/v1/tokens/${truth.tokens[0]}/distribution?exclude_category=Not%20A%20Category`);
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.error.code, 'bad_exclude_category');
   });
 }

@@ -3,7 +3,8 @@ import { assert, deepEqualWithPath } from './harness.mjs';
 import { rpc, hex } from './chain.mjs';
 import { balancesOf, sortedHolders, blockInfo } from './truth.mjs';
 import { api, apiOk, allPages, tokenAddressOf } from './daemon.mjs';
-import { verifyAccountHistory, verifyDistributionDetail, verifyFlows, verifySeries, verifyTokenAtBlock } from './analytics-checks.mjs';
+import { labelsModel } from './labels.mjs';
+import { verifyAccountHistory, verifyDistributionDetail, verifyFlows, verifyLabels, verifySeries, verifyTokenAtBlock } from './analytics-checks.mjs';
 
 const TRANSFER_KEYS = ['block', 'log_index', 'timestamp', 'token', 'tx_hash', 'from', 'to', 'value'].sort();
 
@@ -14,7 +15,8 @@ const stripTs = ({ timestamp: _t, ...rest }) => rest;
 
 /**
  * Compare everything the daemon serves with `truth` (from groundTruth()) at the daemon's head.
- * `ctx`: {h (harness), port, url (anvil), head, chain (buildChain result), label}.
+ * `ctx`: {h (harness), port, url (anvil), head, chain (buildChain result), label, labels (the
+ * labelsModel of the daemon's --labels; default the built-in labels only)}.
  * Returns the daemon's token list.
  */
 export async function verifyAgainstTruth(ctx, truth) {
@@ -74,7 +76,8 @@ export async function verifyAgainstTruth(ctx, truth) {
     const tl = token.slice(0, 10);
     const s = truth.stats.get(token);
     const bal = truth.balances.get(token);
-    const expHolders = sortedHolders(bal);
+    const labels = ctx.labels ?? labelsModel();
+    const expHolders = sortedHolders(bal, (a) => labels.find(token, a));
 
     await h.check(L(`${tl} detail: minted, burned, indexed_supply, holders, transfers, first/last block`), async () => {
       const d = await apiOk(port, `/v1/tokens/${token}`);
@@ -83,6 +86,7 @@ export async function verifyAgainstTruth(ctx, truth) {
       assert.equal(d.minted, s.minted.toString(), 'minted');
       assert.equal(d.burned, s.burned.toString(), 'burned');
       assert.equal(d.indexed_supply, (s.minted - s.burned).toString(), 'indexed_supply');
+      assert.equal(d.circulating_supply, labels.circulating(token, s.minted - s.burned, bal).toString(), 'circulating_supply');
       assert.equal(d.holders, expHolders.length, 'holders');
       assert.equal(d.transfers, s.transfers, 'transfers');
       assert.equal(d.negative_balances, 0, 'negative_balances');
@@ -94,7 +98,7 @@ export async function verifyAgainstTruth(ctx, truth) {
       const { items, blocks } = await allPages(port, `/v1/tokens/${token}/holders?limit=1000`);
       assert.ok(blocks.every((b) => b === head), 'envelope block');
       for (const it of items) {
-        assert.deepEqual(Object.keys(it).sort(), ['address', 'balance']);
+        assert.deepEqual(Object.keys(it), ['address', 'balance', 'label', 'category']);
         assert.match(it.address, /^0x[0-9a-f]{40}$/);
         assert.match(it.balance, /^[1-9][0-9]*$/, 'balance is a positive decimal string');
       }
@@ -162,6 +166,7 @@ export async function verifyAgainstTruth(ctx, truth) {
   await verifyFlows(ctx, truth);
   await verifySeries(ctx, truth);
   await verifyTokenAtBlock(ctx, truth);
+  await verifyLabels(ctx, truth);
 
   await h.check(L('NFT, WeirdToken, Batcher and a random address are unknown tokens (404) or empty'), async () => {
     for (const a of [...weirdOrNft, '0x00000000000000000000000000000000000000aa']) {

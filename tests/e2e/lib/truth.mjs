@@ -1,5 +1,6 @@
 // Ground truth computed from the node alone (eth_getLogs / eth_call), independent of the daemon.
 import { rpc, rpcBatch, calldata, blockTag, hex, TRANSFER_TOPIC, ZERO_ADDRESS } from './chain.mjs';
+import { labelsModel } from './labels.mjs';
 
 const topicToAddress = (t) => '0x' + t.slice(26).toLowerCase();
 
@@ -54,12 +55,21 @@ export function balancesFromLogs(transfers) {
   return m;
 }
 
-/** Positive balances of one token as [{address, balance}] sorted balance desc, address asc. */
-export function sortedHolders(balances) {
+const builtinLabels = labelsModel();
+
+/**
+ * Positive balances of one token as [{address, balance, label, category}] sorted balance desc,
+ * address asc; `labelOf(address)` gives {label, category} or null (default: the built-in burn
+ * addresses only, as a daemon without --labels answers).
+ */
+export function sortedHolders(balances, labelOf = (a) => builtinLabels.find('', a)) {
   const items = [];
   for (const [address, bal] of balances ?? new Map()) if (bal > 0n) items.push({ address, balance: bal });
   items.sort((a, b) => (a.balance > b.balance ? -1 : a.balance < b.balance ? 1 : a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-  return items.map((h) => ({ address: h.address, balance: h.balance.toString() }));
+  return items.map((h) => {
+    const l = labelOf(h.address);
+    return { address: h.address, balance: h.balance.toString(), label: l?.label ?? null, category: l?.category ?? null };
+  });
 }
 
 /** token -> {minted, burned, transfers, firstBlock, lastBlock} (BigInt sums). */
