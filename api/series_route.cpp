@@ -17,7 +17,7 @@ namespace {
 
 /// The most transfers the activity figures of one series read, and the most
 /// holder rows its distributions walk.
-constexpr uint64_t kMaxSeriesTransfers = 1'000'000;
+constexpr uint64_t kMaxSeriesTransfers = 250'000;
 constexpr uint64_t kMaxSeriesHolders = 10'000'000;
 
 struct SeriesRequest {
