@@ -208,3 +208,33 @@ TEST_CASE("admin jobs: GET /admin/v1/jobs/{id}, POST actions, the running job in
         CHECK(f.get("/v1/status").body.find("\"admin_job\":null") != std::string::npos);
     }
 }
+
+TEST_CASE("series refuse more items than a series has before reading them", "[api][routes]") {
+    Fixture f;
+    // Blocks 11..1200, an hour apart: 1,201 blocks in all, each in an hour of its own from 10 on.
+    storage::BlockBatch batch{11, storage::Cursor{1200, {}}, {}, {}, {}, 0};
+    for (BlockNum b = 11; b <= 1200; ++b)
+        batch.block_times.emplace_back(b, 1700000000 + (b - 10) * 3600);
+    f.store->apply(batch);
+    const std::string base = "/v1/tokens/0x00000000000000000000000000000000000000aa/series?";
+    auto many = f.get(base + "from_block=0&step=1");
+    CHECK(many.status == 400);
+    CHECK(many.body.find("\"too_many_items\"") != std::string::npos);
+    CHECK(many.body.find("makes 1201 items; a series has at most 1000") != std::string::npos);
+    CHECK(f.get(base + "from_block=201&step=1").status == 200);  // exactly 1,000
+    auto dist = f.get(base + "from_block=0&step=12&distribution=true");
+    CHECK(dist.status == 400);
+    CHECK(dist.body.find("at most 100 with distribution=true") != std::string::npos);
+    CHECK(f.get(base + "from_block=0&step=13&distribution=true").status == 200);
+    // Hours: blocks 10..1200 each in its own hour (block 10 an hour before 11).
+    auto hours = f.get(base + "period=hour");
+    CHECK(hours.status == 400);
+    CHECK(hours.body.find("period=hour over blocks 10 to 1200 makes more than 1000 items") !=
+          std::string::npos);
+    CHECK(f.get(base + "period=hour&from_block=201").status == 200);
+    CHECK(f.get(base + "period=day").status == 200);
+    auto both = f.get(base + "step=2&period=day");
+    CHECK(both.status == 400);
+    CHECK(both.body.find("give one of step=N") != std::string::npos);
+    CHECK(f.get(base + "step=1&to_block=1201").status == 400);
+}
