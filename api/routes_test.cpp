@@ -238,3 +238,34 @@ TEST_CASE("series refuse more items than a series has before reading them", "[ap
     CHECK(both.body.find("give one of step=N") != std::string::npos);
     CHECK(f.get(base + "step=1&to_block=1201").status == 400);
 }
+
+TEST_CASE("series refuse more transfers than the activity figures read, before reading them",
+          "[api][routes]") {
+    Fixture f;
+    // 250,001 more transfers of the token: blocks 11..261, 1,000 a block (the last one 1).
+    std::vector<storage::Transfer> ts;
+    for (BlockNum b = 11; b <= 261; ++b) {
+        for (uint32_t i = 0; i < (b == 261 ? 1U : 1000U); ++i) {
+            storage::Transfer t;
+            t.block_num = b;
+            t.log_index = i;
+            t.token = f.token;
+            t.to.bytes[18] = static_cast<uint8_t>((i + 1) >> 8);
+            t.to.bytes[19] = static_cast<uint8_t>(i + 1);
+            t.value = U256(1);
+            ts.push_back(t);
+        }
+    }
+    f.store->apply(storage::BlockBatch{11, storage::Cursor{261, {}}, ts, {}, {}, 0});
+    const std::string base = "/v1/tokens/0x00000000000000000000000000000000000000aa/series?";
+    auto over = f.get(base + "step=100");  // 250,006 transfers from block 10
+    CHECK(over.status == 400);
+    CHECK(over.body.find("\"range_too_large\"") != std::string::npos);
+    CHECK(over.body.find("hold 250006 transfers of this token, more than the 250000") !=
+          std::string::npos);
+    auto lean = f.get(base + "step=100&activity=false");
+    CHECK(lean.status == 200);
+    CHECK(lean.body.find("\"transfers\":99005}") != std::string::npos);  // blocks 10..109
+    CHECK(lean.body.find("senders") == std::string::npos);
+    CHECK(f.get(base + "from_block=250&to_block=252&step=1").status == 200);
+}
