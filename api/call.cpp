@@ -50,8 +50,7 @@ std::string Call::validator(const storage::View& v) const {
 
 Balance Call::circulating_supply(const storage::TokenStats& s,
                                  std::optional<BlockNum> block) const {
-    return api::circulating_supply(*view, labels, options.labels->non_circulating(), addrs[0], s,
-                                   block);
+    return api::circulating_supply(*view, labels, addrs[0], s, block);
 }
 
 std::optional<Response> Call::not_modified(const std::string& etag) const {

@@ -182,11 +182,11 @@ std::vector<Address> LabelSet::in_categories(const Address& token,
 
 Labels::Labels(std::shared_ptr<const LabelSet> set, std::set<std::string> non_circulating)
     : set_(set ? std::move(set) : std::make_shared<const LabelSet>()),
-      non_circulating_(std::move(non_circulating)) {}
+      non_circulating_(std::make_shared<const std::set<std::string>>(std::move(non_circulating))) {}
 
 Labels::Snapshot Labels::current() const {
     std::lock_guard lock(mutex_);
-    return {set_, generation_};
+    return {set_, generation_, non_circulating_};
 }
 
 void Labels::replace(std::shared_ptr<const LabelSet> set) {

@@ -81,16 +81,17 @@ class Labels {
     struct Snapshot {
         std::shared_ptr<const LabelSet> set;
         uint64_t generation;  // advanced by every replace()
+        /// --non-circulating (fixed at start-up).
+        std::shared_ptr<const std::set<std::string>> non_circulating;
     };
     [[nodiscard]] Snapshot current() const;
     void replace(std::shared_ptr<const LabelSet> set);
-    [[nodiscard]] const std::set<std::string>& non_circulating() const { return non_circulating_; }
 
   private:
     mutable std::mutex mutex_;
     std::shared_ptr<const LabelSet> set_;
     uint64_t generation_{1};
-    const std::set<std::string> non_circulating_;
+    const std::shared_ptr<const std::set<std::string>> non_circulating_;
 };
 
 /// Reads and parses a labels file; throws LabelsError naming it.

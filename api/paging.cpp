@@ -31,11 +31,7 @@ Response export_answer(const Call& call, const ListSpec& spec, const std::string
         Page page = spec.pager(*st->view, st->position, kExportPage);
         if (csv && !st->started) append_csv_header(out, spec.columns);
         st->started = true;
-        for (const auto& row : page.rows) {
-            if (csv) append_csv_row(out, row);
-            else
-                append_ndjson_row(out, row);
-        }
+        append_rows(out, page.rows, csv);
         st->done = !page.next;
         st->position = std::move(page.next);
         return !st->done;

@@ -135,16 +135,15 @@ Response serve_tokens(Call& c) {
     if (failed(order)) return c.fail(std::get<ApiError>(order));
     const storage::Ranking ranking = storage_ranking(std::get<TokenOrder>(order));
     const Labels::Snapshot labels = c.labels;
-    const std::shared_ptr<Labels> holder = c.options.labels;
     return list_answer(
         c, ListSpec{kTokenColumns, PositionKind::kRanking,
-                    [ranking, labels, holder](const storage::View& v,
-                                              const std::optional<Position>& after, size_t limit) {
+                    [ranking, labels](const storage::View& v, const std::optional<Position>& after,
+                                      size_t limit) {
                         Page page;
                         for (const auto& t : v.tokens_ranked(ranking, after, limit, page.next)) {
                             if (auto s = v.token_stats(t)) {
-                                const Balance circulating = circulating_supply(
-                                    v, labels, holder->non_circulating(), t, *s, std::nullopt);
+                                const Balance circulating =
+                                    circulating_supply(v, labels, t, *s, std::nullopt);
                                 page.rows.push_back(token_row(t, *s, v.token_meta(t), circulating));
                             }
                         }

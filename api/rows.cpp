@@ -93,6 +93,14 @@ void append_csv_header(std::string& out, const Columns& columns) {
     out += "\r\n";
 }
 
+void append_rows(std::string& out, const std::vector<Row>& rows, bool csv) {
+    for (const auto& row : rows) {
+        if (csv) append_csv_row(out, row);
+        else
+            append_ndjson_row(out, row);
+    }
+}
+
 Row token_row(const Address& token, const storage::TokenStats& s,
               const std::optional<storage::TokenMeta>& meta, const Balance& circulating) {
     Row r;
@@ -126,10 +134,10 @@ Row holder_row(const Address& holder, const Balance& balance, const Label* label
 }
 
 Balance circulating_supply(const storage::View& v, const Labels::Snapshot& labels,
-                           const std::set<std::string>& non_circulating, const Address& token,
-                           const storage::TokenStats& s, std::optional<BlockNum> block) {
+                           const Address& token, const storage::TokenStats& s,
+                           std::optional<BlockNum> block) {
     Balance out = s.minted - s.burned;
-    for (const Address& a : labels.set->in_categories(token, non_circulating)) {
+    for (const Address& a : labels.set->in_categories(token, *labels.non_circulating)) {
         const Balance b = block ? v.balance_at(token, a, *block) : v.balance(token, a);
         if (b > 0) out -= b;
     }

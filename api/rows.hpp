@@ -37,6 +37,8 @@ void append_ndjson_row(std::string& out, const Row& row);
 void append_csv_row(std::string& out, const Row& row);
 /// The CSV header line of `columns`.
 void append_csv_header(std::string& out, const Columns& columns);
+/// Each row as a CSV line (`csv`) or an NDJSON line.
+void append_rows(std::string& out, const std::vector<Row>& rows, bool csv);
 
 /// A token's summary; `circulating` is circulating_supply's figure.
 Row token_row(const Address& token, const storage::TokenStats& s,
@@ -48,8 +50,8 @@ Row holder_row(const Address& holder, const Balance& balance, const Label* label
 /// `block` (none: now), of the token's addresses whose label is in a
 /// non-circulating category: one balance read per such address.
 Balance circulating_supply(const storage::View& v, const Labels::Snapshot& labels,
-                           const std::set<std::string>& non_circulating, const Address& token,
-                           const storage::TokenStats& s, std::optional<BlockNum> block);
+                           const Address& token, const storage::TokenStats& s,
+                           std::optional<BlockNum> block);
 
 /// Block timestamps of one page: transfers of a page mostly share blocks.
 class BlockTimes {

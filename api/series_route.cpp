@@ -203,11 +203,7 @@ Response series_answer(Call& c, const SeriesRequest& r, const std::string& forma
         const bool csv = format == "csv";
         std::string body;
         if (csv) append_csv_header(body, series_columns(r));
-        for (const auto& row : rows) {
-            if (csv) append_csv_row(body, row);
-            else
-                append_ndjson_row(body, row);
-        }
+        append_rows(body, rows, csv);
         Response out{200, std::move(body),
                      csv ? "text/csv; charset=utf-8" : "application/x-ndjson"};
         out.etag = etag;

@@ -30,6 +30,8 @@ inline constexpr size_t kIndexKeySize = kAddressSize + kTransferKeySize;
 inline constexpr size_t kPairKeySize = 2 * kAddressSize;
 /// token (20) | holder (20) | block_num (8): balance_history.
 inline constexpr size_t kHistoryKeySize = kPairKeySize + kBlockNumSize;
+/// token (20) | block_num (8): token_blocks.
+inline constexpr size_t kTokenBlockKeySize = kAddressSize + kBlockNumSize;
 /// token (20): token_stats, token_meta; also the prefix of every per-token key.
 inline constexpr size_t kTokenKeySize = kAddressSize;
 
@@ -63,7 +65,7 @@ class KeyBuf {
     std::string_view token_block(const Address& token, BlockNum n) {
         std::memcpy(buf_, token.bytes.data(), kAddressSize);
         store_be64(buf_ + kAddressSize, n);
-        return {buf_, kAddressSize + kBlockNumSize};
+        return {buf_, kTokenBlockKeySize};
     }
     std::string_view history(const Address& token, const Address& holder, BlockNum n) {
         pair(token, holder);

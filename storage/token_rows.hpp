@@ -32,7 +32,6 @@ std::optional<TokenStats> decode_stats(std::string_view value);
 ///   key   : token (20) | block_num (8), see token_block_key
 ///   value : as token_stats (encode_stats), last_block = block_num
 inline constexpr std::string_view kTokenBlocks{"token_blocks"};
-inline constexpr size_t kTokenBlockKeySize = kAddressSize + kBlockNumSize;
 std::string token_block_key(const Address& token, BlockNum n);
 
 /// Token metadata from eth_call; not derived from logs.

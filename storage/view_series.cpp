@@ -14,6 +14,12 @@ bool seek_at_or_before(rocksdb::Iterator& it, const std::string& key, std::strin
     return it.Valid() && starts_with(it.key(), prefix);
 }
 
+// The time of block n: its block_times row or the last one before it.
+std::optional<uint64_t> time_at(rocksdb::Iterator& it, BlockNum n, const std::string& path) {
+    if (!seek_at_or_before(it, block_key(n), {})) return std::nullopt;
+    return decoded(decode_block_time(view_of(it.value())), kCfBlockTimes, view_of(it.key()), path);
+}
+
 }  // namespace
 
 std::vector<std::optional<TokenStats>> View::token_stats_at(
@@ -41,15 +47,7 @@ std::vector<std::optional<uint64_t>> View::times_at(const std::vector<BlockNum>&
     out.reserve(blocks.size());
     const auto ro = snapshot_options(snapshot_);
     std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfBlockTimes)));
-    for (BlockNum n : blocks) {
-        if (!seek_at_or_before(*it, block_key(n), {})) {
-            out.emplace_back();
-            continue;
-        }
-        const std::string_view key = view_of(it->key());
-        out.emplace_back(
-            decoded(decode_block_time(view_of(it->value())), kCfBlockTimes, key, store_->path));
-    }
+    for (BlockNum n : blocks) out.push_back(time_at(*it, n, store_->path));
     return out;
 }
 
@@ -67,12 +65,7 @@ std::optional<BlockNum> View::first_timed_block() const {
 BlockNum View::last_block_before(BlockNum lo, BlockNum hi, uint64_t t) const {
     const auto ro = snapshot_options(snapshot_);
     std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfBlockTimes)));
-    auto below = [&](BlockNum n) {
-        if (!seek_at_or_before(*it, block_key(n), {})) return true;
-        const std::string_view key = view_of(it->key());
-        return decoded(decode_block_time(view_of(it->value())), kCfBlockTimes, key, store_->path) <
-               t;
-    };
+    auto below = [&](BlockNum n) { return time_at(*it, n, store_->path).value_or(0) < t; };
     // Invariant: lo is below t; the answer is in [lo, hi].
     while (lo < hi) {
         const BlockNum mid = lo + (hi - lo + 1) / 2;
