@@ -13,6 +13,9 @@ Response serve_distribution(Call& c);
 /// GET /v1/tokens/{token}/series (series_route.cpp).
 Response serve_token_series(Call& c);
 
+/// GET /v1/series (chain_series_route.cpp).
+Response serve_chain_series(Call& c);
+
 /// GET /v1/tokens/{token}/flows (flows.cpp).
 Response serve_flows(Call& c);
 

@@ -8,7 +8,7 @@
 
 #include "api/analytics_routes.hpp"
 #include "api/rows.hpp"
-#include "api/series.hpp"
+#include "api/series_request.hpp"
 #include "common/hex.hpp"
 
 namespace erc20::api {
@@ -20,46 +20,10 @@ namespace {
 constexpr uint64_t kMaxSeriesTransfers = 250'000;
 constexpr uint64_t kMaxSeriesHolders = 10'000'000;
 
-struct SeriesRequest {
-    BlockNum from{0};
-    BlockNum to{0};
-    std::optional<uint64_t> step;
-    std::optional<Period> period;
-    bool activity{true};
-    bool distribution{false};
-    uint64_t max_items() const {
-        return distribution ? kMaxSeriesDistributionItems : kMaxSeriesItems;
-    }
-};
-
 OrError<SeriesRequest> parse_request(const Call& c) {
-    SeriesRequest r;
-    auto range = c.block_range();
-    if (failed(range)) return std::get<ApiError>(range);
-    r.from = c.q.get("from_block") ? std::get<0>(range).first : c.stats->first_block;
-    r.to = c.q.get("to_block") ? std::get<0>(range).second : c.head->block_num;
-    if (r.to > c.head->block_num) {
-        return bad_request("block_out_of_range", "to_block " + std::to_string(r.to) +
-                                                     " is above the indexed head " +
-                                                     std::to_string(c.head->block_num));
-    }
-    if (r.from > r.to) {
-        return bad_request("bad_range", "from_block " + std::to_string(r.from) +
-                                            " is above to_block " + std::to_string(r.to));
-    }
-    auto step = c.q.integer("step", 1, ~uint64_t{0});
-    if (failed(step)) return std::get<ApiError>(step);
-    r.step = std::get<0>(step);
-    if (c.q.get("period")) {
-        auto period = c.q.choice("period", {"hour", "day", "week"}, "day");
-        if (failed(period)) return std::get<ApiError>(period);
-        const std::string& p = std::get<std::string>(period);
-        r.period = p == "hour" ? Period::kHour : p == "day" ? Period::kDay : Period::kWeek;
-    }
-    if (r.step.has_value() == r.period.has_value()) {
-        return bad_request("bad_parameter",
-                           "give one of step=N (blocks per item) and period=hour|day|week");
-    }
+    auto parsed = parse_series_request(c, c.stats->first_block);
+    if (failed(parsed)) return parsed;
+    SeriesRequest& r = std::get<SeriesRequest>(parsed);
     auto distribution = c.q.flag("distribution");
     if (failed(distribution)) return std::get<ApiError>(distribution);
     r.distribution = std::get<bool>(distribution);
@@ -68,38 +32,7 @@ OrError<SeriesRequest> parse_request(const Call& c) {
         if (failed(activity)) return std::get<ApiError>(activity);
         r.activity = std::get<bool>(activity);
     }
-    return r;
-}
-
-ApiError too_many_items(const SeriesRequest& r, std::optional<uint64_t> count) {
-    std::string what = r.step ? "step=" + std::to_string(*r.step)
-                              : "period=" + std::string(period_name(*r.period));
-    return bad_request(
-        "too_many_items",
-        what + " over blocks " + std::to_string(r.from) + " to " + std::to_string(r.to) +
-            " makes " +
-            (count ? std::to_string(*count) : "more than " + std::to_string(r.max_items())) +
-            " items; a series has at most " + std::to_string(r.max_items()) +
-            (r.distribution ? " with distribution=true" : "") +
-            ": ask for a longer step or period, or fewer blocks");
-}
-
-OrError<std::vector<Span>> spans_of(const storage::View& v, const SeriesRequest& r) {
-    if (r.step) {
-        const uint64_t n = step_count(r.from, r.to, *r.step);
-        if (n > r.max_items()) return too_many_items(r, n);
-        return step_spans(r.from, r.to, *r.step);
-    }
-    // Blocks before the first indexed one have no time and hold no transfer.
-    const auto first_timed = v.first_timed_block();
-    if (!first_timed || *first_timed > r.to) return std::vector<Span>{};
-    const BlockClock clock{
-        [&v](BlockNum b) { return v.times_at({b}).front().value_or(0); },
-        [&v](BlockNum lo, BlockNum hi, uint64_t t) { return v.last_block_before(lo, hi, t); }};
-    auto spans =
-        period_spans(std::max(r.from, *first_timed), r.to, *r.period, r.max_items(), clock);
-    if (!spans) return too_many_items(r, std::nullopt);
-    return std::move(*spans);
+    return parsed;
 }
 
 // Each item's stats at its start (the end of the block before) and its end.
@@ -197,32 +130,6 @@ Row item_row(Call& c, const SeriesRequest& r, const Span& span, const ItemStats&
     return row;
 }
 
-Response series_answer(Call& c, const SeriesRequest& r, const std::string& format,
-                       const std::vector<Row>& rows, const std::string& etag) {
-    if (format != "json") {
-        const bool csv = format == "csv";
-        std::string body;
-        if (csv) append_csv_header(body, series_columns(r));
-        append_rows(body, rows, csv);
-        Response out{200, std::move(body),
-                     csv ? "text/csv; charset=utf-8" : "application/x-ndjson"};
-        out.etag = etag;
-        return c.with_route(std::move(out));
-    }
-    JsonWriter w;
-    w.begin_object();
-    w.field("block", c.head->block_num).field("token", to_hex(c.addrs[0]));
-    w.field("from_block", r.from).field("to_block", r.to);
-    if (r.step) w.field("step", *r.step);
-    else
-        w.field("period", std::string(period_name(*r.period)));
-    w.key("items").begin_array();
-    for (const auto& row : rows) write_row(w, row);
-    w.end_array();
-    w.end_object();
-    return c.finish(w, etag);
-}
-
 }  // namespace
 
 Response serve_token_series(Call& c) {
@@ -233,7 +140,7 @@ Response serve_token_series(Call& c) {
     const SeriesRequest& r = std::get<SeriesRequest>(parsed);
     const std::string etag = c.validator(*c.view);
     if (auto r304 = c.not_modified(etag)) return *r304;
-    auto spans = spans_of(*c.view, r);
+    auto spans = series_spans(*c.view, r);
     if (failed(spans)) return c.fail(std::get<ApiError>(spans));
     const auto& items = std::get<std::vector<Span>>(spans);
     std::vector<Row> rows;
@@ -241,14 +148,12 @@ Response serve_token_series(Call& c) {
     if (!items.empty()) {
         const auto stats = item_stats(*c.view, c.addrs[0], items);
         if (auto e = over_bounds(r, stats)) return c.fail(*e);
-        std::vector<BlockNum> lasts;
-        lasts.reserve(items.size());
-        for (const Span& s : items) lasts.push_back(s.last);
-        const auto times = c.view->times_at(lasts);
+        const auto times = c.view->times_at(span_lasts(items));
         for (size_t i = 0; i < items.size(); ++i)
             rows.push_back(item_row(c, r, items[i], stats[i], times[i]));
     }
-    return series_answer(c, r, std::get<std::string>(format), rows, etag);
+    return series_answer(c, r, std::get<std::string>(format), series_columns(r), rows, etag,
+                         [&c](JsonWriter& w) { w.field("token", to_hex(c.addrs[0])); });
 }
 
 }  // namespace erc20::api

@@ -21,6 +21,8 @@
 #                         each computed once, then its pages come from the query cache)
 #      series             /v1/tokens/T/series?from_block=A&to_block=B&step=(B-A+1)/100&activity=false
 #                         (50 random ranges, ~100 items each, computed for every request)
+#      chain series       /v1/series?from_block=A&to_block=B&step=(B-A+1)/100
+#                         (50 random ranges, ~100 items each, computed for every request)
 #    and prints requests/s and p50/p99 latency of each (wrk --latency), then the targets on 2
 #    cores: >= 20,000 req/s for a single balance, p99 < 5 ms for a holders page.
 # 4. Times answers the query cache cannot give, one at a time (each with parameters not asked
@@ -44,7 +46,7 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "query.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -167,13 +169,18 @@ const get = async (p) => { const r = await fetch(api + p); if (r.status !== 200)
     const b = rnd(a, hi);
     return `/v1/tokens/${token}/series?from_block=${a}&to_block=${b}&step=${Math.max(1, Math.ceil((b - a + 1) / 100))}&activity=false`;
   }));
+  lua('chain_series', Array.from({ length: 50 }, () => {
+    const a = rnd(lo, hi);
+    const b = rnd(a, hi);
+    return `/v1/series?from_block=${a}&to_block=${b}&step=${Math.max(1, Math.ceil((b - a + 1) / 100))}`;
+  }));
   lua('transfers', Array.from({ length: 500 }, () => `/v1/tokens/${token}/transfers?from_block=${rnd(lo, hi)}&limit=100`));
   console.error(`[query.sh] request lists: ${holders.length} holders, ${cursors.length} cursors, blocks ${lo}..${hi}`);
 })().catch((e) => { console.error(e); process.exit(1); });
 EOF
 
 # Every URL of the lists answers 200 (a 4xx would make the figures meaningless).
-for f in balance historical account_history transfers holders_deep flows series; do
+for f in balance historical account_history transfers holders_deep flows series chain_series; do
   p=$(grep -m1 '^  "' "$WORK/$f.lua" | sed 's/^  "\(.*\)",$/\1/')
   code=$(curl -s -o /dev/null -w '%{http_code}' "$API$p")
   [ "$code" = 200 ] || { echo "query.sh: $API$p answered $code" >&2; exit 1; }
@@ -214,6 +221,7 @@ run transfers_page "$WORK/transfers.lua"
 run account_history "$WORK/account_history.lua"
 run flows_page "$WORK/flows.lua"
 run series "$WORK/series.lua"
+run chain_series "$WORK/chain_series.lua"
 
 # ---- answers computed afresh --------------------------------------------------------------------
 COLD=()

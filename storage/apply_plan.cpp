@@ -34,6 +34,11 @@ ApplyResult ApplyPlan::run(Writes& wb, Totals& totals) {
     rank_tokens();
     rank_pairs();
     write_transfers(wb);
+    if (backfill_) {
+        chain_.merge(d_, ro_, wb, d_.cursor(ro_).value_or(Cursor{}).block_num);
+    } else {
+        chain_.write(d_, ro_, wb, batch_.first, batch_.last.block_num);
+    }
     write_block_times(wb);
     totals.transfers += transfers_;
     write_holders(wb);
@@ -72,8 +77,9 @@ uint32_t ApplyPlan::token_of(const Transfer& t) {
     }
     TokenStats now = loaded.value_or(TokenStats{});
     if (!loaded) now.first_block = t.block_num;
+    const uint64_t previous = loaded ? loaded->last_block + 1 : 0;
     tokens_.push_back(
-        TokenEntry{t.token, loaded, now, now.holders, now.negative_balances, kNoBlock});
+        TokenEntry{t.token, loaded, now, now.holders, now.negative_balances, kNoBlock, previous});
     return it->second;
 }
 
@@ -267,8 +273,12 @@ void ApplyPlan::flush_history(Writes& wb) {
 
 // The stats of each token the block moved, as at its end.
 void ApplyPlan::flush_token_blocks(Writes& wb) {
+    chain_.add_transfers(block_, transfers_ - flushed_transfers_);
+    flushed_transfers_ = transfers_;
     for (uint32_t i : dirty_tokens_) {
-        const TokenEntry& e = tokens_[i];
+        TokenEntry& e = tokens_[i];
+        chain_.add(block_, e.previous);
+        e.previous = block_ + 1;
         TokenStats s = e.now;
         s.holders = e.holders;
         s.negative_balances = e.negative_balances;

@@ -10,7 +10,8 @@
 //   4. transfers per transfer: its row, its index rows, its token's counters,
 //                the pairs' balances in memory; per block, the history rows
 //                and their ranked_history entries (ranked_history.hpp) and
-//                each token's token_blocks row
+//                each token's token_blocks row and its chain_activity entry
+//                (written after the step: chain_activity.hpp)
 //   5. times     the block times
 //   6. holders   each pair's balance change (balances, holders, account_tokens)
 //   7. tokens    each token's stats and rankings, and the result
@@ -18,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/chain_activity.hpp"
 #include "storage/ranked_history.hpp"
 #include "storage/store_impl.hpp"
 
@@ -42,6 +44,7 @@ class ApplyPlan {
         uint64_t holders{0};
         uint64_t negative_balances{0};
         BlockNum dirty_block;  // the last block with a pending token_blocks row
+        uint64_t previous;     // the last flushed block + 1, 0 before the token's first
     };
     // A holder whose balance a non-zero transfer moves: read once, then
     // updated in memory.
@@ -98,6 +101,8 @@ class ApplyPlan {
     std::vector<uint32_t> dirty_;
     std::vector<uint32_t> dirty_tokens_;  // token entries with a transfer in the block
     size_t transfers_{0};
+    size_t flushed_transfers_{0};  // transfers_ at the last flush
+    ChainActivityWriter chain_;
     std::string value_;  // a transfers or token_blocks value, reused
     RankedWriter ranked_;
 };

@@ -1,5 +1,7 @@
 #include "storage/chain_rows.hpp"
 
+#include <algorithm>
+
 namespace erc20::storage {
 
 std::string encode_header(const BlockHeader& b) {
@@ -68,6 +70,53 @@ std::optional<Direction> decode_direction(std::string_view value) {
     const auto bits = static_cast<uint8_t>(value[0]);
     if (bits < 1 || bits > 3) return std::nullopt;
     return static_cast<Direction>(bits);
+}
+
+std::string chain_activity_key(unsigned level, BlockNum first) {
+    std::string k(1, static_cast<char>(level));
+    append_be64(k, first);
+    return k;
+}
+
+void encode_chain_bucket(const ChainBucket& b, std::string& out) {
+    out.clear();
+    out.reserve(8 * (1 + b.entries.size()));
+    append_be64(out, b.transfers);
+    for (uint64_t e : b.entries) append_be64(out, e);
+}
+
+std::optional<ChainBucket> decode_chain_bucket(std::string_view value) {
+    if (value.size() < 8 || value.size() % 8 != 0) return std::nullopt;
+    ChainBucket b;
+    b.transfers = load_be64(value);
+    b.entries.reserve(value.size() / 8 - 1);
+    for (size_t at = 8; at < value.size(); at += 8) b.entries.push_back(load_be64(value, at));
+    if (!std::is_sorted(b.entries.begin(), b.entries.end())) return std::nullopt;
+    return b;
+}
+
+namespace {
+
+// How many of the n encoded entries at p are <= t.
+uint64_t entries_at_most(const char* p, size_t n, uint64_t t) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (load_be64(reinterpret_cast<const uint8_t*>(p + 8 * mid)) <= t) lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+}  // namespace
+
+std::optional<ChainBucketCount> count_chain_bucket(std::string_view value, uint64_t lo) {
+    if (value.size() < 8 || value.size() % 8 != 0) return std::nullopt;
+    const size_t n = value.size() / 8 - 1;
+    const char* entries = value.data() + 8;
+    return ChainBucketCount{load_be64(value), entries_at_most(entries, n, lo),
+                            entries_at_most(entries, n, 0)};
 }
 
 }  // namespace erc20::storage

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/keys.hpp"
 #include "storage/types.hpp"
@@ -59,5 +60,35 @@ inline std::string_view direction_value(Direction d) noexcept {
 }
 /// kOut, kIn or kBoth; nullopt for anything else.
 std::optional<Direction> decode_direction(std::string_view value);
+
+/// Which tokens moved in which blocks, for the chain series: one row per
+/// bucket of 16^level blocks (level 0: one block) holding a transfer, the
+/// buckets of level >= 1 written once the cursor passes their last block.
+/// A token's transfers in a bucket give one entry, for its first block
+/// there: the block of its transfer before that one + 1, or 0 when it had
+/// none (its first transfer ever). The tokens moving in blocks [lo, hi] are
+/// then the entries <= lo of the aligned buckets that tile [lo, hi], summed
+/// (storage/chain_activity.hpp).
+///   key   : level (1) | first block of the bucket (8), see chain_activity_key
+///   value : transfers in the bucket (8) | entries (8 each, ascending)
+inline constexpr std::string_view kChainActivity{"chain_activity"};
+inline constexpr unsigned kChainLevels = 8;      // buckets of 16^0 .. 16^7 blocks
+inline constexpr unsigned kChainFanoutBits = 4;  // 16 buckets make one of the next level
+inline constexpr size_t kChainActivityKeySize = 1 + kBlockNumSize;
+std::string chain_activity_key(unsigned level, BlockNum first);
+struct ChainBucket {
+    uint64_t transfers{0};
+    std::vector<uint64_t> entries;  // ascending
+};
+void encode_chain_bucket(const ChainBucket& b, std::string& out);
+std::optional<ChainBucket> decode_chain_bucket(std::string_view value);
+/// The transfers of a bucket row and how many of its entries are <= each
+/// threshold, by binary search over the encoded entries; nullopt when corrupt.
+struct ChainBucketCount {
+    uint64_t transfers{0};
+    uint64_t at_most_lo{0};    // entries <= lo
+    uint64_t at_most_zero{0};  // entries == 0: tokens first seen in the bucket
+};
+std::optional<ChainBucketCount> count_chain_bucket(std::string_view value, uint64_t lo);
 
 }  // namespace erc20::storage

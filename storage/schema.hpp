@@ -4,7 +4,8 @@
 // live together in one file per group:
 //
 //   meta_rows.hpp     meta (schema version, chain id, cursor, totals, scope, add-tokens)
-//   chain_rows.hpp    headers, block_times, transfers, token_transfers, account_transfers
+//   chain_rows.hpp    headers, block_times, transfers, token_transfers, account_transfers,
+//                     chain_activity
 //   balance_rows.hpp  balances, holders, balance_history, account_tokens
 //   token_rows.hpp    token_stats, token_blocks, token_meta, token_rank, token_queue
 //   ranked_rows.hpp   history_epochs, ranked_history (holders at past blocks)
@@ -34,7 +35,8 @@ namespace erc20::storage {
 
 /// 2: balances carry their last change's block; history_epochs and ranked_history.
 /// 3: token_blocks; block_times of every block, not only those with transfers.
-inline constexpr uint32_t kSchemaVersion = 3;
+/// 4: chain_activity.
+inline constexpr uint32_t kSchemaVersion = 4;
 
 /// The column families, as indexes into the store's handles.
 enum Cf : size_t {
@@ -56,6 +58,7 @@ enum Cf : size_t {
     kCfHistoryEpochs,
     kCfRankedHistory,
     kCfTokenBlocks,
+    kCfChainActivity,
     kCfCount
 };
 
@@ -63,6 +66,7 @@ inline constexpr std::array<std::string_view, kCfCount> kCfNames{
     "default",         kMeta,      kHeaders,    kBlockTimes,     kTransfers,     kTokenTransfers,
     kAccountTransfers, kBalances,  kHolders,    kBalanceHistory, kTokenStats,    kTokenMeta,
     kAccountTokens,    kTokenRank, kTokenQueue, kHistoryEpochs,  kRankedHistory, kTokenBlocks,
+    kChainActivity,
 };
 
 }  // namespace erc20::storage

@@ -429,6 +429,21 @@ class View {
     /// REQUIRES: the time of lo is below t.
     [[nodiscard]] BlockNum last_block_before(BlockNum lo, BlockNum hi, uint64_t t) const;
 
+    struct ChainCounts {
+        uint64_t tokens{0};         // tokens with a transfer at or before the span's last block
+        uint64_t active_tokens{0};  // tokens with a transfer within the span
+        uint64_t transfers{0};      // transfers within the span
+    };
+    /// The chain's counts over each span [first, last] of `spans` (ascending,
+    /// not overlapping): from the chain_activity rows tiling each span and
+    /// each gap before one (at most 30 a level, of 8 levels), however long
+    /// the history.
+    /// REQUIRES: the last span's last block at or below the cursor.
+    [[nodiscard]] std::vector<ChainCounts> chain_counts(
+        const std::vector<std::pair<BlockNum, BlockNum>>& spans) const;
+    /// The block of the first transfer indexed.
+    [[nodiscard]] std::optional<BlockNum> first_transfer_block() const;
+
     /// The holders of a token with a positive balance at the end of block n,
     /// balance descending, address ascending. Reads the epoch of
     /// ranked_history holding n: at most a few times the token's holders

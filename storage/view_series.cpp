@@ -1,6 +1,8 @@
 // View's reads by block for the series and the as-of-block answers: a
-// token's stats at the end of a block (token_blocks) and block times.
+// token's stats at the end of a block (token_blocks), block times and the
+// chain's counts (chain_activity).
 
+#include "storage/chain_activity.hpp"
 #include "storage/store_impl.hpp"
 
 namespace erc20::storage {
@@ -12,6 +14,26 @@ bool seek_at_or_before(rocksdb::Iterator& it, const std::string& key, std::strin
     it.SeekForPrev(slice(key));
     check(it.status(), "seek");
     return it.Valid() && starts_with(it.key(), prefix);
+}
+
+// The counts of blocks [lo, hi] from the rows of their tiling.
+ChainBucketCount chain_count(const Store::Impl& d, const rocksdb::ReadOptions& ro, BlockNum lo,
+                             BlockNum hi) {
+    ChainBucketCount sum;
+    rocksdb::PinnableSlice value;
+    for_each_chain_bucket(lo, hi, [&](unsigned level, BlockNum first) {
+        const std::string key = chain_activity_key(level, first);
+        value.Reset();
+        const auto s = d.db->Get(ro, d.cf(kCfChainActivity), slice(key), &value);
+        if (s.IsNotFound()) return;
+        check(s, "read chain_activity");
+        const auto c = count_chain_bucket(view_of(value), lo);
+        if (!c) corrupt_row(kCfChainActivity, key, d.path);
+        sum.transfers += c->transfers;
+        sum.at_most_lo += c->at_most_lo;
+        sum.at_most_zero += c->at_most_zero;
+    });
+    return sum;
 }
 
 // The time of block n: its block_times row or the last one before it.
@@ -60,6 +82,35 @@ std::optional<BlockNum> View::first_timed_block() const {
     if (it->key().size() != kBlockKeySize)
         corrupt_row(kCfBlockTimes, view_of(it->key()), store_->path);
     return load_be64(view_of(it->key()), 0);
+}
+
+std::vector<View::ChainCounts> View::chain_counts(
+    const std::vector<std::pair<BlockNum, BlockNum>>& spans) const {
+    std::vector<ChainCounts> out;
+    if (spans.empty()) return out;
+    out.reserve(spans.size());
+    const auto ro = snapshot_options(snapshot_);
+    uint64_t tokens = 0;
+    BlockNum next = 0;  // the first block not counted into `tokens`
+    for (const auto& [lo, hi] : spans) {
+        if (lo > next) tokens += chain_count(*store_, ro, next, lo - 1).at_most_zero;
+        next = hi + 1;
+        const ChainBucketCount c = chain_count(*store_, ro, lo, hi);
+        tokens += c.at_most_zero;
+        out.push_back(ChainCounts{tokens, c.at_most_lo, c.transfers});
+    }
+    return out;
+}
+
+std::optional<BlockNum> View::first_transfer_block() const {
+    const auto ro = snapshot_options(snapshot_);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTransfers)));
+    it->SeekToFirst();
+    check(it->status(), "read transfers");
+    if (!it->Valid()) return std::nullopt;
+    if (it->key().size() != kTransferKeySize)
+        corrupt_row(kCfTransfers, view_of(it->key()), store_->path);
+    return transfer_key_position(view_of(it->key())).block_num;
 }
 
 BlockNum View::last_block_before(BlockNum lo, BlockNum hi, uint64_t t) const {

@@ -1,7 +1,7 @@
 // Assertions of the analytics routes (issue #14) against ground truth from the node: each figure
 // recomputed independently from eth_getLogs, eth_getBlockByNumber and balanceOf.
 import { assert, deepEqualWithPath } from './harness.mjs';
-import { balanceChanges, balancesFromLogs, balancesOf, blockInfo, distributionDetail, distributionTruth, flowsTruth, seriesTruth, sortedHolders, tokenStats } from './truth.mjs';
+import { balanceChanges, balancesFromLogs, balancesOf, blockInfo, chainSeriesTruth, distributionDetail, distributionTruth, flowsTruth, seriesTruth, sortedHolders, tokenStats } from './truth.mjs';
 import { labelsModel } from './labels.mjs';
 import { allPages, api, apiOk } from './daemon.mjs';
 
@@ -249,6 +249,87 @@ export async function verifySeries(ctx, truth) {
       const r = await api(port, `/v1/tokens/${token}/series?${q}`);
       assert.equal(r.status, 400, `${q}: ${r.text}`);
       assert.equal(r.json.error.code, code, `${q}: ${r.text}`);
+    }
+  });
+}
+
+/**
+ * /v1/series: by steps (1 over the whole default range, 7 and 3 over seeded windows) and by UTC
+ * hours, days and weeks (over the default range and a window inside the chain), equals the items
+ * recomputed from every token's logs and the blocks' timestamps (`tokens` over the whole history,
+ * not only the range asked); NDJSON and CSV carry the same items; the defaults are the first
+ * transfer's block and the head; the bounds and bad parameters are 400s.
+ */
+export async function verifyChainSeries(ctx, truth) {
+  const { h, port, url, head, label } = ctx;
+  await h.check(`[${label}] chain series (steps, hours, days, weeks) == tokens, active tokens, transfers from the logs`, async () => {
+    const info = await blockInfo(url, Array.from({ length: head + 1 }, (_, b) => b));
+    const times = new Map([...info].map(([b, x]) => [b, x.timestamp]));
+    const first = truth.transfers.length ? truth.transfers[0].block : head;
+    const base = '/v1/series';
+    const by = (opts) => (opts.step ? `step=${opts.step}` : `period=${opts.period}`);
+    // One request: the JSON answer's envelope and items, and the same items as NDJSON and CSV.
+    const expect = async (q, from, to, opts) => {
+      const want = chainSeriesTruth(truth.transfers, times, from, to, opts);
+      const got = await apiOk(port, `${base}?${q}`);
+      assert.deepEqual(Object.keys(got), ['block', 'from_block', 'to_block', opts.step ? 'step' : 'period', 'items'], `${q} keys`);
+      assert.equal(got.block, head, `${q} block`);
+      assert.equal(got.from_block, from, `${q} from_block`);
+      assert.equal(got.to_block, to, `${q} to_block`);
+      assert.equal(got.step ?? got.period, opts.step ?? opts.period, `${q} step or period`);
+      assertSeriesItems(got.items, want, `${base}?${q}`);
+      const nd = await fetch(`http://127.0.0.1:${port}${base}?${q}&format=ndjson`).then((r) => r.text());
+      assertSeriesItems(nd.split('\n').filter(Boolean).map((l) => JSON.parse(l)), want, `${q} ndjson`);
+      const csv = await fetch(`http://127.0.0.1:${port}${base}?${q}&format=csv`).then((r) => r.text());
+      const header = ['block', 'timestamp', 'start_block', ...(opts.period ? ['period_start'] : []), 'tokens', 'active_tokens', 'transfers'];
+      assert.equal(csv.split('\r\n')[0], header.join(','), `${q} csv header`);
+      assertSeriesItems(parseCsv(csv), want, `${q} csv`);
+    };
+    // Defaults: from the first transfer's block (of any token) to the head.
+    await expect('step=7', first, head, { step: 7 });
+    if (head - first + 1 <= 1000) await expect('step=1', first, head, { step: 1 });
+    for (const period of ['hour', 'day', 'week']) await expect(`period=${period}`, first, head, { period });
+    // Seeded windows, and one starting and ending inside the chain (transfers before it count in
+    // `tokens`, not in `active_tokens` or `transfers`).
+    const cases = [];
+    for (const [from, to] of someRanges(head, head + 101)) cases.push([from, to, { step: 7 }], [from, to, { step: 3 }]);
+    const lo = Math.min(head, Math.floor(head / 3) + 1);
+    const hi = Math.max(lo, Math.floor((2 * head) / 3));
+    for (const opts of [{ step: 4 }, { period: 'hour' }, { period: 'day' }, { period: 'week' }]) cases.push([lo, hi, opts]);
+    // A window from the first block where fewer tokens move than have moved by its end: counting
+    // `tokens` over the window alone would be short there.
+    const seen = new Set();
+    for (let b = first, i = 0; b <= head; b++) {
+      const moving = new Set();
+      for (; i < truth.transfers.length && truth.transfers[i].block === b; i++) moving.add(truth.transfers[i].token);
+      moving.forEach((t) => seen.add(t));
+      if (moving.size < seen.size) { cases.push([b, Math.min(head, b + 5), { step: 1 }], [b, head, { period: 'day' }]); break; }
+    }
+    for (const [from, to, opts] of cases) {
+      const q = `from_block=${from}&to_block=${to}&${by(opts)}`;
+      if (opts.step && Math.ceil((to - from + 1) / opts.step) > 1000) {
+        const r = await api(port, `${base}?${q}`);
+        assert.equal(r.status, 400, `${q}: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+        assert.equal(r.json.error.code, 'too_many_items', `${q}: ${r.text.slice(0, 200)}`);
+        continue;
+      }
+      await expect(q, from, to, opts);
+    }
+    const bad = [
+      ['', 'bad_parameter'], [`from_block=${first}`, 'bad_parameter'], ['step=3&period=day', 'bad_parameter'],
+      [`step=1&to_block=${head + 1}`, 'block_out_of_range'], ['step=1&limit=5', 'unknown_parameter'],
+      ['step=0', null], ['step=x', null], ['period=month', null],
+    ];
+    if (head >= 1) bad.push([`step=1&from_block=${head}&to_block=${head - 1}`, 'bad_range']);
+    if (head >= 1000) bad.push(['step=1&from_block=0', 'too_many_items']);
+    else h.log(`[${label}] chain series too_many_items not checked: head ${head} < 1000`);
+    for (const [q, code] of bad) {
+      const r = await api(port, `${base}?${q}`);
+      const what = `${q}: HTTP ${r.status} ${r.text.slice(0, 200)}`;
+      assert.equal(r.status, 400, what);
+      assert.equal(typeof r.json?.error?.code, 'string', what);
+      assert.ok(r.json.error.message.length > 0, what);
+      if (code) assert.equal(r.json.error.code, code, what);
     }
   });
 }

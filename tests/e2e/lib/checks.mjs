@@ -4,7 +4,7 @@ import { rpc, hex } from './chain.mjs';
 import { balancesOf, sortedHolders, blockInfo } from './truth.mjs';
 import { api, apiOk, allPages, tokenAddressOf } from './daemon.mjs';
 import { labelsModel } from './labels.mjs';
-import { verifyAccountHistory, verifyDistributionDetail, verifyFlows, verifyLabels, verifySeries, verifyTokenAtBlock } from './analytics-checks.mjs';
+import { verifyAccountHistory, verifyChainSeries, verifyDistributionDetail, verifyFlows, verifyLabels, verifySeries, verifyTokenAtBlock } from './analytics-checks.mjs';
 
 const TRANSFER_KEYS = ['block', 'log_index', 'timestamp', 'token', 'tx_hash', 'from', 'to', 'value'].sort();
 
@@ -165,6 +165,7 @@ export async function verifyAgainstTruth(ctx, truth) {
   await verifyDistributionDetail(ctx, truth);
   await verifyFlows(ctx, truth);
   await verifySeries(ctx, truth);
+  await verifyChainSeries(ctx, truth);
   await verifyTokenAtBlock(ctx, truth);
   await verifyLabels(ctx, truth);
 

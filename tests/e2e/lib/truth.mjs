@@ -199,12 +199,12 @@ export function periodStart(ts, period) {
 }
 
 /**
- * /v1/tokens/{token}/series from the transfer list and every block's timestamp (`times`: block ->
- * unix seconds): the items' blocks by `step` (blocks) or `period`, then per item the holders and
- * indexed supply at its end, the minted, burned and transfers within it, its distinct senders and
- * receivers, the holders gained and lost, and with `distribution` the concentration figures.
+ * The blocks of each item of a series over [from, to], as [{first, last}] (with `period` also
+ * {period_start}): by `step`, item k covers (from - 1 + (k - 1) step, from - 1 + k step] and the
+ * last ends at `to`; by `period`, one item per UTC hour, day or ISO week holding a block of the
+ * range, covering those blocks (`times`: block -> unix seconds, for every block of the range).
  */
-export function seriesTruth(transfers, times, token, from, to, { step, period, distribution = false } = {}) {
+export function seriesSpans(times, from, to, { step, period }) {
   const spans = [];
   if (step) {
     for (let first = from; first <= to; first += step) spans.push({ first, last: Math.min(to, first + step - 1) });
@@ -216,6 +216,17 @@ export function seriesTruth(transfers, times, token, from, to, { step, period, d
       else spans.push({ first: b, last: b, period_start: p });
     }
   }
+  return spans;
+}
+
+/**
+ * /v1/tokens/{token}/series from the transfer list and every block's timestamp (`times`: block ->
+ * unix seconds): the items' blocks by `step` (blocks) or `period`, then per item the holders and
+ * indexed supply at its end, the minted, burned and transfers within it, its distinct senders and
+ * receivers, the holders gained and lost, and with `distribution` the concentration figures.
+ */
+export function seriesTruth(transfers, times, token, from, to, { step, period, distribution = false } = {}) {
+  const spans = seriesSpans(times, from, to, { step, period });
   const mine = transfers.filter((t) => t.token === token && t.block <= to);
   const balancesAt = (n) => balancesFromLogs(mine.filter((t) => t.block <= n)).get(token) ?? new Map();
   const positive = (m) => new Set([...m].filter(([, b]) => b > 0n).map(([a]) => a));
@@ -243,6 +254,28 @@ export function seriesTruth(transfers, times, token, from, to, { step, period, d
       const d = distributionTruth(endBalances);
       Object.assign(item, { top10_share: d.top10_share, gini: d.gini, nakamoto: d.nakamoto, hhi: d.hhi });
     }
+    return item;
+  });
+}
+
+/**
+ * /v1/series from the transfer list of every token and every block's timestamp (`times`: block ->
+ * unix seconds): the items' blocks as seriesTruth's, then per item the distinct tokens with a
+ * transfer at or before its end over the whole list (not only [from, to]), the distinct tokens
+ * with a transfer within it, and its transfers.
+ */
+export function chainSeriesTruth(transfers, times, from, to, { step, period } = {}) {
+  const firstBlock = new Map(); // token -> block of its first transfer
+  for (const t of transfers) if (!firstBlock.has(t.token) || t.block < firstBlock.get(t.token)) firstBlock.set(t.token, t.block);
+  return seriesSpans(times, from, to, { step, period }).map(({ first, last, period_start }) => {
+    const inside = transfers.filter((t) => t.block >= first && t.block <= last);
+    const item = { block: last, timestamp: times.get(last), start_block: first };
+    if (period) item.period_start = period_start;
+    Object.assign(item, {
+      tokens: [...firstBlock.values()].filter((b) => b <= last).length,
+      active_tokens: new Set(inside.map((t) => t.token)).size,
+      transfers: inside.length,
+    });
     return item;
   });
 }

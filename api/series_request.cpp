@@ -1,0 +1,113 @@
+#include "api/series_request.hpp"
+
+namespace erc20::api {
+
+namespace {
+
+OrError<SeriesRequest> parse_blocks(const Call& c, BlockNum default_from) {
+    SeriesRequest r;
+    auto range = c.block_range();
+    if (failed(range)) return std::get<ApiError>(range);
+    r.from = c.q.get("from_block") ? std::get<0>(range).first : default_from;
+    r.to = c.q.get("to_block") ? std::get<0>(range).second : c.head->block_num;
+    if (r.to > c.head->block_num) {
+        return bad_request("block_out_of_range", "to_block " + std::to_string(r.to) +
+                                                     " is above the indexed head " +
+                                                     std::to_string(c.head->block_num));
+    }
+    if (r.from > r.to) {
+        return bad_request("bad_range", "from_block " + std::to_string(r.from) +
+                                            " is above to_block " + std::to_string(r.to));
+    }
+    return r;
+}
+
+ApiError too_many_items(const SeriesRequest& r, std::optional<uint64_t> count) {
+    std::string what = r.step ? "step=" + std::to_string(*r.step)
+                              : "period=" + std::string(period_name(*r.period));
+    return bad_request(
+        "too_many_items",
+        what + " over blocks " + std::to_string(r.from) + " to " + std::to_string(r.to) +
+            " makes " +
+            (count ? std::to_string(*count) : "more than " + std::to_string(r.max_items())) +
+            " items; a series has at most " + std::to_string(r.max_items()) +
+            (r.distribution ? " with distribution=true" : "") +
+            ": ask for a longer step or period, or fewer blocks");
+}
+
+}  // namespace
+
+OrError<SeriesRequest> parse_series_request(const Call& c, BlockNum default_from) {
+    auto parsed = parse_blocks(c, default_from);
+    if (failed(parsed)) return parsed;
+    SeriesRequest& r = std::get<SeriesRequest>(parsed);
+    auto step = c.q.integer("step", 1, ~uint64_t{0});
+    if (failed(step)) return std::get<ApiError>(step);
+    r.step = std::get<0>(step);
+    if (c.q.get("period")) {
+        auto period = c.q.choice("period", {"hour", "day", "week"}, "day");
+        if (failed(period)) return std::get<ApiError>(period);
+        const std::string& p = std::get<std::string>(period);
+        r.period = p == "hour" ? Period::kHour : p == "day" ? Period::kDay : Period::kWeek;
+    }
+    if (r.step.has_value() == r.period.has_value()) {
+        return bad_request("bad_parameter",
+                           "give one of step=N (blocks per item) and period=hour|day|week");
+    }
+    return parsed;
+}
+
+OrError<std::vector<Span>> series_spans(const storage::View& v, const SeriesRequest& r) {
+    if (r.step) {
+        const uint64_t n = step_count(r.from, r.to, *r.step);
+        if (n > r.max_items()) return too_many_items(r, n);
+        return step_spans(r.from, r.to, *r.step);
+    }
+    // Blocks before the first indexed one have no time and hold no transfer.
+    const auto first_timed = v.first_timed_block();
+    if (!first_timed || *first_timed > r.to) return std::vector<Span>{};
+    const BlockClock clock{
+        [&v](BlockNum b) { return v.times_at({b}).front().value_or(0); },
+        [&v](BlockNum lo, BlockNum hi, uint64_t t) { return v.last_block_before(lo, hi, t); }};
+    auto spans =
+        period_spans(std::max(r.from, *first_timed), r.to, *r.period, r.max_items(), clock);
+    if (!spans) return too_many_items(r, std::nullopt);
+    return std::move(*spans);
+}
+
+std::vector<BlockNum> span_lasts(const std::vector<Span>& spans) {
+    std::vector<BlockNum> lasts;
+    lasts.reserve(spans.size());
+    for (const Span& s : spans) lasts.push_back(s.last);
+    return lasts;
+}
+
+Response series_answer(Call& c, const SeriesRequest& r, const std::string& format,
+                       const Columns& columns, const std::vector<Row>& rows,
+                       const std::string& etag, const std::function<void(JsonWriter&)>& subject) {
+    if (format != "json") {
+        const bool csv = format == "csv";
+        std::string body;
+        if (csv) append_csv_header(body, columns);
+        append_rows(body, rows, csv);
+        Response out{200, std::move(body),
+                     csv ? "text/csv; charset=utf-8" : "application/x-ndjson"};
+        out.etag = etag;
+        return c.with_route(std::move(out));
+    }
+    JsonWriter w;
+    w.begin_object();
+    w.field("block", c.head->block_num);
+    if (subject) subject(w);
+    w.field("from_block", r.from).field("to_block", r.to);
+    if (r.step) w.field("step", *r.step);
+    else
+        w.field("period", std::string(period_name(*r.period)));
+    w.key("items").begin_array();
+    for (const auto& row : rows) write_row(w, row);
+    w.end_array();
+    w.end_object();
+    return c.finish(w, etag);
+}
+
+}  // namespace erc20::api
