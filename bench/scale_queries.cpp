@@ -124,6 +124,23 @@ std::vector<QueryFigure> run_queries(const api::Router& router, const QueryPlan&
     out.push_back(latencies(plan, "-", "account transfers (limit=100)", [&] {
         return ok("/v1/accounts/" + account() + "/transfers?limit=100");
     }));
+    // The chain series: every block in 1,000 items, 100 items from a random
+    // block by a random step, and UTC days over the last ~300 days.
+    const BlockNum blocks = plan.head - plan.first_block + 1;
+    out.push_back(latencies(plan, "-", "chain series (1000 items, all blocks)", [&] {
+        return ok("/v1/series?step=" + std::to_string((blocks + 999) / 1000));
+    }));
+    out.push_back(latencies(plan, "-", "chain series (100 items, random step)", [&] {
+        const BlockNum from = past_block();
+        const BlockNum step = 1 + rng.below(1 + (plan.head - from) / 100);
+        return ok("/v1/series?from_block=" + std::to_string(from) +
+                  "&to_block=" + std::to_string(std::min(plan.head, from + 100 * step - 1)) +
+                  "&step=" + std::to_string(step));
+    }));
+    out.push_back(latencies(plan, "-", "chain series (period=day, <= 300 days)", [&] {
+        const BlockNum from = plan.head - std::min<BlockNum>(blocks - 1, 300 * 7200 - 1);
+        return ok("/v1/series?period=day&from_block=" + std::to_string(from));
+    }));
     return out;
 }
 

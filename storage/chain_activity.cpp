@@ -16,9 +16,17 @@ void merge_into(ChainBucket& into, const ChainBucket& add) {
 }
 
 void put_bucket(Writes& wb, unsigned level, BlockNum first, const ChainBucket& b) {
-    std::string value;
-    encode_chain_bucket(b, value);
-    wb.Put(kCfChainActivity, slice(chain_activity_key(level, first)), slice(value));
+    const EncodedChainBucket rows = encode_chain_bucket(b);
+    wb.Put(kCfChainActivity, slice(chain_activity_key(level, first)), slice(rows.head));
+    for (uint32_t c = 0; c < rows.chunks.size(); ++c)
+        wb.Put(kCfChainActivity, slice(chain_chunk_key(level, first, c)), slice(rows.chunks[c]));
+}
+
+// A row that must decode, or corrupt_row.
+template <class T>
+T must(std::optional<T> row, const std::string& key, const std::string& path) {
+    if (!row) corrupt_row(kCfChainActivity, key, path);
+    return std::move(*row);
 }
 
 // The entries of a bucket's part that start no earlier than the bucket's
@@ -49,7 +57,46 @@ void for_each_chain_bucket(BlockNum lo, BlockNum hi,
 
 std::optional<ChainBucket> read_chain_bucket(const Store::Impl& d, const rocksdb::ReadOptions& ro,
                                              unsigned level, BlockNum first) {
-    return d.get_row(ro, kCfChainActivity, chain_activity_key(level, first), decode_chain_bucket);
+    const std::string key = chain_activity_key(level, first);
+    const auto head_row = d.get(ro, kCfChainActivity, key);
+    if (!head_row) return std::nullopt;
+    const ChainHead head = must(decode_chain_head(*head_row), key, d.path);
+    ChainBucket b{head.transfers, {}};
+    if (!head.chunked()) {
+        b.entries = must(decode_chain_entries(head.tail), key, d.path);
+        return b;
+    }
+    b.entries.reserve(head.entries);
+    for (uint32_t c = 0; c < head.chunks(); ++c) {
+        const std::string chunk_key = chain_chunk_key(level, first, c);
+        const auto chunk = must(d.get(ro, kCfChainActivity, chunk_key), chunk_key, d.path);
+        const auto entries = must(decode_chain_entries(chunk), chunk_key, d.path);
+        b.entries.insert(b.entries.end(), entries.begin(), entries.end());
+    }
+    if (b.entries.size() != head.entries) corrupt_row(kCfChainActivity, key, d.path);
+    return b;
+}
+
+void count_chain_bucket(const Store::Impl& d, const rocksdb::ReadOptions& ro, unsigned level,
+                        BlockNum first, uint64_t lo, ChainBucketCount& sum) {
+    const std::string key = chain_activity_key(level, first);
+    rocksdb::PinnableSlice value;
+    const auto s = d.db->Get(ro, d.cf(kCfChainActivity), slice(key), &value);
+    if (s.IsNotFound()) return;
+    check(s, "read chain_activity");
+    const ChainHead head = must(decode_chain_head(view_of(value)), key, d.path);
+    sum.transfers += head.transfers;
+    sum.at_most_zero += head.zeros;
+    const uint64_t n = chain_entries_at_most(head.tail, lo);
+    if (!head.chunked() || n == 0) {
+        sum.at_most_lo += n;  // the entries, or no chunk starts at or below lo
+        return;
+    }
+    // Chunks before chunk n - 1 are all <= lo; count within it.
+    const std::string chunk_key = chain_chunk_key(level, first, static_cast<uint32_t>(n - 1));
+    const auto chunk = must(d.get(ro, kCfChainActivity, chunk_key), chunk_key, d.path);
+    if (chunk.size() % 8 != 0) corrupt_row(kCfChainActivity, chunk_key, d.path);
+    sum.at_most_lo += (n - 1) * kChainChunkEntries + chain_entries_at_most(chunk, lo);
 }
 
 void ChainActivityWriter::write(const Store::Impl& d, const rocksdb::ReadOptions& ro, Writes& wb,
@@ -112,7 +159,8 @@ void undo_chain_activity(const Store::Impl& d, const rocksdb::ReadOptions& ro, W
         const std::string from = chain_activity_key(level, first / size * size);
         for (it->Seek(slice(from)); it->Valid(); it->Next()) {
             const std::string_view key = view_of(it->key());
-            if (key.size() != kChainActivityKeySize) corrupt_row(kCfChainActivity, key, d.path);
+            if (key.size() != kChainActivityKeySize && key.size() != kChainChunkKeySize)
+                corrupt_row(kCfChainActivity, key, d.path);
             if (static_cast<uint8_t>(key[0]) != level) break;
             wb.Delete(kCfChainActivity, it->key());
         }

@@ -55,7 +55,17 @@ class ChainActivityWriter {
 void undo_chain_activity(const Store::Impl& d, const rocksdb::ReadOptions& ro, Writes& wb,
                          BlockNum first);
 
-/// One bucket's row through `ro`; nullopt when there is none.
+/// What View::chain_counts sums over the buckets tiling a span.
+struct ChainBucketCount {
+    uint64_t transfers{0};
+    uint64_t at_most_lo{0};    // entries <= lo: tokens whose transfer before is before lo
+    uint64_t at_most_zero{0};  // entries == 0: tokens first seen in the bucket
+};
+/// Adds one bucket's counts to `sum`: its head, and at most one chunk.
+void count_chain_bucket(const Store::Impl& d, const rocksdb::ReadOptions& ro, unsigned level,
+                        BlockNum first, uint64_t lo, ChainBucketCount& sum);
+
+/// One bucket, head and chunks, through `ro`; nullopt when there is none.
 std::optional<ChainBucket> read_chain_bucket(const Store::Impl& d, const rocksdb::ReadOptions& ro,
                                              unsigned level, BlockNum first);
 

@@ -146,7 +146,7 @@ TEST_CASE("chain counts of tokens added later equal a store that indexed them fr
     TempDir dir;
     std::mt19937_64 rng(29);
     const BlockNum head = 9'000;
-    const auto chain = sparse_blocks(rng, 1, head, 40);
+    const auto chain = sparse_blocks(rng, 1, head, 400);
     auto in = [&](bool added, BlockNum from, BlockNum to) {
         std::vector<Transfer> out;
         for (const Transfer& t : chain) {
@@ -156,7 +156,7 @@ TEST_CASE("chain counts of tokens added later equal a store that indexed them fr
         return out;
     };
     std::vector<Address> first_tokens, added_tokens;
-    for (uint64_t n = 0; n < 40; ++n)
+    for (uint64_t n = 0; n < 400; ++n)
         (n % 2 == 1 ? added_tokens : first_tokens).push_back(token_of(n));
     auto store = Store::open(dir.path.string(), StoreOptions{});
     store->bind_chain(31337, IndexScope{first_tokens, 1});

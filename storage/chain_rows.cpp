@@ -78,45 +78,61 @@ std::string chain_activity_key(unsigned level, BlockNum first) {
     return k;
 }
 
-void encode_chain_bucket(const ChainBucket& b, std::string& out) {
-    out.clear();
-    out.reserve(8 * (1 + b.entries.size()));
-    append_be64(out, b.transfers);
-    for (uint64_t e : b.entries) append_be64(out, e);
+std::string chain_chunk_key(unsigned level, BlockNum first, uint32_t chunk) {
+    std::string k = chain_activity_key(level, first);
+    append_be32(k, chunk);
+    return k;
 }
 
-std::optional<ChainBucket> decode_chain_bucket(std::string_view value) {
-    if (value.size() < 8 || value.size() % 8 != 0) return std::nullopt;
-    ChainBucket b;
-    b.transfers = load_be64(value);
-    b.entries.reserve(value.size() / 8 - 1);
-    for (size_t at = 8; at < value.size(); at += 8) b.entries.push_back(load_be64(value, at));
-    if (!std::is_sorted(b.entries.begin(), b.entries.end())) return std::nullopt;
-    return b;
+EncodedChainBucket encode_chain_bucket(const ChainBucket& b) {
+    EncodedChainBucket out;
+    const size_t n = b.entries.size();
+    append_be64(out.head, b.transfers);
+    append_be64(out.head, n);
+    append_be64(out.head,
+                static_cast<uint64_t>(std::upper_bound(b.entries.begin(), b.entries.end(), 0) -
+                                      b.entries.begin()));
+    if (n <= kChainChunkEntries) {
+        for (uint64_t e : b.entries) append_be64(out.head, e);
+        return out;
+    }
+    for (size_t at = 0; at < n; at += kChainChunkEntries) {
+        append_be64(out.head, b.entries[at]);
+        std::string& chunk = out.chunks.emplace_back();
+        chunk.reserve(8 * kChainChunkEntries);
+        for (size_t i = at; i < std::min(n, at + kChainChunkEntries); ++i)
+            append_be64(chunk, b.entries[i]);
+    }
+    return out;
 }
 
-namespace {
+std::optional<ChainHead> decode_chain_head(std::string_view value) {
+    if (value.size() < kChainHeadFixedSize || value.size() % 8 != 0) return std::nullopt;
+    ChainHead h{load_be64(value), load_be64(value, 8), load_be64(value, 16),
+                value.substr(kChainHeadFixedSize)};
+    const size_t tail_entries = h.chunked() ? h.chunks() : h.entries;
+    if (h.tail.size() / 8 != tail_entries || h.zeros > h.entries) return std::nullopt;
+    return h;
+}
 
-// How many of the n encoded entries at p are <= t.
-uint64_t entries_at_most(const char* p, size_t n, uint64_t t) {
-    size_t lo = 0, hi = n;
+std::optional<std::vector<uint64_t>> decode_chain_entries(std::string_view value) {
+    if (value.size() % 8 != 0) return std::nullopt;
+    std::vector<uint64_t> out;
+    out.reserve(value.size() / 8);
+    for (size_t at = 0; at < value.size(); at += 8) out.push_back(load_be64(value, at));
+    if (!std::is_sorted(out.begin(), out.end())) return std::nullopt;
+    return out;
+}
+
+uint64_t chain_entries_at_most(std::string_view entries, uint64_t t) {
+    size_t lo = 0, hi = entries.size() / 8;
     while (lo < hi) {
         const size_t mid = lo + (hi - lo) / 2;
-        if (load_be64(reinterpret_cast<const uint8_t*>(p + 8 * mid)) <= t) lo = mid + 1;
+        if (load_be64(entries, 8 * mid) <= t) lo = mid + 1;
         else
             hi = mid;
     }
     return lo;
-}
-
-}  // namespace
-
-std::optional<ChainBucketCount> count_chain_bucket(std::string_view value, uint64_t lo) {
-    if (value.size() < 8 || value.size() % 8 != 0) return std::nullopt;
-    const size_t n = value.size() / 8 - 1;
-    const char* entries = value.data() + 8;
-    return ChainBucketCount{load_be64(value), entries_at_most(entries, n, lo),
-                            entries_at_most(entries, n, 0)};
 }
 
 }  // namespace erc20::storage

@@ -61,34 +61,55 @@ inline std::string_view direction_value(Direction d) noexcept {
 /// kOut, kIn or kBoth; nullopt for anything else.
 std::optional<Direction> decode_direction(std::string_view value);
 
-/// Which tokens moved in which blocks, for the chain series: one row per
-/// bucket of 16^level blocks (level 0: one block) holding a transfer, the
-/// buckets of level >= 1 written once the cursor passes their last block.
-/// A token's transfers in a bucket give one entry, for its first block
-/// there: the block of its transfer before that one + 1, or 0 when it had
-/// none (its first transfer ever). The tokens moving in blocks [lo, hi] are
-/// then the entries <= lo of the aligned buckets that tile [lo, hi], summed
-/// (storage/chain_activity.hpp).
-///   key   : level (1) | first block of the bucket (8), see chain_activity_key
-///   value : transfers in the bucket (8) | entries (8 each, ascending)
+/// Which tokens moved in which blocks, for the chain series: one bucket per
+/// 16^level blocks (level 0: one block) holding a transfer, the buckets of
+/// level >= 1 written once the cursor passes their last block. A token's
+/// transfers in a bucket give one entry, for its first block there: the
+/// block of its transfer before that one + 1, or 0 when it had none (its
+/// first transfer ever). The tokens moving in blocks [lo, hi] are then the
+/// entries <= lo of the aligned buckets that tile [lo, hi], summed
+/// (storage/chain_activity.hpp). A bucket is a head row and, past
+/// kChainChunkEntries entries, chunk rows, so that a count reads the head
+/// (1/128 of the entries) and one chunk, not every token of the bucket.
+///   key   : level (1) | first block (8), see chain_activity_key: the head;
+///           level (1) | first block (8) | chunk (4), see chain_chunk_key: a chunk
+///   head  : transfers (8) | entries (8) | entries that are 0 (8) | the entries (8 each,
+///           ascending) when at most kChainChunkEntries, else each chunk's first entry
+///   chunk : kChainChunkEntries entries (the last chunk: the rest), 8 each, ascending
 inline constexpr std::string_view kChainActivity{"chain_activity"};
 inline constexpr unsigned kChainLevels = 8;      // buckets of 16^0 .. 16^7 blocks
 inline constexpr unsigned kChainFanoutBits = 4;  // 16 buckets make one of the next level
 inline constexpr size_t kChainActivityKeySize = 1 + kBlockNumSize;
+inline constexpr size_t kChainChunkKeySize = kChainActivityKeySize + 4;
+inline constexpr size_t kChainChunkEntries = 128;
+inline constexpr size_t kChainHeadFixedSize = 3 * 8;
 std::string chain_activity_key(unsigned level, BlockNum first);
+std::string chain_chunk_key(unsigned level, BlockNum first, uint32_t chunk);
 struct ChainBucket {
     uint64_t transfers{0};
     std::vector<uint64_t> entries;  // ascending
 };
-void encode_chain_bucket(const ChainBucket& b, std::string& out);
-std::optional<ChainBucket> decode_chain_bucket(std::string_view value);
-/// The transfers of a bucket row and how many of its entries are <= each
-/// threshold, by binary search over the encoded entries; nullopt when corrupt.
-struct ChainBucketCount {
-    uint64_t transfers{0};
-    uint64_t at_most_lo{0};    // entries <= lo
-    uint64_t at_most_zero{0};  // entries == 0: tokens first seen in the bucket
+struct EncodedChainBucket {
+    std::string head;
+    std::vector<std::string> chunks;  // none when the entries fit in the head
 };
-std::optional<ChainBucketCount> count_chain_bucket(std::string_view value, uint64_t lo);
+EncodedChainBucket encode_chain_bucket(const ChainBucket& b);
+struct ChainHead {
+    uint64_t transfers{0};
+    uint64_t entries{0};
+    uint64_t zeros{0};
+    std::string_view tail;  // the entries, or each chunk's first entry
+    [[nodiscard]] bool chunked() const { return entries > kChainChunkEntries; }
+    [[nodiscard]] size_t chunks() const {
+        return chunked() ? (entries + kChainChunkEntries - 1) / kChainChunkEntries : 0;
+    }
+};
+/// nullopt when corrupt (sizes that disagree with the counts).
+std::optional<ChainHead> decode_chain_head(std::string_view value);
+/// The entries of a head's tail or a chunk; nullopt when not whole or not ascending.
+std::optional<std::vector<uint64_t>> decode_chain_entries(std::string_view value);
+/// How many of the encoded ascending entries (8 bytes each) are <= t, by binary search.
+/// REQUIRES: entries.size() % 8 == 0.
+uint64_t chain_entries_at_most(std::string_view entries, uint64_t t);
 
 }  // namespace erc20::storage

@@ -20,18 +20,8 @@ bool seek_at_or_before(rocksdb::Iterator& it, const std::string& key, std::strin
 ChainBucketCount chain_count(const Store::Impl& d, const rocksdb::ReadOptions& ro, BlockNum lo,
                              BlockNum hi) {
     ChainBucketCount sum;
-    rocksdb::PinnableSlice value;
     for_each_chain_bucket(lo, hi, [&](unsigned level, BlockNum first) {
-        const std::string key = chain_activity_key(level, first);
-        value.Reset();
-        const auto s = d.db->Get(ro, d.cf(kCfChainActivity), slice(key), &value);
-        if (s.IsNotFound()) return;
-        check(s, "read chain_activity");
-        const auto c = count_chain_bucket(view_of(value), lo);
-        if (!c) corrupt_row(kCfChainActivity, key, d.path);
-        sum.transfers += c->transfers;
-        sum.at_most_lo += c->at_most_lo;
-        sum.at_most_zero += c->at_most_zero;
+        count_chain_bucket(d, ro, level, first, lo, sum);
     });
     return sum;
 }
