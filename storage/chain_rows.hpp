@@ -82,7 +82,7 @@ inline constexpr unsigned kChainFanoutBits = 4;  // 16 buckets make one of the n
 inline constexpr size_t kChainActivityKeySize = 1 + kBlockNumSize;
 inline constexpr size_t kChainChunkKeySize = kChainActivityKeySize + 4;
 inline constexpr size_t kChainChunkEntries = 128;
-inline constexpr size_t kChainHeadFixedSize = 3 * 8;
+inline constexpr size_t kChainHeadFixedSize = size_t{3} * 8;
 std::string chain_activity_key(unsigned level, BlockNum first);
 std::string chain_chunk_key(unsigned level, BlockNum first, uint32_t chunk);
 struct ChainBucket {
