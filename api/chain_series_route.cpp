@@ -42,21 +42,18 @@ std::vector<Row> chain_series_rows(const Call& c, const SeriesRequest& r,
 }  // namespace
 
 Response serve_chain_series(Call& c) {
-    auto format = c.q.choice("format", {"json", "ndjson", "csv"}, "json");
-    if (failed(format)) return c.fail(std::get<ApiError>(format));
-    const BlockNum first = c.view->first_transfer_block().value_or(c.head->block_num);
-    auto parsed = parse_series_request(c, std::min(first, c.head->block_num));
-    if (failed(parsed)) return c.fail(std::get<ApiError>(parsed));
-    const SeriesRequest& r = std::get<SeriesRequest>(parsed);
-    const std::string etag = c.validator(*c.view);
-    if (auto r304 = c.not_modified(etag)) return *r304;
-    auto spans = series_spans(*c.view, r);
-    if (failed(spans)) return c.fail(std::get<ApiError>(spans));
-    const auto& items = std::get<std::vector<Span>>(spans);
-    const std::vector<Row> rows =
-        items.empty() ? std::vector<Row>{} : chain_series_rows(c, r, items);
-    return series_answer(c, r, std::get<std::string>(format), chain_series_columns(r), rows, etag,
-                         {});
+    SeriesRoute route;
+    route.parse = [&c] {
+        const BlockNum head = c.head->block_num;
+        return parse_series_request(c,
+                                    std::min(c.view->first_transfer_block().value_or(head), head));
+    };
+    route.rows = [&c](const SeriesRequest& r,
+                      const std::vector<Span>& items) -> OrError<std::vector<Row>> {
+        return chain_series_rows(c, r, items);
+    };
+    route.columns = chain_series_columns;
+    return serve_series(c, route);
 }
 
 }  // namespace erc20::api

@@ -1,7 +1,7 @@
 #pragma once
 // Internal to api/: what the two series routes (series_route.cpp and
-// chain_series_route.cpp) share: the request's blocks, its step or period,
-// the bound on items, and the spans of its items (series.hpp).
+// chain_series_route.cpp) share: the request (blocks, step or period, the
+// bound on items) and the steps of an answer, from the format to the rows.
 
 #include <functional>
 #include <optional>
@@ -30,20 +30,20 @@ struct SeriesRequest {
 /// one of step and period, each checked.
 [[nodiscard]] OrError<SeriesRequest> parse_series_request(const Call& c, BlockNum default_from);
 
-/// The spans of the request's items, or too_many_items over its bound
-/// (counted before any span is read).
-[[nodiscard]] OrError<std::vector<Span>> series_spans(const storage::View& v,
-                                                      const SeriesRequest& r);
-
 /// The items' last blocks, for View::times_at.
 [[nodiscard]] std::vector<BlockNum> span_lasts(const std::vector<Span>& spans);
 
-/// A series answer in `format` (json, ndjson, csv) of `rows`, whose columns
-/// are `columns`; `subject` adds its fields to the JSON object before the
-/// range (the token of a token series).
-[[nodiscard]] Response series_answer(Call& c, const SeriesRequest& r, const std::string& format,
-                                     const Columns& columns, const std::vector<Row>& rows,
-                                     const std::string& etag,
-                                     const std::function<void(JsonWriter&)>& subject);
+/// What a series route adds to the steps series routes share.
+struct SeriesRoute {
+    std::function<OrError<SeriesRequest>()> parse;  // parse_series_request and its own parameters
+    /// The items' rows, or a refusal (a bound). Called only with items.
+    std::function<OrError<std::vector<Row>>(const SeriesRequest&, const std::vector<Span>&)> rows;
+    std::function<Columns(const SeriesRequest&)> columns;  // of ndjson and csv
+    std::function<void(JsonWriter&)> subject;  // fields before the range (a token series' token)
+};
+
+/// A series answer: `format` (json, ndjson, csv), the request, the validator
+/// and a 304, the spans, the rows, the answer in the format.
+[[nodiscard]] Response serve_series(Call& c, const SeriesRoute& route);
 
 }  // namespace erc20::api

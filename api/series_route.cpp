@@ -133,27 +133,22 @@ Row item_row(Call& c, const SeriesRequest& r, const Span& span, const ItemStats&
 }  // namespace
 
 Response serve_token_series(Call& c) {
-    auto format = c.q.choice("format", {"json", "ndjson", "csv"}, "json");
-    if (failed(format)) return c.fail(std::get<ApiError>(format));
-    auto parsed = parse_request(c);
-    if (failed(parsed)) return c.fail(std::get<ApiError>(parsed));
-    const SeriesRequest& r = std::get<SeriesRequest>(parsed);
-    const std::string etag = c.validator(*c.view);
-    if (auto r304 = c.not_modified(etag)) return *r304;
-    auto spans = series_spans(*c.view, r);
-    if (failed(spans)) return c.fail(std::get<ApiError>(spans));
-    const auto& items = std::get<std::vector<Span>>(spans);
-    std::vector<Row> rows;
-    rows.reserve(items.size());
-    if (!items.empty()) {
+    SeriesRoute route;
+    route.parse = [&c] { return parse_request(c); };
+    route.rows = [&c](const SeriesRequest& r,
+                      const std::vector<Span>& items) -> OrError<std::vector<Row>> {
+        std::vector<Row> rows;
+        rows.reserve(items.size());
         const auto stats = item_stats(*c.view, c.addrs[0], items);
-        if (auto e = over_bounds(r, stats)) return c.fail(*e);
+        if (auto e = over_bounds(r, stats)) return *e;
         const auto times = c.view->times_at(span_lasts(items));
         for (size_t i = 0; i < items.size(); ++i)
             rows.push_back(item_row(c, r, items[i], stats[i], times[i]));
-    }
-    return series_answer(c, r, std::get<std::string>(format), series_columns(r), rows, etag,
-                         [&c](JsonWriter& w) { w.field("token", to_hex(c.addrs[0])); });
+        return rows;
+    };
+    route.columns = series_columns;
+    route.subject = [&c](JsonWriter& w) { w.field("token", to_hex(c.addrs[0])); };
+    return serve_series(c, route);
 }
 
 }  // namespace erc20::api
