@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "storage/chain_activity.hpp"
 #include "storage/store.hpp"
 
 using namespace erc20;
@@ -103,6 +104,34 @@ Cursor cursor_at(BlockNum n, uint64_t fork) {
 }
 
 }  // namespace
+
+TEST_CASE("the tiling covers a range exactly with aligned buckets, at most 30 a level",
+          "[storage]") {
+    std::mt19937_64 rng(31);
+    for (int i = 0; i < 20'000; ++i) {
+        const BlockNum lo = i < 3 ? BlockNum{0} : rng() % (BlockNum{1} << (rng() % 40));
+        const BlockNum hi = i == 1 ? lo : lo + rng() % (BlockNum{1} << (rng() % 36));
+        BlockNum next = lo;
+        size_t tiles = 0;
+        std::map<unsigned, size_t> per_level;
+        for_each_chain_bucket(lo, hi, [&](unsigned level, BlockNum first) {
+            REQUIRE(level < kChainLevels);
+            REQUIRE(first == next);
+            REQUIRE(first % chain_bucket_size(level) == 0);
+            next = first + chain_bucket_size(level);
+            ++tiles;
+            ++per_level[level];
+        });
+        INFO("blocks " << lo << " to " << hi);
+        CHECK(next == hi + 1);
+        for (const auto& [level, n] : per_level) {
+            // The top level repeats as often as the range needs; the others
+            // at most 15 on each side of it.
+            if (level + 1 < kChainLevels) CHECK(n <= 30);
+        }
+        CHECK(tiles >= 1);
+    }
+}
 
 TEST_CASE("chain counts equal the transfers' through long sparse chains, rollbacks and reopens",
           "[storage][model]") {
