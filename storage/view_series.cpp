@@ -32,6 +32,18 @@ std::optional<uint64_t> time_at(rocksdb::Iterator& it, BlockNum n, const std::st
     return decoded(decode_block_time(view_of(it.value())), kCfBlockTimes, view_of(it.key()), path);
 }
 
+// The block of the first row of a family whose keys (of key_size bytes)
+// start with the block number; nullopt when it is empty.
+std::optional<BlockNum> first_block_in(const Store::Impl& d, const rocksdb::ReadOptions& ro, Cf c,
+                                       size_t key_size) {
+    std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.cf(c)));
+    it->SeekToFirst();
+    check(it->status(), "read the first row");
+    if (!it->Valid()) return std::nullopt;
+    if (it->key().size() != key_size) corrupt_row(c, view_of(it->key()), d.path);
+    return load_be64(view_of(it->key()), 0);
+}
+
 }  // namespace
 
 std::vector<std::optional<TokenStats>> View::token_stats_at(
@@ -64,14 +76,7 @@ std::vector<std::optional<uint64_t>> View::times_at(const std::vector<BlockNum>&
 }
 
 std::optional<BlockNum> View::first_timed_block() const {
-    const auto ro = snapshot_options(snapshot_);
-    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfBlockTimes)));
-    it->SeekToFirst();
-    check(it->status(), "read block times");
-    if (!it->Valid()) return std::nullopt;
-    if (it->key().size() != kBlockKeySize)
-        corrupt_row(kCfBlockTimes, view_of(it->key()), store_->path);
-    return load_be64(view_of(it->key()), 0);
+    return first_block_in(*store_, snapshot_options(snapshot_), kCfBlockTimes, kBlockKeySize);
 }
 
 std::vector<View::ChainCounts> View::chain_counts(
@@ -93,14 +98,7 @@ std::vector<View::ChainCounts> View::chain_counts(
 }
 
 std::optional<BlockNum> View::first_transfer_block() const {
-    const auto ro = snapshot_options(snapshot_);
-    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTransfers)));
-    it->SeekToFirst();
-    check(it->status(), "read transfers");
-    if (!it->Valid()) return std::nullopt;
-    if (it->key().size() != kTransferKeySize)
-        corrupt_row(kCfTransfers, view_of(it->key()), store_->path);
-    return transfer_key_position(view_of(it->key())).block_num;
+    return first_block_in(*store_, snapshot_options(snapshot_), kCfTransfers, kTransferKeySize);
 }
 
 BlockNum View::last_block_before(BlockNum lo, BlockNum hi, uint64_t t) const {
