@@ -7,11 +7,20 @@
 // to, renamed in or removed from either side without the other breaks this test. Also checks that
 // every spec path has exactly one operation, `get` (the router answers 405 to anything else), and
 // that each `{name}` of a path is declared as a path parameter of that operation.
+// Then lints the document with the pinned tools of node_modules/.bin, failing on any error:
+// `redocly lint` (the recommended rules as redocly.yaml at the repository's root adjusts them; no
+// telemetry, no update check) and `swagger-cli validate`; compiles every schema of the document
+// with Ajv's JSON Schema 2020-12 class in strict mode (a stray key, such as a flow-map description
+// with a comma that YAML splits into a second key, is an error), and checks that each list route
+// (one that takes `format`) documents its exports: an application/x-ndjson schema that is the JSON
+// page's item schema, and a text/csv whose `header: ...` is that schema's properties in order.
 // No anvil and no daemon needed. Prints "N passed, M failed"; exit code 0 on success.
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_DIR } from './lib/chain.mjs';
+import { spawnSync } from 'node:child_process';
+import { REPO_DIR, E2E_DIR } from './lib/chain.mjs';
 import { createHarness, assert, parseArgs, FatalError } from './lib/harness.mjs';
+import { loadSpec, createContract } from './lib/openapi.mjs';
 
 const args = parseArgs();
 const specFile = path.resolve(REPO_DIR, args.spec ?? 'docs/openapi.yaml');
@@ -174,6 +183,85 @@ try {
     const heads = new Set([...doc.matchAll(/^#{2,3} `?GET ([^`\s]+)`?/gm)].map((x) => x[1]));
     const missing = routes.filter((r) => !heads.has(r));
     assert.deepEqual(missing, [], `docs/api.md lacks a "## GET <route>" section for ${missing.join(', ')}`);
+  });
+
+  // ---- the document's tools: redocly, swagger-cli, Ajv -----------------------------------
+  const bin = (name) => path.join(E2E_DIR, 'node_modules', '.bin', name);
+  const run = (name, argv) => {
+    const r = spawnSync(bin(name), argv, {
+      cwd: REPO_DIR,
+      encoding: 'utf8',
+      timeout: 60000,
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
+  };
+  const specArg = path.relative(REPO_DIR, specFile);
+  await h.check(`redocly lint ${specArg} (redocly.yaml): no errors`, () => {
+    const r = run('redocly', ['lint', '--config', path.join(REPO_DIR, 'redocly.yaml'), '--format', 'json', specArg]);
+    let report;
+    try { report = JSON.parse(r.stdout); } catch { throw new Error(`redocly lint (exit ${r.status}) printed no JSON report:\n${r.out}`); }
+    const line = (p) => `${p.severity} ${p.ruleId}: ${p.message} at ${(p.location ?? []).map((l) => l.pointer).join(', ')}`;
+    h.log(`redocly lint: ${report.totals.errors} errors, ${report.totals.warnings} warnings${report.problems.length ? '\n  ' + report.problems.map(line).join('\n  ') : ''}`);
+    const errors = report.problems.filter((p) => p.severity === 'error');
+    assert.equal(report.totals.errors, 0, errors.map(line).join('\n'));
+    assert.equal(r.status, 0, `redocly lint exit ${r.status}:\n${r.out}`);
+  });
+  await h.check(`swagger-cli validate ${specArg}`, () => {
+    const r = run('swagger-cli', ['validate', specArg]);
+    assert.equal(r.status, 0, `swagger-cli validate failed:\n${r.out}`);
+    assert.match(r.out, /is valid/, r.out);
+  });
+  const doc = await h.must('the document parses as YAML (no errors, no warnings)', () => loadSpec(specFile));
+  await h.check('every schema of the document compiles with Ajv 2020-12, strict', () => {
+    const c = createContract(doc);
+    const bad = [];
+    const tryCompile = (where, schema) => { try { c.compile(schema); } catch (e) { bad.push(`${where}: ${e.message}`); } };
+    for (const [n, s] of Object.entries(doc.components?.schemas ?? {})) tryCompile(`components.schemas.${n}`, s);
+    for (const [n, p] of Object.entries(doc.components?.parameters ?? {})) tryCompile(`components.parameters.${n}`, p.schema);
+    for (const [n, x] of Object.entries(doc.components?.headers ?? {})) tryCompile(`components.headers.${n}`, x.schema);
+    for (const [p, item] of Object.entries(doc.paths)) {
+      for (const [m, op] of Object.entries(item)) {
+        for (const par of op.parameters ?? []) if (par.schema) tryCompile(`${m} ${p} parameter ${par.name}`, par.schema);
+        for (const [st, resp] of Object.entries(op.responses ?? {})) {
+          for (const [mt, media] of Object.entries(c.resolve(resp).content ?? {})) if (media.schema) tryCompile(`${m} ${p} ${st} ${mt}`, media.schema);
+        }
+      }
+    }
+    assert.deepEqual(bad, [], bad.join('\n'));
+  });
+  await h.check("every list route documents its exports: the NDJSON line is the JSON page's item schema, the CSV header its properties in order", () => {
+    const c = createContract(doc);
+    const problems = [];
+    for (const [p, item] of Object.entries(doc.paths)) {
+      const op = item.get;
+      const takesFormat = (op.parameters ?? []).some((x) => c.resolve(x).name === 'format');
+      const content = c.resolve(op.responses['200']).content ?? {};
+      const kinds = Object.keys(content).sort();
+      if (!takesFormat) {
+        if (kinds.some((k) => k !== 'application/json' && k !== 'text/plain')) problems.push(`${p}: exports without a format parameter`);
+        continue;
+      }
+      if (kinds.join() !== 'application/json,application/x-ndjson,text/csv') { problems.push(`${p}: 200 media types ${kinds.join(', ')}`); continue; }
+      const page = c.resolve(content['application/json'].schema);
+      const itemRef = page.properties?.items?.items?.$ref;
+      const lineRef = content['application/x-ndjson'].schema.$ref;
+      if (!lineRef) { problems.push(`${p}: the NDJSON schema is not a $ref to an item schema`); continue; }
+      if (itemRef !== lineRef) problems.push(`${p}: the page's items are ${itemRef}, an NDJSON line ${lineRef}`);
+      const order = c.propertyOrder({ $ref: lineRef });
+      const csvSchema = content['text/csv'].schema;
+      if (csvSchema.type !== 'string') problems.push(`${p}: the CSV body is not a string`);
+      const pattern = c.headerPattern(csvSchema.description);
+      if (!pattern) { problems.push(`${p}: the CSV description spells no "header: ..."`); continue; }
+      const spelled = /header: (\S+)\s*$/.exec(csvSchema.description)[1].replace(/[[\]]/g, '').split(',');
+      if (spelled.join() !== order.join()) problems.push(`${p}: CSV header ${spelled.join(',')} is not ${lineRef}'s properties in order, ${order.join(',')}`);
+      const required = c.branches({ $ref: lineRef })[0].required ?? [];
+      for (const cols of [order, order.filter((k) => required.includes(k))]) {
+        if (!pattern.test(cols.join(','))) problems.push(`${p}: columns ${cols.join(',')} do not match the CSV header ${pattern}`);
+      }
+    }
+    assert.deepEqual(problems, [], problems.join('\n'));
   });
 } catch (e) {
   if (!(e instanceof FatalError)) h.fail('unexpected error', e);
