@@ -3,7 +3,7 @@
 // (daemon binary: $ERC20_INDEXER_BIN, default <repo>/build/erc20-indexer)
 //
 // Builds a seeded chain (the core workload: 3 tokens, NFT, Batcher and WeirdToken noise) and runs the
-// daemon (--labels with the standard labels, --reorg-window 16, --max-range 4) behind a gate proxy
+// daemon (--labels with the standard labels, --reorg-window 16, --max-range 4, --admin-token-file) behind a gate proxy
 // that holds or slows its JSON-RPC calls. Then every route of the document is asked, in every
 // variant the document describes (JSON pages and the next page of a walk, ?block=N, the NDJSON and
 // CSV exports of every list route, series by step and by period, with distribution and without
@@ -16,11 +16,14 @@
 //   2. start-up, nothing indexed: eth_chainId and eth_blockNumber pass, the rest is held;
 //   3. backfilling: calls pass until the tokens have transfers, then each is delayed by 1 s so the
 //      daemon stays in `backfilling` while the routes are asked;
-//   4. following: the backfill done, blocks with transfers are mined while the routes are asked.
+//   4. following: the backfill done, blocks with transfers are mined while the routes are asked;
+//      then an admin verify job runs (slowed by the gate) and /v1/status shows it as admin_job.
 // A violation prints the phase, the request, the status and content type, where (body, line N,
 // record N, header), the instance path and Ajv's message. Phases 3 and 4 must see a 200 of every
 // route in each of its documented media types, and an error answer of each; phases 1-2 a 503 of
 // every data route. Prints "N passed, M failed"; exit code 0 on success.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { startAnvil, blockNumber, REPO_DIR } from './lib/chain.mjs';
@@ -104,7 +107,7 @@ function startGate(target) {
 // One sweep: every route, in its variants; each answer checked against the document
 // ---------------------------------------------------------------------------------------------
 /** The requests of a sweep: [route template or null, path, {method, headers, follow, revalidate}]. */
-function requestsOf({ T, T2, A, past, from, to }) {
+function requestsOf({ T, T2, A, past, from, to, everyone }) {
   const tk = `/v1/tokens/${T}`;
   const acc = `/v1/accounts/${A}`;
   // A list route: a JSON page of `limit` items (and the walk's next page), its NDJSON export
@@ -160,6 +163,7 @@ function requestsOf({ T, T2, A, past, from, to }) {
     ['/v1/tokens/{token}/distribution', `${tk}/distribution?exclude=${A}&block=0`],
     ['/v1/tokens/{token}/distribution', `${tk}/distribution?lorenz=0`],
     ['/v1/tokens/{token}/distribution', `/v1/tokens/${UNKNOWN}/distribution`],
+    ...(everyone ? [['/v1/tokens/{token}/distribution', `/v1/tokens/${everyone.token}/distribution?exclude=${everyone.holders.join(',')}&percentiles=true&lorenz=3`]] : []),
     ...list('/v1/tokens/{token}/series', `${tk}/series?step=10`, 0, [
       ['/v1/tokens/{token}/series', `${tk}/series?period=hour&distribution=true`],
       ['/v1/tokens/{token}/series', `${tk}/series?period=hour&distribution=true&format=ndjson`],
@@ -258,6 +262,13 @@ async function contextOf(chain, st) {
     ctx.from = t.json.first_block + 1;
     ctx.to = Math.max(ctx.from, st.block - 1);
   }
+  // The token with the fewest holders, all of them excluded: a distribution of no one, whose
+  // figures, percentiles and lorenz are null.
+  const lines = (r) => (r.status === 200 ? r.text.split('\n').filter((l) => l).map((l) => JSON.parse(l)) : []);
+  const fewest = lines(await api(daemon.port, '/v1/tokens?format=ndjson')).filter((x) => x.holders > 0).sort((a, b) => a.holders - b.holders)[0];
+  if (fewest && fewest.holders <= 150) {
+    ctx.everyone = { token: fewest.address, holders: lines(await api(daemon.port, `/v1/tokens/${fewest.address}/holders?format=ndjson`)).map((x) => x.address) };
+  }
   return ctx;
 }
 
@@ -320,12 +331,14 @@ try {
   h.log(`chain: head ${head}, tokens ${chain.tokens.join(', ')}`);
   const tmp = makeTempDir('erc20-e2e-schema-');
   writeLabels(`${tmp}/labels.csv`, standardLabels(chain));
+  const adminToken = crypto.randomBytes(16).toString('hex');
+  fs.writeFileSync(`${tmp}/admin-token`, `${adminToken}\n`);
   gate = await startGate(anvil.url);
 
   // ---- 1. start-up, the node silent ----------------------------------------------------------
   daemon = await h.must('the daemon starts behind a closed gate (the node never answers)', () => startDaemon({
     rpcUrl: gate.url, db: `${tmp}/db`,
-    extraArgs: ['--labels', `${tmp}/labels.csv`, '--reorg-window', '16', '--max-range', '4'],
+    extraArgs: ['--labels', `${tmp}/labels.csv`, '--reorg-window', '16', '--max-range', '4', '--admin-token-file', `${tmp}/admin-token`],
   }));
   const silent = newPhase('start-up, node silent');
   await h.must('start-up: /v1/status says nothing indexed and the node not yet seen', async () => {
@@ -411,6 +424,21 @@ try {
     assert.equal(f0.state, 'following');
     assert.equal(f1.state, 'following');
   });
+  // An admin job running: /v1/status's admin_job is an object (its eth_calls slowed by the gate).
+  gate.setDelay(1000);
+  const verify = await httpRequest(`http://127.0.0.1:${daemon.port}/admin/v1/verify`, { method: 'POST', body: '', headers: { authorization: `Bearer ${adminToken}` }, timeoutMs: 30000 });
+  await h.check('following: POST /admin/v1/verify starts a job (202), which /v1/status shows as admin_job', async () => {
+    assert.equal(verify.status, 202, verify.text);
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      const r = await ask(follow, '/v1/status', '/v1/status');
+      const job = JSON.parse(r.text).admin_job;
+      if (job) { h.log(`admin_job: ${JSON.stringify(job)}`); break; }
+      if (Date.now() > deadline) throw new Error('admin_job stayed null');
+      await sleep(20);
+    }
+  });
+  gate.setDelay(0);
   await report(follow);
   await coverage(follow);
 } catch (e) {
