@@ -5,6 +5,7 @@
 // bounded by the account's transfers in the range, never by the token's.
 
 #include "api/analytics_routes.hpp"
+#include "api/columns.hpp"
 #include "api/paging.hpp"
 
 namespace erc20::api {
@@ -29,7 +30,10 @@ Response serve_account_history(Call& c) {
         if (more) page.next = Position::of_block(changes.back().block);
         return page;
     };
-    return list_answer(c, ListSpec{kBalanceChangeColumns, PositionKind::kBlock, std::move(pager)});
+    ListSpec spec{kBalanceChangeColumns, PositionKind::kBlock, std::move(pager)};
+    spec.extras = kBalanceChangeExtras;
+    spec.subject = token;
+    return list_answer(c, spec);
 }
 
 }  // namespace erc20::api

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "api/answer_headers.hpp"
 #include "api/rows.hpp"
 #include "common/hex.hpp"
 
@@ -68,6 +69,10 @@ Response Call::finish(JsonWriter& w, std::string etag) const {
         r.body.clear();
     }
     return with_route(std::move(r));
+}
+
+std::string Call::attachment(std::optional<BlockNum> block, std::string_view format) const {
+    return export_disposition(route, addrs, block.value_or(head ? head->block_num : 0), format);
 }
 
 OrError<std::optional<BlockNum>> Call::past_block() const {

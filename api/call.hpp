@@ -52,6 +52,10 @@ struct Call {
     /// 200 with the body `w` holds and `etag` (a hash of the body when
     /// empty), or 304 when If-None-Match names it.
     [[nodiscard]] Response finish(JsonWriter& w, std::string etag) const;
+    /// An export's Content-Disposition: a file name from the route, its
+    /// addresses and `block` (none: the head), e.g. 0x…-holders-123.csv.
+    [[nodiscard]] std::string attachment(std::optional<BlockNum> block,
+                                         std::string_view format) const;
     /// ?block=, at or below the indexed head.
     [[nodiscard]] OrError<std::optional<BlockNum>> past_block() const;
     /// ?from_block= and ?to_block= of transfer lists (defaults 0 and the last block).

@@ -1,5 +1,8 @@
 #include "api/paging.hpp"
 
+#include "api/answer_headers.hpp"
+#include "api/columns.hpp"
+
 #include "common/endian.hpp"
 #include "common/hex.hpp"
 
@@ -14,7 +17,8 @@ struct ExportState {
 };
 
 // ?format=ndjson or csv: the whole list, read kExportPage items at a time.
-Response export_answer(const Call& call, const ListSpec& spec, const std::string& fmt) {
+Response export_answer(const Call& call, const ListSpec& spec, const ColumnPlan& plan,
+                       const std::string& fmt) {
     if (call.q.get("limit") || call.q.get("cursor")) {
         return call.fail(bad_request("bad_parameter", "limit and cursor do not apply to format=" +
                                                           fmt + ", which streams the whole list"));
@@ -26,11 +30,14 @@ Response export_answer(const Call& call, const ListSpec& spec, const std::string
     const bool csv = fmt == "csv";
     Response r{200, "", csv ? "text/csv; charset=utf-8" : "application/x-ndjson"};
     r.etag = etag;
-    r.stream = [st, spec, csv](std::string& out) {
+    r.headers.emplace_back("Content-Disposition", call.attachment(spec.block, fmt));
+    r.stream = [st, spec, plan, csv](std::string& out) {
         if (st->done) return false;
         Page page = spec.pager(*st->view, st->position, kExportPage);
-        if (csv && !st->started) append_csv_header(out, spec.columns);
+        if (csv && !st->started) append_csv_header(out, plan.shown);
         st->started = true;
+        RowShaper shaper(plan, *st->view, spec.subject);
+        for (auto& row : page.rows) row = shaper.shape(std::move(row));
         append_rows(out, page.rows, csv);
         st->done = !page.next;
         st->position = std::move(page.next);
@@ -40,7 +47,7 @@ Response export_answer(const Call& call, const ListSpec& spec, const std::string
 }
 
 // ?format=json: one page, from the walk's pinned snapshot.
-Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
+Response page_answer(const Call& call, const ListSpec& spec, const ColumnPlan& plan, size_t limit) {
     std::shared_ptr<const storage::View> view;
     std::optional<uint64_t> pin_id;
     std::optional<Position> position;
@@ -66,7 +73,8 @@ Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
         write_block(w, *view);
     if (spec.extra) spec.extra(w, *view);
     w.key("items").begin_array();
-    for (const auto& row : page.rows) write_row(w, row);
+    RowShaper shaper(plan, *view, spec.subject);
+    for (auto& row : page.rows) write_row(w, shaper.shape(std::move(row)));
     w.end_array();
     if (!page.next) {
         w.field_null("next_cursor");
@@ -76,7 +84,9 @@ Response page_answer(const Call& call, const ListSpec& spec, size_t limit) {
         w.field("next_cursor", encode_cursor(*pin_id, *page.next));
     }
     w.end_object();
-    return call.finish(w, etag);
+    Response r = call.finish(w, etag);
+    if (auto head = view->cursor()) stamp_indexed(r, *head);  // a walk's pinned snapshot
+    return r;
 }
 
 }  // namespace
@@ -104,10 +114,12 @@ Response list_answer(const Call& call, const ListSpec& spec) {
     auto format = call.q.choice("format", {"json", "ndjson", "csv"}, "json");
     if (failed(format)) return call.fail(std::get<ApiError>(format));
     const std::string& fmt = std::get<std::string>(format);
-    if (fmt != "json") return export_answer(call, spec, fmt);
+    auto plan = plan_columns(call.q, spec.columns, spec.extras);
+    if (failed(plan)) return call.fail(std::get<ApiError>(plan));
+    if (fmt != "json") return export_answer(call, spec, std::get<ColumnPlan>(plan), fmt);
     auto limit = call.q.limit();
     if (failed(limit)) return call.fail(std::get<ApiError>(limit));
-    return page_answer(call, spec, std::get<size_t>(limit));
+    return page_answer(call, spec, std::get<ColumnPlan>(plan), std::get<size_t>(limit));
 }
 
 }  // namespace erc20::api

@@ -44,10 +44,15 @@ struct ListSpec {
     std::optional<BlockNum> block;  // answers as of a past block carry it instead of the head
     /// Fields a page has beside block, items and next_cursor (not in exports).
     std::function<void(JsonWriter&, const storage::View&)> extra;
+    /// Columns ?columns= may add (api/columns.hpp), and the route's token they
+    /// describe when the rows have none.
+    Columns extras;
+    std::optional<Address> subject;
 };
 
 /// The answer of a list route: ?format=json (default) pages with ?limit and
-/// ?cursor; ndjson and csv stream the whole list from one snapshot.
+/// ?cursor; ndjson and csv stream the whole list from one snapshot; ?columns=
+/// picks the columns of all three.
 [[nodiscard]] Response list_answer(const Call& call, const ListSpec& spec);
 
 }  // namespace erc20::api

@@ -4,11 +4,14 @@
 #include <type_traits>
 
 #include "api/analytics_routes.hpp"
+#include "api/answer_headers.hpp"
 #include "api/call.hpp"
+#include "api/columns.hpp"
 #include "api/labels.hpp"
 #include "api/memory_metrics.hpp"
 #include "api/paging.hpp"
 #include "api/pins.hpp"
+#include "api/process_metrics.hpp"
 #include "api/rows.hpp"
 #include "common/hex.hpp"
 #include "common/metrics.hpp"
@@ -66,6 +69,27 @@ Response serve_readyz(Call& c) {
         Response{200, "{\"ready\":true,\"lag_blocks\":" + std::to_string(c.lag) + "}"});
 }
 
+// erc20_state{state} (1 for the current state, 0 for every other) and erc20_build_info.
+std::string state_metrics(const std::string& current, const RouterOptions& o) {
+    std::string out =
+        "# HELP erc20_state the indexer's state: 1 for the current one\n"
+        "# TYPE erc20_state gauge\n";
+    bool listed = false;
+    for (const auto& st : o.states) {
+        listed = listed || st == current;
+        out += "erc20_state{state=\"" + st + "\"} " + (st == current ? "1" : "0") + "\n";
+    }
+    if (!listed) out += "erc20_state{state=\"" + current + "\"} 1\n";
+    out +=
+        "# HELP erc20_build_info the build: version, database schema, libraries\n"
+        "# TYPE erc20_build_info gauge\nerc20_build_info{";
+    std::string labels = "version=\"" + o.version + "\"";
+    for (const auto& [k, v] : o.build_info) {
+        if (k != "version") labels += "," + k + "=\"" + v + "\"";
+    }
+    return out + labels + "} 1\n";
+}
+
 Response serve_metrics_text(Call& c) {
     std::string out = metrics::registry().render();
     auto gauge = [&](const char* name, const char* help, uint64_t v, const char* type = "gauge") {
@@ -95,6 +119,11 @@ Response serve_metrics_text(Call& c) {
     auto totals = c.view->totals();
     gauge("erc20_tokens", "tokens indexed", totals.tokens);
     gauge("erc20_transfers", "transfers indexed", totals.transfers);
+    // The head block's time: `time() - erc20_indexed_block_timestamp_seconds` is its age.
+    if (auto t = c.head ? c.view->block_time(c.head->block_num) : std::nullopt)
+        gauge("erc20_indexed_block_timestamp_seconds", "timestamp of the last applied block", *t);
+    out += state_metrics(c.node.state, c.options);
+    out += render_process_metrics();
     return c.with_route(Response{200, std::move(out), "text/plain; version=0.0.4"});
 }
 
@@ -198,8 +227,11 @@ Response serve_holders(Call& c) {
     auto block = c.past_block();
     if (failed(block)) return c.fail(std::get<ApiError>(block));
     const auto block_num = std::get<0>(block);
-    return list_answer(c, ListSpec{kHolderColumns, PositionKind::kHolder,
-                                   holders_pager(c.addrs[0], block_num, c.labels), block_num});
+    ListSpec spec{kHolderColumns, PositionKind::kHolder,
+                  holders_pager(c.addrs[0], block_num, c.labels), block_num};
+    spec.extras = kHolderExtras;
+    spec.subject = c.addrs[0];
+    return list_answer(c, spec);
 }
 
 Response serve_holder(Call& c) {
@@ -261,35 +293,37 @@ Response serve_token_transfers(Call& c) {
     // Not a structured binding: clang 14 cannot capture those.
     const BlockNum from = std::get<0>(range).first, to = std::get<0>(range).second;
     const Address token = c.addrs[0];
-    return list_answer(
-        c, ListSpec{kTransferColumns, PositionKind::kTransfer,
-                    [token, from, to](const storage::View& v, const std::optional<Position>& after,
-                                      size_t limit) {
-                        return transfer_page<storage::Transfer>(v, limit, [&](size_t n) {
-                            return v.token_transfers(token, from, to, transfer_after(after), n);
-                        });
-                    }});
+    ListSpec spec{kTransferColumns, PositionKind::kTransfer,
+                  [token, from, to](const storage::View& v, const std::optional<Position>& after,
+                                    size_t limit) {
+                      return transfer_page<storage::Transfer>(v, limit, [&](size_t n) {
+                          return v.token_transfers(token, from, to, transfer_after(after), n);
+                      });
+                  }};
+    spec.extras = kTransferExtras;
+    return list_answer(c, spec);
 }
 
 Response serve_balances(Call& c) {
     const Address account = c.addrs[0];
-    return list_answer(c, ListSpec{kBalanceColumns, PositionKind::kToken,
-                                   [account](const storage::View& v,
-                                             const std::optional<Position>& after, size_t limit) {
-                                       Page page;
-                                       std::optional<Address> from;
-                                       if (after) from = after->token();
-                                       auto tokens = v.account_tokens(account, from, limit + 1);
-                                       const bool more = tokens.size() > limit;
-                                       if (more) tokens.resize(limit);
-                                       for (const auto& t : tokens) {
-                                           page.rows.push_back(Row{
-                                               {"token", to_hex(t)},
-                                               {"balance", to_dec_string(v.balance(t, account))}});
-                                       }
-                                       if (more) page.next = Position::of_token(tokens.back());
-                                       return page;
-                                   }});
+    ListSpec spec{
+        kBalanceColumns, PositionKind::kToken,
+        [account](const storage::View& v, const std::optional<Position>& after, size_t limit) {
+            Page page;
+            std::optional<Address> from;
+            if (after) from = after->token();
+            auto tokens = v.account_tokens(account, from, limit + 1);
+            const bool more = tokens.size() > limit;
+            if (more) tokens.resize(limit);
+            for (const auto& t : tokens) {
+                page.rows.push_back(
+                    Row{{"token", to_hex(t)}, {"balance", to_dec_string(v.balance(t, account))}});
+            }
+            if (more) page.next = Position::of_token(tokens.back());
+            return page;
+        }};
+    spec.extras = kBalanceExtras;
+    return list_answer(c, spec);
 }
 
 Response serve_account_transfers(Call& c) {
@@ -310,16 +344,16 @@ Response serve_account_transfers(Call& c) {
             return c.fail(bad_request("bad_address", "token '" + *t + "' is not an address"));
     }
     const Address account = c.addrs[0];
-    return list_answer(
-        c,
-        ListSpec{kTransferColumns, PositionKind::kTransfer,
-                 [account, token, dirs, from, to](
-                     const storage::View& v, const std::optional<Position>& after, size_t limit) {
-                     return transfer_page<storage::View::AccountTransfer>(v, limit, [&](size_t n) {
-                         return v.account_transfers(account, token, dirs, from, to,
-                                                    transfer_after(after), n);
-                     });
-                 }});
+    ListSpec spec{kTransferColumns, PositionKind::kTransfer,
+                  [account, token, dirs, from, to](
+                      const storage::View& v, const std::optional<Position>& after, size_t limit) {
+                      return transfer_page<storage::View::AccountTransfer>(v, limit, [&](size_t n) {
+                          return v.account_transfers(account, token, dirs, from, to,
+                                                     transfer_after(after), n);
+                      });
+                  }};
+    spec.extras = kTransferExtras;
+    return list_answer(c, spec);
 }
 
 // ---------------------------------------------------------------------------
@@ -345,7 +379,11 @@ std::vector<RouteSpec> make_route_table() {
         {"/readyz", Needs::kStatus, {}, serve_readyz, {}},
         {"/metrics", Needs::kStatus, {}, serve_metrics_text, {}},
         {"/v1/status", Needs::kStatus, {}, serve_status, {}},
-        {"/v1/tokens", Needs::kData, {"limit", "cursor", "order", "format"}, serve_tokens, {}},
+        {"/v1/tokens",
+         Needs::kData,
+         {"limit", "cursor", "order", "format", "columns"},
+         serve_tokens,
+         {}},
         {"/v1/series",
          Needs::kData,
          {"from_block", "to_block", "step", "period", "format"},
@@ -354,13 +392,13 @@ std::vector<RouteSpec> make_route_table() {
         {"/v1/tokens/{token}", Needs::kData, {"block"}, serve_token, {}},
         {"/v1/tokens/{token}/holders",
          Needs::kData,
-         {"limit", "cursor", "block", "format"},
+         {"limit", "cursor", "block", "format", "columns"},
          serve_holders,
          {}},
         {"/v1/tokens/{token}/holders/{account}", Needs::kData, {"block"}, serve_holder, {}},
         {"/v1/tokens/{token}/transfers",
          Needs::kData,
-         {"limit", "cursor", "from_block", "to_block", "format"},
+         {"limit", "cursor", "from_block", "to_block", "format", "columns"},
          serve_token_transfers,
          {}},
         {"/v1/tokens/{token}/distribution",
@@ -375,22 +413,22 @@ std::vector<RouteSpec> make_route_table() {
          {}},
         {"/v1/tokens/{token}/flows",
          Needs::kData,
-         {"from_block", "to_block", "order", "limit", "cursor", "format"},
+         {"from_block", "to_block", "order", "limit", "cursor", "format", "columns"},
          serve_flows,
          {}},
         {"/v1/accounts/{account}/balances",
          Needs::kData,
-         {"limit", "cursor", "format"},
+         {"limit", "cursor", "format", "columns"},
          serve_balances,
          {}},
         {"/v1/accounts/{account}/transfers",
          Needs::kData,
-         {"token", "direction", "from_block", "to_block", "limit", "cursor", "format"},
+         {"token", "direction", "from_block", "to_block", "limit", "cursor", "format", "columns"},
          serve_account_transfers,
          {}},
         {"/v1/accounts/{account}/tokens/{token}/history",
          Needs::kData,
-         {"from_block", "to_block", "limit", "cursor", "format"},
+         {"from_block", "to_block", "limit", "cursor", "format", "columns"},
          serve_account_history,
          {}},
     };
@@ -514,8 +552,14 @@ Response Router::handle(const Request& request) const {
     const std::string_view path = target.substr(0, qpos);
     const std::string_view qs =
         qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
+    // Admin answers never carry CORS headers: no page of another origin may drive them.
     if (path.rfind("/admin/v1/", 0) == 0) return admin_answer(request, path, qs, options_);
+    Response r = serve(request, path, qs);
+    add_cors(r, request.origin, options_.cors_origins);
+    return r;
+}
 
+Response Router::serve(const Request& request, std::string_view path, std::string_view qs) const {
     std::vector<std::string_view> args;
     const RouteSpec* route = match(split_path(path), args);
     if (!route) {
@@ -529,6 +573,8 @@ Response Router::handle(const Request& request) const {
            std::move(args), options_,    *pins_,
            *caches_,        store_};
     c.labels = options_.labels->current();
+    if (request.method == "OPTIONS" && !options_.cors_origins.empty())
+        return c.with_route(preflight_answer(request.origin, options_.cors_origins));
     if (request.method != "GET" && request.method != "HEAD") {
         Response r = c.fail(
             {405, "method_not_allowed", "only GET is allowed on " + std::string(route->path)});
@@ -544,11 +590,16 @@ Response Router::handle(const Request& request) const {
                     ? c.node.node_block - c.head->block_num
                     : 0;
     }
-    if (route->needs == Needs::kData) {
-        if (auto r = prepare_data(c)) return *r;
-    }
-    if (auto e = c.q.only(route->params)) return c.fail(*e);
-    return route->handler(c);
+    auto answer = [&] {
+        if (route->needs == Needs::kData) {
+            if (auto r = prepare_data(c)) return *r;
+        }
+        if (auto e = c.q.only(route->params)) return c.fail(*e);
+        return route->handler(c);
+    };
+    Response r = answer();
+    if (c.head) stamp_indexed(r, *c.head);
+    return r;
 }
 
 }  // namespace erc20::api

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "api/admin_job.hpp"
@@ -39,6 +40,7 @@ struct Request {
     std::string_view target;
     std::string_view if_none_match;
     std::string_view authorization;
+    std::string_view origin;  // the Origin header of a browser's request (CORS)
 };
 
 /// The admin API's actions (POST /admin/v1/{action}?params), served by the
@@ -65,6 +67,9 @@ struct Response {
     std::string etag;   // set on data answers
     std::string allow;  // set on 405 answers: the methods the route takes
     std::string route;  // route template, for metrics
+    /// Further headers, in order: X-Indexed-Block and -Hash, Content-Disposition,
+    /// Vary and the CORS headers.
+    std::vector<std::pair<std::string, std::string>> headers;
     /// Set for bulk exports: appends the next chunk to `out`, returns false
     /// when the export is complete. Called on one thread at a time.
     std::function<bool(std::string& out)> stream;
@@ -85,6 +90,13 @@ struct RouterOptions {
     /// Address labels (--labels, --non-circulating); none: the built-in ones
     /// and the default categories.
     std::shared_ptr<Labels> labels;
+    /// Origins (scheme://host[:port], or "*") whose browser pages may read the
+    /// read routes (--cors-origin); empty: no CORS headers, preflights get 405.
+    std::vector<std::string> cors_origins;
+    /// Every state the indexer can be in (erc20_state{state} has one series each).
+    std::vector<std::string> states;
+    /// erc20_build_info's labels: version, schema, rocksdb, compiler, ...
+    std::vector<std::pair<std::string, std::string>> build_info;
 };
 
 class Pins;
@@ -107,6 +119,10 @@ class Router {
     static std::vector<std::string> routes();
 
   private:
+    /// A read route's answer, before the CORS headers.
+    [[nodiscard]] Response serve(const Request& request, std::string_view path,
+                                 std::string_view qs) const;
+
     storage::Store& store_;
     StatusProvider status_;
     RouterOptions options_;

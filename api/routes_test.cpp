@@ -5,43 +5,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "api/testing/router_fixture.hpp"
 #include "common/hex.hpp"
 
 using namespace erc20;
 
-namespace {
-struct Fixture {
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                ("erc20-routes-test-" + std::to_string(std::random_device{}()));
-    std::unique_ptr<storage::Store> store = storage::Store::open(dir.string(), {});
-    std::unique_ptr<api::Router> router = std::make_unique<api::Router>(
-        *store, [] { return api::NodeStatus{12, "following", true, 0, 0, 0}; },
-        api::RouterOptions{});
-    Address token = *parse_address("0x00000000000000000000000000000000000000aa");
-
-    Fixture() {
-        store->bind_chain(31337);
-        std::vector<storage::Transfer> ts;
-        for (uint32_t i = 0; i < 5; ++i) {
-            storage::Transfer t;
-            t.block_num = 10;
-            t.log_index = i;
-            t.token = token;
-            t.to.bytes[19] = static_cast<uint8_t>(i + 1);
-            t.value = U256(100 * (i % 3 + 1));
-            ts.push_back(t);
-        }
-        store->apply(
-            storage::BlockBatch{1, storage::Cursor{10, {}}, ts, {}, {{10, 1700000000}}, 0});
-    }
-    ~Fixture() {
-        router.reset();  // releases pinned snapshots before the store closes
-        store.reset();
-        std::filesystem::remove_all(dir);
-    }
-    api::Response get(const std::string& target) const { return router->handle("GET", target); }
-};
-}  // namespace
+using Fixture = api::testing::RouterFixture;
 
 TEST_CASE("token and holders answers carry the block and exact amounts", "[api][routes]") {
     Fixture f;

@@ -46,6 +46,7 @@ Response series_answer(Call& c, const SeriesRequest& r, const std::string& forma
         Response out{200, std::move(body),
                      csv ? "text/csv; charset=utf-8" : "application/x-ndjson"};
         out.etag = etag;
+        out.headers.emplace_back("Content-Disposition", c.attachment(std::nullopt, format));
         return c.with_route(std::move(out));
     }
     JsonWriter w;

@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/gzip.hpp"
 #include "common/metrics.hpp"
 
 namespace erc20::api {
@@ -25,6 +26,29 @@ namespace {
 std::string error_json(std::string_view code, std::string_view message) {
     return std::string("{\"error\":{\"code\":\"") + std::string(code) + "\",\"message\":\"" +
            std::string(message) + "\"}}";
+}
+
+// Answers of at least this many bytes go out gzip-encoded when the client takes gzip.
+constexpr size_t kGzipMinBytes = 4096;
+
+// The response's headers beside status and body: the route's own (X-Indexed-Block, CORS, ...),
+// ETag (weak when the client takes gzip, since the encoded bytes differ: as nginx does, so that
+// If-None-Match matches either form), Vary, and Content-Encoding.
+template <class Message>
+void set_headers(Message& m, const Response& r, bool takes_gzip, bool gzipped) {
+    m.set(http::field::server, "erc20-indexer");
+    if (r.status != 304 && r.status != 204) m.set(http::field::content_type, r.content_type);
+    if (!r.etag.empty()) m.set(http::field::etag, takes_gzip ? "W/" + r.etag : r.etag);
+    if (!r.allow.empty()) m.set(http::field::allow, r.allow);
+    std::string vary;
+    for (const auto& [k, v] : r.headers) {
+        if (beast::iequals(k, "Vary")) vary += (vary.empty() ? "" : ", ") + v;
+        else
+            m.set(k, v);
+    }
+    if (!r.etag.empty()) vary += vary.empty() ? "Accept-Encoding" : ", Accept-Encoding";
+    if (!vary.empty()) m.set(http::field::vary, vary);
+    if (gzipped) m.set(http::field::content_encoding, "gzip");
 }
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -88,10 +112,12 @@ class Session : public std::enable_shared_from_this<Session> {
             auto t = req.target();
             auto inm = req[http::field::if_none_match];
             auto auth = req[http::field::authorization];
+            auto origin = req[http::field::origin];
             r = router_.handle(Request{std::string_view(m.data(), m.size()),
                                        std::string_view(t.data(), t.size()),
                                        std::string_view(inm.data(), inm.size()),
-                                       std::string_view(auth.data(), auth.size())});
+                                       std::string_view(auth.data(), auth.size()),
+                                       std::string_view(origin.data(), origin.size())});
         } catch (const std::exception& e) {
             spdlog::error("http: {} failed: {}",
                           std::string(req.target().data(), req.target().size()), e.what());
@@ -101,19 +127,20 @@ class Session : public std::enable_shared_from_this<Session> {
         route_ = r.route;
         status_ = r.status;
         keep_alive_ = req.keep_alive();
-        if (r.stream && req.method() != http::verb::head)
-            return stream(std::move(r), req.version());
+        const auto ae = req[http::field::accept_encoding];
+        const bool takes_gzip = accepts_gzip(std::string_view(ae.data(), ae.size()));
+        const bool head = req.method() == http::verb::head;
+        if (r.stream && !head) return stream(std::move(r), req.version(), takes_gzip);
+        const bool gzipped =
+            takes_gzip && !head && r.status == 200 && r.body.size() >= kGzipMinBytes;
         auto res = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(r.status), req.version());
-        res->set(http::field::server, "erc20-indexer");
-        if (r.status != 304) res->set(http::field::content_type, r.content_type);
-        if (!r.etag.empty()) res->set(http::field::etag, r.etag);
-        if (!r.allow.empty()) res->set(http::field::allow, r.allow);
+        set_headers(*res, r, takes_gzip, gzipped);
         res->keep_alive(req.keep_alive());
-        if (req.method() == http::verb::head) {
+        if (head) {
             res->content_length(r.body.size());
-        } else if (r.status != 304) {
-            res->body() = std::move(r.body);
+        } else if (r.status != 304 && r.status != 204) {
+            res->body() = gzipped ? gzip(r.body) : std::move(r.body);
             res->prepare_payload();
         }
         write(res);
@@ -121,12 +148,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
     // A bulk export: chunked transfer encoding, one chunk per page, so memory
     // stays constant whatever the list's length.
-    void stream(Response r, unsigned version) {
+    // With gzip, each chunk is compressed and flushed on its own: the client can decode every
+    // row sent so far, and the encoder's state (about 256 KiB) is the only extra memory.
+    void stream(Response r, unsigned version, bool gzipped) {
         producer_ = std::move(r.stream);
+        if (gzipped) gzip_ = std::make_unique<GzipStream>();
         header_ = std::make_shared<http::response<http::empty_body>>(http::status::ok, version);
-        header_->set(http::field::server, "erc20-indexer");
-        header_->set(http::field::content_type, r.content_type);
-        if (!r.etag.empty()) header_->set(http::field::etag, r.etag);
+        set_headers(*header_, r, gzipped, gzipped);
         header_->chunked(true);
         header_->keep_alive(keep_alive_);
         serializer_.emplace(*header_);
@@ -151,6 +179,12 @@ class Session : public std::enable_shared_from_this<Session> {
             // error.
             spdlog::error("http: export failed: {}", e.what());
             return close();
+        }
+        if (gzip_) {
+            std::string encoded;
+            gzip_->write(chunk_, !more, encoded);
+            chunk_ = std::move(encoded);
+            if (!more) gzip_.reset();
         }
         stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
         auto after = [self = shared_from_this(), more](beast::error_code ec, size_t) {
@@ -219,6 +253,7 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned status_ = 0;
     std::chrono::steady_clock::time_point started_;
     std::function<bool(std::string&)> producer_;
+    std::unique_ptr<GzipStream> gzip_;  // set while a gzip-encoded export is under way
     std::shared_ptr<http::response<http::empty_body>> header_;
     std::optional<http::response_serializer<http::empty_body>> serializer_;
     std::string chunk_;

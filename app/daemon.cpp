@@ -25,6 +25,7 @@
 #include "common/hex.hpp"
 #include "common/json.hpp"
 #include "indexer/indexer.hpp"
+#include "storage/schema.hpp"
 #include "storage/store.hpp"
 
 #ifndef ERC20_INDEXER_VERSION
@@ -264,6 +265,19 @@ std::unique_ptr<storage::Store> open_store(const config::Settings& s) {
     }
 }
 
+// "gcc 12.2.0", "clang 14.0.6": for erc20_build_info.
+std::string compiler_name() {
+#if defined(__clang__)
+    return "clang " + std::to_string(__clang_major__) + "." + std::to_string(__clang_minor__) +
+           "." + std::to_string(__clang_patchlevel__);
+#elif defined(__GNUC__)
+    return "gcc " + std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+           std::to_string(__GNUC_PATCHLEVEL__);
+#else
+    return "unknown";
+#endif
+}
+
 // The admin API: quick actions answer on the HTTP thread; long ones become admin jobs.
 api::RouterOptions router_options(const config::Settings& s, const std::string& admin_token,
                                   const admin::Context& admin_ctx, admin::Jobs& jobs) {
@@ -279,6 +293,15 @@ api::RouterOptions router_options(const config::Settings& s, const std::string& 
         return jobs.submit(action, std::move(std::get<admin::Task>(prepared)));
     };
     options.admin_job = [&jobs](const std::string& id) { return jobs.get(id); };
+    options.cors_origins = s.cors_origins;
+    for (auto st :
+         {indexer::State::kStarting, indexer::State::kBackfilling, indexer::State::kFollowing,
+          indexer::State::kReindexing, indexer::State::kError})
+        options.states.emplace_back(indexer::to_string(st));
+    options.build_info = {{"version", ERC20_INDEXER_VERSION},
+                          {"schema", std::to_string(storage::kSchemaVersion)},
+                          {"rocksdb", storage::rocksdb_version()},
+                          {"compiler", compiler_name()}};
     return options;
 }
 
@@ -524,9 +547,12 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
         spdlog::error("{}", e.what());
         return 1;
     }
-    spdlog::info("erc20-indexer {}: database {}, node {}, API on http://{}:{}{}",
+    std::string cors;
+    for (const auto& o : s.cors_origins) cors += (cors.empty() ? "" : " ") + o;
+    spdlog::info("erc20-indexer {}: database {}, node {}, API on http://{}:{}{}{}",
                  ERC20_INDEXER_VERSION, s.db, s.rpc_url, s.listen_host, server.port(),
-                 admin_token.empty() ? "" : ", admin API on");
+                 admin_token.empty() ? "" : ", admin API on",
+                 cors.empty() ? "" : ", CORS for " + cors);
     notify("READY=1");
 
     indexer::IndexerOptions options = indexer_options(s, rpc_options);

@@ -28,6 +28,10 @@ const std::vector<OptionSpec> kOptions{
     {"reorg-window", "256", "recent block hashes kept to detect and undo reorgs"},
     {"tokens", "", "comma-separated token addresses to index (default: every token)"},
     {"admin-token-file", "", "file holding the admin API bearer token (admin API off unless set)"},
+    {"cors-origin", "",
+     "an origin (scheme://host[:port], or *) whose browser pages may read the query API; "
+     "repeatable or comma-separated; never the admin API",
+     true},
     {"labels", "",
      "CSV file of address labels (header token,address,category,label; token * for every "
      "token), re-read on SIGHUP"},
@@ -130,6 +134,59 @@ const IntegerOption kIntegerOptions[] = {
     {"ingest-min-transfers", &Settings::ingest_min_transfers, 1, 1'000'000'000},
 };
 
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// scheme://host[:port] with a host of letters, digits, '-', '.' (or a bracketed IPv6 address).
+bool valid_origin(std::string_view o) {
+    const auto sep = o.find("://");
+    if (sep == std::string_view::npos) return false;
+    const std::string_view scheme = o.substr(0, sep);
+    if (scheme != "http" && scheme != "https") return false;
+    std::string_view rest = o.substr(sep + 3);
+    if (rest.empty()) return false;
+    if (rest.front() == '[') {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos || close < 2) return false;
+        rest.remove_prefix(close + 1);
+    } else {
+        const auto colon = rest.find(':');
+        const std::string_view host = rest.substr(0, colon);
+        if (host.empty()) return false;
+        for (char c : host) {
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+        }
+        rest.remove_prefix(host.size());
+    }
+    if (rest.empty()) return true;
+    if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6) return false;
+    return std::all_of(rest.begin() + 1, rest.end(),
+                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+std::vector<std::string> parse_cors_origins(std::string_view list) {
+    std::vector<std::string> out;
+    while (!list.empty()) {
+        const auto comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (item.empty()) continue;
+        std::string o = lower(item);
+        if (o != "*" && !valid_origin(o)) {
+            throw ConfigError("invalid value '" + std::string(item) +
+                              "' for --cors-origin: expected * or an origin scheme://host[:port] "
+                              "(http or https, no path), e.g. http://localhost:8888");
+        }
+        if (std::find(out.begin(), out.end(), o) == out.end()) out.push_back(std::move(o));
+    }
+    return out;
+}
+
 // One of `expected` (a list of words for the message), or a ConfigError naming the option.
 void check_one_of(const std::string& name, const std::string& value,
                   std::initializer_list<std::string_view> allowed, const char* expected) {
@@ -157,6 +214,8 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
         s.tokens = parse_address_list(name, value);
     } else if (name == "admin-token-file") {
         s.admin_token_file = value;
+    } else if (name == "cors-origin") {
+        s.cors_origins = parse_cors_origins(value);
     } else if (name == "labels") {
         s.labels_file = value;
     } else if (name == "non-circulating") {
@@ -305,9 +364,14 @@ po::options_description describe(const CommandSpec& spec) {
                        "INI file with any of the options below (key = value)");
     for (const auto& o : kOptions) {
         if (!uses(spec, o.name)) continue;
-        desc.add_options()(
-            o.name, po::value<std::string>()->value_name(std::string("(") + o.fallback + ")"),
-            o.help);
+        const std::string shown = std::string("(") + o.fallback + ")";
+        if (o.repeatable) {
+            desc.add_options()(
+                o.name, po::value<std::vector<std::string>>()->composing()->value_name(shown),
+                o.help);
+        } else {
+            desc.add_options()(o.name, po::value<std::string>()->value_name(shown), o.help);
+        }
     }
     return desc;
 }
@@ -373,6 +437,16 @@ std::string help_text(const CommandSpec& spec, const po::options_description& de
     return ss.str();
 }
 
+// An option's value as text: a repeatable one's values joined by commas.
+std::string text_of(const po::variable_value& v) {
+    if (const auto* list = boost::any_cast<std::vector<std::string>>(&v.value())) {
+        std::string out;
+        for (const auto& item : *list) out += (out.empty() ? "" : ",") + item;
+        return out;
+    }
+    return v.as<std::string>();
+}
+
 // The shared options the command uses: command line > environment > file.
 std::map<std::string, std::string> merge_sources(const CommandSpec& spec,
                                                  const po::variables_map& cmdline,
@@ -384,7 +458,13 @@ std::map<std::string, std::string> merge_sources(const CommandSpec& spec,
         if (!in) throw ConfigError("cannot read --config file '" + config_file + "'");
         // Every key is known (a typo stops start-up); only the used ones count.
         po::options_description keys;
-        for (const auto& o : kOptions) keys.add_options()(o.name, po::value<std::string>(), o.help);
+        for (const auto& o : kOptions) {
+            if (o.repeatable)
+                keys.add_options()(o.name, po::value<std::vector<std::string>>()->composing(),
+                                   o.help);
+            else
+                keys.add_options()(o.name, po::value<std::string>(), o.help);
+        }
         po::variables_map file;
         try {
             po::store(po::parse_config_file(in, keys, false), file);
@@ -392,13 +472,13 @@ std::map<std::string, std::string> merge_sources(const CommandSpec& spec,
             throw ConfigError("in --config file '" + config_file + "': " + message_of(e));
         }
         for (const auto& [k, v] : file) {
-            if (uses(spec, k)) merged[k] = v.as<std::string>();
+            if (uses(spec, k)) merged[k] = text_of(v);
         }
     }
     for (const auto& o : kOptions) {
         if (!uses(spec, o.name)) continue;
         if (auto v = env(env_name(o.name))) merged[o.name] = *v;
-        if (cmdline.count(o.name)) merged[o.name] = cmdline[o.name].as<std::string>();
+        if (cmdline.count(o.name)) merged[o.name] = text_of(cmdline[o.name]);
     }
     return merged;
 }

@@ -29,6 +29,9 @@ struct OptionSpec {
     const char* name;
     const char* fallback;
     const char* help;
+    /// Given more than once (command line, or file keys), the values add up,
+    /// as a comma-separated list does.
+    bool repeatable{false};
 };
 
 /// The one table of option defaults: Settings{} holds these values, --help
@@ -51,12 +54,15 @@ struct Settings {
     uint64_t reorg_window{0};
     std::vector<Address> tokens;   // empty: every token
     std::string admin_token_file;  // empty: admin API off
-    std::string labels_file;       // empty: the built-in labels only
-    std::string non_circulating;   // label categories, comma-separated
-    std::string log_level;         // trace|debug|info|warn|error
-    std::string log_format;        // text|json
-    uint64_t max_range{0};         // blocks per eth_getLogs request
-    uint64_t fetch_workers{0};     // ranges in flight
+    /// Origins whose pages may read the API ("*" or scheme://host[:port],
+    /// lowercased); empty: no CORS.
+    std::vector<std::string> cors_origins;
+    std::string labels_file;      // empty: the built-in labels only
+    std::string non_circulating;  // label categories, comma-separated
+    std::string log_level;        // trace|debug|info|warn|error
+    std::string log_format;       // text|json
+    uint64_t max_range{0};        // blocks per eth_getLogs request
+    uint64_t fetch_workers{0};    // ranges in flight
     uint64_t rpc_timeout_ms{0};
     uint64_t rpc_max_backoff_ms{0};  // longest wait between retries
     uint64_t ready_max_lag{0};

@@ -211,3 +211,30 @@ TEST_CASE("an unknown option named like a message placeholder is an error, not a
     CHECK(from_args.find("a?canonical_option?") != std::string::npos);
     std::remove(path.c_str());
 }
+
+TEST_CASE("cors-origin is repeatable, takes a list, and names a bad origin", "[config][cors]") {
+    CHECK(parse_run_options({}, env_of({})).settings.cors_origins.empty());
+    auto p = parse_run_options({"--cors-origin", "http://localhost:8888", "--cors-origin",
+                                "HTTPS://Dash.Example:8443, http://[::1]:3000"},
+                               env_of({}));
+    CHECK(p.settings.cors_origins == std::vector<std::string>{"http://localhost:8888",
+                                                              "https://dash.example:8443",
+                                                              "http://[::1]:3000"});
+    CHECK(
+        parse_run_options({}, env_of({{"ERC20_INDEXER_CORS_ORIGIN", "*"}})).settings.cors_origins ==
+        std::vector<std::string>{"*"});
+    const std::string path = "/tmp/erc20-settings-cors-test.conf";
+    {
+        std::ofstream f(path);
+        f << "cors-origin = http://a.example\ncors-origin = http://b.example:81\n";
+    }
+    CHECK(parse_run_options({"--config", path}, env_of({})).settings.cors_origins ==
+          std::vector<std::string>{"http://a.example", "http://b.example:81"});
+    std::remove(path.c_str());
+    for (const char* bad : {"localhost:8888", "http://x.example/", "ftp://x.example",
+                            "http://x.example:port", "http://", "http://a b"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(parse_run_options({"--cors-origin", bad}, env_of({})),
+                          Catch::Contains("--cors-origin") && Catch::Contains(bad));
+    }
+}

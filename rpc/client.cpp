@@ -332,7 +332,7 @@ Result<std::vector<std::optional<BlockHeader>>> Client::headers(BlockNum from, B
         r += "\",false]}";
     }
     r += ']';
-    return impl_->roundtrip<Out>("eth_getBlockByNumber batch",
+    return impl_->roundtrip<Out>("eth_getBlockByNumber_batch",
                                  [count](simdjson::ondemand::parser& p, std::string& body) {
                                      return decode_headers(p, body, count);
                                  });
@@ -393,7 +393,7 @@ Result<std::vector<Result<std::vector<uint8_t>>>> Client::call_batch(
     }
     r += ']';
     const size_t count = calls.size();
-    return impl_->roundtrip<Out>("eth_call batch",
+    return impl_->roundtrip<Out>("eth_call_batch",
                                  [count](simdjson::ondemand::parser& p, std::string& body) {
                                      return decode_call_batch(p, body, count);
                                  });

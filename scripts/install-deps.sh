@@ -11,7 +11,7 @@ pkgs=()
 for group in "$@"; do
   case "$group" in
     build) pkgs+=(g++ make cmake pkg-config ca-certificates
-                  librocksdb-dev libcurl4-openssl-dev libsimdjson-dev
+                  librocksdb-dev libcurl4-openssl-dev libsimdjson-dev zlib1g-dev
                   libboost-dev libboost-program-options-dev libspdlog-dev catch2 libsystemd-dev) ;;
     sanitizers) pkgs+=(clang-14 libclang-rt-14-dev) ;;
     lint) pkgs+=(clang-format-14 clang-tidy-14 clang-14) ;;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
 
 #include "common/hex.hpp"
@@ -59,6 +60,11 @@ bool Store::bind_chain(uint64_t chain_id, const std::optional<IndexScope>& scope
     wo.sync = true;
     check(d.db->Write(wo, &batch), "write chain id");
     return store_scope;
+}
+
+std::string rocksdb_version() {
+    return std::to_string(ROCKSDB_MAJOR) + "." + std::to_string(ROCKSDB_MINOR) + "." +
+           std::to_string(ROCKSDB_PATCH);
 }
 
 std::optional<IndexScope> Store::scope() const { return impl_->scope(rocksdb::ReadOptions()); }

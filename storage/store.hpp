@@ -463,4 +463,7 @@ class View {
     const rocksdb::Snapshot* snapshot_;
 };
 
+/// The RocksDB library's version, "7.8.3" (for erc20_build_info).
+[[nodiscard]] std::string rocksdb_version();
+
 }  // namespace erc20::storage
