@@ -13,6 +13,7 @@
 //     (an empty field is null where the property may be null, digits are a number where it is
 //     numeric), validates against it;
 //   - 304: no body; documented ETag headers are present;
+//   - an error's `code` is one of the codes (in backquotes) its response's description names;
 //   - every object key of a JSON answer is a property the schema declares (properties, allOf,
 //     oneOf, anyOf): an undocumented field is a violation too, though the document leaves objects
 //     open (additionalProperties) so that clients accept fields added later.
@@ -239,6 +240,14 @@ export function createContract(spec) {
       let value;
       try { value = JSON.parse(text); } catch (e) { v('body', '', `not JSON: ${e.message}`); return out; }
       checkValue('body', value);
+      // An error's code is one its response's description names (`code` in backquotes); an
+      // unlisted path's or method's, one the default response names.
+      const described = status >= 400 && (response === unlisted ? resolve(spec.components?.responses?.OtherError ?? {}) : response).description;
+      const codes = [...String(described ?? '').matchAll(/`([a-z][a-z0-9_]*)`/g)].map((m) => m[1]);
+      const code = value?.error?.code;
+      if (codes.length && typeof code === 'string' && !codes.includes(code)) {
+        v('body', '/error/code', `${code} is not a code the ${status} response documents (${codes.join(', ')})`);
+      }
     } else if (ct === 'application/x-ndjson') {
       if (text !== '' && !text.endsWith('\n')) v('body', '', 'NDJSON body does not end with LF');
       const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
