@@ -265,13 +265,13 @@ std::unique_ptr<storage::Store> open_store(const config::Settings& s) {
     }
 }
 
-// "gcc 12.2.0", "clang 14.0.6": for erc20_build_info.
+// "gcc-12.2.0", "clang-14.0.6": for erc20_build_info (label values without spaces).
 std::string compiler_name() {
 #if defined(__clang__)
-    return "clang " + std::to_string(__clang_major__) + "." + std::to_string(__clang_minor__) +
+    return "clang-" + std::to_string(__clang_major__) + "." + std::to_string(__clang_minor__) +
            "." + std::to_string(__clang_patchlevel__);
 #elif defined(__GNUC__)
-    return "gcc " + std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+    return "gcc-" + std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
            std::to_string(__GNUC_PATCHLEVEL__);
 #else
     return "unknown";

@@ -4,6 +4,8 @@
 #   scripts/install-deps.sh build node  # ... plus Node.js and npm (demo chain, e2e tests)
 #   scripts/install-deps.sh sanitizers  # clang-14 and its runtimes: libFuzzer (fuzz/), ASan, UBSan
 #   scripts/install-deps.sh lint        # clang-format-14, clang-tidy-14 (scripts/lint.sh) and clang-14
+#   scripts/install-deps.sh tools       # the analysts' and operators' tools the e2e tests run for real:
+#                                       # promtool (prometheus) and pandas (python3-pandas)
 # Packages already installed are skipped, so a prepared machine needs no network.
 set -euo pipefail
 
@@ -15,8 +17,9 @@ for group in "$@"; do
                   libboost-dev libboost-program-options-dev libspdlog-dev catch2 libsystemd-dev) ;;
     sanitizers) pkgs+=(clang-14 libclang-rt-14-dev) ;;
     lint) pkgs+=(clang-format-14 clang-tidy-14 clang-14) ;;
+    tools) pkgs+=(prometheus python3-pandas) ;;
     node)  command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
-    *) echo "install-deps.sh: unknown group '$group' (build, node, sanitizers, lint)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown group '$group' (build, node, sanitizers, lint, tools)" >&2; exit 2 ;;
   esac
 done
 
