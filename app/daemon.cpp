@@ -8,8 +8,8 @@
 #include <memory>
 #include <thread>
 
+#include <fmt/format.h>
 #include <pthread.h>
-#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #ifdef ERC20_HAVE_SYSTEMD
@@ -23,7 +23,7 @@
 #include "api/routes.hpp"
 #include "api/server.hpp"
 #include "common/hex.hpp"
-#include "common/json.hpp"
+#include "common/log.hpp"
 #include "indexer/indexer.hpp"
 #include "storage/schema.hpp"
 #include "storage/store.hpp"
@@ -152,11 +152,12 @@ class StorageRecovery {
         // A retry that fails again before any block was applied is the same
         // failure: one line for it, not one per retry.
         if (!failing_ || at != failing_at_) {
-            spdlog::error(
-                "storage failure, ingestion paused at block {}: {} (database {}); the HTTP API "
-                "keeps "
-                "serving block {}; retrying by itself once space or write access is back",
-                at, e.what(), store_.path(), at);
+            log::event(spdlog::level::err,
+                       fmt::format("storage failure, ingestion paused at block {}: {} (database "
+                                   "{}); the HTTP API keeps serving block {}; retrying by itself "
+                                   "once space or write access is back",
+                                   at, e.what(), store_.path(), at),
+                       {{"block", at}, {"error", e.what()}});
             failing_ = true;
             failing_at_ = at;
             resumed_logged_ = false;
@@ -186,11 +187,14 @@ class StorageRecovery {
                 continue;
             }
             if (!resumed_logged_) {
-                spdlog::info(
-                    "storage: writable again after {:.0f} s; resuming ingestion after block {}",
+                const double secs =
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - since_)
-                        .count(),
-                    at);
+                        .count();
+                log::event(spdlog::level::info,
+                           fmt::format("storage: writable again after {:.0f} s; resuming "
+                                       "ingestion after block {}",
+                                       secs, at),
+                           {{"block", at}, {"paused_s", secs}});
             }
             resumed_logged_ = true;
             unwritable_.store(false);
@@ -216,37 +220,11 @@ class StorageRecovery {
 
 }  // namespace
 
-namespace {
-// %* in a pattern: the message escaped for a JSON string, so every log line
-// in --log-format json is one valid JSON object whatever the message holds.
-class JsonEscapedMessage : public spdlog::custom_flag_formatter {
-  public:
-    void format(const spdlog::details::log_msg& msg, const std::tm&,
-                spdlog::memory_buf_t& dest) override {
-        thread_local std::string escaped;
-        escaped.clear();
-        append_json_escaped(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
-        dest.append(escaped.data(), escaped.data() + escaped.size());
-    }
-    std::unique_ptr<custom_flag_formatter> clone() const override {
-        return std::make_unique<JsonEscapedMessage>();
-    }
-};
-}  // namespace
-
 void setup_logging(const config::Settings& s) {
     auto logger = spdlog::get("erc20-indexer");
     if (!logger) logger = spdlog::stderr_logger_mt("erc20-indexer");
     spdlog::set_default_logger(logger);
-    if (s.log_format == "json") {
-        auto formatter =
-            std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-        formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
-            R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
-        spdlog::set_formatter(std::move(formatter));
-    } else {
-        spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
-    }
+    log::set_format(*logger, s.log_format == "json" ? log::Format::kJson : log::Format::kText);
     spdlog::set_level(spdlog::level::from_str(s.log_level));
 }
 

@@ -6,9 +6,11 @@
 #include <set>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "common/hex.hpp"
+#include "common/log.hpp"
 #include "indexer/indexer.hpp"
 
 namespace erc20::indexer {
@@ -123,8 +125,12 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
         if (step <= floor) break;
         auto r = store.rollback(storage::Cursor{step, Hash{}});
         add(r);
-        spdlog::info("rewind: block {} -> {} ({} transfers undone), going on", r.from_block, step,
-                     r.transfers_undone);
+        log::event(spdlog::level::info,
+                   fmt::format("rewind: block {} -> {} ({} transfers undone), going on",
+                               r.from_block, step, r.transfers_undone),
+                   {{"from_block", r.from_block},
+                    {"to_block", step},
+                    {"transfers_undone", r.transfers_undone}});
     }
     std::optional<storage::Cursor> to;
     if (to_block) {
@@ -138,10 +144,16 @@ RewindResult rewind(storage::Store& store, rpc::Client& client, std::optional<Bl
     add(store.rollback(to));
     out.touched_tokens.assign(touched.begin(), touched.end());
     if (!to_block || out.from_block > *to_block) {
-        spdlog::info("rewind: from block {} to {}, {} transfers undone, {} tokens removed",
-                     out.from_block,
-                     to_block ? std::to_string(*to_block) : std::string("before the first block"),
-                     out.transfers_undone, out.tokens_removed);
+        log::event(spdlog::level::info,
+                   fmt::format(
+                       "rewind: from block {} to {}, {} transfers undone, {} tokens removed",
+                       out.from_block,
+                       to_block ? std::to_string(*to_block) : std::string("before the first block"),
+                       out.transfers_undone, out.tokens_removed),
+                   {{"from_block", out.from_block},
+                    {"to_block", to_block},
+                    {"transfers_undone", out.transfers_undone},
+                    {"tokens_removed", out.tokens_removed}});
     }
     return out;
 }
@@ -172,9 +184,13 @@ AddTokensResult begin_add_tokens(storage::Store& store, std::vector<Address> tok
     }
     store.begin_token_backfill(storage::TokenBackfill{tokens, scope->start_block});
     const auto cursor = store.cursor();
-    spdlog::info("add-tokens: {} from block {} to {}, then followed", to_hex_list(tokens),
-                 scope->start_block,
-                 cursor ? std::to_string(cursor->block_num) : std::string("the cursor"));
+    log::event(spdlog::level::info,
+               fmt::format("add-tokens: {} from block {} to {}, then followed", to_hex_list(tokens),
+                           scope->start_block,
+                           cursor ? std::to_string(cursor->block_num) : std::string("the cursor")),
+               {{"from_block", scope->start_block},
+                {"to_block", cursor ? std::optional<BlockNum>(cursor->block_num) : std::nullopt},
+                {"tokens", tokens.size()}});
     AddTokensResult out{std::move(tokens), scope->start_block, std::nullopt};
     if (cursor) out.to_block = cursor->block_num;
     return out;

@@ -10,9 +10,11 @@
 #include <optional>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "common/hex.hpp"
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "indexer/batch_writer.hpp"
 #include "indexer/fetch.hpp"
@@ -39,6 +41,11 @@ std::string format_eta(double seconds) {
                   static_cast<unsigned long long>(s / 60 % 60),
                   static_cast<unsigned long long>(s % 60));
     return buf;
+}
+
+// An ETA for a log field: nullopt when unknown (negative).
+std::optional<double> eta_seconds(double seconds) {
+    return seconds < 0 ? std::nullopt : std::optional<double>(seconds);
 }
 
 bool known(const Hash& h) { return h != Hash{}; }
@@ -183,10 +190,19 @@ struct Indexer::Impl {
             double bps = static_cast<double>(at - progress_block) / elapsed;
             double tps = static_cast<double>(transfers - progress_transfers) / elapsed;
             double eta = bps > 0 ? static_cast<double>(target - std::min(target, at)) / bps : -1;
-            spdlog::info(
-                "{}: block {} of {} ({:.1f}%), {:.0f} blocks/s, {:.0f} transfers/s, ETA {}",
-                to_string(static_cast<State>(status.state.load())), at, target,
-                percent_done(at, target), bps, tps, format_eta(eta));
+            const std::string_view state = to_string(static_cast<State>(status.state.load()));
+            const double percent = percent_done(at, target);
+            log::event(spdlog::level::info,
+                       fmt::format("{}: block {} of {} ({:.1f}%), {:.0f} blocks/s, {:.0f} "
+                                   "transfers/s, ETA {}",
+                                   state, at, target, percent, bps, tps, format_eta(eta)),
+                       {{"state", state},
+                        {"block", at},
+                        {"to_block", target},
+                        {"percent", percent},
+                        {"blocks_per_s", bps},
+                        {"transfers_per_s", tps},
+                        {"eta_s", eta_seconds(eta)}});
         }
         progress_at = now;
         progress_block = at;
@@ -220,9 +236,13 @@ struct Indexer::Impl {
         metadata = std::make_unique<MetadataWorker>(options.rpc, store, options.metadata);
         cursor = store.cursor();
         adopt_log_limit(store.log_limit());
-        spdlog::info("indexer: chain id {}, {}", *chain_id,
-                     cursor ? "resuming after block " + std::to_string(cursor->block_num)
-                            : "starting at block " + std::to_string(options.start_block));
+        log::event(spdlog::level::info,
+                   fmt::format("indexer: chain id {}, {}", *chain_id,
+                               cursor ? "resuming after block " + std::to_string(cursor->block_num)
+                                      : "starting at block " + std::to_string(options.start_block)),
+                   {{"chain_id", *chain_id},
+                    {"block", cursor ? std::optional<BlockNum>(cursor->block_num) : std::nullopt},
+                    {"start_block", options.start_block}});
         restart_progress();
         bool was_following = false;
         while (!stop.stop_requested()) step(stop, was_following);
@@ -301,8 +321,10 @@ struct Indexer::Impl {
         if (store.bulk()) end_bulk();
         settle_compactions();
         if (!was_following) {
-            spdlog::info("following: at block {}, node head {}", cursor ? cursor->block_num : 0,
-                         head);
+            const BlockNum at = cursor ? cursor->block_num : 0;
+            log::event(spdlog::level::info,
+                       fmt::format("following: at block {}, node head {}", at, head),
+                       {{"state", "following"}, {"block", at}, {"node_block", head}});
             was_following = true;
         }
         reindex_until.reset();
@@ -569,9 +591,17 @@ struct Indexer::Impl {
         const double secs = std::chrono::duration<double>(now - backfill_logged).count();
         if (secs < 5.0 || at == target) return;
         const double bps = static_cast<double>(at - std::min(at, backfill_logged_block)) / secs;
-        spdlog::info("add-tokens: block {} of {}, {:.0f} blocks/s, {} transfers so far, ETA {}", at,
-                     target, bps, backfill_transfers,
-                     format_eta(bps > 0 ? static_cast<double>(target - at) / bps : -1));
+        const double eta = bps > 0 ? static_cast<double>(target - at) / bps : -1;
+        log::event(spdlog::level::info,
+                   fmt::format("add-tokens: block {} of {}, {:.0f} blocks/s, {} transfers so far, "
+                               "ETA {}",
+                               at, target, bps, backfill_transfers, format_eta(eta)),
+                   {{"state", "reindexing"},
+                    {"block", at},
+                    {"to_block", target},
+                    {"blocks_per_s", bps},
+                    {"transfers", backfill_transfers},
+                    {"eta_s", eta_seconds(eta)}});
         backfill_logged = now;
         backfill_logged_block = at;
     }
@@ -580,11 +610,18 @@ struct Indexer::Impl {
         const auto scope = store.scope();
         if (!scope) throw storage::StoreError("no stored --tokens after an add-tokens");
         options.tokens = scope->tokens;
-        spdlog::info(
-            "add-tokens: done: {} indexed from block {} to {} ({} transfers, {:.1f} s); following "
-            "{} tokens",
-            to_hex_list(job.tokens), options.start_block, cursor ? cursor->block_num : 0,
-            backfill_transfers, seconds_since(backfill_started), options.tokens.size());
+        const BlockNum to = cursor ? cursor->block_num : 0;
+        const double secs = seconds_since(backfill_started);
+        log::event(spdlog::level::info,
+                   fmt::format("add-tokens: done: {} indexed from block {} to {} ({} transfers, "
+                               "{:.1f} s); following {} tokens",
+                               to_hex_list(job.tokens), options.start_block, to, backfill_transfers,
+                               secs, options.tokens.size()),
+                   {{"from_block", options.start_block},
+                    {"to_block", to},
+                    {"transfers", backfill_transfers},
+                    {"elapsed_s", secs},
+                    {"tokens", options.tokens.size()}});
         backfill_started = {};
         backfill_transfers = 0;
         backfill_window.reset();

@@ -3,9 +3,11 @@
 #include <stdexcept>
 #include <string>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "common/hex.hpp"
+#include "common/log.hpp"
 
 namespace erc20::indexer {
 namespace {
@@ -108,13 +110,18 @@ Retried<ReorgUndone> Reorgs::undo(std::stop_token& stop, std::optional<storage::
     out.depth = old.block_num - ancestor->block_num;
     status_.reorgs_total.fetch_add(1);
     if (out.depth > status_.deepest_reorg.load()) status_.deepest_reorg.store(out.depth);
-    spdlog::info(
-        "reorg: old head {} ({}), node head {}, common ancestor {} ({}), depth {}, {} transfers "
-        "undone, {} "
-        "tokens removed",
-        old.block_num, short_hash(old.hash), node_head, ancestor->block_num,
-        short_hash(ancestor->hash), out.depth, out.rollback.transfers_undone,
-        out.rollback.tokens_removed);
+    log::event(spdlog::level::info,
+               fmt::format("reorg: old head {} ({}), node head {}, common ancestor {} ({}), depth "
+                           "{}, {} transfers undone, {} tokens removed",
+                           old.block_num, short_hash(old.hash), node_head, ancestor->block_num,
+                           short_hash(ancestor->hash), out.depth, out.rollback.transfers_undone,
+                           out.rollback.tokens_removed),
+               {{"from_block", old.block_num},
+                {"to_block", ancestor->block_num},
+                {"node_block", node_head},
+                {"depth", out.depth},
+                {"transfers_undone", out.rollback.transfers_undone},
+                {"tokens_removed", out.rollback.tokens_removed}});
     cursor = out.ancestor;
     if (on_undone_) on_undone_(out);
     return out;
