@@ -290,9 +290,12 @@ struct CommandSpec {
 };
 
 // What the admin commands use of the shared options: where the database and
-// the daemon are, and the node (read offline by status, verify and rewinds).
+// the daemon are, the admin API's token (status reads the public /v1/status),
+// and the node (read offline by status, verify and rewinds).
 const std::vector<std::string> kAdmin{"db", "listen", "admin-token-file", "rpc-url",
                                       "rpc-timeout-ms"};
+const std::vector<std::string> kStatus{"db", "listen", "rpc-url", "rpc-timeout-ms"};
+const std::vector<std::string> kAdminOnDb{"db", "listen", "admin-token-file"};
 const CommandOption kJson{"json", Arg::kFlag, "print JSON for scripts"};
 
 const std::vector<CommandSpec> kCommands{
@@ -300,7 +303,7 @@ const std::vector<CommandSpec> kCommands{
     {"status",
      "",
      "where the index is: head, node head, lag, state, transfers/s, database size",
-     kAdmin,
+     kStatus,
      {kJson}},
     {"reindex",
      "--from-block N [--wait]",
@@ -324,13 +327,13 @@ const std::vector<CommandSpec> kCommands{
     {"backup",
      "--to DIR",
      "write a consistent copy (RocksDB checkpoint) of the database to DIR",
-     kAdmin,
+     kAdminOnDb,
      {{"to", Arg::kRequired, "folder to create (must not exist)"}, kJson}},
-    {"compact", "", "full compaction of the database", kAdmin, {kJson}},
+    {"compact", "", "full compaction of the database", kAdminOnDb, {kJson}},
     {"add-tokens",
      "--tokens A,B,...",
      "index more tokens in a filtered database, from its stored start block on",
-     kAdmin,
+     kAdminOnDb,
      {{"tokens", Arg::kRequired, "comma-separated token addresses to add"},
       {"wait", Arg::kFlag, "show progress until they are indexed"},
       kJson}},
@@ -349,9 +352,17 @@ bool uses(const CommandSpec& spec, const std::string& option) {
                : std::find(spec.shared.begin(), spec.shared.end(), option) != spec.shared.end();
 }
 
+// Taken without a word by every admin command, used or not, so that one
+// command line (or script) of connection options serves them all; --help
+// lists only the ones the command uses.
+bool tolerated(const CommandSpec& spec, const std::string& option) {
+    return std::string_view(spec.name) != "run" &&
+           std::find(kAdmin.begin(), kAdmin.end(), option) != kAdmin.end();
+}
+
 // The command's options for Program_options: its own, --config, and the
-// shared ones it uses.
-po::options_description describe(const CommandSpec& spec) {
+// shared ones it uses (`parsing`: also the tolerated ones).
+po::options_description describe(const CommandSpec& spec, bool parsing) {
     po::options_description desc(std::string("Options of `erc20-indexer ") + spec.name + "`");
     desc.add_options()("help,h", "print this help and exit")("version",
                                                              "print the version and exit");
@@ -363,7 +374,7 @@ po::options_description describe(const CommandSpec& spec) {
     desc.add_options()("config", po::value<std::string>()->value_name("FILE"),
                        "INI file with any of the options below (key = value)");
     for (const auto& o : kOptions) {
-        if (!uses(spec, o.name)) continue;
+        if (!uses(spec, o.name) && !(parsing && tolerated(spec, o.name))) continue;
         const std::string shown = std::string("(") + o.fallback + ")";
         if (o.repeatable) {
             desc.add_options()(
@@ -421,7 +432,12 @@ std::string help_text(const CommandSpec& spec, const po::options_description& de
     ss << "Usage: erc20-indexer " << spec.name << " " << usage << (usage.empty() ? "" : " ")
        << "[options]\n\n"
        << spec.summary << ".\n";
-    if (std::string_view(spec.name) != "run") {
+    if (std::string_view(spec.name) == "status") {
+        ss << "\nWith the daemon running (its --listen answers), status prints its /v1/status;\n"
+           << "with the daemon stopped, it opens the --db folder directly and asks --rpc-url\n"
+           << "for the node's head. --json prints the /v1/status object either way, with the\n"
+           << "command's own figures under \"local\".\n";
+    } else if (std::string_view(spec.name) != "run") {
         ss << "\nWith the daemon running (its --listen answers), the command goes through its "
               "admin\n"
            << "API with the bearer token from --admin-token-file; with the daemon stopped, it "
@@ -543,13 +559,12 @@ Parsed parse_options(const std::string& command, const std::vector<std::string>&
                      const EnvLookup& env) {
     const CommandSpec* spec = find_command(command);
     if (!spec) throw ConfigError("unknown command '" + command + "'");
-    const po::options_description desc = describe(*spec);
-    const po::variables_map cmdline = parse_command_line(*spec, desc, args);
+    const po::variables_map cmdline = parse_command_line(*spec, describe(*spec, true), args);
 
     Parsed out;
     if (cmdline.count("help")) {
         out.action = Action::kHelp;
-        out.help = help_text(*spec, desc);
+        out.help = help_text(*spec, describe(*spec, false));
         return out;
     }
     if (cmdline.count("version")) {

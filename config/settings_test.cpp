@@ -238,3 +238,52 @@ TEST_CASE("cors-origin is repeatable, takes a list, and names a bad origin", "[c
                           Catch::Contains("--cors-origin") && Catch::Contains(bad));
     }
 }
+
+namespace {
+// The --options a command's --help lists.
+std::set<std::string> listed_options(const std::string& command) {
+    const Parsed p = parse_options(command, {"--help"}, env_of({}));
+    REQUIRE(p.action == Action::kHelp);
+    std::set<std::string> out;
+    for (size_t at = p.help.find("\n  "); at != std::string::npos;
+         at = p.help.find("\n  ", at + 1)) {
+        const size_t dash = p.help.find("--", at);
+        if (dash == std::string::npos || p.help.find('\n', at + 1) < dash) continue;
+        const size_t end = p.help.find_first_of(" \n", dash);
+        out.insert(p.help.substr(dash + 2, end - dash - 2));
+    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("each command's --help lists only the options it uses", "[config][help]") {
+    const std::set<std::string> common{"help", "version", "config", "db", "listen"};
+    auto with = [&](std::initializer_list<std::string> more) {
+        std::set<std::string> out = common;
+        out.insert(more.begin(), more.end());
+        return out;
+    };
+    SECTION("run: every shared option") {
+        const auto listed = listed_options("run");
+        for (const auto& o : option_table()) CHECK(listed.count(o.name) == 1);
+        CHECK(listed.count("json") == 0);
+    }
+    SECTION("the admin commands: their own and where the database, daemon and node are") {
+        CHECK(listed_options("status") == with({"json", "rpc-url", "rpc-timeout-ms"}));
+        CHECK(listed_options("reindex") == with({"from-block", "wait", "json", "admin-token-file",
+                                                 "rpc-url", "rpc-timeout-ms"}));
+        CHECK(listed_options("rollback") ==
+              with({"to-block", "json", "admin-token-file", "rpc-url", "rpc-timeout-ms"}));
+        CHECK(listed_options("verify") ==
+              with({"token", "sample", "json", "admin-token-file", "rpc-url", "rpc-timeout-ms"}));
+        CHECK(listed_options("backup") == with({"to", "json", "admin-token-file"}));
+        CHECK(listed_options("compact") == with({"json", "admin-token-file"}));
+        CHECK(listed_options("add-tokens") == with({"tokens", "wait", "json", "admin-token-file"}));
+    }
+    SECTION("a connection option an admin command does not use is taken, not listed") {
+        CHECK_NOTHROW(parse_options("status", {"--admin-token-file", "/t"}, env_of({})));
+        CHECK_NOTHROW(parse_options("compact", {"--rpc-url", "http://127.0.0.1:1"}, env_of({})));
+        CHECK_THROWS_WITH(parse_options("compact", {"--memtable-mb", "64"}, env_of({})),
+                          Catch::Contains("--memtable-mb") && Catch::Contains("run"));
+    }
+}
