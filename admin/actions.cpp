@@ -8,6 +8,10 @@
 #include "config/settings.hpp"
 #include "indexer/verify.hpp"
 
+#ifndef ERC20_INDEXER_VERSION
+#define ERC20_INDEXER_VERSION "0.0.0"
+#endif
+
 namespace erc20::admin {
 namespace {
 
@@ -57,30 +61,22 @@ api::AdminAnswer stopping(const std::string& what) {
     return api::admin_error(503, "stopping", "the daemon is stopping: " + what + " interrupted");
 }
 
+// The status, as GET /v1/status answers it (one shape whoever asks: the
+// public route, POST /admin/v1/status, or the CLI on a stopped database).
 api::AdminAnswer status_answer(const Context& ctx) {
-    auto view = ctx.store.view();
-    auto cursor = view.cursor();
-    auto totals = view.totals();
-    api::NodeStatus node = ctx.node();
-    api::JsonWriter w;
-    w.begin_object();
-    if (cursor) w.field("block", cursor->block_num).field("block_hash", to_hex(cursor->hash));
-    else
-        w.field_null("block").field_null("block_hash");
-    w.field("node_block", node.node_block);
-    uint64_t at = cursor ? cursor->block_num : 0;
-    w.field("lag_blocks", node.node_block > at ? node.node_block - at : uint64_t{0});
-    w.field("state", node.state);
-    w.field("node_reachable", node.node_reachable);
-    w.field("transfers_per_s", ctx.transfers_per_s());
-    w.field("db_size_bytes", ctx.store.size_bytes());
-    w.field("tokens", totals.tokens).field("transfers", totals.transfers);
-    w.field("reorgs_total", node.reorgs_total);
-    if (node.admin_job) write_admin_job(w.key("admin_job"), *node.admin_job);
-    else
-        w.field_null("admin_job");
-    w.end_object();
-    return {200, w.take()};
+    api::RouterOptions options;
+    options.version = ERC20_INDEXER_VERSION;
+    options.query_cache_bytes = 0;
+    const api::Router router(
+        ctx.store,
+        [&ctx] {
+            api::NodeStatus n = ctx.node();
+            n.transfers_per_s = ctx.transfers_per_s();
+            return n;
+        },
+        std::move(options));
+    api::Response r = router.handle("GET", "/v1/status");
+    return {r.status, std::move(r.body)};
 }
 
 api::AdminAnswer verify_answer(const indexer::VerifyReport& report) {

@@ -103,6 +103,19 @@ TEST_CASE("status, add-tokens and backup answer as documented", "[admin][actions
     CHECK(has(status, "\"state\":\"following\""));
     CHECK(has(status, "\"transfers_per_s\":12.5"));
     CHECK(has(status, "\"admin_job\":null"));
+    SECTION("the status is GET /v1/status's object, field for field") {
+        const api::Router router(
+            *f.store,
+            [] {
+                auto n = api::NodeStatus{40, "following", true, 1, 2, 3};
+                n.transfers_per_s = 12.5;
+                return n;
+            },
+            api::RouterOptions{.version = ERC20_INDEXER_VERSION});
+        CHECK(status.body == router.handle("GET", "/v1/status").body);
+        CHECK(has(status, "\"chain_id\":31337"));
+        CHECK(has(status, "\"deepest_reorg\":2"));
+    }
 
     auto add = f.answer("add-tokens", {{"tokens", "0x00000000000000000000000000000000000000bb"}});
     CHECK(add.status == 200);

@@ -74,27 +74,45 @@ int wait_for_job(const config::CommandOptions& c, const std::string& base, const
     }
 }
 
+// What status --json adds of its own: where its figures come from, the
+// --db folder as it sees it, and (offline) the node's head it read.
+LocalFigures local_figures(const config::Settings& s, const std::string& source,
+                           const std::string& base, std::optional<BlockNum> node_block) {
+    std::error_code ec;
+    auto db = std::filesystem::absolute(s.db, ec);
+    return LocalFigures{source, base, ec ? s.db : db.lexically_normal().string(),
+                        folder_bytes(s.db), node_block};
+}
+
 // status of a running daemon: its public /v1/status (no admin token needed).
-int daemon_status(const config::CommandOptions& c, const std::string& base) {
+int daemon_status(const config::Parsed& parsed, const std::string& base) {
+    const auto& c = parsed.command;
     auto a = http_request("GET", base + "/v1/status", "", 10);
     if (a.status == 0) {
         std::cerr << "erc20-indexer status: " << a.error << "\n";
         return 1;
     }
-    return print_answer(c, static_cast<unsigned>(a.status), a.body);
+    const std::string body =
+        a.status == 200
+            ? with_local(a.body, local_figures(parsed.settings, "daemon", base, std::nullopt))
+            : a.body;
+    return print_answer(c, static_cast<unsigned>(a.status), body);
 }
 
-// reindex --wait: a progress bar until the daemon leaves the reindexing state.
-int wait_for_reindex(const std::string& base, bool json) {
+// reindex --wait (and add-tokens --wait): progress until the daemon leaves
+// the reindexing state.
+int wait_for_reindex(const config::CommandOptions& c, const std::string& base) {
     simdjson::dom::parser parser;
     auto started = std::chrono::steady_clock::now();
     uint64_t first_block = 0;
     bool have_first = false;
+    ProgressLine line(c);
     for (;;) {
         auto a = http_request("GET", base + "/v1/status", "", 10);
         simdjson::dom::element doc;
         if (a.status != 200 || parser.parse(a.body).get(doc) != simdjson::SUCCESS) {
-            std::cerr << "\nerc20-indexer reindex: the daemon stopped answering (" << a.error
+            line.finish();
+            std::cerr << "erc20-indexer " << c.name << ": the daemon stopped answering (" << a.error
                       << ")\n";
             return 1;
         }
@@ -111,20 +129,17 @@ int wait_for_reindex(const std::string& base, bool json) {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         double bps =
             secs > 0 ? static_cast<double>(block - std::min(block, first_block)) / secs : 0;
-        if (!json) {
-            double frac = node ? static_cast<double>(block) / static_cast<double>(node) : 1.0;
-            int filled = static_cast<int>(std::lround(std::min(1.0, frac) * 30));
-            double eta = bps > 0 ? static_cast<double>(node - std::min(node, block)) / bps : 0;
-            std::fprintf(stderr, "\r[%s%s] block %llu of %llu  %.0f blocks/s  ETA %.0fs   ",
-                         std::string(static_cast<size_t>(filled), '#').c_str(),
-                         std::string(static_cast<size_t>(30 - filled), '.').c_str(),
-                         static_cast<unsigned long long>(block),
-                         static_cast<unsigned long long>(node), bps, eta);
-        }
+        double frac = node ? static_cast<double>(block) / static_cast<double>(node) : 1.0;
+        double eta = bps > 0 ? static_cast<double>(node - std::min(node, block)) / bps : 0;
+        char text[128];
+        std::snprintf(text, sizeof text, "block %llu of %llu, %.0f blocks/s, ETA %.0f s",
+                      static_cast<unsigned long long>(block), static_cast<unsigned long long>(node),
+                      bps, eta);
+        line.show_text(text, frac, secs);
         if (state != "reindexing" && state != "starting") {
-            if (!json)
-                std::fprintf(stderr, "\nreindex: caught up at block %llu (%s)\n",
-                             static_cast<unsigned long long>(block), std::string(state).c_str());
+            line.finish();
+            if (!c.json)
+                std::cerr << c.name << ": caught up at block " << block << " (" << state << ")\n";
             return state == "error" ? 1 : 0;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -136,7 +151,7 @@ int wait_for_reindex(const std::string& base, bool json) {
 int run_online(const config::Parsed& parsed, const std::string& base) {
     const auto& s = parsed.settings;
     const auto& c = parsed.command;
-    if (c.name == "status") return daemon_status(c, base);
+    if (c.name == "status") return daemon_status(parsed, base);
     if (s.admin_token_file.empty()) {
         std::cerr << "erc20-indexer " << c.name << ": the daemon is running (" << base
                   << " answers); admin commands need its --admin-token-file to use the admin API\n";
@@ -158,7 +173,7 @@ int run_online(const config::Parsed& parsed, const std::string& base) {
     int rc = a.status == 202 ? wait_for_job(c, base, *token, a.body)
                              : print_answer(c, static_cast<unsigned>(a.status), a.body);
     if (rc == 0 && (c.name == "reindex" || c.name == "add-tokens") && c.wait)
-        rc = wait_for_reindex(base, c.json);
+        rc = wait_for_reindex(c, base);
     return rc;
 }
 
@@ -185,18 +200,25 @@ std::unique_ptr<storage::Store> open_offline(const config::Parsed& parsed,
     }
 }
 
-// What the actions see of a stopped daemon: a one-off reading of the node,
-// rewinds and add-tokens straight on the database.
-Context offline_context(storage::Store& store, const rpc::ClientOptions& rpc_options) {
+// The node's head, read once (nullopt: it does not answer).
+std::optional<BlockNum> read_node_head(const rpc::ClientOptions& rpc_options) {
+    rpc::Client client(rpc_options);
+    auto head = client.block_number();
+    if (!head) return std::nullopt;
+    return head.value();
+}
+
+// What the actions see of a stopped daemon: state stopped, no node head of
+// its own (`node_reachable` from the command's reading), rewinds and
+// add-tokens straight on the database.
+Context offline_context(storage::Store& store, const rpc::ClientOptions& rpc_options,
+                        bool node_reachable) {
     return Context{store,
                    rpc_options,
-                   [rpc_options] {
+                   [node_reachable] {
                        api::NodeStatus n;
                        n.state = "stopped";
-                       rpc::Client client(rpc_options);
-                       auto head = client.block_number();
-                       n.node_reachable = head.ok();
-                       if (head) n.node_block = head.value();
+                       n.node_reachable = node_reachable;
                        return n;
                    },
                    [] { return 0.0; },
@@ -218,7 +240,9 @@ int run_offline(const config::Parsed& parsed, const std::string& base) {
     rpc::ClientOptions rpc_options;
     rpc_options.url = s.rpc_url;
     rpc_options.timeout = std::chrono::milliseconds(std::min<uint64_t>(s.rpc_timeout_ms, 10000));
-    const Context ctx = offline_context(*store, rpc_options);
+    const std::optional<BlockNum> node_head =
+        c.name == "status" ? read_node_head(rpc_options) : std::nullopt;
+    const Context ctx = offline_context(*store, rpc_options, node_head.has_value());
     auto prepared = prepare_action(ctx, c.name, params_of(c));
     api::AdminAnswer answer;
     if (auto* task = std::get_if<Task>(&prepared)) {
@@ -233,6 +257,8 @@ int run_offline(const config::Parsed& parsed, const std::string& base) {
     } else {
         answer = std::get<api::AdminAnswer>(std::move(prepared));
     }
+    if (c.name == "status" && answer.status == 200)
+        answer.body = with_local(answer.body, local_figures(s, "database", base, node_head));
     int rc = print_answer(c, answer.status, answer.body);
     if (rc == 0 && c.name == "reindex" && c.wait && !c.json) {
         std::cerr << "reindex: the daemon is not running; blocks are re-ingested when it starts\n";

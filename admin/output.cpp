@@ -1,7 +1,13 @@
 #include "admin/output.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+
+#include "api/json.hpp"
 
 namespace erc20::admin {
 namespace {
@@ -43,9 +49,15 @@ void print_status(simdjson::dom::element doc, std::ostream& out) {
     auto field = [&](const char* k) { return field_text(doc, k); };
     double size = 0;
     if (auto e = doc["db_size_bytes"]; !e.error()) size = double(e.value());
+    // A stopped daemon's status has no node_block: the one the command read itself.
+    std::string node_block = field("node_block");
+    if (auto local = doc["local"]; node_block == "-" && !local.error()) {
+        if (const std::string own = field_text(local.value(), "node_block"); own != "-")
+            node_block = own + " (read now from --rpc-url)";
+    }
     out << "state:        " << field("state") << "\n"
         << "block:        " << field("block") << " (" << field("block_hash") << ")\n"
-        << "node block:   " << field("node_block")
+        << "node block:   " << node_block
         << (field("node_reachable") == "no" ? " (unreachable)" : "") << "\n"
         << "lag:          " << field("lag_blocks") << " blocks\n"
         << "transfers/s:  " << field("transfers_per_s") << " (last minute)\n"
@@ -147,22 +159,80 @@ int print_answer(const config::CommandOptions& c, unsigned status, const std::st
     return 0;
 }
 
-void ProgressLine::show(uint64_t done, uint64_t total, std::string_view unit, double elapsed_s) {
-    if (quiet_) return;
-    if (total > 0) {
-        std::fprintf(stderr, "\r%s: %llu of %llu %.*s (%.0f%%), %.0f s   ", name_.c_str(),
-                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                     static_cast<int>(unit.size()), unit.data(),
-                     100.0 * static_cast<double>(done) / static_cast<double>(total), elapsed_s);
-    } else {
-        std::fprintf(stderr, "\r%s: running, %.0f s   ", name_.c_str(), elapsed_s);
+std::optional<uint64_t> folder_bytes(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return std::nullopt;
+    uint64_t total = 0;
+    for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code size_ec;
+        if (it->is_regular_file(size_ec)) {
+            const auto n = it->file_size(size_ec);
+            if (!size_ec) total += n;
+        }
     }
-    shown_ = true;
+    return total;
+}
+
+std::string with_local(const std::string& body, const LocalFigures& local) {
+    const auto close = body.find_last_not_of(" \t\r\n");
+    if (body.empty() || body.front() != '{' || close == std::string::npos || body[close] != '}')
+        return body;
+    api::JsonWriter w;
+    w.begin_object().field("source", local.source).field("listen", local.listen);
+    w.field("db", local.db);
+    if (local.db_dir_bytes) w.field("db_dir_bytes", *local.db_dir_bytes);
+    else
+        w.field_null("db_dir_bytes");
+    if (local.node_block) w.field("node_block", *local.node_block);
+    else
+        w.field_null("node_block");
+    w.end_object();
+    const bool empty = body.find_first_not_of(" \t\r\n", 1) == close;
+    return body.substr(0, close) + (empty ? "" : ",") + "\"local\":" + w.take() + "}";
+}
+
+bool stderr_is_terminal() { return isatty(fileno(stderr)) != 0; }
+
+void ProgressLine::show(uint64_t done, uint64_t total, std::string_view unit, double elapsed_s) {
+    char buf[160];
+    if (total > 0) {
+        std::snprintf(buf, sizeof buf, "%llu of %llu %.*s (%.0f%%), %.0f s",
+                      static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                      static_cast<int>(unit.size()), unit.data(),
+                      100.0 * static_cast<double>(done) / static_cast<double>(total), elapsed_s);
+    } else {
+        std::snprintf(buf, sizeof buf, "running, %.0f s", elapsed_s);
+    }
+    show_text(buf, -1, elapsed_s);
+}
+
+void ProgressLine::show_text(const std::string& text, double fraction, double elapsed_s) {
+    if (quiet_) return;
+    if (terminal_) {
+        std::string bar;
+        if (fraction >= 0) {
+            const auto filled = static_cast<size_t>(std::lround(std::min(1.0, fraction) * 30));
+            bar = "[" + std::string(filled, '#') + std::string(30 - filled, '.') + "] ";
+        }
+        out_ << "\r" << name_ << ": " << bar << text << "   " << std::flush;
+        open_ = true;
+        return;
+    }
+    if (written_at_ >= 0 && elapsed_s - written_at_ < every_s_) {
+        pending_ = text;
+        return;
+    }
+    out_ << name_ << ": " << text << "\n" << std::flush;
+    written_at_ = elapsed_s;
+    pending_.clear();
 }
 
 void ProgressLine::finish() {
-    if (shown_) std::fputs("\n", stderr);
-    shown_ = false;
+    if (open_) out_ << "\n" << std::flush;
+    if (!pending_.empty()) out_ << name_ << ": " << pending_ << "\n" << std::flush;
+    open_ = false;
+    pending_.clear();
 }
 
 }  // namespace erc20::admin

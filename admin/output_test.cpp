@@ -72,3 +72,67 @@ TEST_CASE("status prints the figures of /v1/status", "[admin][output]") {
     CHECK(p.out.find("lag:          2 blocks\n") != std::string::npos);
     CHECK(p.out.find("database:     2.0 KiB on disk\n") != std::string::npos);
 }
+
+TEST_CASE("status --json adds the command's own figures under local", "[admin][output]") {
+    const admin::LocalFigures local{"database", "http://127.0.0.1:8547", "/srv/db", 4096, 12};
+    SECTION("beside the keys of /v1/status") {
+        const std::string body = admin::with_local(R"({"block":7,"node_block":null} )", local);
+        simdjson::dom::parser parser;
+        simdjson::dom::element doc;
+        REQUIRE(parser.parse(body).get(doc) == simdjson::SUCCESS);
+        CHECK(uint64_t(doc["block"]) == 7);
+        CHECK(doc["node_block"].is_null());
+        CHECK(std::string_view(doc["local"]["source"]) == "database");
+        CHECK(std::string_view(doc["local"]["db"]) == "/srv/db");
+        CHECK(uint64_t(doc["local"]["db_dir_bytes"]) == 4096);
+        CHECK(uint64_t(doc["local"]["node_block"]) == 12);
+    }
+    SECTION("an empty object, and what is not an object") {
+        CHECK(admin::with_local("{}", {"daemon", "u", "d", std::nullopt, std::nullopt}) ==
+              R"({"local":{"source":"daemon","listen":"u","db":"d","db_dir_bytes":null,)"
+              R"("node_block":null}})");
+        CHECK(admin::with_local("[1]", local) == "[1]");
+    }
+    SECTION("the human summary shows the node head the command read") {
+        auto p =
+            print("status", 200,
+                  admin::with_local(R"({"block":7,"node_block":null,"state":"stopped"})", local));
+        CHECK(p.out.find("node block:   12 (read now from --rpc-url)\n") != std::string::npos);
+    }
+}
+
+TEST_CASE("progress: a line rewritten in place only on a terminal", "[admin][output]") {
+    config::CommandOptions c;
+    c.name = "verify";
+    std::ostringstream out;
+    SECTION("elsewhere, whole lines every few seconds and the last figures at the end") {
+        admin::ProgressLine line(c, out, false, 5.0);
+        line.show(1, 10, "balances", 0.0);
+        line.show(2, 10, "balances", 1.0);  // too soon: kept
+        line.show(6, 10, "balances", 6.0);
+        line.show(9, 10, "balances", 7.0);  // kept, written by finish()
+        line.finish();
+        CHECK(out.str() ==
+              "verify: 1 of 10 balances (10%), 0 s\n"
+              "verify: 6 of 10 balances (60%), 6 s\n"
+              "verify: 9 of 10 balances (90%), 7 s\n");
+        CHECK(out.str().find('\r') == std::string::npos);
+    }
+    SECTION("on a terminal, \\r frames and a bar, ended by finish()") {
+        admin::ProgressLine line(c, out, true, 5.0);
+        line.show_text("block 5 of 10", 0.5, 0.0);
+        line.show_text("block 10 of 10", 1.0, 0.5);
+        line.finish();
+        const std::string s = out.str();
+        CHECK(s.rfind("\rverify: [###############...............] block 5 of 10   ", 0) == 0);
+        CHECK(s.find("\rverify: [##############################] block 10 of 10   \n") !=
+              std::string::npos);
+    }
+    SECTION("nothing with --json") {
+        c.json = true;
+        admin::ProgressLine line(c, out, true, 5.0);
+        line.show(1, 2, "x", 0);
+        line.finish();
+        CHECK(out.str().empty());
+    }
+}
