@@ -562,14 +562,16 @@ try {
     assert.equal(r.code, 0, JSON.stringify(r));
   });
   const allNow = await erc20Transfers(anvil.url, head);
-  await h.check('status --json (stopped): state stopped, block head, node_block, lag 0, transfers_per_s 0, db_size_bytes', async () => {
+  await h.check('status --json (stopped): state stopped, block head, node_block null (the node read under local), transfers_per_s 0, db_size_bytes', async () => {
     const r = await cli(['status', '--json', ...offline(db)]);
     assert.equal(r.code, 0, show(r));
     const j = jsonOut(r);
     assert.equal(j.state, 'stopped');
     assert.equal(j.block, head);
-    assert.equal(j.node_block, head);
-    assert.equal(j.lag_blocks, 0);
+    assert.equal(j.node_block, null);
+    assert.equal(j.lag_blocks, null);
+    assert.equal(j.local.node_block, head);
+    assert.equal(j.local.source, 'database');
     assert.equal(j.transfers_per_s, 0);
     assert.ok(Number.isInteger(j.db_size_bytes) && j.db_size_bytes > 0);
     assert.equal(j.transfers, allNow.length);
