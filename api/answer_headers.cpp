@@ -65,7 +65,10 @@ std::string export_disposition(std::string_view route, const std::vector<Address
         after_literal = seg.front() != '{';
     }
     std::string name;
-    for (const auto& p : parts) name += (name.empty() ? "" : "-") + p;
+    for (const auto& p : parts) {
+        if (!name.empty()) name += '-';
+        name += p;
+    }
     return "attachment; filename=\"" + name + "-" + std::to_string(block) + "." +
            std::string(format) + "\"";
 }

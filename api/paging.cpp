@@ -2,6 +2,7 @@
 
 #include "api/answer_headers.hpp"
 #include "api/columns.hpp"
+#include "api/export_format.hpp"
 
 #include "common/endian.hpp"
 #include "common/hex.hpp"
@@ -12,35 +13,37 @@ namespace {
 struct ExportState {
     std::shared_ptr<const storage::View> view;
     std::optional<Position> position;
+    ExportWriter writer;
     bool started = false;
     bool done = false;
 };
 
-// ?format=ndjson or csv: the whole list, read kExportPage items at a time.
+// ?format=ndjson, csv or table: the whole list, read kExportPage items at a time.
 Response export_answer(const Call& call, const ListSpec& spec, const ColumnPlan& plan,
-                       const std::string& fmt) {
+                       ExportFormat fmt, std::string_view name) {
     if (call.q.get("limit") || call.q.get("cursor")) {
-        return call.fail(bad_request("bad_parameter", "limit and cursor do not apply to format=" +
-                                                          fmt + ", which streams the whole list"));
+        return call.fail(bad_request(
+            "bad_parameter", "limit and cursor do not apply to format=" + std::string(name) +
+                                 ", which streams the whole list"));
     }
     const std::string etag = call.validator(*call.view);
     if (auto r304 = call.not_modified(etag)) return *r304;
-    auto st = std::make_shared<ExportState>();
-    st->view = call.view;
-    const bool csv = fmt == "csv";
-    Response r{200, "", csv ? "text/csv; charset=utf-8" : "application/x-ndjson"};
+    auto st = std::make_shared<ExportState>(
+        ExportState{call.view, std::nullopt, ExportWriter(fmt, plan.shown)});
+    Response r{200, "", std::string(content_type(fmt))};
     r.etag = etag;
-    r.headers.emplace_back("Content-Disposition", call.attachment(spec.block, fmt));
-    r.stream = [st, spec, plan, csv](std::string& out) {
+    r.headers.emplace_back("Content-Disposition", call.attachment(spec.block, file_extension(fmt)));
+    r.stream = [st, spec, plan](std::string& out) {
         if (st->done) return false;
         Page page = spec.pager(*st->view, st->position, kExportPage);
-        if (csv && !st->started) append_csv_header(out, plan.shown);
+        if (!st->started) st->writer.head(out);
         st->started = true;
         RowShaper shaper(plan, *st->view, spec.subject);
         for (auto& row : page.rows) row = shaper.shape(std::move(row));
-        append_rows(out, page.rows, csv);
+        st->writer.rows(out, page.rows);
         st->done = !page.next;
         st->position = std::move(page.next);
+        if (st->done) st->writer.tail(out);
         return !st->done;
     };
     return call.with_route(std::move(r));
@@ -111,12 +114,13 @@ std::optional<std::pair<uint64_t, Position>> decode_cursor(const std::string& cu
 }
 
 Response list_answer(const Call& call, const ListSpec& spec) {
-    auto format = call.q.choice("format", {"json", "ndjson", "csv"}, "json");
+    auto format = call.q.choice("format", {"json", "ndjson", "csv", "table"}, "json");
     if (failed(format)) return call.fail(std::get<ApiError>(format));
     const std::string& fmt = std::get<std::string>(format);
     auto plan = plan_columns(call.q, spec.columns, spec.extras);
     if (failed(plan)) return call.fail(std::get<ApiError>(plan));
-    if (fmt != "json") return export_answer(call, spec, std::get<ColumnPlan>(plan), fmt);
+    if (auto exported = export_format(fmt))
+        return export_answer(call, spec, std::get<ColumnPlan>(plan), *exported, fmt);
     auto limit = call.q.limit();
     if (failed(limit)) return call.fail(std::get<ApiError>(limit));
     return page_answer(call, spec, std::get<ColumnPlan>(plan), std::get<size_t>(limit));

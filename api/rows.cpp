@@ -93,14 +93,6 @@ void append_csv_header(std::string& out, const Columns& columns) {
     out += "\r\n";
 }
 
-void append_rows(std::string& out, const std::vector<Row>& rows, bool csv) {
-    for (const auto& row : rows) {
-        if (csv) append_csv_row(out, row);
-        else
-            append_ndjson_row(out, row);
-    }
-}
-
 Row token_row(const Address& token, const storage::TokenStats& s,
               const std::optional<storage::TokenMeta>& meta, const Balance& circulating) {
     Row r;

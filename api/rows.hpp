@@ -37,8 +37,6 @@ void append_ndjson_row(std::string& out, const Row& row);
 void append_csv_row(std::string& out, const Row& row);
 /// The CSV header line of `columns`.
 void append_csv_header(std::string& out, const Columns& columns);
-/// Each row as a CSV line (`csv`) or an NDJSON line.
-void append_rows(std::string& out, const std::vector<Row>& rows, bool csv);
 
 /// A token's summary; `circulating` is circulating_supply's figure.
 Row token_row(const Address& token, const storage::TokenStats& s,

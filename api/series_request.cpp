@@ -1,5 +1,7 @@
 #include "api/series_request.hpp"
 
+#include "api/export_format.hpp"
+
 namespace erc20::api {
 
 namespace {
@@ -38,15 +40,16 @@ ApiError too_many_items(const SeriesRequest& r, std::optional<uint64_t> count) {
 Response series_answer(Call& c, const SeriesRequest& r, const std::string& format,
                        const Columns& columns, const std::vector<Row>& rows,
                        const std::string& etag, const std::function<void(JsonWriter&)>& subject) {
-    if (format != "json") {
-        const bool csv = format == "csv";
+    if (auto exported = export_format(format)) {
+        ExportWriter writer(*exported, columns);
         std::string body;
-        if (csv) append_csv_header(body, columns);
-        append_rows(body, rows, csv);
-        Response out{200, std::move(body),
-                     csv ? "text/csv; charset=utf-8" : "application/x-ndjson"};
+        writer.head(body);
+        writer.rows(body, rows);
+        writer.tail(body);
+        Response out{200, std::move(body), std::string(content_type(*exported))};
         out.etag = etag;
-        out.headers.emplace_back("Content-Disposition", c.attachment(std::nullopt, format));
+        out.headers.emplace_back("Content-Disposition",
+                                 c.attachment(std::nullopt, file_extension(*exported)));
         return c.with_route(std::move(out));
     }
     JsonWriter w;
@@ -114,7 +117,7 @@ std::vector<BlockNum> span_lasts(const std::vector<Span>& spans) {
 }
 
 Response serve_series(Call& c, const SeriesRoute& route) {
-    auto format = c.q.choice("format", {"json", "ndjson", "csv"}, "json");
+    auto format = c.q.choice("format", {"json", "ndjson", "csv", "table"}, "json");
     if (failed(format)) return c.fail(std::get<ApiError>(format));
     auto parsed = route.parse();
     if (failed(parsed)) return c.fail(std::get<ApiError>(parsed));

@@ -13,7 +13,8 @@
 // with Ajv's JSON Schema 2020-12 class in strict mode (a stray key, such as a flow-map description
 // with a comma that YAML splits into a second key, is an error), and checks that each list route
 // (one that takes `format`) documents its exports: an application/x-ndjson schema that is the JSON
-// page's item schema, and a text/csv whose `header: ...` is that schema's properties in order.
+// page's item schema, a text/csv whose `header: ...` is that schema's properties in order, and an
+// application/vnd.dataresource+json (format=table) TableExport whose data items are that schema.
 // No anvil and no daemon needed. Prints "N passed, M failed"; exit code 0 on success.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -243,12 +244,15 @@ try {
         if (kinds.some((k) => k !== 'application/json' && k !== 'text/plain')) problems.push(`${p}: exports without a format parameter`);
         continue;
       }
-      if (kinds.join() !== 'application/json,application/x-ndjson,text/csv') { problems.push(`${p}: 200 media types ${kinds.join(', ')}`); continue; }
+      if (kinds.join() !== 'application/json,application/vnd.dataresource+json,application/x-ndjson,text/csv') { problems.push(`${p}: 200 media types ${kinds.join(', ')}`); continue; }
       const page = c.resolve(content['application/json'].schema);
       const itemRef = page.properties?.items?.items?.$ref;
       const lineRef = content['application/x-ndjson'].schema.$ref;
       if (!lineRef) { problems.push(`${p}: the NDJSON schema is not a $ref to an item schema`); continue; }
       if (itemRef !== lineRef) problems.push(`${p}: the page's items are ${itemRef}, an NDJSON line ${lineRef}`);
+      const table = content['application/vnd.dataresource+json'].schema;
+      if (table.allOf?.[0]?.$ref !== '#/components/schemas/TableExport') problems.push(`${p}: the table export is not a TableExport`);
+      if (table.properties?.data?.items?.$ref !== lineRef) problems.push(`${p}: the table export's data are ${table.properties?.data?.items?.$ref}, not ${lineRef}`);
       const order = c.propertyOrder({ $ref: lineRef });
       const csvSchema = content['text/csv'].schema;
       if (csvSchema.type !== 'string') problems.push(`${p}: the CSV body is not a string`);

@@ -111,13 +111,14 @@ function requestsOf({ T, T2, A, past, from, to, everyone }) {
   const tk = `/v1/tokens/${T}`;
   const acc = `/v1/accounts/${A}`;
   // A list route: a JSON page of `limit` items (and the walk's next page), its NDJSON export
-  // (and a 304 of each), its CSV export.
+  // (and a 304 of each), its CSV export, its table export.
   const list = (route, p, limit, extra = []) => {
     const q = p.includes('?') ? '&' : '?';
     return [
       [route, limit ? `${p}${q}limit=${limit}` : p, { follow: true, revalidate: true }],
       [route, `${p}${q}format=ndjson`, { revalidate: true }],
       [route, `${p}${q}format=csv`],
+      [route, `${p}${q}format=table`],
       ...extra,
     ];
   };

@@ -4,7 +4,8 @@
 // takes one HTTP answer of a route and says where it breaks the document:
 //   - the status must be one the operation lists (or its `default`), the content type one of that
 //     response's media types (compared without parameters: `text/csv; charset=utf-8` is text/csv);
-//   - application/json: the body validates against the media type's schema;
+//   - application/json and the +json types (format=table's application/vnd.dataresource+json): the
+//     body validates against the media type's schema;
 //   - application/x-ndjson: each line (LF-terminated) validates against the media type's schema,
 //     which the document gives as the schema of one line (the list's item);
 //   - text/csv: RFC 4180; the header row is the keys of the NDJSON item schema, in the schema's
@@ -236,7 +237,7 @@ export function createContract(spec) {
       for (const e of validate(s, value)) v(where, e.instancePath, e.message);
       for (const e of undocumented(s, value)) v(where, e.instancePath, e.message);
     };
-    if (ct === 'application/json') {
+    if (ct === 'application/json' || ct.endsWith('+json')) {
       let value;
       try { value = JSON.parse(text); } catch (e) { v('body', '', `not JSON: ${e.message}`); return out; }
       checkValue('body', value);
