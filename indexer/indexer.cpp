@@ -6,7 +6,6 @@
 #include "indexer/indexer.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <stdexcept>
 
@@ -20,6 +19,7 @@
 #include "indexer/fetch.hpp"
 #include "indexer/metadata.hpp"
 #include "indexer/node.hpp"
+#include "indexer/progress_log.hpp"
 #include "indexer/range_window.hpp"
 #include "indexer/reorg.hpp"
 #include "indexer/retry.hpp"
@@ -31,21 +31,6 @@ double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.
 
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string format_eta(double seconds) {
-    if (seconds < 0 || seconds > 1e8) return "?";
-    auto s = static_cast<uint64_t>(seconds);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%lluh%02llum%02llus", static_cast<unsigned long long>(s / 3600),
-                  static_cast<unsigned long long>(s / 60 % 60),
-                  static_cast<unsigned long long>(s % 60));
-    return buf;
-}
-
-// An ETA for a log field: nullopt when unknown (negative).
-std::optional<double> eta_seconds(double seconds) {
-    return seconds < 0 ? std::nullopt : std::optional<double>(seconds);
 }
 
 bool known(const Hash& h) { return h != Hash{}; }
@@ -190,19 +175,8 @@ struct Indexer::Impl {
             double bps = static_cast<double>(at - progress_block) / elapsed;
             double tps = static_cast<double>(transfers - progress_transfers) / elapsed;
             double eta = bps > 0 ? static_cast<double>(target - std::min(target, at)) / bps : -1;
-            const std::string_view state = to_string(static_cast<State>(status.state.load()));
-            const double percent = percent_done(at, target);
-            log::event(spdlog::level::info,
-                       fmt::format("{}: block {} of {} ({:.1f}%), {:.0f} blocks/s, {:.0f} "
-                                   "transfers/s, ETA {}",
-                                   state, at, target, percent, bps, tps, format_eta(eta)),
-                       {{"state", state},
-                        {"block", at},
-                        {"to_block", target},
-                        {"percent", percent},
-                        {"blocks_per_s", bps},
-                        {"transfers_per_s", tps},
-                        {"eta_s", eta_seconds(eta)}});
+            log_range_progress({to_string(static_cast<State>(status.state.load())), at, target,
+                                percent_done(at, target), bps, tps, eta});
         }
         progress_at = now;
         progress_block = at;
@@ -591,17 +565,8 @@ struct Indexer::Impl {
         const double secs = std::chrono::duration<double>(now - backfill_logged).count();
         if (secs < 5.0 || at == target) return;
         const double bps = static_cast<double>(at - std::min(at, backfill_logged_block)) / secs;
-        const double eta = bps > 0 ? static_cast<double>(target - at) / bps : -1;
-        log::event(spdlog::level::info,
-                   fmt::format("add-tokens: block {} of {}, {:.0f} blocks/s, {} transfers so far, "
-                               "ETA {}",
-                               at, target, bps, backfill_transfers, format_eta(eta)),
-                   {{"state", "reindexing"},
-                    {"block", at},
-                    {"to_block", target},
-                    {"blocks_per_s", bps},
-                    {"transfers", backfill_transfers},
-                    {"eta_s", eta_seconds(eta)}});
+        log_add_tokens_progress(at, target, bps, backfill_transfers,
+                                bps > 0 ? static_cast<double>(target - at) / bps : -1);
         backfill_logged = now;
         backfill_logged_block = at;
     }
@@ -610,18 +575,9 @@ struct Indexer::Impl {
         const auto scope = store.scope();
         if (!scope) throw storage::StoreError("no stored --tokens after an add-tokens");
         options.tokens = scope->tokens;
-        const BlockNum to = cursor ? cursor->block_num : 0;
-        const double secs = seconds_since(backfill_started);
-        log::event(spdlog::level::info,
-                   fmt::format("add-tokens: done: {} indexed from block {} to {} ({} transfers, "
-                               "{:.1f} s); following {} tokens",
-                               to_hex_list(job.tokens), options.start_block, to, backfill_transfers,
-                               secs, options.tokens.size()),
-                   {{"from_block", options.start_block},
-                    {"to_block", to},
-                    {"transfers", backfill_transfers},
-                    {"elapsed_s", secs},
-                    {"tokens", options.tokens.size()}});
+        log_add_tokens_done(job.tokens, options.start_block, cursor ? cursor->block_num : 0,
+                            backfill_transfers, seconds_since(backfill_started),
+                            options.tokens.size());
         backfill_started = {};
         backfill_transfers = 0;
         backfill_window.reset();

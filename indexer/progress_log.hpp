@@ -1,0 +1,38 @@
+#pragma once
+// The indexer's progress lines: readable text, and in --log-format json the
+// figures as fields (common/log.hpp).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/types.hpp"
+
+namespace erc20::indexer {
+
+/// "1h02m03s"; "?" for a negative (unknown) or absurd estimate.
+[[nodiscard]] std::string format_eta(double seconds);
+
+/// Where a backfill or reindex of the main cursor is.
+struct RangeProgress {
+    std::string_view state;  // backfilling or reindexing
+    BlockNum block{0};
+    BlockNum to_block{0};
+    double percent{0};
+    double blocks_per_s{0};
+    double transfers_per_s{0};
+    double eta_s{-1};  // negative: unknown
+};
+void log_range_progress(const RangeProgress& p);
+
+/// Where an add-tokens is: `transfers` of its tokens so far.
+void log_add_tokens_progress(BlockNum at, BlockNum to_block, double blocks_per_s,
+                             uint64_t transfers, double eta_s);
+
+/// An add-tokens done: `tokens` indexed from `from_block` to `to_block`; the
+/// filter now holds `following` tokens.
+void log_add_tokens_done(const std::vector<Address>& tokens, BlockNum from_block, BlockNum to_block,
+                         uint64_t transfers, double elapsed_s, size_t following);
+
+}  // namespace erc20::indexer
