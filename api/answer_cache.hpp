@@ -126,6 +126,7 @@ struct CacheReport {
     std::string_view name;
     size_t budget;
     const CacheCounters* counters;
+    bool counts_evictions{true};  // RocksDB's block cache does not
 };
 template <class V>
 CacheReport report_of(const AnswerCache<V>& c) {

@@ -90,3 +90,16 @@ TEST_CASE("cache metrics name the cache", "[api][cache]") {
           std::string::npos);
     CHECK(text.find("# TYPE erc20_cache_bytes gauge\n") != std::string::npos);
 }
+
+TEST_CASE("a cache that counts no evictions has no eviction line", "[api][cache]") {
+    api::CacheCounters block;
+    block.hits = 7;
+    block.misses = 3;
+    const std::string text =
+        api::render_cache_metrics({api::CacheReport{"rocksdb_block", 1 << 20, &block, false}});
+    CHECK(text.find("erc20_cache_hits_total{cache=\"rocksdb_block\"} 7\n") != std::string::npos);
+    CHECK(text.find("erc20_cache_misses_total{cache=\"rocksdb_block\"} 3\n") != std::string::npos);
+    CHECK(text.find("erc20_cache_budget_bytes{cache=\"rocksdb_block\"} 1048576\n") !=
+          std::string::npos);
+    CHECK(text.find("erc20_cache_evictions_total{cache=\"rocksdb_block\"}") == std::string::npos);
+}

@@ -88,8 +88,10 @@ std::shared_ptr<const Distribution> QueryCaches::distribution(const storage::Vie
     });
 }
 
-std::string QueryCaches::render_metrics() const {
-    return render_cache_metrics({report_of(distributions_), report_of(flows_)});
+std::string QueryCaches::render_metrics(const std::vector<CacheReport>& others) const {
+    std::vector<CacheReport> all{report_of(distributions_), report_of(flows_)};
+    all.insert(all.end(), others.begin(), others.end());
+    return render_cache_metrics(all);
 }
 
 }  // namespace erc20::api

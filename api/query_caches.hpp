@@ -38,7 +38,8 @@ class QueryCaches {
                                           BlockNum from_block, BlockNum to_block, FlowOrder order);
 
     /// The caches' hit, miss, eviction and size families for /metrics.
-    [[nodiscard]] std::string render_metrics() const;
+    /// `others` (RocksDB's block cache) join the same families.
+    [[nodiscard]] std::string render_metrics(const std::vector<CacheReport>& others = {}) const;
 
   private:
     AnswerCache<Distribution> distributions_;

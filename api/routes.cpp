@@ -114,8 +114,15 @@ Response serve_metrics_text(Call& c) {
           "bytes RocksDB estimates its compactions still have to rewrite",
           compaction.pending_bytes);
     gauge("erc20_rocksdb_running_compactions", "compactions running now", compaction.running);
-    out += render_memory_metrics(c.store.memory());
-    out += c.caches.render_metrics();
+    const auto memory = c.store.memory();
+    out += render_memory_metrics(memory);
+    CacheCounters block_cache;
+    block_cache.hits = memory.block_cache_hits;
+    block_cache.misses = memory.block_cache_misses;
+    block_cache.bytes = memory.block_cache;
+    block_cache.entries = memory.block_cache_entries;
+    out += c.caches.render_metrics(
+        {CacheReport{"rocksdb_block", memory.block_cache_capacity, &block_cache, false}});
     auto totals = c.view->totals();
     gauge("erc20_tokens", "tokens indexed", totals.tokens);
     gauge("erc20_transfers", "transfers indexed", totals.transfers);

@@ -10,6 +10,7 @@
 
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
 
@@ -91,6 +92,10 @@ rocksdb::DBOptions make_db_options(const std::string& path, const StoreOptions& 
     db_options.max_total_wal_size = 64u << 20;
     db_options.info_log = std::make_shared<InfoLog>(options.read_only ? std::string() : path);
     db_options.listeners.push_back(make_memory_trim_listener());
+    // Tickers only (block cache hits and misses for /metrics): per-core
+    // counters, no timers or histograms on the read path.
+    db_options.statistics = rocksdb::CreateDBStatistics();
+    db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
     return db_options;
 }
 
@@ -115,6 +120,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> make_families(const rocksdb::DBOpti
                                                            Store::Impl& impl) {
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+    impl.block_cache = table.block_cache;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
     table.block_size = size_t{16} * 1024;
     table.cache_index_and_filter_blocks = true;
@@ -218,6 +224,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     impl->ingest_dir = path + "/ingest";
     impl->epoch_min_entries = std::max<uint64_t>(1, options.history_epoch_min_entries);
     impl->fault = options.fault;
+    impl->statistics = db_options.statistics;
     open_db(*impl, db_options, descriptors, options.read_only);
     check_schema(*impl, options.read_only);
     if (!options.read_only) {

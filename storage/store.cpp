@@ -12,6 +12,8 @@
 #include <map>
 #include <unordered_map>
 
+#include <rocksdb/cache.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/version.h>
 #include <rocksdb/write_batch.h>
@@ -391,6 +393,14 @@ Store::Memory Store::memory() const {
     // One cache serves every family: read it once.
     db.GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &m.block_cache);
     db.GetIntProperty(rocksdb::DB::Properties::kBlockCachePinnedUsage, &m.block_cache_pinned);
+    if (const auto& cache = impl_->block_cache) {
+        m.block_cache_capacity = cache->GetCapacity();
+        m.block_cache_entries = cache->GetOccupancyCount();
+    }
+    if (const auto& stats = impl_->statistics) {
+        m.block_cache_hits = stats->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+        m.block_cache_misses = stats->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+    }
     return m;
 }
 

@@ -272,6 +272,10 @@ class Store {
         uint64_t table_readers = 0;
         uint64_t block_cache = 0;
         uint64_t block_cache_pinned = 0;
+        uint64_t block_cache_capacity = 0;  // --cache-mb
+        uint64_t block_cache_entries = 0;
+        uint64_t block_cache_hits = 0;  // since open: blocks found in the cache
+        uint64_t block_cache_misses = 0;
     };
     [[nodiscard]] Memory memory() const;
 

@@ -68,6 +68,8 @@ struct Store::Impl {
     /// after meta_mutex.
     std::mutex commit_mutex;
     std::function<std::optional<std::string>(CommitPoint)> fault;  // StoreOptions::fault
+    std::shared_ptr<rocksdb::Cache> block_cache;                   // every family's
+    std::shared_ptr<rocksdb::Statistics> statistics;               // the DB's tickers
 
     Impl() = default;
     Impl(const Impl&) = delete;

@@ -3,7 +3,8 @@
 // Runs Debian's promtool (package prometheus; scripts/install-deps.sh tools) on a live daemon's
 // /metrics, while backfilling-or-following on a small anvil chain, and fails on any warning;
 // checks the families an operator alerts on (erc20_state, build info, process_*, the head's
-// timestamp against the node's block) and that `promtool check rules` accepts the alert rules of
+// timestamp against the node's block, the caches' hit and miss counters with RocksDB's block cache
+// among them) and that `promtool check rules` accepts the alert rules of
 // docs/operations.md exactly as written there.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,7 +29,8 @@ try {
   const anvil = await h.must('start anvil', () => startAnvil());
   await h.must('build a small chain', () => buildChain(anvil.url, { seed: 3, blocks: 20 }));
   const head = Number(BigInt(await rpc(anvil.url, 'eth_blockNumber')));
-  const daemon = await h.must('start the daemon', () => startDaemon({ rpcUrl: anvil.url, db: path.join(makeTempDir(), 'db') }));
+  const db = path.join(makeTempDir(), 'db');
+  let daemon = await h.must('start the daemon', () => startDaemon({ rpcUrl: anvil.url, db, extraArgs: ['--cache-mb', '48'] }));
   await h.must('the daemon reaches the head', () => waitForBlock(daemon.port, head));
   const text = (await httpRequest(`http://127.0.0.1:${daemon.port}/metrics`)).text;
 
@@ -54,6 +56,30 @@ try {
     const block = await rpc(anvil.url, 'eth_getBlockByNumber', ['0x' + indexed.toString(16), false]);
     const ts = Number(/^erc20_indexed_block_timestamp_seconds (\d+)$/m.exec(text)[1]);
     assert.equal(ts, Number(BigInt(block.timestamp)));
+  });
+  await h.check('caches: the query caches and RocksDB\'s block cache report hits, misses, bytes and budget; the block cache\'s grow with reads', async () => {
+    const value = (t, f, cache) => Number(new RegExp(`^${f}\\{cache="${cache}"\\} (\\d+)$`, 'm').exec(t)?.[1]);
+    for (const cache of ['distribution', 'flows', 'rocksdb_block']) {
+      for (const f of ['erc20_cache_hits_total', 'erc20_cache_misses_total', 'erc20_cache_bytes', 'erc20_cache_entries', 'erc20_cache_budget_bytes']) {
+        assert.ok(Number.isFinite(value(text, f, cache)), `${f}{cache="${cache}"}`);
+      }
+    }
+    assert.equal(value(text, 'erc20_cache_budget_bytes', 'rocksdb_block'), 48 << 20, '--cache-mb 48');
+    assert.ok(!/^erc20_cache_evictions_total\{cache="rocksdb_block"\}/m.test(text), 'no eviction count for the block cache');
+    // A restart recovers the write-ahead log into table files: reads then go through the cache.
+    await daemon.stop();
+    daemon = await startDaemon({ rpcUrl: anvil.url, db, extraArgs: ['--cache-mb', '48'] });
+    await waitForBlock(daemon.port, head);
+    const lookups = async () => {
+      const t = (await httpRequest(`http://127.0.0.1:${daemon.port}/metrics`)).text;
+      return { hits: value(t, 'erc20_cache_hits_total', 'rocksdb_block'), misses: value(t, 'erc20_cache_misses_total', 'rocksdb_block'), bytes: value(t, 'erc20_cache_bytes', 'rocksdb_block') };
+    };
+    const before = await lookups();
+    for (let i = 0; i < 3; i++) await httpRequest(`http://127.0.0.1:${daemon.port}/v1/tokens?format=ndjson`);
+    const after = await lookups();
+    assert.ok(after.hits + after.misses > before.hits + before.misses, `block cache lookups ${JSON.stringify(before)} -> ${JSON.stringify(after)}`);
+    assert.ok(after.hits > before.hits, 'repeated reads hit the block cache');
+    assert.ok(after.bytes > 0);
   });
   await h.check('label values have no spaces', () => {
     const spaced = text.split('\n').filter((l) => !l.startsWith('#') && /="[^"]* [^"]*"/.test(l));
