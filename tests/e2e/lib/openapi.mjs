@@ -13,7 +13,8 @@
 //     description spells (`[...]` marks optional groups); each record, typed by that item schema
 //     (an empty field is null where the property may be null, digits are a number where it is
 //     numeric), validates against it;
-//   - 304: no body; documented ETag headers are present;
+//   - 200 and 304: the documented headers are present (unless `required: false`) and match their
+//     schemas; 304: no body;
 //   - an error's `code` is one of the codes (in backquotes) its response's description names;
 //   - every object key of a JSON answer is a property the schema declares (properties, allOf,
 //     oneOf, anyOf): an undocumented field is a violation too, though the document leaves objects
@@ -218,7 +219,9 @@ export function createContract(spec) {
     if (status === 200 || status === 304) {
       for (const [name, hdr] of Object.entries(response.headers ?? {})) {
         const value = headers[name.toLowerCase()];
-        if (value === undefined) { v(`header ${name}`, '', 'documented header missing'); continue; }
+        // A documented header must be present unless it says `required: false` (then it is
+        // checked where present).
+        if (value === undefined) { if (resolve(hdr).required !== false) v(`header ${name}`, '', 'documented header missing'); continue; }
         const schema = resolve(hdr).schema;
         if (schema) for (const e of validate(schema, value)) v(`header ${name}`, e.instancePath, e.message);
       }
