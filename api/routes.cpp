@@ -92,9 +92,13 @@ std::string state_metrics(const std::string& current, const RouterOptions& o) {
 
 Response serve_metrics_text(Call& c) {
     std::string out = metrics::registry().render();
-    auto gauge = [&](const char* name, const char* help, uint64_t v, const char* type = "gauge") {
+    auto gauge = [&](const char* name, const char* help, auto v, const char* type = "gauge") {
+        std::string value;
+        if constexpr (std::is_floating_point_v<decltype(v)>) value = JsonWriter().number(v).str();
+        else
+            value = std::to_string(v);
         out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-               name + " " + std::to_string(v) + "\n";
+               name + " " + value + "\n";
     };
     const auto& node = c.node;
     gauge("erc20_indexed_block", "last applied block", c.head ? c.head->block_num : 0);
@@ -129,9 +133,32 @@ Response serve_metrics_text(Call& c) {
     // The head block's time: `time() - erc20_indexed_block_timestamp_seconds` is its age.
     if (auto t = c.head ? c.view->block_time(c.head->block_num) : std::nullopt)
         gauge("erc20_indexed_block_timestamp_seconds", "timestamp of the last applied block", *t);
+    if (const auto& p = c.node.progress) {
+        gauge("erc20_sync_target_block", "the block the running backfill or reindex runs to",
+              p->target_block);
+        gauge("erc20_sync_from_block", "the first block the running backfill or reindex applies",
+              p->from_block);
+        if (p->blocks_per_s)
+            gauge("erc20_sync_blocks_per_second", "its pace, blocks per second", *p->blocks_per_s);
+        if (p->eta_seconds)
+            gauge("erc20_sync_eta_seconds", "its estimated seconds to the target", *p->eta_seconds);
+    }
     out += state_metrics(c.node.state, c.options);
     out += render_process_metrics();
     return c.with_route(Response{200, std::move(out), "text/plain; version=0.0.4"});
+}
+
+// "progress": a backfill's or reindex's figures, null while following.
+void write_progress(JsonWriter& w, const std::optional<SyncProgress>& p) {
+    if (!p) {
+        w.field_null("progress");
+        return;
+    }
+    w.key("progress").begin_object();
+    w.field("from_block", p->from_block).field("target_block", p->target_block);
+    w.field("blocks_per_s", p->blocks_per_s).field("transfers_per_s", p->transfers_per_s);
+    w.field("eta_seconds", p->eta_seconds);
+    w.end_object();
 }
 
 Response serve_status(Call& c) {
@@ -161,6 +188,7 @@ Response serve_status(Call& c) {
     if (node.admin_job) write_admin_job(w.key("admin_job"), *node.admin_job);
     else
         w.field_null("admin_job");
+    write_progress(w, node.progress);
     w.field("version", c.options.version);
     w.end_object();
     return c.finish(w, {});  // shows the node's live state too: its ETag hashes the body

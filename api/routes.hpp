@@ -18,6 +18,7 @@
 
 #include "api/admin_job.hpp"
 #include "api/labels.hpp"
+#include "common/progress.hpp"
 #include "storage/store.hpp"
 
 namespace erc20::api {
@@ -32,6 +33,7 @@ struct NodeStatus {
     uint64_t transfers_applied{0};
     double transfers_per_s{0};                // over the last minute
     std::optional<AdminJobStatus> admin_job;  // the admin job running now
+    std::optional<SyncProgress> progress;     // while backfilling or reindexing
 };
 using StatusProvider = std::function<NodeStatus()>;
 

@@ -238,3 +238,30 @@ TEST_CASE("series refuse more transfers than the activity figures read, before r
     CHECK(lean.body.find("senders") == std::string::npos);
     CHECK(f.get(base + "from_block=250&to_block=252&step=1").status == 200);
 }
+
+TEST_CASE("/v1/status and /metrics show a backfill's progress, and nothing while following",
+          "[api][routes]") {
+    Fixture f;
+    SyncProgress p{101, 5000, 250.5, 1200.0, std::nullopt};
+    api::Router router(
+        *f.store,
+        [p] {
+            api::NodeStatus n{5000, "backfilling", true, 0, 0, 0};
+            n.progress = p;
+            return n;
+        },
+        api::RouterOptions{});
+    auto status = router.handle("GET", "/v1/status");
+    CHECK(
+        status.body.find("\"progress\":{\"from_block\":101,\"target_block\":5000,"
+                         "\"blocks_per_s\":250.5,\"transfers_per_s\":1200,\"eta_seconds\":null}") !=
+        std::string::npos);
+    auto metrics = router.handle("GET", "/metrics");
+    CHECK(metrics.body.find("\nerc20_sync_target_block 5000\n") != std::string::npos);
+    CHECK(metrics.body.find("\nerc20_sync_from_block 101\n") != std::string::npos);
+    CHECK(metrics.body.find("\nerc20_sync_blocks_per_second 250.5\n") != std::string::npos);
+    CHECK(metrics.body.find("erc20_sync_eta_seconds") == std::string::npos);  // unknown: absent
+    // The fixture's daemon follows: no progress.
+    CHECK(f.get("/v1/status").body.find("\"progress\":null") != std::string::npos);
+    CHECK(f.get("/metrics").body.find("erc20_sync_") == std::string::npos);
+}

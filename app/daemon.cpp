@@ -312,6 +312,9 @@ api::StatusProvider status_provider(const indexer::LiveStatus& live, Rate& rate,
         n.transfers_applied = live.transfers_applied.load();
         n.transfers_per_s = rate.per_second();
         n.admin_job = jobs.running();
+        const auto state = static_cast<indexer::State>(live.state.load());
+        if (state == indexer::State::kBackfilling || state == indexer::State::kReindexing)
+            n.progress = live.progress();
         return n;
     };
 }

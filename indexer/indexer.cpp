@@ -55,11 +55,7 @@ struct Indexer::Impl {
     BatchWriter writer;
     Clock::time_point last_sync = Clock::now();
 
-    // Progress.
-    Clock::time_point progress_at = Clock::now();
-    BlockNum progress_block = 0;
-    BlockNum progress_origin = 0;  // the block this run (or rollback) started after: 0% of the way
-    uint64_t progress_transfers = 0;
+    ProgressMeter progress;
 
     // An add-tokens in progress: its range, progress and pace since this start.
     RangeWindow backfill_window;
@@ -159,34 +155,19 @@ struct Indexer::Impl {
     // Progress counts from where this run starts: the cursor, else the block
     // before --start-block (a backfill from 17,000,000 starts at 0%, not 94%).
     void restart_progress() {
-        progress_origin = cursor                ? cursor->block_num
-                          : options.start_block ? options.start_block - 1
-                                                : 0;
-        progress_block = progress_origin;
+        progress.restart(cursor                ? cursor->block_num
+                         : options.start_block ? options.start_block - 1
+                                               : 0,
+                         status.transfers_applied.load());
+        status.set_progress(std::nullopt);
     }
 
+    // After each range lands: /v1/status's progress at once; the rates (and
+    // a log line) every 5 s.
     void log_progress(BlockNum target, bool force) {
-        auto now = Clock::now();
-        auto elapsed = std::chrono::duration<double>(now - progress_at).count();
-        if (!force && elapsed < 5.0) return;
-        const BlockNum at = cursor ? cursor->block_num : 0;
-        const uint64_t transfers = status.transfers_applied.load();
-        if (elapsed > 0 && at > progress_block) {
-            double bps = static_cast<double>(at - progress_block) / elapsed;
-            double tps = static_cast<double>(transfers - progress_transfers) / elapsed;
-            double eta = bps > 0 ? static_cast<double>(target - std::min(target, at)) / bps : -1;
-            log_range_progress({to_string(static_cast<State>(status.state.load())), at, target,
-                                percent_done(at, target), bps, tps, eta});
-        }
-        progress_at = now;
-        progress_block = at;
-        progress_transfers = transfers;
-    }
-
-    double percent_done(BlockNum at, BlockNum target) const {
-        if (target <= progress_origin) return 100.0;
-        const BlockNum done = at > progress_origin ? std::min(at, target) - progress_origin : 0;
-        return 100.0 * static_cast<double>(done) / static_cast<double>(target - progress_origin);
+        status.set_progress(progress.update(to_string(static_cast<State>(status.state.load())),
+                                            cursor ? cursor->block_num : 0, target,
+                                            status.transfers_applied.load(), force));
     }
 
     void run(std::stop_token stop) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/progress.hpp"
 #include "common/types.hpp"
 #include "indexer/metadata.hpp"
 #include "rpc/client.hpp"
@@ -126,6 +127,17 @@ enum class State : int { kStarting, kBackfilling, kFollowing, kReindexing, kErro
 /// What the indexer knows that is not in the database, for /v1/status and
 /// /metrics. Written by the indexer thread, read by any thread.
 struct LiveStatus {
+    /// The running backfill's or reindex's progress (none before its first
+    /// range); read while the state is backfilling or reindexing.
+    void set_progress(std::optional<SyncProgress> p) {
+        std::lock_guard lock(progress_mutex_);
+        progress_ = p;
+    }
+    [[nodiscard]] std::optional<SyncProgress> progress() const {
+        std::lock_guard lock(progress_mutex_);
+        return progress_;
+    }
+
     std::atomic<uint64_t> node_block{0};
     std::atomic<int> state{static_cast<int>(State::kStarting)};
     std::atomic<bool> node_reachable{true};
@@ -133,6 +145,10 @@ struct LiveStatus {
     std::atomic<uint64_t> deepest_reorg{0};
     std::atomic<uint64_t> transfers_applied{0};
     std::atomic<uint64_t> chain_id{0};
+
+  private:
+    mutable std::mutex progress_mutex_;
+    std::optional<SyncProgress> progress_;
 };
 
 class Indexer {

@@ -1,5 +1,6 @@
 #include "indexer/progress_log.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -70,6 +71,46 @@ void log_add_tokens_done(const std::vector<Address>& tokens, BlockNum from_block
          {"transfers", transfers},
          {"elapsed_s", elapsed_s},
          {"tokens", following}});
+}
+
+void ProgressMeter::restart(BlockNum origin, uint64_t transfers) {
+    at_ = std::chrono::steady_clock::now();
+    origin_ = block_ = origin;
+    transfers_ = transfers;
+    rates_.reset();
+}
+
+SyncProgress ProgressMeter::update(std::string_view state, BlockNum at, BlockNum target,
+                                   uint64_t transfers, bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - at_).count();
+    const auto eta = [&](double bps) {
+        return bps > 0 ? static_cast<double>(target - std::min(target, at)) / bps : -1;
+    };
+    if (force || elapsed >= 5.0) {
+        if (elapsed > 0 && at > block_) {
+            const double bps = static_cast<double>(at - block_) / elapsed;
+            const double tps = static_cast<double>(transfers - transfers_) / elapsed;
+            rates_ = {bps, tps};
+            log_range_progress({state, at, target, percent_done(at, target), bps, tps, eta(bps)});
+        }
+        at_ = now;
+        block_ = at;
+        transfers_ = transfers;
+    }
+    SyncProgress p{origin_ + 1, target, std::nullopt, std::nullopt, std::nullopt};
+    if (rates_) {
+        p.blocks_per_s = rates_->first;
+        p.transfers_per_s = rates_->second;
+        if (eta(rates_->first) >= 0) p.eta_seconds = eta(rates_->first);
+    }
+    return p;
+}
+
+double ProgressMeter::percent_done(BlockNum at, BlockNum target) const {
+    if (target <= origin_) return 100.0;
+    const BlockNum done = at > origin_ ? std::min(at, target) - origin_ : 0;
+    return 100.0 * static_cast<double>(done) / static_cast<double>(target - origin_);
 }
 
 }  // namespace erc20::indexer

@@ -390,6 +390,20 @@ try {
   await sweep(backfill, chain);
   const after = await status();
   await h.check(`backfill: still backfilling after the sweep (block ${after.block})`, () => assert.equal(after.state, 'backfilling'));
+  await h.check('backfill: /v1/status progress runs from the run\'s first block to the node\'s head, with a pace and an ETA once measured', async () => {
+    for (const st of [before, after]) {
+      assert.ok(st.progress, JSON.stringify(st));
+      assert.equal(st.progress.from_block, 1);
+      assert.equal(st.progress.target_block, head);
+      assert.ok(st.block >= st.progress.from_block - 1 && st.block <= st.progress.target_block);
+    }
+    // The pace is measured every 5 s: wait for one.
+    const deadline = Date.now() + 15000;
+    let st = await status();
+    while (st.progress?.blocks_per_s == null && st.state === 'backfilling' && Date.now() < deadline) { await sleep(250); st = await status(); }
+    assert.ok(st.progress.blocks_per_s > 0 && st.progress.eta_seconds > 0, JSON.stringify(st.progress));
+    assert.ok(st.progress.transfers_per_s >= 0);
+  });
   await report(backfill);
   await coverage(backfill, { notReady: true });
 
@@ -403,6 +417,7 @@ try {
       await sleep(50);
     }
   });
+  await h.check('following: /v1/status progress is null', async () => assert.equal((await status()).progress, null));
   const follow = newPhase('following');
   let mining = true;
   let mined = 0;
