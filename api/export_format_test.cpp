@@ -46,7 +46,7 @@ TEST_CASE("a table export is one JSON document over any number of chunks", "[api
                      {"time", std::string("2023-11-14T22:13:20Z")}};
     const api::Row b{
         {"address", std::string("0xbb")}, {"balance", std::string("1")}, {"time", api::Field{}}};
-    auto whole = [&](std::vector<std::vector<api::Row>> chunks) {
+    auto whole = [&](const std::vector<std::vector<api::Row>>& chunks) {
         api::ExportWriter w(api::ExportFormat::kTable, cols);
         std::string out;
         w.head(out);

@@ -85,7 +85,8 @@ std::string state_metrics(const std::string& current, const RouterOptions& o) {
         "# TYPE erc20_build_info gauge\nerc20_build_info{";
     std::string labels = "version=\"" + o.version + "\"";
     for (const auto& [k, v] : o.build_info) {
-        if (k != "version") labels += "," + k + "=\"" + v + "\"";
+        if (k == "version") continue;
+        labels.append(",").append(k).append("=\"").append(v).append("\"");
     }
     return out + labels + "} 1\n";
 }
