@@ -7,6 +7,7 @@
 #include "api/answer_headers.hpp"
 #include "api/call.hpp"
 #include "api/columns.hpp"
+#include "api/dashboard.hpp"
 #include "api/labels.hpp"
 #include "api/memory_metrics.hpp"
 #include "api/paging.hpp"
@@ -589,9 +590,17 @@ Response Router::handle(const Request& request) const {
     const std::string_view qs =
         qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
     // Admin answers never carry CORS headers: no page of another origin may drive them.
-    if (path.rfind("/admin/v1/", 0) == 0) return admin_answer(request, path, qs, options_);
-    Response r = serve(request, path, qs);
-    add_cors(r, request.origin, options_.cors_origins);
+    Response r;
+    if (path.rfind("/admin/v1/", 0) == 0) {
+        r = admin_answer(request, path, qs, options_);
+    } else if (auto page = dashboard_answer(request, path)) {
+        r = std::move(*page);
+    } else {
+        r = serve(request, path, qs);
+        add_cors(r, request.origin, options_.cors_origins);
+    }
+    // No answer is to be read as another type than it says (a JSON error as HTML, say).
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return r;
 }
 

@@ -265,3 +265,19 @@ TEST_CASE("/v1/status and /metrics show a backfill's progress, and nothing while
     CHECK(f.get("/v1/status").body.find("\"progress\":null") != std::string::npos);
     CHECK(f.get("/metrics").body.find("erc20_sync_") == std::string::npos);
 }
+
+TEST_CASE("every answer says nosniff; the page is served at / and the API's 404 elsewhere",
+          "[api][routes]") {
+    Fixture f;
+    for (std::string_view target : {"/", "/v1/status", "/nope", "/assets/nope.js"}) {
+        auto r = f.get(std::string(target));
+        INFO(target);
+        bool nosniff = false;
+        for (const auto& [k, v] : r.headers)
+            nosniff |= k == "X-Content-Type-Options" && v == "nosniff";
+        CHECK(nosniff);
+    }
+    CHECK(f.get("/").content_type == "text/html; charset=utf-8");
+    CHECK(f.get("/nope").status == 404);
+    CHECK(f.get("/nope").content_type == "application/json");
+}

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name=$1
 dir=build-$name
+scripts/web-deps.sh  # the dashboard's uPlot, embedded by the build
 mkdir -p "$dir"
 if ! { { [ -f "$dir/CMakeCache.txt" ] || cmake --preset "$name"; } && cmake --build --preset "$name"; } \
     >"$dir/build.log" 2>&1; then

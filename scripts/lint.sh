@@ -64,6 +64,7 @@ if [ "${#units[@]}" -gt 0 ]; then
   mkdir -p "$dir"
   compiler=()
   command -v clang++-14 >/dev/null && compiler=(-DCMAKE_CXX_COMPILER=clang++-14)
+  scripts/web-deps.sh  # the configure checks the dashboard's files
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "${compiler[@]}" \
     >"$dir/configure.log" 2>&1 || { tail -20 "$dir/configure.log"; echo "lint.sh: configure failed" >&2; exit 1; }
   rm -rf "$dir/tidy" && mkdir -p "$dir/tidy"

@@ -18,7 +18,7 @@ done
 [ -n "${ERC20_INDEXER_RPC_URL:-}${ERC20_INDEXER_CONFIG:-}" ] && own_node=true
 
 if $own_node; then
-  scripts/install-deps.sh build
+  scripts/install-deps.sh build node  # node: npm fetches the dashboard's chart library
   scripts/build.sh -DERC20_BUILD_TESTS=OFF  # the daemon only: no test binaries to wait for
   exec build/erc20-indexer run "$@"
 fi

@@ -25,10 +25,11 @@ has() { [[ " $stages " == *" $1 "* ]]; }
 groups=(build node)
 if has asan || has fuzz || has tsan; then groups+=(sanitizers); fi
 if has lint; then groups+=(lint); fi
-if has release || has tsan; then groups+=(tools); fi  # promtool, pandas for the e2e tests
+if has release || has tsan; then groups+=(tools); fi  # promtool, pandas, chromium for the e2e tests
 scripts/install-deps.sh "${groups[@]}"
 echo "== npm packages for the e2e tests (anvil, solc, OpenZeppelin)"
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+scripts/web-deps.sh
 
 summary=()
 failed=0

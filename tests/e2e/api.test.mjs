@@ -799,10 +799,10 @@ try {
     await expectError(port, `/v1/accounts/${A}/transfers?token=0x12`, 400, /bad_address/);
     await expectError(port, `/v1/tokens/${T}/distribution?exclude=${A},0xnope`, 400, /bad_address/);
   });
-  await h.check('unknown token -> 404 unknown_token on every token route; unknown routes -> 404 not_found', async () => {
+  await h.check('unknown token -> 404 unknown_token on every token route; unknown routes -> 404 not_found (/ is the dashboard)', async () => {
     const u = '0x' + '12'.repeat(20);
     for (const p of ['', '/holders', '/transfers', '/distribution', `/holders/${A}`, `/holders/${A}?block=1`]) await expectError(port, `/v1/tokens/${u}${p}`, 404, /unknown_token/);
-    for (const p of ['/v1/nope', '/v2/status', `/v1/tokens/${T}/nope`, `/v1/accounts/${A}`, '/v1/accounts', '/', `/v1/tokens/${T}/holders/${A}/x`, '/v1/tokens/../x', '/v1/../v1/status', `/v1/tokens/${T}/..`]) {
+    for (const p of ['/v1/nope', '/v2/status', `/v1/tokens/${T}/nope`, `/v1/accounts/${A}`, '/v1/accounts', '/index.html', '/assets', `/v1/tokens/${T}/holders/${A}/x`, '/v1/tokens/../x', '/v1/../v1/status', `/v1/tokens/${T}/..`]) {
       await expectError(port, p, 404, /not_found/);
     }
   });
