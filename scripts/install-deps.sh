@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh sanitizers  # clang-14 and its runtimes: libFuzzer (fuzz/), ASan, UBSan
 #   scripts/install-deps.sh lint        # clang-format-14, clang-tidy-14 (scripts/lint.sh) and clang-14
 #   scripts/install-deps.sh tools       # the analysts' and operators' tools the e2e tests run for real:
-#                                       # promtool (prometheus) and pandas (python3-pandas)
+#                                       # promtool (prometheus), pandas (python3-pandas) and the
+#                                       # browser of the dashboard tests (chromium)
 # Packages already installed are skipped, so a prepared machine needs no network.
 set -euo pipefail
 
@@ -17,7 +18,7 @@ for group in "$@"; do
                   libboost-dev libboost-program-options-dev libspdlog-dev catch2 libsystemd-dev) ;;
     sanitizers) pkgs+=(clang-14 libclang-rt-14-dev) ;;
     lint) pkgs+=(clang-format-14 clang-tidy-14 clang-14) ;;
-    tools) pkgs+=(prometheus python3-pandas) ;;
+    tools) pkgs+=(prometheus python3-pandas chromium) ;;
     node)  command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
     *) echo "install-deps.sh: unknown group '$group' (build, node, sanitizers, lint, tools)" >&2; exit 2 ;;
   esac
