@@ -24,14 +24,15 @@ void page_headers(Response& r, bool immutable) {
 
 std::optional<Response> dashboard_answer(const Request& request, std::string_view path) {
     if (request.method != "GET" && request.method != "HEAD") return std::nullopt;
-    if (path != "/" && path.rfind("/assets/", 0) != 0) return std::nullopt;
+    if (path != "/" && path != "/docs" && path != "/openapi.yaml" && path.rfind("/assets/", 0) != 0)
+        return std::nullopt;
     for (const web::Asset& a : web::assets()) {
         if (a.path != path) continue;
         Response r = matches(request.if_none_match, a.etag)
                          ? Response{304, "", std::string(a.content_type)}
                          : Response{200, std::string(a.body), std::string(a.content_type)};
         r.etag = std::string(a.etag);
-        r.route = path == "/" ? "/" : "/assets/{file}";
+        r.route = path.rfind("/assets/", 0) == 0 ? "/assets/{file}" : std::string(path);
         page_headers(r, a.immutable);
         return r;
     }

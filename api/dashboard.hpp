@@ -16,8 +16,8 @@ inline constexpr std::string_view kDashboardCsp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// GET or HEAD of / or /assets/...: the answer; any other request: none (the
-/// API's routes answer it).
+/// GET or HEAD of /, /docs (the API reference), /openapi.yaml or
+/// /assets/...: the answer; any other request: none (the API's routes answer it).
 [[nodiscard]] std::optional<Response> dashboard_answer(const Request& request,
                                                        std::string_view path);
 

@@ -1,6 +1,8 @@
 #include "api/dashboard.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <string>
@@ -70,7 +72,7 @@ TEST_CASE("every module import resolves to an embedded asset", "[api][dashboard]
 TEST_CASE("assets are cached for good, revalidated by ETag, and 404 when unknown",
           "[api][dashboard]") {
     for (const auto& a : web::assets()) {
-        if (a.path == "/") continue;
+        if (a.path.rfind("/assets/", 0) != 0) continue;
         auto r = get(a.path);
         INFO(a.path);
         CHECK(r.status == 200);
@@ -89,4 +91,27 @@ TEST_CASE("assets are cached for good, revalidated by ETag, and 404 when unknown
     CHECK_FALSE(api::dashboard_answer(post, "/"));
     api::Request other{"GET", "/v1/status"};
     CHECK_FALSE(api::dashboard_answer(other, "/v1/status"));
+}
+
+TEST_CASE("/openapi.yaml is docs/openapi.yaml; /docs renders its every path", "[api][dashboard]") {
+    std::ifstream in(ERC20_SOURCE_DIR "/docs/openapi.yaml", std::ios::binary);
+    REQUIRE(in);
+    const std::string spec((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto yaml = get("/openapi.yaml");
+    CHECK(yaml.status == 200);
+    CHECK(yaml.content_type == "application/yaml; charset=utf-8");
+    CHECK(yaml.body == spec);
+    auto docs = get("/docs");
+    CHECK(docs.status == 200);
+    CHECK(docs.content_type == "text/html; charset=utf-8");
+    CHECK(header(docs, "Content-Security-Policy") == api::kDashboardCsp);
+    CHECK(docs.body.find("<script") == std::string::npos);  // a static page
+    const std::regex path_line(R"re(\n  (/[^:\s]*):\n)re");
+    int paths = 0;
+    for (std::sregex_iterator it(spec.begin(), spec.end(), path_line), end; it != end; ++it) {
+        INFO((*it)[1].str());
+        CHECK(docs.body.find("data-path=\"" + (*it)[1].str() + "\"") != std::string::npos);
+        ++paths;
+    }
+    CHECK(paths >= 16);
 }

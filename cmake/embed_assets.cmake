@@ -5,7 +5,8 @@
 # modules it imports) is served as /assets/<stem>.<hash>.<ext>, immutable, where <hash> is the
 # first 16 hex digits of the SHA-256 of its final content; before hashing, every './x.js' it
 # imports and every {{x}} it names is replaced by x's hashed name. PAGES (index.html) are
-# served at their own path with their {{x}} placeholders replaced, revalidated by ETag.
+# served at their own path (index.html at /, x.html at /x, others by name; absolute paths are
+# read as given) with their {{x}} placeholders replaced, revalidated by ETag.
 cmake_minimum_required(VERSION 3.20)
 
 function(content_type name out)
@@ -27,7 +28,11 @@ endfunction()
 
 # The content of `file` with every known asset's references replaced by its hashed path.
 function(resolved file names out)
-  file(READ "${WEB_DIR}/${file}" text)
+  if(IS_ABSOLUTE "${file}")
+    file(READ "${file}" text)
+  else()
+    file(READ "${WEB_DIR}/${file}" text)
+  endif()
   foreach(n IN LISTS names)
     get_filename_component(base "${n}" NAME)
     string(REPLACE "{{${base}}}" "/assets/${HASHED_${base}}" text "${text}")
@@ -77,6 +82,8 @@ foreach(p IN LISTS PAGES)
   set(path "/${base}")
   if(base STREQUAL "index.html")
     set(path "/")
+  elseif(base MATCHES "^(.*)\\.html$")
+    set(path "/${CMAKE_MATCH_1}")  # docs.html at /docs
   endif()
   add_entry("${path}" "${type}" "${text}" "${h}" false)
 endforeach()

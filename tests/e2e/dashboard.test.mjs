@@ -5,10 +5,11 @@
 // the first holders rows, an account's balances); every chart draws a canvas with the number of
 // points the API's series has; paging, search, the block picker and back/forward work; the page
 // is served with a strict CSP and hashed, immutable assets. Then against a daemon still
-// backfilling behind a slow node: the progress bar moves. Screenshots go to
+// backfilling behind a slow node: the progress bar moves. /docs renders /openapi.yaml. Screenshots go to
 // build/e2e-artifacts/dashboard/.
+import fs from 'node:fs';
 import path from 'node:path';
-import { startAnvil, mine } from './lib/chain.mjs';
+import { startAnvil, mine, REPO_DIR } from './lib/chain.mjs';
 import { makeTempDir, httpRequest, sleep } from './lib/proc.mjs';
 import { buildChain } from './lib/workload.mjs';
 import { startDaemon, waitForBlock, waitForMetadata, apiOk } from './lib/daemon.mjs';
@@ -193,6 +194,19 @@ try {
     assert.equal(chart.points, history.filter((c) => c.timestamp !== null).length);
     await screenshot(page, 'dashboard', 'account');
     await noProblems(page, 'account');
+  });
+  await h.check('/docs: the API reference rendered from /openapi.yaml (== docs/openapi.yaml), a section per path, no script', async () => {
+    const spec = fs.readFileSync(path.join(REPO_DIR, 'docs', 'openapi.yaml'), 'utf8');
+    const served = await httpRequest(`${base}/openapi.yaml`);
+    assert.equal(served.status, 200);
+    assert.equal(served.text, spec);
+    await page.goto(`${base}/docs`, { waitUntil: 'networkidle0' });
+    const paths = [...spec.matchAll(/^ {2}(\/\S*):$/gm)].map((m) => m[1]);
+    assert.ok(paths.length >= 16);
+    assert.deepEqual(await page.$$eval('section.op', (s) => s.map((x) => x.dataset.path)), paths);
+    assert.equal(await page.$('script'), null);
+    await screenshot(page, 'dashboard', 'docs');
+    await noProblems(page, 'docs');
   });
   await d.stop();
 
