@@ -19,6 +19,7 @@ import { buildChain } from './lib/workload.mjs';
 import { erc20Transfers, balancesFromLogs, sortedHolders, tokenStats, blockInfo, distributionTruth } from './lib/truth.mjs';
 import { startDaemon, waitForBlock, waitForMetadata, api, apiOk, allPages, tokenAddressOf, DAEMON_BIN } from './lib/daemon.mjs';
 import { createHarness, assert, parseArgs, FatalError, deepEqualWithPath } from './lib/harness.mjs';
+import { startGate } from './lib/gate.mjs';
 import { deployAirdrop, airdrop } from './lib/airdrop.mjs';
 import { rawRequest, slowSender } from './lib/httpraw.mjs';
 
@@ -265,52 +266,6 @@ function parseMetrics(text) {
 
 const sample = (mt, name, labels = {}) => mt.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 
-// ---------------------------------------------------------------------------------------------
-// Gate proxy: forwards JSON-RPC, but while closed holds every request except eth_blockNumber and
-// eth_chainId. The daemon then learns the node's head but cannot index it: a deterministic lag.
-// ---------------------------------------------------------------------------------------------
-function startGateProxy(target) {
-  let open = true;
-  const held = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let methods = [];
-      try {
-        const j = JSON.parse(body);
-        methods = (Array.isArray(j) ? j : [j]).map((x) => x.method);
-      } catch { /* forwarded as is */ }
-      const forward = async () => {
-        try {
-          const up = await httpRequest(target, { method: 'POST', body, timeoutMs: 60000 });
-          res.writeHead(up.status, { 'content-type': 'application/json' });
-          res.end(up.text);
-        } catch (e) {
-          res.writeHead(502, { 'content-type': 'text/plain' });
-          res.end(`gate proxy: ${e.message}`);
-        }
-      };
-      const always = methods.length > 0 && methods.every((m) => m === 'eth_blockNumber' || m === 'eth_chainId');
-      if (open || always) forward(); else held.push(forward);
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        held: () => held.length,
-        setOpen(v) {
-          open = v;
-          if (v) for (const f of held.splice(0)) f();
-        },
-        close: () => new Promise((r) => { open = true; for (const f of held.splice(0)) f(); server.closeAllConnections?.(); server.close(() => r()); }),
-      });
-    });
-  });
-}
 
 async function waitFor(what, fn, timeoutMs = 10000, everyMs = 50) {
   const deadline = Date.now() + timeoutMs;
@@ -997,8 +952,7 @@ try {
   });
 
   // ---- readiness: a second daemon behind a gate proxy ---------------------------------------
-  gate = await startGateProxy(url);
-  gate.setOpen(false);
+  gate = await startGate(url, { mode: 'head' });
   const db2 = makeTempDir('erc20-e2e-api-gated-');
   gated = await h.must('gated daemon (--ready-max-lag 0) starts while the node is unreachable but for eth_blockNumber', () => startDaemon({ rpcUrl: gate.url, db: `${db2}/db`, extraArgs: ['--ready-max-lag', '0', '--rpc-timeout-ms', '1000'] }));
   await h.check('/readyz 503 not_ready and data routes 503 while nothing is indexed', async () => {
@@ -1011,13 +965,13 @@ try {
     assert.equal((await api(gated.port, '/healthz')).status, 200, '/healthz stays 200');
   });
   await h.check('gate opened: the gated daemon catches up, /readyz 200', async () => {
-    gate.setOpen(true);
+    gate.setMode('open');
     head = await blockNumber(url);
     await waitForBlock(gated.port, head, 60000, gated);
     await waitFor('/readyz 200', async () => { const r = await api(gated.port, '/readyz'); return { ok: r.status === 200, r: r.text }; });
   });
   await h.check('gate closed, 3 blocks mined: node ahead by 3 > --ready-max-lag 0 -> /readyz 503; status and metrics say lag 3', async () => {
-    gate.setOpen(false);
+    gate.setMode('head');
     const before = (await apiOk(gated.port, '/v1/status')).block;
     head = await mine(url, 3);
     w.head = head;
@@ -1040,7 +994,7 @@ try {
     assert.equal((await api(port, '/readyz')).status, 200);
   });
   await h.check('gate opened again: /readyz back to 200 with lag 0', async () => {
-    gate.setOpen(true);
+    gate.setMode('open');
     await waitForBlock(gated.port, head, 30000, gated);
     const r = await waitFor('/readyz 200', async () => { const x = await api(gated.port, '/readyz'); return { ok: x.status === 200, x }; });
     assert.equal(r.x.json.lag_blocks, 0);

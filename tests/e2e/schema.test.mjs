@@ -24,7 +24,6 @@
 // every data route. Prints "N passed, M failed"; exit code 0 on success.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { startAnvil, blockNumber, REPO_DIR } from './lib/chain.mjs';
 import { makeTempDir, httpRequest, sleep } from './lib/proc.mjs';
@@ -32,6 +31,7 @@ import { buildChain } from './lib/workload.mjs';
 import { standardLabels, writeLabels } from './lib/labels.mjs';
 import { startDaemon, api, waitForBlock, DAEMON_BIN } from './lib/daemon.mjs';
 import { createHarness, assert, parseArgs, FatalError } from './lib/harness.mjs';
+import { startGate } from './lib/gate.mjs';
 import { loadSpec, createContract, essence, SPEC_FILE } from './lib/openapi.mjs';
 
 const args = parseArgs();
@@ -51,57 +51,6 @@ let gate = null;
 let daemon = null;
 let code = 1;
 
-// ---------------------------------------------------------------------------------------------
-// A JSON-RPC gate: `closed` holds every call, `head` lets eth_chainId and eth_blockNumber through,
-// `open` forwards all, each after `delay` ms. Held calls go on when the mode lets them.
-// ---------------------------------------------------------------------------------------------
-function startGate(target) {
-  let mode = 'closed';
-  let delay = 0;
-  const held = [];
-  const passes = (methods) => mode === 'open' ||
-    (mode === 'head' && methods.length > 0 && methods.every((m) => m === 'eth_chainId' || m === 'eth_blockNumber'));
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let methods = [];
-      try {
-        const j = JSON.parse(body);
-        methods = (Array.isArray(j) ? j : [j]).map((x) => x.method);
-      } catch { /* forwarded as is */ }
-      const forward = async () => {
-        try {
-          if (delay > 0) await sleep(delay);
-          const up = await httpRequest(target, { method: 'POST', body, timeoutMs: 60000 });
-          res.writeHead(up.status, { 'content-type': 'application/json' });
-          res.end(up.text);
-        } catch (e) {
-          res.writeHead(502, { 'content-type': 'text/plain' });
-          res.end(`gate: ${e.message}`);
-        }
-      };
-      if (passes(methods)) forward(); else held.push({ methods, forward });
-    });
-  });
-  const release = () => {
-    for (let i = 0; i < held.length;) {
-      if (passes(held[i].methods)) held.splice(i, 1)[0].forward(); else i++;
-    }
-  };
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      resolve({
-        url: `http://127.0.0.1:${server.address().port}`,
-        held: () => held.length,
-        setMode(m) { mode = m; release(); },
-        setDelay(ms) { delay = ms; },
-        close: () => new Promise((r) => { mode = 'open'; release(); server.closeAllConnections?.(); server.close(() => r()); }),
-      });
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // One sweep: every route, in its variants; each answer checked against the document
