@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { REPO_DIR } from './chain.mjs';
+import { parseCsv } from './csv.mjs';
 
 const require = createRequire(import.meta.url);
 const YAML = require('yaml');
@@ -60,33 +61,6 @@ const unescapePointer = (s) => decodeURIComponent(s).replace(/~1/g, '/').replace
 /** The media type of a Content-Type header value: `text/csv; charset=utf-8` -> `text/csv`. */
 export const essence = (ct) => String(ct ?? '').split(';')[0].trim().toLowerCase();
 
-/** RFC 4180 text -> rows of strings; throws on a record that does not end with CRLF. */
-export function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = '';
-  let inQuotes = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inQuotes) {
-      if (c === '"') {
-        if (text[i + 1] === '"') { field += '"'; i++; } else inQuotes = false;
-      } else field += c;
-    } else if (c === '"') {
-      if (field !== '') throw new Error(`CSV: a quote inside an unquoted field at offset ${i}`);
-      inQuotes = true;
-    } else if (c === ',') {
-      row.push(field); field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field); field = ''; rows.push(row); row = []; i++;
-    } else if (c === '\n' || c === '\r') {
-      throw new Error(`CSV: a bare ${c === '\n' ? 'LF' : 'CR'} at offset ${i} (records end with CRLF)`);
-    } else field += c;
-  }
-  if (inQuotes) throw new Error('CSV: unterminated quoted field');
-  if (field !== '' || row.length) throw new Error('CSV: the last record does not end with CRLF');
-  return rows;
-}
 
 /**
  * createContract(spec): {spec, ajv, resolve(obj), compile(schema), validate(schema, value),
