@@ -67,7 +67,9 @@ for _ in $(seq 1 100); do
 done
 cat <<MSG
 
-== erc20-indexer is following the demo chain. Try:
+== erc20-indexer is following the demo chain. Open the dashboard in a browser:
+   http://$listen/            (the API reference: http://$listen/docs)
+or try:
    curl -s http://$listen/v1/status
    curl -s http://$listen/v1/tokens/$token/holders?limit=5
    curl -s http://$listen/v1/tokens/$token
