@@ -227,11 +227,14 @@ try {
         ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
         assert.equal(r.status, headers['if-none-match'] ? 304 : 200);
       }
-      return ms.sort((a, b) => a - b)[3];
+      // The fastest of 7: the cost of the work itself. A median also carries whatever else the
+      // machine runs (ctest -j2 runs another e2e test beside this one), which made a 304 of
+      // ~0.6 ms measure 5 ms once on a loaded box.
+      return Math.min(...ms);
     };
     const exportMs = await time({});
     const notModifiedMs = await time({ 'if-none-match': full.headers.etag });
-    h.log(`export ${exportMs.toFixed(2)} ms, 304 ${notModifiedMs.toFixed(2)} ms (medians of 7)`);
+    h.log(`export ${exportMs.toFixed(2)} ms, 304 ${notModifiedMs.toFixed(2)} ms (fastest of 7)`);
     assert.ok(notModifiedMs * 5 < exportMs, `304 took ${notModifiedMs} ms, the export ${exportMs} ms`);
     const dist = await httpRequest(`${base}/v1/tokens/${air}/distribution`);
     const dist304 = await httpRequest(`${base}/v1/tokens/${air}/distribution`, { headers: { 'if-none-match': dist.headers.etag } });
