@@ -14,7 +14,9 @@ async function balances(box, account) {
     ['Balance', (b) => h('span', { class: 'amount', 'data-testid': 'balance-amount' }, formatAmount(b.balance, b.decimals)), { class: 'num' }],
     ['Raw units', (b) => groupDigits(b.balance), { class: 'num raw' }],
     ['Chart', (b) => h('a', { href: link(['account', account], { token: b.token }), 'data-testid': 'balance-chart-link' }, 'over time')],
-  ], page.items, { empty: 'no balance', testid: 'balances-table' }));
+  ], page.items, { empty: 'no balance', testid: 'balances-table' }),
+  page.next_cursor ? h('p', { class: 'note' }, `the first ${page.items.length} tokens by address; the export has them all: `,
+    h('a', { href: `/v1/accounts/${account}/balances?format=csv&columns=token,symbol,decimals,balance,amount`, download: '' }, 'CSV')) : null);
   return page.items;
 }
 
