@@ -138,7 +138,9 @@ class Session : public std::enable_shared_from_this<Session> {
         set_headers(*res, r, takes_gzip, gzipped);
         res->keep_alive(req.keep_alive());
         if (head) {
-            res->content_length(r.body.size());
+            // A streamed export's length is not known before it is streamed: none is given
+            // (GET answers it chunked), rather than a Content-Length of 0.
+            if (!r.stream) res->content_length(r.body.size());
         } else if (r.status != 304 && r.status != 204) {
             res->body() = gzipped ? gzip(r.body) : std::move(r.body);
             res->prepare_payload();

@@ -71,6 +71,13 @@ try {
     assert.equal(plain.headers['content-disposition'], `attachment; filename="${token}-transfers-${status.block}.csv"`);
     assert.ok(plain.headers.etag && !plain.headers.etag.startsWith('W/'));
   });
+  await h.check('HEAD of an export: the GET\'s headers, no body, and no made-up Content-Length', async () => {
+    const head = await raw(d.port, exportPath, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+    assert.equal(head.headers['content-length'], undefined, 'the length of a stream is not known');
+    for (const k of ['etag', 'content-disposition', 'content-type', 'x-indexed-block']) assert.equal(head.headers[k], plain.headers[k], k);
+  });
   await h.check('gzip: the same bytes, a weak ETag, and If-None-Match matches it', async () => {
     const gz = await raw(d.port, exportPath, { headers: { 'accept-encoding': 'gzip' } });
     assert.equal(gz.headers['content-encoding'], 'gzip');
