@@ -183,7 +183,31 @@ try {
     const other = page.problems().filter((p) => !expected(p));
     assert.deepEqual(other, [], other.join('; '));
   });
+  await h.check('search by symbol: an exact symbol opens its token, a prefix lists the matching tokens, none says so', async () => {
+    const withSymbol = tokens.filter((t) => t.symbol);
+    const target = withSymbol[withSymbol.length - 1];
+    const search = async (q) => {
+      await show(page, base, '#/tokens');
+      await page.waitForSelector('[data-testid=search-input]');
+      await page.type('[data-testid=search-input]', q);
+      await page.click('[data-testid=search] button');
+    };
+    await search(target.symbol.toLowerCase());
+    await page.waitForFunction((a) => location.hash === `#/token/${a}`, {}, target.address);
+    const prefix = target.symbol.slice(0, 1);
+    const want = (await apiOk(d.port, '/v1/tokens?order=holders&limit=1000')).items.filter((t) => (t.symbol ?? '').toLowerCase().startsWith(prefix.toLowerCase()));
+    await search(prefix);
+    if (want.filter((t) => t.symbol.toLowerCase() === prefix.toLowerCase()).length !== 1) {
+      await page.waitForSelector('[data-testid=search-hit]');
+      assert.deepEqual(await texts(page, '[data-testid=search-hit]'), want.slice(0, 20).map((t) => t.symbol));
+    }
+    await search('no-such-symbol');
+    await page.waitForFunction(() => /no symbol starting with/.test(document.querySelector('[data-testid=search-note]')?.textContent ?? ''));
+    await page.waitForNetworkIdle();
+    await noProblems(page, 'symbol search');
+  });
   await h.check('account view: balances equal the API\'s, the balance chart has one point per change', async () => {
+    await show(page, base, `#/account/${account}`);
     await page.waitForSelector('[data-testid=balances-table] tbody tr');
     const balances = (await apiOk(d.port, `/v1/accounts/${account}/balances?limit=1000&columns=token,symbol,decimals,balance`)).items;
     assert.deepEqual(await texts(page, '[data-testid=balance-token]'), balances.map((b) => b.symbol ?? b.token));
