@@ -12,6 +12,7 @@
 namespace erc20::api {
 namespace {
 
+// erc20_state{state} (1 for the current state, 0 for every other) and erc20_build_info.
 std::string state_metrics(const std::string& current, const RouterOptions& o) {
     std::string out =
         "# HELP erc20_state the indexer's state: 1 for the current one\n"
@@ -68,7 +69,6 @@ Response serve_readyz(Call& c) {
         Response{200, "{\"ready\":true,\"lag_blocks\":" + std::to_string(c.lag) + "}"});
 }
 
-// erc20_state{state} (1 for the current state, 0 for every other) and erc20_build_info.
 Response serve_metrics_text(Call& c) {
     std::string out = metrics::registry().render();
     auto gauge = [&](const char* name, const char* help, auto v, const char* type = "gauge") {

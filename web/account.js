@@ -1,7 +1,7 @@
 // The account view (#/account/0x…?token=0x…&cursor=…): its balances, its transfers a page at a
 // time, and the balance of one token after every block where it changed.
 import { get, groupDigits, formatAmount, toFloat, utc } from './api.js';
-import { h, fill, table, link, section, failure, short } from './dom.js';
+import { h, fill, table, link, pager, section, failure, short } from './dom.js';
 import { lineChart } from './charts.js';
 
 const PAGE = 25;
@@ -32,9 +32,7 @@ async function transfers(box, account, cursor) {
     ['Amount', (t) => formatAmount(t.value, t.decimals, { maxFraction: 6 }), { class: 'num' }],
     ['Tx', (t) => short(t.tx_hash)],
   ], page.items, { empty: 'no transfer', testid: 'transfers-table' }),
-  h('p', { class: 'pager' },
-    cursor ? h('a', { href: link(['account', account]), 'data-testid': 'transfers-first' }, '« first page') : null, cursor ? ' ' : null,
-    page.next_cursor ? h('a', { href: link(['account', account], { cursor: page.next_cursor }), 'data-testid': 'transfers-next' }, 'next page »') : null));
+  pager(['account', account], {}, cursor, page.next_cursor, 'transfers'));
 }
 
 async function balanceChart(box, account, token, decimals, symbol) {

@@ -35,7 +35,6 @@ export function lineChart({ title, x, series, time = true, testid, yLabel = null
       }))],
       legend: { live: true },
     };
-    // eslint-disable-next-line no-undef
     new uPlot(opts, [x, ...series.map((s) => s.values)], box);
   };
   return { box, draw };

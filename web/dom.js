@@ -61,6 +61,18 @@ export function link(path, query = {}) {
   return `#/${path.join('/')}${s ? `?${s}` : ''}`;
 }
 
+/**
+ * The links of a paged list: "first page" when `cursor` (this page's) is set, "next page" when
+ * the answer has a `next`; both keep `query` and stay in the view at `path`. Test ids are
+ * `<id>-first` and `<id>-next`.
+ */
+export function pager(path, query, cursor, next, id) {
+  return h('p', { class: 'pager' },
+    cursor ? h('a', { href: link(path, query), 'data-testid': `${id}-first` }, '« first page') : null,
+    cursor ? ' ' : null,
+    next ? h('a', { href: link(path, { ...query, cursor: next }), 'data-testid': `${id}-next` }, 'next page »') : null);
+}
+
 /** A section with a title, for the views' parts. */
 export function section(title, ...children) {
   return h('section', {}, h('h2', {}, title), ...children);

@@ -3,7 +3,7 @@
 // charts of holders, supply and transfers over time. With `block`, every part is as of the end
 // of block N.
 import { get, url, groupDigits, formatAmount, toFloat, percent } from './api.js';
-import { h, fill, table, link, section, failure, figures, short } from './dom.js';
+import { h, fill, table, link, pager, section, failure, figures, short } from './dom.js';
 import { lineChart, lorenzChart } from './charts.js';
 
 const PAGE = 25;
@@ -57,9 +57,7 @@ async function holders(box, token, query, decimals) {
     ['Raw units', (x) => h('span', { 'data-testid': 'holder-raw' }, groupDigits(x.balance)), { class: 'num raw' }],
     ['Label', (x) => x.label ?? ''],
   ], page.items, { empty: 'no holder', testid: 'holders-table' });
-  const nav = h('p', { class: 'pager' },
-    cursor ? h('a', { href: link(['token', token], base), 'data-testid': 'holders-first' }, '« first page') : null, cursor ? ' ' : null,
-    page.next_cursor ? h('a', { href: link(['token', token], { ...base, cursor: page.next_cursor }), 'data-testid': 'holders-next' }, 'next page »') : null);
+  const nav = pager(['token', token], base, cursor, page.next_cursor, 'holders');
   fill(box, downloads, rows, nav);
 }
 

@@ -1,7 +1,7 @@
 // The tokens view (#/tokens?order=holders|transfers&cursor=...): the token list a page at a
 // time, and a search box that opens a token or an account by address.
 import { get, groupDigits, formatAmount, isAddress } from './api.js';
-import { h, fill, table, link, section, failure } from './dom.js';
+import { h, fill, table, link, pager, section, failure } from './dom.js';
 
 const PAGE = 25;
 
@@ -71,10 +71,7 @@ export async function tokensView(main, query) {
       ['Transfers', (t) => groupDigits(String(t.transfers)), { class: 'num' }],
       ['Supply', (t) => formatAmount(t.indexed_supply, t.decimals, { maxFraction: 4 }), { class: 'num' }],
     ], page.items, { empty: 'no token indexed yet', testid: 'tokens-table' });
-    const nav = h('p', { class: 'pager' },
-      cursor ? h('a', { href: link(['tokens'], { order }), 'data-testid': 'first-page' }, '« first page') : null,
-      cursor ? ' ' : null,
-      page.next_cursor ? h('a', { href: link(['tokens'], { order, cursor: page.next_cursor }), 'data-testid': 'next-page' }, 'next page »') : null);
+    const nav = pager(['tokens'], { order }, cursor, page.next_cursor, 'tokens');
     fill(body, h('p', { class: 'note' }, `as of block ${groupDigits(String(page.block))}`), rows, nav);
   } catch (e) {
     fill(body, failure(e));
