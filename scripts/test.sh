@@ -32,6 +32,7 @@ echo "== npm packages for the e2e tests (anvil, solc, OpenZeppelin)"
 scripts/web-deps.sh
 
 summary=()
+recap=()
 failed=0
 last_rc=0
 # stage NAME COMMAND...: runs it, records the result and the wall time.
@@ -46,6 +47,15 @@ stage() {
   [ "$rc" -eq 0 ] || { result="FAILED (exit $rc)"; failed=1; }
   summary+=("$(printf '%-28s %5d s  %s' "$name" "$secs" "$result")")
   return 0
+}
+# recap_ctest DIR: after a failed ctest stage, keep its failed tests and their "not ok" lines for the
+# end of the output, where a log cut in the middle still shows them.
+recap_ctest() {
+  local tmp=$1/Testing/Temporary
+  [ -s "$tmp/LastTestsFailed.log" ] || return 0
+  recap+=("failed in $1: $(cut -d: -f2- "$tmp/LastTestsFailed.log" | paste -sd, -)")
+  [ -f "$tmp/LastTest.log" ] || return 0
+  while IFS= read -r line; do recap+=("  $line"); done < <(grep -E '^(not ok|\[[a-z0-9-]+\] failed:)' "$tmp/LastTest.log" | cut -c1-400 | head -40)
 }
 # After a build stage: stop when that build failed (a failed test stage before it does not stop the run).
 abort_on_build_failure() {
@@ -66,12 +76,14 @@ if has release; then
   abort_on_build_failure
   echo "== tests (unit + e2e)"
   stage "release ctest" bash -c 'cd build && ctest --output-on-failure -j2 "$@"' ctest "$@"
+  [ "$last_rc" -eq 0 ] || recap_ctest build
 fi
 if has asan; then
   echo "== unit tests under ASan + UBSan (build-asan/)"
   stage "asan build" scripts/build-preset.sh asan
   abort_on_build_failure
   stage "asan ctest" ctest --preset asan
+  [ "$last_rc" -eq 0 ] || recap_ctest build-asan
 fi
 if has fuzz; then
   echo "== fuzz smoke: every fuzz/ target for ${FUZZ_SECONDS:-6} s (build-fuzz/)"
@@ -84,5 +96,6 @@ fi
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
+[ "${#recap[@]}" -eq 0 ] || printf '%s\n' "${recap[@]}"
 [ "$failed" -eq 0 ] || { echo "test.sh: some stages failed" >&2; exit 1; }
 echo "test.sh: every stage passed"
