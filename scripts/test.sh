@@ -48,14 +48,14 @@ stage() {
   summary+=("$(printf '%-28s %5d s  %s' "$name" "$secs" "$result")")
   return 0
 }
-# recap_ctest DIR: after a failed ctest stage, keep its failed tests and their "not ok" lines for the
+# recap_ctest DIR: after a failed ctest stage, keep its failed tests and their FAIL lines for the
 # end of the output, where a log cut in the middle still shows them.
 recap_ctest() {
   local tmp=$1/Testing/Temporary
   [ -s "$tmp/LastTestsFailed.log" ] || return 0
   recap+=("failed in $1: $(cut -d: -f2- "$tmp/LastTestsFailed.log" | paste -sd, -)")
   [ -f "$tmp/LastTest.log" ] || return 0
-  while IFS= read -r line; do recap+=("  $line"); done < <(grep -E '^(not ok|\[[a-z0-9-]+\] failed:)' "$tmp/LastTest.log" | cut -c1-400 | head -40)
+  while IFS= read -r line; do recap+=("  $line"); done < <(awk '/^FAIL - /{n=4; print; next} n>0 && /^       /{n--; print; next} {n=0} /^\[[a-z0-9-]+\] failed:|FAILED:$/' "$tmp/LastTest.log" | cut -c1-400 | head -60)
 }
 # After a build stage: stop when that build failed (a failed test stage before it does not stop the run).
 abort_on_build_failure() {
