@@ -47,7 +47,41 @@ storage::Ranking storage_ranking(TokenOrder order) {
 // data routes also have a head, their path addresses and (token routes) the
 // token's stats.
 
+// One token's row of the token list, or none when it left the store.
+void push_token_row(const storage::View& v, const Labels::Snapshot& labels, const Address& t,
+                    Page& page) {
+    if (auto s = v.token_stats(t)) {
+        const Balance circulating = circulating_supply(v, labels, t, *s, std::nullopt);
+        page.rows.push_back(token_row(t, *s, v.token_meta(t), circulating));
+    }
+}
+
+// ?symbol=PREFIX: the tokens whose symbol starts with it (ASCII
+// case-insensitive), by symbol then address.
+Response serve_token_search(Call& c, const std::string& prefix) {
+    if (c.q.get("order")) {
+        return c.fail({400, "bad_parameter",
+                       "order does not apply with symbol: matches come by symbol, then address"});
+    }
+    if (storage::fold_symbol(prefix).size() != prefix.size() || prefix.empty()) {
+        return c.fail({400, "bad_symbol",
+                       "symbol must be 1 to " + std::to_string(storage::kSymbolKeyMax) +
+                           " bytes without NUL"});
+    }
+    const Labels::Snapshot labels = c.labels;
+    return list_answer(
+        c, ListSpec{kTokenColumns, PositionKind::kSymbol,
+                    [prefix, labels](const storage::View& v, const std::optional<Position>& after,
+                                     size_t limit) {
+                        Page page;
+                        for (const auto& t : v.tokens_by_symbol(prefix, after, limit, page.next))
+                            push_token_row(v, labels, t, page);
+                        return page;
+                    }});
+}
+
 Response serve_tokens(Call& c) {
+    if (const std::string* symbol = c.q.get("symbol")) return serve_token_search(c, *symbol);
     auto order = c.q.token_order();
     if (failed(order)) return c.fail(std::get<ApiError>(order));
     const storage::Ranking ranking = storage_ranking(std::get<TokenOrder>(order));
@@ -57,13 +91,8 @@ Response serve_tokens(Call& c) {
                     [ranking, labels](const storage::View& v, const std::optional<Position>& after,
                                       size_t limit) {
                         Page page;
-                        for (const auto& t : v.tokens_ranked(ranking, after, limit, page.next)) {
-                            if (auto s = v.token_stats(t)) {
-                                const Balance circulating =
-                                    circulating_supply(v, labels, t, *s, std::nullopt);
-                                page.rows.push_back(token_row(t, *s, v.token_meta(t), circulating));
-                            }
-                        }
+                        for (const auto& t : v.tokens_ranked(ranking, after, limit, page.next))
+                            push_token_row(v, labels, t, page);
                         return page;
                     }});
 }
@@ -269,7 +298,7 @@ std::vector<RouteSpec> make_route_table() {
         {"/v1/status", Needs::kStatus, {}, serve_status, {}},
         {"/v1/tokens",
          Needs::kData,
-         {"limit", "cursor", "order", "format", "columns"},
+         {"limit", "cursor", "order", "symbol", "format", "columns"},
          serve_tokens,
          {}},
         {"/v1/series",

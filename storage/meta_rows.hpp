@@ -35,6 +35,9 @@ namespace erc20::storage {
 ///   "token_queue_rollback": u64, the lowest target of the rollbacks whose
 ///                      undone supply readings the metadata worker has not yet
 ///                      queued again (0: every block); absent: none
+///   "token_symbols"  : empty; present once token_symbols holds the symbol of
+///                      every token_meta row (a database of an older version
+///                      is scanned once to fill it)
 inline constexpr std::string_view kMeta{"meta"};
 
 inline constexpr std::string_view kKeySchema{"schema_version"};
@@ -49,6 +52,7 @@ inline constexpr std::string_view kKeyTokenBackfill{"token_backfill"};
 inline constexpr std::string_view kKeyLogLimit{"log_limit"};
 inline constexpr std::string_view kKeyTokenQueue{"token_queue"};
 inline constexpr std::string_view kKeyTokenQueueRollback{"token_queue_rollback"};
+inline constexpr std::string_view kKeyTokenSymbols{"token_symbols"};
 
 inline constexpr size_t kCursorValueSize = kBlockNumSize + kHashSize;
 inline constexpr size_t kTotalsValueSize = size_t{2} * 8;

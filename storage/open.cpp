@@ -106,7 +106,8 @@ rocksdb::DBOptions make_db_options(const std::string& path, const StoreOptions& 
 bool scanned(size_t c) {
     return c == kCfTransfers || c == kCfTokenTransfers || c == kCfAccountTransfers ||
            c == kCfBalanceHistory || c == kCfHolders || c == kCfAccountTokens ||
-           c == kCfTokenRank || c == kCfBlockTimes || c == kCfRankedHistory || c == kCfTokenBlocks;
+           c == kCfTokenRank || c == kCfBlockTimes || c == kCfRankedHistory ||
+           c == kCfTokenBlocks || c == kCfTokenSymbols;
 }
 
 // Families whose keys start with the block number, so a backfill's batches
@@ -229,6 +230,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     check_schema(*impl, options.read_only);
     if (!options.read_only) {
         reset_ingest_dir(impl->ingest_dir);
+        impl->build_symbols();
         impl->raise_triggers_over_debt(false);  // debt of a backfill stopped before it was paid
     }
     return std::unique_ptr<Store>(new Store(std::move(impl)));

@@ -36,6 +36,8 @@ bool valid(Position::Kind kind, std::string_view p) {
         case Position::Kind::kIndex:
         case Position::Kind::kBlock:
             return p.size() == 8;
+        case Position::Kind::kSymbol:
+            return valid_symbol_key(p);
     }
     return false;
 }

@@ -25,6 +25,7 @@ class Position {
         kToken,     // View::account_tokens: the last token
         kIndex,     // an index into a list the caller holds
         kBlock,     // View::balance_changes: the last block (8)
+        kSymbol,    // View::tokens_by_symbol: a token_symbols key
     };
 
     [[nodiscard]] static Position of_transfer(BlockNum block_num, uint32_t log_index);

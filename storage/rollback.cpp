@@ -142,6 +142,10 @@ void RollbackPlan::write_tokens(Writes& wb, Totals& totals, RollbackResult& resu
         undo_token_blocks(*blocks, wb, token);
         if (s.transfers == 0) {
             d_.write_stats(wb, token, before, std::nullopt);
+            if (auto m = d_.get_row(ro_, kCfTokenMeta, token_key(token), decode_token_meta)) {
+                const std::string symbol = symbol_key(m->symbol.value_or(""), token);
+                if (!symbol.empty()) wb.Delete(kCfTokenSymbols, slice(symbol));
+            }
             wb.Delete(kCfTokenMeta, slice(token_key(token)));
             totals.tokens -= 1;
             result.tokens_removed += 1;

@@ -7,7 +7,8 @@
 //   chain_rows.hpp    headers, block_times, transfers, token_transfers, account_transfers,
 //                     chain_activity
 //   balance_rows.hpp  balances, holders, balance_history, account_tokens
-//   token_rows.hpp    token_stats, token_blocks, token_meta, token_rank, token_queue
+//   token_rows.hpp    token_stats, token_blocks, token_meta, token_symbols, token_rank,
+//                     token_queue
 //   ranked_rows.hpp   history_epochs, ranked_history (holders at past blocks)
 //   keys.hpp          the key shapes they share, with their named sizes
 //
@@ -35,7 +36,8 @@ namespace erc20::storage {
 
 /// 2: balances carry their last change's block; history_epochs and ranked_history.
 /// 3: token_blocks; block_times of every block, not only those with transfers.
-/// 4: chain_activity.
+/// 4: chain_activity. (token_symbols came later without a new version: it is
+/// built from token_meta when a database without it is opened.)
 inline constexpr uint32_t kSchemaVersion = 4;
 
 /// The column families, as indexes into the store's handles.
@@ -59,14 +61,15 @@ enum Cf : size_t {
     kCfRankedHistory,
     kCfTokenBlocks,
     kCfChainActivity,
+    kCfTokenSymbols,
     kCfCount
 };
 
 inline constexpr std::array<std::string_view, kCfCount> kCfNames{
-    "default",         kMeta,      kHeaders,    kBlockTimes,     kTransfers,     kTokenTransfers,
-    kAccountTransfers, kBalances,  kHolders,    kBalanceHistory, kTokenStats,    kTokenMeta,
-    kAccountTokens,    kTokenRank, kTokenQueue, kHistoryEpochs,  kRankedHistory, kTokenBlocks,
-    kChainActivity,
+    "default",         kMeta,         kHeaders,    kBlockTimes,     kTransfers,     kTokenTransfers,
+    kAccountTransfers, kBalances,     kHolders,    kBalanceHistory, kTokenStats,    kTokenMeta,
+    kAccountTokens,    kTokenRank,    kTokenQueue, kHistoryEpochs,  kRankedHistory, kTokenBlocks,
+    kChainActivity,    kTokenSymbols,
 };
 
 }  // namespace erc20::storage

@@ -158,7 +158,8 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
     // current when its balance changed).
     std::map<std::string, std::string> intervals;
     for (size_t c = 0; c < kCfCount; ++c) {
-        if (((c == kCfTokenMeta || c == kCfTokenQueue) && !with_token_meta) ||
+        if (((c == kCfTokenMeta || c == kCfTokenSymbols || c == kCfTokenQueue) &&
+             !with_token_meta) ||
             c == kCfHistoryEpochs)
             continue;
         std::unique_ptr<rocksdb::Iterator> it(

@@ -349,6 +349,14 @@ class View {
     /// Tokens in address order after `after`.
     std::vector<Address> tokens(std::optional<Address> after, size_t limit) const;
 
+    /// Tokens whose symbol starts with `prefix` (compared as fold_symbol
+    /// folds both: ASCII case-insensitive), by folded symbol then address,
+    /// after position `after` (none: from the first); `next` as in holders().
+    /// REQUIRES: `after`, when given, is of Position::Kind::kSymbol.
+    std::vector<Address> tokens_by_symbol(std::string_view prefix,
+                                          const std::optional<Position>& after, size_t limit,
+                                          std::optional<Position>& next) const;
+
     /// Tokens ranked by holders or transfers descending, ties by address
     /// ascending, after position `after` (none: from the top); `next` as in
     /// holders().

@@ -154,6 +154,13 @@ struct Store::Impl {
     /// be off the chain (meta row token_queue_rollback, the lowest target).
     /// REQUIRES: meta_mutex held.
     void mark_rollback(Writes& wb, const std::optional<Cursor>& to) const;
+    /// Moves the token's token_symbols row from its stored metadata's symbol
+    /// to `symbol`, in `batch`.
+    void put_symbol(rocksdb::WriteBatch& batch, const rocksdb::ReadOptions& ro,
+                    const Address& token, const std::optional<std::string>& symbol) const;
+    /// Fills token_symbols from token_meta once (meta row token_symbols).
+    /// REQUIRES: the store opened for writing, no other thread using it.
+    void build_symbols();
     /// The test seam before a commit point: throws the injected failure.
     void inject(CommitPoint p, std::string_view what) const;
     /// In bulk mode, a family whose level 0 grew to kBulkMaxL0Files

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include "storage/store_impl.hpp"
 
@@ -63,11 +64,51 @@ bool Store::put_token_meta(const Address& token, const TokenMeta& meta, bool ful
         check(
             batch.Put(d.cf(kCfTokenMeta), slice(token_key(token)), slice(encode_token_meta(meta))),
             "batch put");
+        d.put_symbol(batch, ro, token, meta.symbol);
         check(batch.Put(d.cf(kCfMeta), slice(kKeyMetaVersion), slice(d.next_meta_version(ro))),
               "batch put");
     }
     check(d.db->Write(rocksdb::WriteOptions(), &batch), "write token metadata");
     return true;
+}
+
+// The token's token_symbols row follows its metadata: the old symbol's row
+// goes, the new one's comes.
+void Store::Impl::put_symbol(rocksdb::WriteBatch& batch, const rocksdb::ReadOptions& ro,
+                             const Address& token, const std::optional<std::string>& symbol) const {
+    const auto old = get_row(ro, kCfTokenMeta, token_key(token), decode_token_meta);
+    const std::string old_key = old ? symbol_key(old->symbol.value_or(""), token) : std::string();
+    const std::string new_key = symbol_key(symbol.value_or(""), token);
+    if (old_key == new_key) return;
+    if (!old_key.empty()) check(batch.Delete(cf(kCfTokenSymbols), slice(old_key)), "batch delete");
+    if (!new_key.empty()) check(batch.Put(cf(kCfTokenSymbols), slice(new_key), {}), "batch put");
+}
+
+// Once per database: the symbol rows of the metadata written before
+// token_symbols existed, a chunk of token_meta per write.
+void Store::Impl::build_symbols() {
+    if (get(rocksdb::ReadOptions(), kCfMeta, kKeyTokenSymbols)) return;
+    constexpr size_t kChunk = 10000;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), cf(kCfTokenMeta)));
+    size_t rows = 0;
+    it->SeekToFirst();
+    for (bool done = false; !done;) {
+        rocksdb::WriteBatch batch;
+        for (size_t n = 0; it->Valid() && n < kChunk; it->Next(), ++n, ++rows) {
+            const std::string_view key = view_of(it->key());
+            if (key.size() != kTokenKeySize) corrupt_row(kCfTokenMeta, key, path);
+            const auto m =
+                decoded(decode_token_meta(view_of(it->value())), kCfTokenMeta, key, path);
+            const std::string k = symbol_key(m.symbol.value_or(""), get_fixed<Address>(key, 0));
+            if (!k.empty()) check(batch.Put(cf(kCfTokenSymbols), slice(k), {}), "batch put");
+        }
+        check(it->status(), "scan token metadata");
+        done = !it->Valid();
+        if (done) check(batch.Put(cf(kCfMeta), slice(kKeyTokenSymbols), {}), "batch put");
+        check(db->Write(rocksdb::WriteOptions(), &batch), "write token symbols");
+    }
+    if (rows > 0) spdlog::info("token symbols indexed for search: {} tokens", rows);
 }
 
 MetadataTasks Store::metadata_tasks(const std::optional<MetadataTask>& after, size_t limit,

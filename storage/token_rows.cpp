@@ -141,6 +141,30 @@ std::optional<MetadataTask> decode_metadata_task(std::string_view key, std::stri
     return t;
 }
 
+std::string fold_symbol(std::string_view symbol) {
+    symbol = symbol.substr(0, std::min(symbol.find('\0'), kSymbolKeyMax));
+    std::string out(symbol);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
+std::string symbol_key(std::string_view symbol, const Address& token) {
+    std::string k = fold_symbol(symbol);
+    if (k.empty()) return k;
+    k.push_back('\0');
+    put_bytes(k, token.bytes);
+    return k;
+}
+
+bool valid_symbol_key(std::string_view key) {
+    if (key.size() < 2 + kAddressSize || key.size() > kSymbolKeyMax + 1 + kAddressSize)
+        return false;
+    const std::string_view symbol = key.substr(0, key.size() - kAddressSize - 1);
+    return key[symbol.size()] == '\0' && symbol.find('\0') == std::string_view::npos;
+}
+
 std::string token_rank_key(Ranking ranking, uint64_t count, const Address& token) {
     std::string k(1, static_cast<char>(ranking));
     append_be64(k, ~count);

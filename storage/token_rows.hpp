@@ -62,6 +62,27 @@ std::string metadata_task_key(bool full, const Address& token);
 std::string encode_metadata_task(const MetadataTask& t);
 std::optional<MetadataTask> decode_metadata_task(std::string_view key, std::string_view value);
 
+/// Tokens by symbol, for a search by symbol prefix: one row per token whose
+/// metadata has a non-empty symbol, written with the metadata (put_token_meta)
+/// and deleted with it (rollback). A database made before this family was
+/// added gets its rows from token_meta once, when it is opened for writing
+/// (meta row "token_symbols").
+///   key   : folded symbol (1..64) | 0x00 | token (20), see symbol_key, fold_symbol
+///   value : empty
+inline constexpr std::string_view kTokenSymbols{"token_symbols"};
+inline constexpr size_t kSymbolKeyMax = 64;
+/// A symbol as the search compares it: ASCII letters lower-cased, cut at the
+/// first NUL and at kSymbolKeyMax bytes (other bytes, UTF-8 included, as they are).
+std::string fold_symbol(std::string_view symbol);
+/// The row of a token's symbol; empty when the folded symbol is.
+std::string symbol_key(std::string_view symbol, const Address& token);
+/// Whether `key` is a well-formed token_symbols key.
+bool valid_symbol_key(std::string_view key);
+/// The token of a token_symbols key. REQUIRES: valid_symbol_key(key).
+inline Address symbol_key_token(std::string_view key) {
+    return get_fixed<Address>(key, key.size() - kAddressSize);
+}
+
 /// Tokens ranked by holders and by transfers, descending, ties by address.
 ///   key   : ranking (1: 'h' holders, 't' transfers, see Ranking) | ~count (8) | token (20)
 ///   value : empty

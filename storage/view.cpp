@@ -282,6 +282,29 @@ std::vector<Address> View::tokens_ranked(Ranking ranking, const std::optional<Po
     return out;
 }
 
+std::vector<Address> View::tokens_by_symbol(std::string_view prefix,
+                                            const std::optional<Position>& after, size_t limit,
+                                            std::optional<Position>& next) const {
+    std::vector<Address> out;
+    next.reset();
+    const std::string folded = fold_symbol(prefix);
+    auto ro = snapshot_options(snapshot_);
+    std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(ro, store_->cf(kCfTokenSymbols)));
+    seek_after(*it, after ? after->bytes(Position::Kind::kSymbol) : folded, after.has_value());
+    std::string last;
+    for (; it->Valid() && out.size() < limit; it->Next()) {
+        if (!starts_with(it->key(), folded)) break;
+        const std::string_view key = view_of(it->key());
+        if (!valid_symbol_key(key)) corrupt_row(kCfTokenSymbols, key, store_->path);
+        out.push_back(symbol_key_token(key));
+        last.assign(key);
+    }
+    check(it->status(), "scan token symbols");
+    if (out.size() == limit && it->Valid() && starts_with(it->key(), folded))
+        next = Position(Position::Kind::kSymbol, std::move(last));
+    return out;
+}
+
 std::vector<Address> View::account_tokens(const Address& account, std::optional<Address> after,
                                           size_t limit) const {
     std::vector<Address> out;

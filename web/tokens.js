@@ -1,24 +1,38 @@
 // The tokens view (#/tokens?order=holders|transfers&cursor=...): the token list a page at a
-// time, and a search box that opens a token or an account by address.
+// time, and a search box that opens a token or an account by address, or finds tokens by symbol.
 import { get, groupDigits, formatAmount, isAddress } from './api.js';
 import { h, fill, table, link, pager, section, failure } from './dom.js';
 
 const PAGE = 25;
 
-// A symbol is looked up among the tokens with most holders: one page of the token list, so the
-// cost is bounded (the API has no symbol index yet).
-const SYMBOL_SCOPE = 1000;
+const HITS = 20;
 
-/** Tokens of the first SYMBOL_SCOPE by holders whose symbol starts with `q` (case-insensitive). */
-async function bySymbol(q) {
-  const page = await get('/v1/tokens', { order: 'holders', limit: SYMBOL_SCOPE });
-  const want = q.toLowerCase();
-  return page.items.filter((t) => (t.symbol ?? '').toLowerCase().startsWith(want));
+/** A page of the tokens whose symbol starts with `q` (the API's symbol search, case-insensitive). */
+function bySymbol(q, cursor) {
+  return get('/v1/tokens', { symbol: q, limit: HITS, cursor, columns: 'address,name,symbol,holders' });
+}
+
+/** The list of symbol hits, with a button for the next page while there is one. */
+function hitList(found, q, page) {
+  const more = page.next_cursor ? h('button', { type: 'button', 'data-testid': 'search-more' }, 'more') : null;
+  const list = h('ul', {}, page.items.map((t) => h('li', {},
+    h('a', { href: link(['token', t.address]), 'data-testid': 'search-hit' }, t.symbol), ' ', t.name ?? '', ' ',
+    h('span', { class: 'mono note' }, t.address), ' ', h('span', { class: 'note' }, `${groupDigits(String(t.holders))} holders`))));
+  fill(found, list, more);
+  more?.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      hitList(found, q, await bySymbol(q, page.next_cursor));
+    } catch (e) {
+      fill(found, failure(e));
+    }
+  });
 }
 
 /**
  * The search box: a token's address opens its page, an account's its page; a symbol opens the
- * token when one of the SYMBOL_SCOPE tokens with most holders has it, else lists the candidates.
+ * token when exactly one token has it, else lists the tokens whose symbol starts with it (exact
+ * ones first), a page at a time.
  */
 export function searchBox() {
   const input = h('input', { type: 'search', name: 'q', placeholder: 'address (0x…) or symbol', 'aria-label': 'search', 'data-testid': 'search-input', size: '46' });
@@ -33,11 +47,11 @@ export function searchBox() {
     if (!q) return;
     try {
       if (!isAddress(q)) {
-        const hits = await bySymbol(q);
-        const exact = hits.filter((t) => t.symbol.toLowerCase() === q.toLowerCase());
+        const page = await bySymbol(q);
+        const exact = page.items.filter((t) => t.symbol.toLowerCase() === q.toLowerCase());
         if (exact.length === 1) location.hash = link(['token', exact[0].address]);
-        else if (!hits.length) note.textContent = ` no symbol starting with "${q}" among the ${SYMBOL_SCOPE} tokens with most holders; an address finds any token`;
-        else fill(found, h('ul', {}, hits.slice(0, 20).map((t) => h('li', {}, h('a', { href: link(['token', t.address]), 'data-testid': 'search-hit' }, t.symbol), ' ', t.name ?? '', ' ', h('span', { class: 'mono note' }, t.address)))));
+        else if (!page.items.length) note.textContent = ` no token's symbol starts with "${q}" (an address finds any token or account)`;
+        else hitList(found, q, page);
         return;
       }
       const a = q.toLowerCase();

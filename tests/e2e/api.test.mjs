@@ -58,6 +58,18 @@ async function truthAt(url, block) {
 }
 
 /** balanceOf by eth_call at `block`; a token not deployed yet at that block answers "0x": 0. */
+// symbol() of each token at the node's latest block, as a string (null where the call fails or
+// answers no ABI string).
+async function chainSymbols(url, tokens) {
+  const res = await rpcBatch(url, tokens.map((t) => ['eth_call', [{ to: t, data: '0x95d89b41' }, 'latest']]), { raw: true });
+  return res.map((r) => {
+    const raw = Buffer.from((r.result ?? '0x').slice(2), 'hex');
+    if (raw.length < 64) return null;
+    const n = Number(raw.readBigUInt64BE(56));
+    return raw.length >= 64 + n ? raw.subarray(64, 64 + n).toString('utf8') : null;
+  });
+}
+
 async function balancesAt(url, token, holders, block) {
   const res = await rpcBatch(url, holders.map((a) => ['eth_call', [{ to: token, data: calldata('TestToken', 'balanceOf', [a]) }, hex(block)]]));
   return res.map((r) => (r === '0x' ? 0n : BigInt(r)));
@@ -355,6 +367,35 @@ try {
     const j = await apiOk(port, '/v1/tokens?order=transfers');
     deepEqualWithPath(j.items.map(tokenAddressOf), rankTokens(truth, 'transfers'));
     for (const it of j.items) deepEqualWithPath(it, details[it.address]);
+  });
+  await h.check('/v1/tokens?symbol=: the tokens whose symbol (symbol() on the chain) starts with it, any case, by symbol then address, paged', async () => {
+    const symbols = await chainSymbols(url, allTokens);
+    allTokens.forEach((t, i) => { if (symbols[i] !== null) assert.equal(details[t].symbol, symbols[i], `${t} symbol`); });
+    const bySymbol = allTokens.map((t) => ({ t, s: details[t].symbol })).filter((x) => x.s);
+    assert.ok(bySymbol.length >= 5, 'tokens with a symbol');
+    const fold = (x) => x.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    const expected = (q) => bySymbol.filter((x) => fold(x.s).startsWith(fold(q)))
+      .sort((a, b) => (fold(a.s) < fold(b.s) ? -1 : fold(a.s) > fold(b.s) ? 1 : a.t < b.t ? -1 : 1)).map((x) => x.t);
+    const queries = new Set(['t', 'T', 'x-none']);
+    for (const { s } of bySymbol) {
+      queries.add(s);
+      queries.add(s.slice(0, 2));
+      queries.add(s.replace(/[a-zA-Z]/g, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())));
+    }
+    for (const q of queries) {
+      const page = await apiOk(port, `/v1/tokens?symbol=${encodeURIComponent(q)}&limit=1000`);
+      assert.equal(page.block, head);
+      assert.deepEqual(page.items.map(tokenAddressOf), expected(q), `symbol=${q}`);
+      for (const it of page.items) deepEqualWithPath(it, details[it.address]);
+      const walk = await allPages(port, `/v1/tokens?symbol=${encodeURIComponent(q)}&limit=1`);
+      assert.deepEqual(walk.items.map(tokenAddressOf), expected(q), `symbol=${q} a page at a time`);
+    }
+    const csv = parseCsv((await api(port, '/v1/tokens?symbol=t&format=csv&columns=address,symbol')).text);
+    assert.deepEqual(csv.slice(1).map((r) => r[0]), expected('t'));
+    await expectError(port, '/v1/tokens?symbol=', 400, /bad_symbol/);
+    await expectError(port, '/v1/tokens?symbol=a%00b', 400, /bad_symbol/);
+    await expectError(port, `/v1/tokens?symbol=${'x'.repeat(65)}`, 400, /bad_symbol/);
+    await expectError(port, '/v1/tokens?symbol=t&order=holders', 400, /bad_parameter/);
   });
   await h.check('/v1/tokens paging limit=1 in both orders == one page; each page carries the same block', async () => {
     for (const order of ['holders', 'transfers']) {
