@@ -16,45 +16,7 @@ namespace erc20::config {
 namespace po = boost::program_options;
 namespace {
 
-// Every option: name, default (as text), help. All are read as text and
-// validated here, so that "-1" never wraps into a huge unsigned number.
-const std::vector<OptionSpec> kOptions{
-    {"rpc-url", "http://127.0.0.1:8545", "JSON-RPC URL of the Ethereum node"},
-    {"db", "./data", "RocksDB folder (created if missing)"},
-    {"listen", "127.0.0.1:8547", "HOST:PORT of the HTTP query API"},
-    {"start-block", "0", "first block to index in a new database"},
-    {"confirmations", "0", "stay this many blocks behind the node's head"},
-    {"poll-interval-ms", "2000", "how often to ask the node for new blocks once at the head"},
-    {"reorg-window", "256", "recent block hashes kept to detect and undo reorgs"},
-    {"tokens", "", "comma-separated token addresses to index (default: every token)"},
-    {"admin-token-file", "", "file holding the admin API bearer token (admin API off unless set)"},
-    {"cors-origin", "",
-     "an origin (scheme://host[:port], or *) whose browser pages may read the query API; "
-     "repeatable or comma-separated; never the admin API",
-     true},
-    {"labels", "",
-     "CSV file of address labels (header token,address,category,label; token * for every "
-     "token), re-read on SIGHUP"},
-    {"non-circulating", "burn,treasury,team,vesting,locked,reserve",
-     "label categories whose balances are out of circulating_supply (comma-separated; empty: "
-     "none)"},
-    {"log-level", "info", "trace, debug, info, warn or error"},
-    {"log-format", "text", "text or json"},
-    {"max-range", "2000", "most blocks per eth_getLogs request (shrinks when the node refuses)"},
-    {"fetch-workers", "4", "block ranges fetched in parallel during backfill"},
-    {"rpc-timeout-ms", "30000", "timeout of one JSON-RPC call"},
-    {"rpc-max-backoff-ms", "30000",
-     "longest wait between retries of a failed call (exponential with jitter from 200 ms)"},
-    {"ready-max-lag", "64", "/readyz answers 503 while the lag exceeds this many blocks"},
-    {"cache-mb", "256", "RocksDB block cache, MiB"},
-    {"query-cache-mb", "64", "the API's distribution answers and flows lists, MiB; 0: none"},
-    {"memtable-mb", "256", "RocksDB write buffers of all column families together, MiB"},
-    {"write-batch-mb", "128",
-     "during backfill, consecutive ranges are written together in batches of up to this many MiB"},
-    {"ingest-min-transfers", "20000",
-     "a batch of at least this many transfers is written as table files ingested into RocksDB "
-     "instead of through its memtables"},
-};
+const std::span<const OptionSpec> kOptions = option_table();
 
 std::string env_name(const std::string& option) {
     std::string s = "ERC20_INDEXER_";
@@ -132,7 +94,25 @@ const IntegerOption kIntegerOptions[] = {
     {"memtable-mb", &Settings::memtable_mb, 16, 1'048'576},
     {"write-batch-mb", &Settings::write_batch_mb, 1, 65'536},
     {"ingest-min-transfers", &Settings::ingest_min_transfers, 1, 1'000'000'000},
+    {"rate-burst", &Settings::rate_burst, 0, 1'000'000},
+    {"max-expensive-concurrency", &Settings::max_expensive, 0, 1024},
+    {"max-connections", &Settings::max_connections, 1, 1'000'000},
+    {"max-connections-per-peer", &Settings::max_connections_per_peer, 1, 1'000'000},
+    {"write-timeout-ms", &Settings::write_timeout_ms, 100, 3'600'000},
 };
+
+// --rate-limit: N/s or N/min (N from 1 to 10^6), or empty for none.
+double parse_rate(const std::string& value) {
+    if (value.empty()) return 0;
+    const auto slash = value.find('/');
+    const std::string unit = slash == std::string::npos ? "" : value.substr(slash + 1);
+    if (unit != "s" && unit != "min") {
+        throw ConfigError("invalid value '" + value +
+                          "' for --rate-limit: expected N/s or N/min, e.g. 20/s");
+    }
+    const auto n = static_cast<double>(number("rate-limit", value.substr(0, slash), 1, 1'000'000));
+    return unit == "s" ? n : n / 60;
+}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -214,6 +194,13 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
         s.tokens = parse_address_list(name, value);
     } else if (name == "admin-token-file") {
         s.admin_token_file = value;
+    } else if (name == "read-token-file") {
+        s.read_token_file = value;
+    } else if (name == "public") {
+        check_one_of(name, value, {"true", "false"}, "true or false");
+        s.public_api = value == "true";
+    } else if (name == "rate-limit") {
+        s.rate_limit_per_s = parse_rate(value);
     } else if (name == "cors-origin") {
         s.cors_origins = parse_cors_origins(value);
     } else if (name == "labels") {
@@ -231,8 +218,6 @@ void apply(const std::string& name, const std::string& value, Settings& s) {
 }
 
 }  // namespace
-
-std::span<const OptionSpec> option_table() { return kOptions; }
 
 Settings::Settings() {
     for (const auto& o : kOptions) {
@@ -379,6 +364,10 @@ po::options_description describe(const CommandSpec& spec, bool parsing) {
         if (o.repeatable) {
             desc.add_options()(
                 o.name, po::value<std::vector<std::string>>()->composing()->value_name(shown),
+                o.help);
+        } else if (o.implicit != nullptr) {
+            desc.add_options()(
+                o.name, po::value<std::string>()->implicit_value(o.implicit)->value_name(shown),
                 o.help);
         } else {
             desc.add_options()(o.name, po::value<std::string>()->value_name(shown), o.help);

@@ -32,6 +32,8 @@ struct OptionSpec {
     /// Given more than once (command line, or file keys), the values add up,
     /// as a comma-separated list does.
     bool repeatable{false};
+    /// The value of the option given without one on the command line (`--public`).
+    const char* implicit{nullptr};
 };
 
 /// The one table of option defaults: Settings{} holds these values, --help
@@ -54,6 +56,14 @@ struct Settings {
     uint64_t reorg_window{0};
     std::vector<Address> tokens;   // empty: every token
     std::string admin_token_file;  // empty: admin API off
+    std::string read_token_file;   // empty: the read routes are open
+    bool public_api{false};        // an open API off loopback on purpose
+    double rate_limit_per_s{0};    // per client; 0: none
+    uint64_t rate_burst{0};        // 0: one second's worth of rate_limit_per_s
+    uint64_t max_expensive{0};     // 0: the HTTP threads minus one
+    uint64_t max_connections{0};
+    uint64_t max_connections_per_peer{0};
+    uint64_t write_timeout_ms{0};
     /// Origins whose pages may read the API ("*" or scheme://host[:port],
     /// lowercased); empty: no CORS.
     std::vector<std::string> cors_origins;

@@ -287,3 +287,31 @@ TEST_CASE("each command's --help lists only the options it uses", "[config][help
                           Catch::Contains("--memtable-mb") && Catch::Contains("run"));
     }
 }
+
+TEST_CASE("access options: --public alone or with a value, rates per second or minute",
+          "[config][access]") {
+    const auto none = parse_run_options({}, env_of({})).settings;
+    CHECK_FALSE(none.public_api);
+    CHECK(none.rate_limit_per_s == 0);
+    CHECK(none.max_connections == 512);
+    CHECK(none.max_connections_per_peer == 64);
+    CHECK(none.write_timeout_ms == 30000);
+    CHECK(parse_run_options({"--public"}, env_of({})).settings.public_api);
+    CHECK_FALSE(parse_run_options({"--public=false"}, env_of({})).settings.public_api);
+    CHECK(parse_run_options({}, env_of({{"ERC20_INDEXER_PUBLIC", "true"}})).settings.public_api);
+    CHECK_THROWS_WITH(parse_run_options({"--public=yes"}, env_of({})),
+                      Catch::Contains("--public") && Catch::Contains("true or false"));
+    const auto rated =
+        parse_run_options({"--rate-limit", "20/s", "--rate-burst", "40"}, env_of({}));
+    CHECK(rated.settings.rate_limit_per_s == 20);
+    CHECK(rated.settings.rate_burst == 40);
+    CHECK(parse_run_options({"--rate-limit", "120/min"}, env_of({})).settings.rate_limit_per_s ==
+          2);
+    for (const char* bad : {"20", "0/s", "x/s", "20/h", "-1/s"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(parse_run_options({"--rate-limit", bad}, env_of({})),
+                          Catch::Contains("--rate-limit"));
+    }
+    CHECK_THROWS_WITH(parse_run_options({"--max-connections", "0"}, env_of({})),
+                      Catch::Contains("--max-connections"));
+}
