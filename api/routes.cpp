@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/access.hpp"
 #include "api/analytics_routes.hpp"
 #include "api/answer_headers.hpp"
 #include "api/call.hpp"
@@ -17,14 +18,6 @@
 
 namespace erc20::api {
 namespace {
-
-// Constant-time comparison for the bearer token.
-bool same_secret(std::string_view a, std::string_view b) {
-    unsigned diff = a.size() == b.size() ? 0 : 1;
-    for (size_t i = 0; i < a.size(); ++i)
-        diff |= static_cast<unsigned>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
-    return diff == 0 && !b.empty();
-}
 
 std::vector<std::string_view> split_path(std::string_view path) {
     std::vector<std::string_view> parts;
@@ -399,6 +392,23 @@ std::optional<Response> prepare_data(Call& c) {
     return std::nullopt;
 }
 
+// The routes read tokens and rate limits apply to: every /v1 route and /metrics.
+bool guarded(std::string_view path) { return path == "/metrics" || path.rfind("/v1/", 0) == 0; }
+
+// Whether an answer costs more than a few reads: an export, a distribution,
+// holders at a past block, a series, flows (--max-expensive-concurrency).
+bool expensive(std::string_view path, std::string_view qs) {
+    auto parsed = Query::parse(qs);
+    if (failed(parsed)) return false;  // a 400
+    const Query& q = std::get<Query>(parsed);
+    if (const std::string* f = q.get("format"); f && *f != "json") return true;
+    const auto parts = split_path(path);
+    if (parts.empty()) return false;
+    const std::string_view last = parts.back();
+    if (last == "distribution" || last == "series" || last == "flows") return true;
+    return last == "holders" && parts.size() == 4 && q.get("block") != nullptr;
+}
+
 // POST /admin/v1/{action} and GET /admin/v1/jobs/{id}: the bearer token and
 // the method are checked here, the rest is the daemon's (RouterOptions).
 Response admin_answer(const Request& request, std::string_view path, std::string_view qs,
@@ -476,11 +486,35 @@ Response Router::handle(const Request& request) const {
     } else if (auto page = dashboard_answer(request, path)) {
         r = std::move(*page);
     } else {
-        r = serve(request, path, qs);
+        r = serve_admitted(request, path, qs);
         add_cors(r, request.origin, options_.cors_origins);
     }
     // No answer is to be read as another type than it says (a JSON error as HTML, say).
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return r;
+}
+
+Response Router::serve_admitted(const Request& request, std::string_view path,
+                                std::string_view qs) const {
+    if (!options_.access || !guarded(path) || request.method == "OPTIONS")
+        return serve(request, path, qs);
+    auto verdict = options_.access->admit(request.authorization, request.peer, expensive(path, qs),
+                                          !request.queued);
+    if (auto* no = std::get_if<Refusal>(&verdict)) {
+        Response r = error_response({no->status, no->code, no->message});
+        r.route = "refused";
+        r.busy = no->code == "too_busy";
+        if (no->status == 401)
+            r.headers.emplace_back("WWW-Authenticate", R"(Bearer realm="erc20-indexer")");
+        if (no->retry_after_s > 0)
+            r.headers.emplace_back("Retry-After", std::to_string(no->retry_after_s));
+        return r;
+    }
+    Response r = serve(request, path, qs);
+    if (auto slot = std::get<Admission>(verdict).slot; slot && r.stream) {
+        // A streamed export holds its slot until its last chunk is made.
+        r.stream = [inner = std::move(r.stream), slot](std::string& out) { return inner(out); };
+    }
     return r;
 }
 

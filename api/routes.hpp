@@ -23,6 +23,8 @@
 
 namespace erc20::api {
 
+class Access;
+
 /// What the running indexer knows beyond the database.
 struct NodeStatus {
     uint64_t node_block{0};
@@ -43,6 +45,9 @@ struct Request {
     std::string_view if_none_match;
     std::string_view authorization;
     std::string_view origin;  // the Origin header of a browser's request (CORS)
+    std::string_view peer;    // the client's IP address
+    /// Asked again after a `busy` answer: its rate was counted the first time.
+    bool queued{false};
 };
 
 /// The admin API's actions (POST /admin/v1/{action}?params), served by the
@@ -75,6 +80,9 @@ struct Response {
     /// Set for bulk exports: appends the next chunk to `out`, returns false
     /// when the export is complete. Called on one thread at a time.
     std::function<bool(std::string& out)> stream;
+    /// A 429 too_busy: the server may ask again shortly (Request::queued)
+    /// before it sends it.
+    bool busy{false};
 };
 
 struct RouterOptions {
@@ -99,6 +107,9 @@ struct RouterOptions {
     std::vector<std::string> states;
     /// erc20_build_info's labels: version, schema, rocksdb, compiler, ...
     std::vector<std::pair<std::string, std::string>> build_info;
+    /// Read tokens, rate limits and the cap on expensive answers for /v1 and
+    /// /metrics (api/access.hpp); none: open, no limits.
+    std::shared_ptr<Access> access;
 };
 
 class Pins;
@@ -124,6 +135,9 @@ class Router {
     /// A read route's answer, before the CORS headers.
     [[nodiscard]] Response serve(const Request& request, std::string_view path,
                                  std::string_view qs) const;
+    /// The same once options_.access admits the request (401 or 429 when it does not).
+    [[nodiscard]] Response serve_admitted(const Request& request, std::string_view path,
+                                          std::string_view qs) const;
 
     storage::Store& store_;
     StatusProvider status_;

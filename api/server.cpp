@@ -2,16 +2,20 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/access.hpp"
 #include "api/gzip.hpp"
 #include "common/metrics.hpp"
 
@@ -27,6 +31,10 @@ std::string error_json(std::string_view code, std::string_view message) {
     return std::string("{\"error\":{\"code\":\"") + std::string(code) + "\",\"message\":\"" +
            std::string(message) + "\"}}";
 }
+
+// An expensive request over --max-expensive-concurrency tries again this often, this long.
+constexpr auto kQueueRetry = std::chrono::milliseconds(20);
+constexpr auto kQueueWait = std::chrono::seconds(10);
 
 // Answers of at least this many bytes go out gzip-encoded when the client takes gzip.
 constexpr size_t kGzipMinBytes = 4096;
@@ -51,27 +59,79 @@ void set_headers(Message& m, const Response& r, bool takes_gzip, bool gzipped) {
     if (gzipped) m.set(http::field::content_encoding, "gzip");
 }
 
+class Session;
+
+// The open connections, by client address, and which of them are idle: a
+// new connection over a cap closes the one idle longest (of its address
+// for the per-address cap), or is refused when none is.
+class Connections {
+  public:
+    using Clock = std::chrono::steady_clock;
+    explicit Connections(const ServerOptions& options) : options_(options) {}
+
+    /// Whether a connection from `peer` may open; the idle one it displaces
+    /// (to be closed) in `victim`.
+    bool admit(const std::string& peer, std::shared_ptr<Session>& victim);
+    void add(Session* s, const std::weak_ptr<Session>& w, const std::string& peer);
+    void remove(Session* s);
+    void set_idle(Session* s, bool idle);
+
+  private:
+    struct Entry {
+        std::weak_ptr<Session> session;
+        std::string peer;
+        bool idle{false};
+        bool counted{true};  // false once displaced: its close is under way
+        Clock::time_point idle_since;
+    };
+    /// The idle entry idle longest (of `peer` when given), uncounted.
+    std::shared_ptr<Session> displace(const std::string* peer);
+    void uncount(Entry& e);
+
+    const ServerOptions& options_;
+    std::mutex mutex_;
+    std::unordered_map<Session*, Entry> entries_;
+    std::unordered_map<std::string, size_t> per_peer_;
+    size_t total_{0};
+};
+
 class Session : public std::enable_shared_from_this<Session> {
   public:
     Session(Tcp::socket socket, const Router& router, const ServerOptions& options,
-            std::atomic<size_t>& active)
-        : stream_(std::move(socket)), router_(router), options_(options), active_(active) {}
-    ~Session() { active_.fetch_sub(1); }
+            Connections& connections, std::string peer)
+        : stream_(std::move(socket)),
+          router_(router),
+          options_(options),
+          connections_(connections),
+          peer_(std::move(peer)) {}
+    ~Session() { connections_.remove(this); }
 
     void start() {
         asio::dispatch(stream_.get_executor(),
                        beast::bind_front_handler(&Session::read, shared_from_this()));
     }
 
+    /// Closes the connection unless a request came in since it was displaced.
+    void close_if_idle() {
+        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            if (self->idle_) self->close();
+        });
+    }
+
   private:
     // Between requests a kept-alive connection may idle for idle_timeout_s;
     // once a request's first byte is in, the whole request must arrive within
     // read_timeout_s (a client sending headers one byte a second is dropped).
+    // Waiting for a request's first byte, a connection is idle: one over the
+    // caps may close it (Connections).
     void read() {
-        if (!first_ && buffer_.size() == 0) {
-            stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
+        if (buffer_.size() == 0) {
+            stream_.expires_after(
+                std::chrono::seconds(first_ ? options_.read_timeout_s : options_.idle_timeout_s));
+            mark_idle(true);
             stream_.async_read_some(buffer_.prepare(4096),
                                     [self = shared_from_this()](beast::error_code ec, size_t n) {
+                                        self->mark_idle(false);
                                         if (ec) return self->close();
                                         self->buffer_.commit(n);
                                         self->read_request();
@@ -79,6 +139,11 @@ class Session : public std::enable_shared_from_this<Session> {
             return;
         }
         read_request();
+    }
+
+    void mark_idle(bool idle) {
+        idle_ = idle;
+        connections_.set_idle(this, idle);
     }
 
     void read_request() {
@@ -104,26 +169,27 @@ class Session : public std::enable_shared_from_this<Session> {
             if (ec == asio::error::connection_reset || ec == asio::error::eof) return close();
             return send_error(400, "bad_request", "malformed HTTP request");
         }
-        auto req = parser_->release();
+        req_ = parser_->release();
         started_ = std::chrono::steady_clock::now();
-        Response r;
-        try {
-            auto m = req.method_string();
-            auto t = req.target();
-            auto inm = req[http::field::if_none_match];
-            auto auth = req[http::field::authorization];
-            auto origin = req[http::field::origin];
-            r = router_.handle(Request{std::string_view(m.data(), m.size()),
-                                       std::string_view(t.data(), t.size()),
-                                       std::string_view(inm.data(), inm.size()),
-                                       std::string_view(auth.data(), auth.size()),
-                                       std::string_view(origin.data(), origin.size())});
-        } catch (const std::exception& e) {
-            spdlog::error("http: {} failed: {}",
-                          std::string(req.target().data(), req.target().size()), e.what());
-            r = Response{500, error_json("internal", "internal error")};
-            r.route = "unmatched";
+        queued_ = false;
+        answer();
+    }
+
+    // Routes the request; an expensive one over the cap waits its turn (a
+    // timer, no thread held) for up to kQueueWait before its 429.
+    void answer() {
+        const auto& req = req_;
+        Response r = route(req);
+        if (r.busy && std::chrono::steady_clock::now() - started_ < kQueueWait) {
+            queued_ = true;
+            timer_.expires_after(kQueueRetry);
+            timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+                if (ec) return self->close();
+                self->answer();
+            });
+            return;
         }
+        if (r.busy) count_rejected("too_busy");
         route_ = r.route;
         status_ = r.status;
         keep_alive_ = req.keep_alive();
@@ -148,6 +214,27 @@ class Session : public std::enable_shared_from_this<Session> {
         write(res);
     }
 
+    Response route(const http::request<http::string_body>& req) const {
+        try {
+            auto m = req.method_string();
+            auto t = req.target();
+            auto inm = req[http::field::if_none_match];
+            auto auth = req[http::field::authorization];
+            auto origin = req[http::field::origin];
+            return router_.handle(
+                Request{std::string_view(m.data(), m.size()), std::string_view(t.data(), t.size()),
+                        std::string_view(inm.data(), inm.size()),
+                        std::string_view(auth.data(), auth.size()),
+                        std::string_view(origin.data(), origin.size()), peer_, queued_});
+        } catch (const std::exception& e) {
+            spdlog::error("http: {} failed: {}",
+                          std::string(req.target().data(), req.target().size()), e.what());
+            Response r{500, error_json("internal", "internal error")};
+            r.route = "unmatched";
+            return r;
+        }
+    }
+
     // A bulk export: chunked transfer encoding, one chunk per page, so memory
     // stays constant whatever the list's length.
     // With gzip, each chunk is compressed and flushed on its own: the client can decode every
@@ -160,7 +247,7 @@ class Session : public std::enable_shared_from_this<Session> {
         header_->chunked(true);
         header_->keep_alive(keep_alive_);
         serializer_.emplace(*header_);
-        stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
+        stream_.expires_after(options_.write_timeout);
         http::async_write_header(stream_, *serializer_,
                                  [self = shared_from_this()](beast::error_code ec, size_t) {
                                      if (ec) return self->close();
@@ -188,7 +275,8 @@ class Session : public std::enable_shared_from_this<Session> {
             chunk_ = std::move(encoded);
             if (!more) gzip_.reset();
         }
-        stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
+        if (!more) producer_ = nullptr;  // and with it what it holds (an expensive slot)
+        stream_.expires_after(options_.write_timeout);
         auto after = [self = shared_from_this(), more](beast::error_code ec, size_t) {
             if (ec) return self->close();
             if (more) return self->next_chunk();
@@ -228,7 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void write(const std::shared_ptr<http::response<http::string_body>>& res) {
-        stream_.expires_after(std::chrono::seconds(options_.read_timeout_s));
+        stream_.expires_after(options_.write_timeout);
         http::async_write(stream_, *res,
                           [self = shared_from_this(), res](beast::error_code ec, size_t) {
                               self->record();
@@ -238,6 +326,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void close() {
+        producer_ = nullptr;
+        gzip_.reset();
         beast::error_code ec;
         stream_.socket().shutdown(Tcp::socket::shutdown_send, ec);
         stream_.socket().close(ec);
@@ -248,8 +338,13 @@ class Session : public std::enable_shared_from_this<Session> {
     std::optional<http::request_parser<http::string_body>> parser_;
     const Router& router_;
     const ServerOptions& options_;
-    std::atomic<size_t>& active_;
+    Connections& connections_;
+    const std::string peer_;
+    asio::steady_timer timer_{stream_.get_executor()};
+    http::request<http::string_body> req_;
+    bool queued_ = false;  // req_ has waited for an expensive slot
     bool first_ = true;
+    bool idle_ = false;
     bool keep_alive_ = false;
     std::string route_;
     unsigned status_ = 0;
@@ -261,35 +356,115 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string chunk_;
 };
 
+bool Connections::admit(const std::string& peer, std::shared_ptr<Session>& victim) {
+    std::lock_guard lock(mutex_);
+    const auto it = per_peer_.find(peer);
+    if (it != per_peer_.end() && it->second >= options_.max_connections_per_peer) {
+        victim = displace(&peer);
+        if (!victim) {
+            count_rejected("peer_connections");
+            return false;
+        }
+    } else if (total_ >= options_.max_connections) {
+        victim = displace(nullptr);
+        if (!victim) {
+            count_rejected("connections");
+            return false;
+        }
+    }
+    if (victim) count_rejected("idle_closed");
+    return true;
+}
+
+std::shared_ptr<Session> Connections::displace(const std::string* peer) {
+    Entry* oldest = nullptr;
+    for (auto& [s, e] : entries_) {
+        if (!e.idle || !e.counted || (peer && e.peer != *peer)) continue;
+        if (!oldest || e.idle_since < oldest->idle_since) oldest = &e;
+    }
+    if (!oldest) return nullptr;
+    auto victim = oldest->session.lock();
+    if (victim) uncount(*oldest);
+    return victim;
+}
+
+void Connections::uncount(Entry& e) {
+    if (!e.counted) return;
+    e.counted = false;
+    --total_;
+    if (auto it = per_peer_.find(e.peer); it != per_peer_.end() && --it->second == 0)
+        per_peer_.erase(it);
+}
+
+void Connections::add(Session* s, const std::weak_ptr<Session>& w, const std::string& peer) {
+    std::lock_guard lock(mutex_);
+    entries_[s] = Entry{w, peer, false, true, Clock::now()};
+    ++total_;
+    ++per_peer_[peer];
+}
+
+void Connections::remove(Session* s) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(s);
+    if (it == entries_.end()) return;
+    uncount(it->second);
+    entries_.erase(it);
+}
+
+void Connections::set_idle(Session* s, bool idle) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(s);
+    if (it == entries_.end()) return;
+    it->second.idle = idle;
+    if (idle) it->second.idle_since = Clock::now();
+}
+
 }  // namespace
 
 struct Server::Impl {
     ServerOptions options;
     const Router& router;
-    asio::io_context ioc;
-    Tcp::acceptor acceptor{ioc};
     std::vector<std::thread> threads;
-    std::atomic<size_t> active{0};
     bool running = false;
 
     Impl(ServerOptions o, const Router& r)
-        : options(std::move(o)), router(r), ioc(static_cast<int>(options.threads)) {}
+        : options(std::move(o)),
+          router(r),
+          connections(std::make_unique<Connections>(options)),
+          ioc(static_cast<int>(options.threads)) {}
+
+    // Declared before the io_context: sessions it still holds unregister as it goes.
+    std::unique_ptr<Connections> connections;
+    asio::io_context ioc;
+    Tcp::acceptor acceptor{ioc};
 
     void accept() {
-        acceptor.async_accept(
-            asio::make_strand(ioc), [this](beast::error_code ec, Tcp::socket socket) {
-                if (ec) {
-                    if (ec == asio::error::operation_aborted) return;
-                    spdlog::warn("http: accept failed: {}", ec.message());
-                } else if (active.load() >= options.max_connections) {
-                    beast::error_code ignored;
-                    socket.close(ignored);
-                } else {
-                    active.fetch_add(1);
-                    std::make_shared<Session>(std::move(socket), router, options, active)->start();
-                }
-                accept();
-            });
+        acceptor.async_accept(asio::make_strand(ioc),
+                              [this](beast::error_code ec, Tcp::socket socket) {
+                                  if (ec) {
+                                      if (ec == asio::error::operation_aborted) return;
+                                      spdlog::warn("http: accept failed: {}", ec.message());
+                                  } else {
+                                      open(std::move(socket));
+                                  }
+                                  accept();
+                              });
+    }
+
+    void open(Tcp::socket socket) {
+        beast::error_code ec;
+        const std::string peer = socket.remote_endpoint(ec).address().to_string();
+        std::shared_ptr<Session> victim;
+        if (ec || !connections->admit(peer, victim)) {
+            socket.close(ec);
+            return;
+        }
+        if (victim) victim->close_if_idle();
+        socket.set_option(asio::socket_base::send_buffer_size(options.send_buffer_bytes), ec);
+        auto session =
+            std::make_shared<Session>(std::move(socket), router, options, *connections, peer);
+        connections->add(session.get(), session, peer);
+        session->start();
     }
 };
 
