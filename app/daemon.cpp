@@ -22,6 +22,7 @@
 #include "api/labels.hpp"
 #include "api/routes.hpp"
 #include "api/server.hpp"
+#include "app/access_setup.hpp"
 #include "common/hex.hpp"
 #include "common/log.hpp"
 #include "indexer/indexer.hpp"
@@ -411,10 +412,10 @@ void reload_labels(api::Labels& labels, const std::string& path) {
     }
 }
 
-// Returns on SIGTERM or SIGINT; SIGHUP re-reads the log level and the labels
-// file from `args`.
+// Returns on SIGTERM or SIGINT; SIGHUP re-reads the log level, the labels
+// file and the read tokens from `args`.
 void wait_for_stop(const sigset_t& signals, const std::vector<std::string>& args,
-                   api::Labels& labels) {
+                   api::Labels& labels, api::Access& access, const std::string& admin_token) {
     for (;;) {
         int sig = 0;
         sigwait(&signals, &sig);
@@ -427,6 +428,7 @@ void wait_for_stop(const sigset_t& signals, const std::vector<std::string>& args
             spdlog::set_level(spdlog::level::from_str(reparsed.settings.log_level));
             spdlog::info("SIGHUP: log level is now {}", reparsed.settings.log_level);
             reload_labels(labels, reparsed.settings.labels_file);
+            reload_read_tokens(access, reparsed.settings, admin_token);
         } catch (const std::exception& e) {
             spdlog::error("SIGHUP: config not reloaded: {}", e.what());
         }
@@ -474,6 +476,33 @@ std::optional<std::string> admin_token_of(const config::Settings& s) {
     return token;
 }
 
+// What start-up reads besides the database: the admin token, the labels and
+// the read tokens; nullopt (the error logged) when one cannot be used.
+struct Inputs {
+    std::string admin_token;  // empty: the admin API is off
+    std::shared_ptr<api::Labels> labels;
+    std::shared_ptr<api::Access> access;
+};
+
+std::optional<Inputs> read_inputs(const config::Settings& s, unsigned http_threads) {
+    auto token = admin_token_of(s);
+    if (!token) return std::nullopt;
+    Inputs in{std::move(*token), load_labels(s), nullptr};
+    if (!in.labels) return std::nullopt;
+    auto access = make_access(s, in.admin_token, http_threads);
+    if (!access) return std::nullopt;
+    in.access = std::move(*access);
+    return in;
+}
+
+void log_started(const config::Settings& s, unsigned port, bool admin) {
+    std::string cors;
+    for (const auto& o : s.cors_origins) cors += (cors.empty() ? "" : " ") + o;
+    spdlog::info("erc20-indexer {}: database {}, node {}, API on http://{}:{}{}{}",
+                 ERC20_INDEXER_VERSION, s.db, s.rpc_url, s.listen_host, port,
+                 admin ? ", admin API on" : "", cors.empty() ? "" : ", CORS for " + cors);
+}
+
 }  // namespace
 
 int run_daemon(const config::Settings& settings, const std::vector<std::string>& args) {
@@ -482,11 +511,10 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
 
     const sigset_t signals = block_signals();
 
-    const auto token = admin_token_of(s);
-    if (!token) return 2;
-    const std::string& admin_token = *token;  // empty: the admin API is off
-    const std::shared_ptr<api::Labels> labels = load_labels(s);
-    if (!labels) return 2;
+    api::ServerOptions server_options = app::server_options(s);
+    const auto inputs = read_inputs(s, server_options.threads);
+    if (!inputs) return 2;
+    const std::string& admin_token = inputs->admin_token;
 
     std::unique_ptr<storage::Store> store = open_store(s);
     if (!store) return 1;
@@ -516,11 +544,9 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
                                  return control.request_add_tokens(std::move(tokens)).get();
                              }};
     api::RouterOptions router_opts = router_options(s, admin_token, admin_ctx, jobs);
-    router_opts.labels = labels;
+    router_opts.labels = inputs->labels;
+    router_opts.access = inputs->access;
     api::Router router(*store, node_status, std::move(router_opts));
-    api::ServerOptions server_options;
-    server_options.host = s.listen_host;
-    server_options.port = s.listen_port;
     api::Server server(server_options, router);
     try {
         server.start();
@@ -528,12 +554,7 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
         spdlog::error("{}", e.what());
         return 1;
     }
-    std::string cors;
-    for (const auto& o : s.cors_origins) cors += (cors.empty() ? "" : " ") + o;
-    spdlog::info("erc20-indexer {}: database {}, node {}, API on http://{}:{}{}{}",
-                 ERC20_INDEXER_VERSION, s.db, s.rpc_url, s.listen_host, server.port(),
-                 admin_token.empty() ? "" : ", admin API on",
-                 cors.empty() ? "" : ", CORS for " + cors);
+    log_started(s, server.port(), !admin_token.empty());
     notify("READY=1");
 
     indexer::IndexerOptions options = indexer_options(s, rpc_options);
@@ -543,7 +564,7 @@ int run_daemon(const config::Settings& settings, const std::vector<std::string>&
         ingest(std::move(stop), options, *store, live, control, recovery);
     });
 
-    wait_for_stop(signals, args, *labels);
+    wait_for_stop(signals, args, *inputs->labels, *inputs->access, admin_token);
     notify("STOPPING=1");
     jobs.request_stop();  // no new jobs; a verify or compaction stops at its next step
     ingest_thread.request_stop();
