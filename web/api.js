@@ -1,4 +1,5 @@
-// The daemon's API as the dashboard reads it: same-origin GETs of /v1/..., errors as thrown
+// The daemon's API as the dashboard reads it: same-origin GETs of /v1/... (with the read token
+// the user gave, when the daemon wants one), errors as thrown
 // ApiError with the answer's code and message, and exact amounts (decimal strings) formatted
 // with BigInt, never through a float.
 
@@ -10,9 +11,27 @@ export class ApiError extends Error {
   }
 }
 
-/** GET a /v1 path with query parameters (undefined and null ones left out); the parsed JSON. */
+// A daemon with --read-token-file wants a bearer token on /v1: the one the user gave, kept for
+// this tab only (sessionStorage: no cookie, nothing sent to another origin).
+const TOKEN_KEY = 'erc20-read-token';
+export const readToken = () => sessionStorage.getItem(TOKEN_KEY);
+export function setReadToken(token) {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+/** The request headers of a GET: JSON, and the read token when there is one. */
+export function headers(accept = 'application/json') {
+  const t = readToken();
+  return t ? { accept, authorization: `Bearer ${t}` } : { accept };
+}
+
+/**
+ * GET a /v1 path with query parameters (undefined and null ones left out); the parsed JSON. A 401
+ * also raises the window event `erc20-unauthorized` (the page then asks for a token).
+ */
 export async function get(path, params = {}) {
-  const res = await fetch(url(path, params), { headers: { accept: 'application/json' } });
+  const res = await fetch(url(path, params), { headers: headers() });
+  if (res.status === 401) window.dispatchEvent(new CustomEvent('erc20-unauthorized'));
   let body = null;
   try {
     body = await res.json();

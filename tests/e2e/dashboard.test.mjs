@@ -234,6 +234,36 @@ try {
   });
   await d.stop();
 
+  // The same database behind read tokens: the page asks for one and then reads with it.
+  const secret = 'dashboard-token-0123456789';
+  const tokenFile = path.join(tmp, 'read-tokens');
+  fs.writeFileSync(tokenFile, `viewer:${secret}\n`);
+  const t = await h.must('restart the daemon with --read-token-file', async () => {
+    const daemon = await startDaemon({ rpcUrl: anvil.url, db: path.join(tmp, 'db'), extraArgs: ['--read-token-file', tokenFile], waitReady: false });
+    for (let i = 0; i < 300 && (await httpRequest(`http://127.0.0.1:${daemon.port}/healthz`).catch(() => ({}))).status !== 200; i++) await sleep(100);
+    return daemon;
+  });
+  await h.check('with read tokens: the page asks for one, then lists the API\'s tokens; a download carries it', async () => {
+    const tb = `http://127.0.0.1:${t.port}`;
+    await show(page, tb, '#/tokens');
+    await page.waitForSelector('[data-testid=token-form]');
+    assert.ok(page.problems().every((p) => /^401 /.test(p) || /Failed to load resource: .* 401/.test(p)), 'only the 401s before the token');
+    await page.type('[data-testid=token-input]', secret);
+    await page.click('[data-testid=token-form] button');
+    await page.waitForSelector('[data-testid=token-link]');
+    const res = await httpRequest(`${tb}/v1/tokens?limit=25`, { headers: { authorization: `Bearer ${secret}` } });
+    const want = JSON.parse(res.text).items;
+    assert.deepEqual(await texts(page, '[data-testid=token-link]'), want.map((x) => x.symbol ?? x.address));
+    await show(page, tb, `#/token/${want[0].address}`);
+    await page.waitForSelector('[data-testid=download-csv]');
+    const csv = page.waitForResponse((r) => /\/holders\?.*format=csv/.test(r.url()));
+    await page.click('[data-testid=download-csv]');
+    assert.equal((await csv).status(), 200);
+    await screenshot(page, 'dashboard', 'read-token');
+    await noProblems(page, 'read tokens');
+  });
+  await t.stop();
+
   // A daemon still backfilling: many empty blocks behind a node that answers slowly.
   // 400 ranges of 10 blocks at 250 ms a call, one at a time: over a minute of backfill.
   await mine(anvil.url, 4000);
