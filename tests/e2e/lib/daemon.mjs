@@ -9,15 +9,17 @@ import { trackChild, stopChild, httpRequest, sleep, freePort, tailBuffer } from 
 export const DAEMON_BIN = process.env.ERC20_INDEXER_BIN || path.join(REPO_DIR, 'build', 'erc20-indexer');
 
 /**
- * Start `erc20-indexer run --rpc-url URL --db DIR --listen 127.0.0.1:PORT --poll-interval-ms 100
- * --log-level warn [extraArgs]`. With `waitReady` (default) resolves once GET /v1/status answers.
+ * Start `erc20-indexer run --rpc-url URL --db DIR --listen HOST:PORT --poll-interval-ms 100
+ * --log-level warn [extraArgs]` (HOST: `listenHost`, 127.0.0.1 by default; the test talks to it
+ * over 127.0.0.1 whatever it is). With `waitReady` (default) resolves once GET /v1/status answers
+ * 200, asked with `readyHeaders` (an Authorization header for a daemon with read tokens).
  * Output is kept (last 64 KiB, see logs()); set E2E_DAEMON_LOG=1 to also echo it to stderr.
  * Returns {pid, port, proc, logs(), exited(), stop(signal), kill9()}.
  */
-export async function startDaemon({ rpcUrl, db, port, extraArgs = [], bin = DAEMON_BIN, waitReady = true, readyTimeoutMs = 30000, logLevel = 'warn', pollMs = 100, onStderrLine = null }) {
+export async function startDaemon({ rpcUrl, db, port, extraArgs = [], bin = DAEMON_BIN, waitReady = true, readyTimeoutMs = 30000, logLevel = 'warn', pollMs = 100, onStderrLine = null, listenHost = '127.0.0.1', readyHeaders = {} }) {
   if (!fs.existsSync(bin)) throw new Error(`daemon binary not found at ${bin} (build it, or set ERC20_INDEXER_BIN)`);
   port = port ?? await freePort();
-  const argv = ['run', '--rpc-url', rpcUrl, '--db', db, '--listen', `127.0.0.1:${port}`,
+  const argv = ['run', '--rpc-url', rpcUrl, '--db', db, '--listen', `${listenHost}:${port}`,
     '--poll-interval-ms', String(pollMs), '--log-level', logLevel, ...extraArgs];
   const log = tailBuffer();
   const echo = process.env.E2E_DAEMON_LOG === '1';
@@ -55,7 +57,7 @@ export async function startDaemon({ rpcUrl, db, port, extraArgs = [], bin = DAEM
       if (spawnError) throw new Error(`daemon failed to start: ${spawnError.message}`);
       if (d.exited()) throw new Error(`daemon exited early (code ${proc.exitCode}, signal ${proc.signalCode}); argv ${argv.join(' ')}\n${log.text()}`);
       try {
-        const r = await httpRequest(`http://127.0.0.1:${port}/v1/status`, { timeoutMs: 2000 });
+        const r = await httpRequest(`http://127.0.0.1:${port}/v1/status`, { timeoutMs: 2000, headers: readyHeaders });
         if (r.status === 200) break;
       } catch { /* not listening yet */ }
       if (Date.now() > deadline) {
