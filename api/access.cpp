@@ -37,6 +37,12 @@ void count_rejected(std::string_view reason) {
                             "reason=\"" + std::string(reason) + "\"");
 }
 
+std::string_view bearer_of(std::string_view authorization) {
+    constexpr std::string_view kBearer = "Bearer ";
+    return authorization.rfind(kBearer, 0) == 0 ? authorization.substr(kBearer.size())
+                                                : std::string_view();
+}
+
 bool same_secret(std::string_view given, std::string_view secret) {
     unsigned diff = given.size() == secret.size() ? 0 : 1;
     for (size_t i = 0; i < given.size(); ++i)
@@ -95,9 +101,8 @@ size_t Access::clients() const {
 }
 
 std::string Access::client_of(std::string_view authorization) const {
-    constexpr std::string_view kBearer = "Bearer ";
-    if (authorization.rfind(kBearer, 0) != 0) return {};
-    const std::string_view given = authorization.substr(kBearer.size());
+    const std::string_view given = bearer_of(authorization);
+    if (given.empty()) return {};
     std::shared_ptr<const std::vector<ReadToken>> tokens;
     {
         std::lock_guard lock(tokens_mutex_);

@@ -41,6 +41,9 @@ inline constexpr size_t kMinTokenLength = 16;
 [[nodiscard]] std::vector<ReadToken> load_read_tokens(const std::string& path,
                                                       std::string_view admin_token);
 
+/// The token of an `Authorization: Bearer TOKEN` header; empty for any other header.
+[[nodiscard]] std::string_view bearer_of(std::string_view authorization);
+
 /// Whether `given` equals `secret`, in a time that depends only on their
 /// lengths (no early exit at the first differing byte). False for an empty secret.
 [[nodiscard]] bool same_secret(std::string_view given, std::string_view secret);

@@ -425,10 +425,7 @@ Response admin_answer(const Request& request, std::string_view path, std::string
         return reply(
             {404, "admin_off", "the admin API is off: start the daemon with --admin-token-file"});
     }
-    const std::string_view auth = request.authorization;
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth.rfind(kBearer, 0) != 0 ||
-        !same_secret(auth.substr(kBearer.size()), options.admin_token)) {
+    if (!same_secret(bearer_of(request.authorization), options.admin_token)) {
         return reply({401, "unauthorized", "missing or wrong bearer token"});
     }
     const std::string_view method = job_route ? "GET" : "POST";

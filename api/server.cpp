@@ -75,6 +75,8 @@ class Connections {
     void add(Session* s, const std::weak_ptr<Session>& w, const std::string& peer);
     void remove(Session* s);
     void set_idle(Session* s, bool idle);
+    /// Counts a displaced connection again (it was busy, so it stays open).
+    void recount(Session* s);
 
   private:
     struct Entry {
@@ -111,10 +113,12 @@ class Session : public std::enable_shared_from_this<Session> {
                        beast::bind_front_handler(&Session::read, shared_from_this()));
     }
 
-    /// Closes the connection unless a request came in since it was displaced.
+    /// Closes the connection unless a request came in since it was displaced;
+    /// then it counts against the caps again.
     void close_if_idle() {
         asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-            if (self->idle_) self->close();
+            if (self->idle_) return self->close();
+            self->connections_.recount(self.get());
         });
     }
 
@@ -409,6 +413,15 @@ void Connections::remove(Session* s) {
     if (it == entries_.end()) return;
     uncount(it->second);
     entries_.erase(it);
+}
+
+void Connections::recount(Session* s) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(s);
+    if (it == entries_.end() || it->second.counted) return;
+    it->second.counted = true;
+    ++total_;
+    ++per_peer_[it->second.peer];
 }
 
 void Connections::set_idle(Session* s, bool idle) {
