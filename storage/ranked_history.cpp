@@ -139,7 +139,9 @@ void RankedWriter::finish(Writes& wb) const {
 
 const std::optional<Epoch>& RankedUndo::epoch(const Address& token, RankClass c) {
     auto [it, added] = epochs_.try_emplace({token, c});
-    if (added && target_) it->second = epoch_at(d_, ro_, token, c, *target_);
+    if (!added) return it->second;
+    if (auto k = kept_.find(token); k != kept_.end() && k->second)
+        it->second = epoch_at(d_, ro_, token, c, *k->second);
     return it->second;
 }
 
@@ -161,23 +163,26 @@ void RankedUndo::reopen(Writes& wb, const Address& token, const Address& holder,
 }
 
 void RankedUndo::drop_epochs(Writes& wb, const Address& token) const {
+    const auto k = kept_.find(token);
+    const std::optional<BlockNum> kept = k != kept_.end() ? k->second : std::nullopt;
+    const BlockNum first = kept ? *kept + 1 : 0;
     std::unique_ptr<rocksdb::Iterator> it(d_.db->NewIterator(ro_, d_.cf(kCfHistoryEpochs)));
     for_each_class(d_, *it, token, 0, [&](RankClass c) {
-        // A class whose current epoch began before the undone blocks has
-        // nothing to drop; its counts stay as they were (they only time rolls).
-        if (it->key().size() == kClassKeySize) {
+        // A class whose current epoch holds the kept block has nothing to
+        // drop; its counts stay as they were (they only time rolls).
+        if (it->key().size() == kClassKeySize && kept) {
             const auto key = view_of(it->key());
             const auto e =
                 decoded(decode_current_epoch(view_of(it->value())), kCfHistoryEpochs, key, d_.path);
-            if (e.start < first_) return true;
+            if (e.start < first) return true;
         }
-        const std::string from = epoch_key(token, c, first_);
+        const std::string from = epoch_key(token, c, first);
         const std::string to = epoch_key(token, c, kLastBlock);
         wb.DeleteRange(kCfHistoryEpochs, slice(from), slice(to));
         wb.DeleteRange(kCfRankedHistory, slice(from), slice(to));
-        // The one holding the target is current again, with the counts it had.
+        // The one holding the kept block is current again, with the counts it had.
         const std::string current = class_key(token, c);
-        if (auto e = target_ ? epoch_at(d_, ro_, token, c, *target_) : std::nullopt)
+        if (auto e = kept ? epoch_at(d_, ro_, token, c, *kept) : std::nullopt)
             wb.Put(kCfHistoryEpochs, slice(current), slice(encode_current_epoch(*e)));
         else
             wb.Delete(kCfHistoryEpochs, slice(current));

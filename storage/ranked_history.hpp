@@ -72,16 +72,24 @@ class RankedWriter {
 /// undoing the blocks from `first` on.
 class RankedUndo {
   public:
-    RankedUndo(const Store::Impl& d, const rocksdb::ReadOptions& ro, BlockNum first,
-               std::optional<BlockNum> target)
-        : d_(d), ro_(ro), first_(first), target_(target) {}
+    /// `kept`: for each token the rollback touches, the block of its last
+    /// transfer left (nullopt: none, the token goes). The epoch holding that
+    /// block becomes current again: the epochs after it hold no change of
+    /// the token the rollback keeps, only copies, and dropping them keeps
+    /// every current epoch at or below its token's last transfer, so no
+    /// later batch (which starts above the cursor) finds one ahead of it,
+    /// however deep a later rollback that does not touch the token goes.
+    RankedUndo(const Store::Impl& d, const rocksdb::ReadOptions& ro,
+               std::map<Address, std::optional<BlockNum>> kept)
+        : d_(d), ro_(ro), kept_(std::move(kept)) {}
     /// The entry of an undone history row goes.
     void undo_row(Writes& wb, const Address& token, const Address& holder, const Balance& undone,
                   BlockNum block);
     /// The entry of a restored balance is live again.
     void reopen(Writes& wb, const Address& token, const Address& holder,
                 const BalanceRow& restored);
-    /// The token's epochs from `first` on go, in every class.
+    /// The token's epochs after its kept block go, in every class (all of
+    /// them when it goes).
     void drop_epochs(Writes& wb, const Address& token) const;
 
   private:
@@ -89,8 +97,7 @@ class RankedUndo {
 
     const Store::Impl& d_;
     const rocksdb::ReadOptions& ro_;
-    const BlockNum first_;
-    const std::optional<BlockNum> target_;
+    const std::map<Address, std::optional<BlockNum>> kept_;
     std::map<std::pair<Address, RankClass>, std::optional<Epoch>> epochs_;
 };
 

@@ -252,3 +252,46 @@ TEST_CASE("a scan at a block of few holders reads few entries, though the class 
     }
     std::filesystem::remove_all(dir);
 }
+
+// A class epoch starts at its batch's first block, which may be below the
+// token's first change in it. A rollback between the two used to keep the
+// epoch, and a deeper rollback that did not touch the token left it ahead
+// of the next batch: "corrupt history_epochs row ... epoch ahead".
+TEST_CASE("a class epoch begun in a batch that a rollback cut short is not left ahead",
+          "[storage][ranked]") {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("erc20-ranked-ahead-" + std::to_string(std::random_device{}()));
+    std::filesystem::remove_all(dir);
+    {
+        auto store = Store::open(dir.string(), StoreOptions{});
+        auto mint = [](BlockNum b, int holder, U256 value) {
+            Transfer t;
+            t.block_num = b;
+            t.token = token_of(1);
+            t.to = holder_of(holder);
+            t.value = value;
+            return t;
+        };
+        auto apply = [&](BlockNum first, BlockNum last, std::vector<Transfer> ts) {
+            BlockBatch batch;
+            batch.first = first;
+            batch.last = cursor_of(last, 0);
+            batch.transfers = std::move(ts);
+            store->apply(batch);
+        };
+        const U256 whale = U256(1) << 100;  // a class of its own
+        apply(0, 3, {mint(3, 1, U256(100))});
+        apply(4, 5, {});
+        apply(6, 20, {mint(15, 2, whale)});  // the whale's class: an epoch from block 6
+        store->rollback(cursor_of(12, 0));   // undoes block 15: the token keeps block 3
+        store->rollback(cursor_of(4, 0));    // touches no transfer of the token
+        REQUIRE_NOTHROW(apply(5, 9, {mint(8, 3, whale)}));
+        auto view = store->view();
+        const auto at8 = view.holders_at(token_of(1), 8);
+        REQUIRE(at8.size() == 2);
+        REQUIRE(at8[0].holder == holder_of(3));
+        REQUIRE(at8[0].balance == Balance(whale));
+        REQUIRE(view.holders_at(token_of(1), 7).size() == 1);
+    }
+    std::filesystem::remove_all(dir);
+}

@@ -56,6 +56,8 @@ class RollbackPlan {
     const BlockNum last_kept_;  // the target's block (0 without one)
     std::map<Address, std::pair<TokenStats, TokenStats>> stats_;  // before, after
     std::set<std::pair<Address, Address>> touched_;
+    /// Per token of stats_: the block of its last transfer left; nullopt when none is.
+    std::map<Address, std::optional<BlockNum>> kept_;
 };
 
 // Step 1.
@@ -100,9 +102,14 @@ void RollbackPlan::undo_one(Writes& wb, const Transfer& t) {
 
 // Step 2.
 void RollbackPlan::restore_balances(Writes& wb) {
+    std::unique_ptr<rocksdb::Iterator> tt(d_.db->NewIterator(ro_, d_.cf(kCfTokenTransfers)));
+    for (const auto& [token, before_after] : stats_) {
+        kept_[token] = before_after.second.transfers == 0
+                           ? std::nullopt
+                           : std::optional<BlockNum>(last_block_of(*tt, token));
+    }
     std::unique_ptr<rocksdb::Iterator> history(d_.db->NewIterator(ro_, d_.cf(kCfBalanceHistory)));
-    RankedUndo ranked(d_, ro_, first_,
-                      to_ ? std::optional<BlockNum>(last_kept_) : std::optional<BlockNum>());
+    RankedUndo ranked(d_, ro_, kept_);
     for (const auto& [token, holder] : touched_) {
         const BalanceRow now = d_.balance_row(ro_, token, holder);
         const BalanceRow restored =
@@ -135,7 +142,6 @@ void RollbackPlan::undo_ranked(rocksdb::Iterator& history, Writes& wb, RankedUnd
 
 // Step 3.
 void RollbackPlan::write_tokens(Writes& wb, Totals& totals, RollbackResult& result) {
-    std::unique_ptr<rocksdb::Iterator> tt(d_.db->NewIterator(ro_, d_.cf(kCfTokenTransfers)));
     std::unique_ptr<rocksdb::Iterator> blocks(d_.db->NewIterator(ro_, d_.cf(kCfTokenBlocks)));
     for (auto& [token, before_after] : stats_) {
         auto& [before, s] = before_after;
@@ -151,7 +157,7 @@ void RollbackPlan::write_tokens(Writes& wb, Totals& totals, RollbackResult& resu
             result.tokens_removed += 1;
             continue;
         }
-        s.last_block = last_block_of(*tt, token);
+        s.last_block = *kept_.at(token);
         d_.write_stats(wb, token, before, s);
         result.touched_tokens.push_back(token);
     }
