@@ -32,6 +32,13 @@ void append_range(storage::BlockBatch& batch, FetchedRange&& r, BlockNum node_he
     }
     // Every block's time, with or without transfers: the series group blocks by it.
     for (const auto& h : r.headers) batch.block_times.emplace_back(h.block_num, h.timestamp);
+    // The header of each block with transfers, for the change stream (both lists ascend).
+    auto t = r.transfers.begin();
+    for (const auto& h : r.headers) {
+        while (t != r.transfers.end() && t->block_num < h.block_num) ++t;
+        if (t != r.transfers.end() && t->block_num == h.block_num)
+            batch.stream_headers.push_back(h);
+    }
     if (batch.transfers.empty()) {
         batch.transfers = std::move(r.transfers);
     } else {

@@ -1,5 +1,5 @@
 // Store::apply and Store::apply_backfill: checks, the plan of apply_plan.hpp,
-// the meta rows of the write, one commit.
+// the change stream's rows (stream_log.cpp), the meta rows of the write, one commit.
 
 #include <algorithm>
 
@@ -62,6 +62,7 @@ ApplyResult Store::apply(const BlockBatch& batch) {
     Totals totals = d.totals(ro);
     ApplyResult result = ApplyPlan(d, ro, batch, false).run(wb, totals);
     d.queue_applied(wb, result);
+    d.stream_applied(wb, ro, batch, false);
     write_headers(wb, batch);
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
     wb.Put(kCfMeta, slice(kKeyCursor), slice(encode_cursor(batch.last)));
@@ -80,6 +81,7 @@ ApplyResult Store::apply_backfill(const BlockBatch& batch, bool finish) {
     Totals totals = d.totals(ro);
     ApplyResult result = ApplyPlan(d, ro, batch, true).run(wb, totals);
     d.queue_applied(wb, result);
+    d.stream_applied(wb, ro, batch, true);
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
     // The head does not move, but answers do: validators and list pins
     // follow the metadata version (see View::meta_version).

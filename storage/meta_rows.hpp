@@ -38,6 +38,12 @@ namespace erc20::storage {
 ///   "token_symbols"  : empty; present once token_symbols holds the symbol of
 ///                      every token_meta row (a database of an older version
 ///                      is scanned once to fill it)
+///   "stream_id"      : u64, drawn at random when the change stream starts:
+///                      a stream cursor names its database
+///   "stream_seq"     : u64, the sequence number of the last write that logged
+///                      a change to stream_log (absent = 0), written with it
+///   "stream_floor"   : u64, the first block stream_blocks covers: 0, or the
+///                      cursor + 1 of a database from before the stream
 inline constexpr std::string_view kMeta{"meta"};
 
 inline constexpr std::string_view kKeySchema{"schema_version"};
@@ -53,6 +59,9 @@ inline constexpr std::string_view kKeyLogLimit{"log_limit"};
 inline constexpr std::string_view kKeyTokenQueue{"token_queue"};
 inline constexpr std::string_view kKeyTokenQueueRollback{"token_queue_rollback"};
 inline constexpr std::string_view kKeyTokenSymbols{"token_symbols"};
+inline constexpr std::string_view kKeyStreamId{"stream_id"};
+inline constexpr std::string_view kKeyStreamSeq{"stream_seq"};
+inline constexpr std::string_view kKeyStreamFloor{"stream_floor"};
 
 inline constexpr size_t kCursorValueSize = kBlockNumSize + kHashSize;
 inline constexpr size_t kTotalsValueSize = size_t{2} * 8;

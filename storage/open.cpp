@@ -107,7 +107,7 @@ bool scanned(size_t c) {
     return c == kCfTransfers || c == kCfTokenTransfers || c == kCfAccountTransfers ||
            c == kCfBalanceHistory || c == kCfHolders || c == kCfAccountTokens ||
            c == kCfTokenRank || c == kCfBlockTimes || c == kCfRankedHistory ||
-           c == kCfTokenBlocks || c == kCfTokenSymbols;
+           c == kCfTokenBlocks || c == kCfTokenSymbols || c == kCfStreamLog;
 }
 
 // Families whose keys start with the block number, so a backfill's batches
@@ -231,6 +231,7 @@ std::unique_ptr<Store> Store::open(const std::string& path, const StoreOptions& 
     if (!options.read_only) {
         reset_ingest_dir(impl->ingest_dir);
         impl->build_symbols();
+        impl->init_stream();
         impl->raise_triggers_over_debt(false);  // debt of a backfill stopped before it was paid
     }
     return std::unique_ptr<Store>(new Store(std::move(impl)));

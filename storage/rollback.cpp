@@ -8,8 +8,8 @@
 //   3. tokens     each token's stats, rankings and last block (or the
 //                 token's removal when no transfer is left), its
 //                 token_blocks rows after the target
-//   4. meta       headers, block times and chain_activity buckets after the
-//                 target, totals, the
+//   4. meta       headers, block times, chain_activity buckets and the change
+//                 stream's blocks after the target (logged), totals, the
 //                 metadata version, the cursor, an add-tokens in progress
 // and Store::rollback_step.
 
@@ -195,6 +195,7 @@ void RollbackPlan::write_meta(Writes& wb, const Totals& totals) const {
     wb.DeleteRange(kCfHeaders, slice(from_key), slice(end_key));
     wb.DeleteRange(kCfBlockTimes, slice(from_key), slice(end_key));
     undo_chain_activity(d_, ro_, wb, first_);
+    d_.stream_undone(wb, ro_, first_);
     wb.Put(kCfMeta, slice(kKeyTotals), slice(encode_totals(totals)));
     wb.Put(kCfMeta, slice(kKeyMetaVersion), slice(d_.next_meta_version(ro_)));
     wb.Put(kCfMeta, slice(kKeyHistoryVersion), slice(d_.next_history_version(ro_)));

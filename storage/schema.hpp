@@ -10,6 +10,7 @@
 //   token_rows.hpp    token_stats, token_blocks, token_meta, token_symbols, token_rank,
 //                     token_queue
 //   ranked_rows.hpp   history_epochs, ranked_history (holders at past blocks)
+//   stream_rows.hpp   stream_blocks, stream_log (the change stream)
 //   keys.hpp          the key shapes they share, with their named sizes
 //
 // Integers in keys are big-endian (bytewise order = numeric order).
@@ -30,6 +31,7 @@
 #include "storage/chain_rows.hpp"
 #include "storage/meta_rows.hpp"
 #include "storage/ranked_rows.hpp"
+#include "storage/stream_rows.hpp"
 #include "storage/token_rows.hpp"
 
 namespace erc20::storage {
@@ -37,7 +39,8 @@ namespace erc20::storage {
 /// 2: balances carry their last change's block; history_epochs and ranked_history.
 /// 3: token_blocks; block_times of every block, not only those with transfers.
 /// 4: chain_activity. (token_symbols came later without a new version: it is
-/// built from token_meta when a database without it is opened.)
+/// built from token_meta when a database without it is opened; the stream's
+/// families start empty in an older database, from its cursor.)
 inline constexpr uint32_t kSchemaVersion = 4;
 
 /// The column families, as indexes into the store's handles.
@@ -62,14 +65,18 @@ enum Cf : size_t {
     kCfTokenBlocks,
     kCfChainActivity,
     kCfTokenSymbols,
+    kCfStreamBlocks,
+    kCfStreamLog,
     kCfCount
 };
 
 inline constexpr std::array<std::string_view, kCfCount> kCfNames{
-    "default",         kMeta,         kHeaders,    kBlockTimes,     kTransfers,     kTokenTransfers,
-    kAccountTransfers, kBalances,     kHolders,    kBalanceHistory, kTokenStats,    kTokenMeta,
-    kAccountTokens,    kTokenRank,    kTokenQueue, kHistoryEpochs,  kRankedHistory, kTokenBlocks,
-    kChainActivity,    kTokenSymbols,
+    "default",      kMeta,           kHeaders,          kBlockTimes,
+    kTransfers,     kTokenTransfers, kAccountTransfers, kBalances,
+    kHolders,       kBalanceHistory, kTokenStats,       kTokenMeta,
+    kAccountTokens, kTokenRank,      kTokenQueue,       kHistoryEpochs,
+    kRankedHistory, kTokenBlocks,    kChainActivity,    kTokenSymbols,
+    kStreamBlocks,  kStreamLog,
 };
 
 }  // namespace erc20::storage

@@ -160,7 +160,7 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
     for (size_t c = 0; c < kCfCount; ++c) {
         if (((c == kCfTokenMeta || c == kCfTokenSymbols || c == kCfTokenQueue) &&
              !with_token_meta) ||
-            c == kCfHistoryEpochs)
+            c == kCfHistoryEpochs || c == kCfStreamLog)
             continue;
         std::unique_ptr<rocksdb::Iterator> it(
             impl_->db->NewIterator(ro, impl_->cf(static_cast<Cf>(c))));
@@ -178,6 +178,11 @@ std::vector<std::string> Store::debug_dump(bool with_token_meta) const {
                 (view_of(it->key()) == kKeyMetaVersion ||
                  view_of(it->key()) == kKeyHistoryVersion || view_of(it->key()) == kKeyTokenQueue ||
                  view_of(it->key()) == kKeyTokenQueueRollback))
+                continue;
+            // The stream's log and its ids record the writes a database had, not what it holds.
+            if (c == kCfMeta &&
+                (view_of(it->key()) == kKeyStreamId || view_of(it->key()) == kKeyStreamSeq ||
+                 view_of(it->key()) == kKeyStreamFloor))
                 continue;
             out.push_back(std::string(kCfNames[c]) + " " + hex(it->key()) + " " + hex(it->value()));
         }

@@ -286,6 +286,7 @@ class Store {
     explicit Store(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
     friend class View;
+    friend class StreamReader;
 };
 
 /// Reads from one RocksDB snapshot; every method answers as of the same instant.

@@ -9,6 +9,7 @@
 //   view.cpp        View, the read side
 //   view_series.cpp View's reads by block: token_blocks and block_times
 //   token_queue.cpp the metadata writes and the metadata queue
+//   stream_log.cpp  the change stream's rows in those writes; stream.cpp its reader
 //   store.cpp       everything else of Store (scope, bulk mode, maintenance)
 
 #include <atomic>
@@ -167,6 +168,20 @@ struct Store::Impl {
     /// (kBulkMaxL0FilesRead for the point-read ones) gets its automatic
     /// compactions back (once).
     void bound_level0();
+
+    // --- stream_log.cpp (layouts: stream_rows.hpp)
+    /// Meta row stream_seq (0 when absent).
+    uint64_t stream_seq(const rocksdb::ReadOptions& ro) const;
+    /// The stream_blocks row of each block with transfers in `batch`; with
+    /// `add_tokens`, a stream_log change for each, under the next stream_seq.
+    void stream_applied(Writes& wb, const rocksdb::ReadOptions& ro, const BlockBatch& batch,
+                        bool add_tokens) const;
+    /// For a rollback undoing the blocks from `first` on: a stream_log row
+    /// per block of stream_blocks there, newest first, and the rows' removal.
+    void stream_undone(Writes& wb, const rocksdb::ReadOptions& ro, BlockNum first) const;
+    /// Draws the stream's id and sets its floor, once per database.
+    /// REQUIRES: the store opened for writing, no other thread using it.
+    void init_stream();
 
     // --- store.cpp
     /// Automatic compactions on; a family above the default stall triggers

@@ -3,6 +3,7 @@
 // headers, cursors, counters, token metadata) and the batches and results of
 // its writes. Plain data: nothing here knows about RocksDB.
 
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -105,6 +106,47 @@ struct BlockBatch {
     BlockNum prune_headers_below{0};
     /// The node's eth_getLogs limit as learned, stored with the write (0 = unchanged).
     uint64_t log_limit{0};
+    /// The header of each block with transfers, ascending, for the change
+    /// stream (storage/stream_rows.hpp); a block missing here is streamed
+    /// with the hashes of `headers`, else without.
+    std::vector<BlockHeader> stream_headers;
+};
+
+/// A row of the change stream's log (storage/stream_rows.hpp, kStreamLog).
+struct StreamLogPosition {
+    uint64_t seq{0};
+    uint32_t sub{0};
+    friend auto operator<=>(const StreamLogPosition&, const StreamLogPosition&) = default;
+};
+/// A row of the change stream's log: a block with transfers a rollback
+/// undid, a block an add-tokens step added transfers to, or the end of a
+/// rollback (every block from `block_num` on is undone).
+struct StreamChange {
+    enum class Kind : char { kUndone = 'r', kChanged = 'c', kRolledBack = 'u' };
+    Kind kind{Kind::kUndone};
+    BlockNum block_num{0};
+    Hash hash;  // kUndone, kChanged: the block's, as it was (zero when unknown)
+};
+
+/// Where a consumer of the change stream is (storage/stream.hpp): it holds
+/// the transfers of blocks [from_block, next) as they were once the log was
+/// written up to `log`, and nothing of the blocks from `next` on.
+struct StreamCursor {
+    uint64_t stream_id{0};
+    StreamLogPosition log;
+    BlockNum next{0};
+    BlockNum from_block{0};
+    friend bool operator==(const StreamCursor&, const StreamCursor&) = default;
+};
+
+/// One event of the change stream.
+struct StreamEvent {
+    enum class Kind : uint8_t { kBlock, kRevert, kHead };
+    Kind kind{Kind::kBlock};
+    BlockHeader header;               // block_num always; hashes when `hashes_known`
+    bool hashes_known{false};         // kHead: the hash only
+    std::vector<Transfer> transfers;  // kBlock
+    StreamCursor cursor;              // the position after this event
 };
 
 struct ApplyResult {
