@@ -7,6 +7,10 @@
 #   scripts/install-deps.sh tools       # the analysts' and operators' tools the e2e tests run for real:
 #                                       # promtool (prometheus), pandas (python3-pandas) and the
 #                                       # browser of the dashboard tests (chromium)
+#   scripts/install-deps.sh clickhouse  # ClickHouse 18.16 (clickhouse-server; it holds the only binary
+#                                       # needed, the tests speak HTTP, no clickhouse-client) for the
+#                                       # ClickHouse sink's e2e tests (tests/e2e/lib/clickhouse.mjs): they
+#                                       # run their own servers on free ports, never the package's service
 # Packages already installed are skipped, so a prepared machine needs no network.
 set -euo pipefail
 
@@ -19,8 +23,9 @@ for group in "$@"; do
     sanitizers) pkgs+=(clang-14 libclang-rt-14-dev) ;;
     lint) pkgs+=(clang-format-14 clang-tidy-14 clang-14) ;;
     tools) pkgs+=(prometheus python3-pandas chromium) ;;
+    clickhouse) pkgs+=(clickhouse-server) ;;
     node)  command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm) ;;
-    *) echo "install-deps.sh: unknown group '$group' (build, node, sanitizers, lint, tools)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown group '$group' (build, node, sanitizers, lint, tools, clickhouse)" >&2; exit 2 ;;
   esac
 done
 
